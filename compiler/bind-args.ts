@@ -1,0 +1,213 @@
+// Binds a call's arguments to a signature: positional then named, defaults, types and ranges.
+import type { Arg, Expr, Span } from "../grammar/ast.js";
+import type { ArgSpec, ArgValue, Args } from "./catalog/types.js";
+import { diagnostic, formatShape, type Diagnostic } from "./diagnostics.js";
+import { suggest } from "./suggest.js";
+import { describeValue, evaluate, type EvalContext, type Value } from "./values.js";
+
+export interface BoundArgs {
+  args: Args;
+  argRanges: Record<string, Span>;
+}
+
+export function formatSignature(name: string, specs: readonly ArgSpec[]): string {
+  const parts = specs
+    .filter((s) => !s.namedOnly)
+    .map((s) => {
+      if (s.variadic) return `${s.name}...`;
+      if (s.default === undefined || typeof s.default === "function") return s.name;
+      return `${s.name}=${Array.isArray(s.default) ? formatShape(s.default) : String(s.default)}`;
+    });
+  return `${name}(${parts.join(", ")})`;
+}
+
+const expectedType: Record<ArgSpec["type"], string> = {
+  int: "an integer",
+  float: "a number",
+  bool: "true or false",
+  size2: "an integer or [height, width]",
+  ints: "integers",
+  floats: "a list of numbers",
+};
+
+const isNumber = (v: Value): v is { kind: "int" | "float"; value: number } =>
+  v.kind === "int" || v.kind === "float";
+
+/** Converts a value to the spec's type, or undefined when it has the wrong type. */
+function convert(spec: ArgSpec, v: Value): ArgValue | undefined {
+  switch (spec.type) {
+    case "int":
+      return v.kind === "int" ? v.value : undefined;
+    case "float":
+      return isNumber(v) ? v.value : undefined;
+    case "bool":
+      return v.kind === "bool" ? v.value : undefined;
+    case "size2":
+      if (v.kind === "int") return v.value;
+      if (v.kind === "tuple" && v.items.length === 2 && v.items.every((i) => i.kind === "int")) {
+        return v.items.map((i) => (i as { value: number }).value);
+      }
+      return undefined;
+    case "floats":
+      return v.kind === "tuple" && v.items.every(isNumber)
+        ? v.items.map((i) => (i as { value: number }).value)
+        : undefined;
+    case "ints":
+      return v.kind === "int" ? [v.value] : undefined;
+  }
+}
+
+function outOfRange(spec: ArgSpec, value: ArgValue): string | undefined {
+  const numbers = typeof value === "number" ? [value] : Array.isArray(value) ? value : [];
+  if (spec.min !== undefined && numbers.some((n) => n < spec.min!)) return `at least ${spec.min}`;
+  if (spec.max !== undefined && numbers.some((n) => n > spec.max!)) return `at most ${spec.max}`;
+  if (spec.below !== undefined && numbers.some((n) => n >= spec.below!))
+    return `less than ${spec.below}`;
+  return undefined;
+}
+
+/** Evaluates one argument and checks its type and range; undefined (reported) when wrong. */
+export function bindValue(
+  spec: ArgSpec,
+  expr: Expr,
+  range: Span,
+  ctx: EvalContext,
+): ArgValue | undefined {
+  const v = evaluate(expr, ctx);
+  if (v === undefined) return undefined;
+  const value = convert(spec, v);
+  if (value === undefined) {
+    ctx.report(
+      diagnostic("argument-type", range, {
+        name: spec.name,
+        expected: expectedType[spec.type],
+        got: describeValue(v),
+      }),
+    );
+    return undefined;
+  }
+  const bound = outOfRange(spec, value);
+  if (bound) {
+    ctx.report(
+      diagnostic("argument-range", range, { name: spec.name, value: describeValue(v), bound }),
+    );
+    return undefined;
+  }
+  return value;
+}
+
+interface Pending {
+  spec: ArgSpec;
+  expr: Expr;
+  range: Span;
+}
+
+/**
+ * Binds `callArgs` to `specs`. Every problem is reported; the result is undefined when
+ * any argument is wrong or unknown (so downstream shapes stay unknown, without cascades).
+ */
+export function bindArgs(
+  layer: string,
+  specs: readonly ArgSpec[],
+  callArgs: readonly Arg[],
+  callRange: Span,
+  ctx: EvalContext,
+): BoundArgs | undefined {
+  const report = (d: Diagnostic) => {
+    ctx.report(d);
+    ok = false;
+  };
+  let ok = true;
+  const positional = specs.filter((s) => !s.namedOnly);
+  const given = new Map<string, Pending[]>();
+  let next = 0;
+  let seenNamed = false;
+  for (const arg of callArgs) {
+    if (arg.name) {
+      seenNamed = true;
+      const spec = specs.find((s) => s.name === arg.name!.name);
+      if (!spec) {
+        const suggestion = suggest(
+          arg.name.name,
+          specs.map((s) => s.name),
+        );
+        report(
+          diagnostic("unknown-argument", arg.name.range, {
+            layer,
+            name: arg.name.name,
+            suggestion,
+          }),
+        );
+      } else if (given.has(spec.name)) {
+        report(diagnostic("duplicate-argument", arg.name.range, { name: spec.name }));
+      } else {
+        given.set(spec.name, [{ spec, expr: arg.value, range: arg.range }]);
+      }
+      continue;
+    }
+    if (seenNamed) {
+      report(diagnostic("positional-after-named", arg.range, {}));
+      continue;
+    }
+    const spec = positional[next];
+    if (!spec) {
+      const count = callArgs.filter((a) => !a.name).length;
+      report(diagnostic("too-many-arguments", arg.range, { layer, count, max: positional.length }));
+      break;
+    }
+    if (!spec.variadic) next++;
+    const list = given.get(spec.name) ?? [];
+    list.push({ spec, expr: arg.value, range: arg.range });
+    given.set(spec.name, list);
+  }
+
+  const args: Record<string, ArgValue | undefined> = {};
+  const argRanges: Record<string, Span> = {};
+  const setValue = (spec: ArgSpec, expr: Expr, range: Span): ArgValue | undefined => {
+    const value = bindValue(spec, expr, range, { ...ctx, report });
+    if (value === undefined) ok = false;
+    return value;
+  };
+
+  for (const [name, list] of given) {
+    const spec = list[0]!.spec;
+    argRanges[name] = { pos: list[0]!.range.pos, end: list[list.length - 1]!.range.end };
+    if (spec.variadic) {
+      const items = list.map((p) => setValue(spec, p.expr, p.expr.range));
+      args[name] = items.every((i) => i !== undefined) ? (items.flat() as number[]) : undefined;
+      continue;
+    }
+    const { expr, range } = list[0]!;
+    // `Linear(400 -> 120)`: the number before the arrow is the input size.
+    if (spec.inputSize && expr.kind === "Chain" && expr.steps.length === 2) {
+      const inSpec = specs.find((s) => s.name === spec.inputSize)!;
+      args[inSpec.name] = setValue(inSpec, expr.steps[0]!, expr.steps[0]!.range);
+      argRanges[inSpec.name] = expr.steps[0]!.range;
+      args[name] = setValue(spec, expr.steps[1]!, expr.steps[1]!.range);
+    } else {
+      args[name] = setValue(spec, expr, range);
+    }
+  }
+
+  for (const spec of specs) {
+    if (spec.name in args) continue;
+    if (spec.variadic) args[spec.name] = [];
+    else if (spec.default !== undefined) continue;
+    else if (!spec.optional) {
+      report(
+        diagnostic("missing-argument", callRange, {
+          layer,
+          name: spec.name,
+          signature: formatSignature(layer, specs),
+        }),
+      );
+    }
+  }
+  // Defaults last: a default may derive from other arguments (pooling stride = kernel).
+  for (const spec of specs) {
+    if (!(spec.name in args) && spec.default !== undefined) {
+      args[spec.name] = typeof spec.default === "function" ? spec.default(args) : spec.default;
+    }
+  }
+  return ok ? { args, argRanges } : undefined;
+}

@@ -1,0 +1,22 @@
+// Add: elementwise sum of values of one shape (residual connections).
+import { formatShape } from "../diagnostics.js";
+import type { LayerDef } from "./types.js";
+
+export const add: LayerDef = {
+  name: "Add",
+  summary: "Elementwise sum of two or more values of the same shape.",
+  aliases: ["CAddTable", "Sum", "add"],
+  args: [],
+  inputs: "many",
+  shapeRule: "[s], [s], ... → [s]",
+  outputShape(ctx) {
+    const [first, ...rest] = ctx.inputs;
+    if (rest.some((s) => s.length !== first!.length || s.some((d, i) => d !== first![i]))) {
+      const listing = ctx.inputs
+        .map((s, i) => `${ctx.inputNames[i]} is ${formatShape(s)}`)
+        .join(", ");
+      return ctx.error("add-mismatch", { detail: listing });
+    }
+    return first;
+  },
+};

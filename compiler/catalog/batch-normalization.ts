@@ -1,0 +1,89 @@
+// Batch normalisation over channels: SpatialBatchNormalization ([C, H, W]) and BatchNormalization ([C] or [C, L]).
+import { formatShape } from "../diagnostics.js";
+import type { LayerDef } from "./types.js";
+
+function batchNorm(
+  name: string,
+  summary: string,
+  aliases: string[],
+  ranks: number[],
+  expected: string,
+): LayerDef {
+  return {
+    name,
+    summary,
+    aliases,
+    args: [
+      {
+        name: "features",
+        type: "int",
+        min: 1,
+        optional: true,
+        doc: "channels, checked against the input (inferred when left out)",
+      },
+      { name: "eps", type: "float", default: 1e-5, min: 0, doc: "added to the variance" },
+      {
+        name: "momentum",
+        type: "float",
+        default: 0.1,
+        min: 0,
+        max: 1,
+        doc: "weight of the newest batch in the running statistics",
+      },
+      {
+        name: "affine",
+        type: "bool",
+        default: true,
+        doc: "learn a per-channel scale (weight) and shift (bias)",
+      },
+    ],
+    shapeRule: `${expected} → unchanged`,
+    outputShape(ctx) {
+      const input = ctx.inputs[0]!;
+      if (!ranks.includes(input.length)) {
+        return ctx.error("rank-mismatch", {
+          layer: name,
+          expected: `a ${expected}`,
+          shape: formatShape(input),
+        });
+      }
+      const written = ctx.args["features"];
+      if (typeof written === "number" && written !== input[0]) {
+        return ctx.error(
+          "input-size-mismatch",
+          { layer: name, what: "channels", written, actual: input[0]!, shape: formatShape(input) },
+          "features",
+        );
+      }
+      return input;
+    },
+    params(input, args) {
+      const c = [input[0]!];
+      const stats = [
+        { name: "running_mean", shape: c, trainable: false },
+        { name: "running_var", shape: c, trainable: false },
+      ];
+      const affine = [
+        { name: "weight", shape: c, trainable: true },
+        { name: "bias", shape: c, trainable: true },
+      ];
+      return args["affine"] ? [...affine, ...stats] : stats;
+    },
+  };
+}
+
+export const spatialBatchNormalization = batchNorm(
+  "SpatialBatchNormalization",
+  "Normalises each channel over the batch and the spatial positions (PyTorch's BatchNorm2d).",
+  ["BatchNorm2d", "BatchNorm"],
+  [3],
+  "[channels, height, width] input",
+);
+
+export const batchNormalization = batchNorm(
+  "BatchNormalization",
+  "Normalises each feature over the batch (PyTorch's BatchNorm1d).",
+  ["BatchNorm1d", "BatchNormalization1d"],
+  [1, 2],
+  "[features] or [channels, length] input",
+);

@@ -1,0 +1,54 @@
+// Linear: fully connected layer on one vector per sample, weight [out, in] as PyTorch's Linear.
+import { formatShape } from "../diagnostics.js";
+import { biasArg, size, type LayerDef } from "./types.js";
+
+export const linear: LayerDef = {
+  name: "Linear",
+  summary: "Fully connected layer: y = W·x + b on one vector per sample.",
+  aliases: ["Dense", "FullyConnected", "FC", "InnerProduct"],
+  args: [
+    {
+      name: "out",
+      type: "int",
+      min: 1,
+      inputSize: "in",
+      doc: "output features; `in -> out` also states the input features",
+    },
+    biasArg,
+    {
+      name: "in",
+      type: "int",
+      min: 1,
+      optional: true,
+      namedOnly: true,
+      doc: "input features, checked against the input",
+    },
+  ],
+  shapeRule: "[in] → [out]",
+  outputShape(ctx) {
+    const input = ctx.inputs[0]!;
+    if (input.length !== 1)
+      return ctx.error("linear-needs-vector", { shape: formatShape(input), features: size(input) });
+    const written = ctx.args["in"];
+    if (typeof written === "number" && written !== input[0]) {
+      return ctx.error(
+        "input-size-mismatch",
+        {
+          layer: ctx.layer,
+          what: "features",
+          written,
+          actual: input[0]!,
+          shape: formatShape(input),
+        },
+        "in",
+      );
+    }
+    return [ctx.args["out"] as number];
+  },
+  params(input, args) {
+    const out = args["out"] as number;
+    const weight = { name: "weight", shape: [out, input[0]!], trainable: true };
+    return args["bias"] ? [weight, { name: "bias", shape: [out], trainable: true }] : [weight];
+  },
+  flops: (input, _args, output) => 2 * input[0]! * output[0]!,
+};

@@ -1,0 +1,8 @@
+// SpatialAveragePooling: the mean of each window (PyTorch's AvgPool2d, padding counted in the mean).
+import { poolingLayer } from "./pooling.js";
+
+export const spatialAveragePooling = poolingLayer(
+  "SpatialAveragePooling",
+  "Mean over each window, per channel (zero padding counts in the mean, as PyTorch's default).",
+  ["AvgPool2d", "AvgPool", "AveragePooling2D", "AveragePooling"],
+);

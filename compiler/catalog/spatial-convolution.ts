@@ -1,0 +1,65 @@
+// SpatialConvolution: 2-D convolution, weight [out, in, kH, kW] as PyTorch's Conv2d.
+import { formatShape } from "../diagnostics.js";
+import { biasArg, pair, type LayerDef } from "./types.js";
+import { requireSpatial, windowArgs, windowOutput } from "./window.js";
+
+export const spatialConvolution: LayerDef = {
+  name: "SpatialConvolution",
+  summary: "2-D convolution over a [channels, height, width] input.",
+  aliases: ["Conv2d", "Conv", "Convolution", "Conv2D"],
+  args: [
+    {
+      name: "out",
+      type: "int",
+      min: 1,
+      inputSize: "in",
+      doc: "output channels; `in -> out` also states the input channels",
+    },
+    { name: "kernel", type: "size2", min: 1, doc: "window size: n or [h, w]" },
+    windowArgs.stride,
+    windowArgs.pad,
+    biasArg,
+    {
+      name: "in",
+      type: "int",
+      min: 1,
+      optional: true,
+      namedOnly: true,
+      doc: "input channels, checked against the input (inferred when left out)",
+    },
+  ],
+  shapeRule: "[C, H, W] → [out, ⌊(H + 2·pad − kernel) / stride⌋ + 1, same for W]",
+  outputShape(ctx) {
+    const input = requireSpatial(ctx);
+    if (!input) return undefined;
+    const written = ctx.args["in"];
+    if (typeof written === "number" && written !== input[0]) {
+      return ctx.error(
+        "input-size-mismatch",
+        {
+          layer: ctx.layer,
+          what: "channels",
+          written,
+          actual: input[0]!,
+          shape: formatShape(input),
+        },
+        "in",
+      );
+    }
+    const hw = windowOutput(ctx, input);
+    return hw && [ctx.args["out"] as number, ...hw];
+  },
+  params(input, args) {
+    const out = args["out"] as number;
+    const weight = {
+      name: "weight",
+      shape: [out, input[0]!, ...pair(args["kernel"])],
+      trainable: true,
+    };
+    return args["bias"] ? [weight, { name: "bias", shape: [out], trainable: true }] : [weight];
+  },
+  flops: (input, args, output) => {
+    const [kh, kw] = pair(args["kernel"]);
+    return 2 * output[0]! * output[1]! * output[2]! * input[0]! * kh * kw;
+  },
+};

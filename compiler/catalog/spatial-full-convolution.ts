@@ -1,0 +1,91 @@
+// SpatialFullConvolution: transposed 2-D convolution, weight [in, out, kH, kW] as PyTorch's ConvTranspose2d.
+import { formatShape } from "../diagnostics.js";
+import { biasArg, formatPair, pair, type LayerDef } from "./types.js";
+import { requireSpatial, windowArgs } from "./window.js";
+
+export const spatialFullConvolution: LayerDef = {
+  name: "SpatialFullConvolution",
+  summary: "Transposed 2-D convolution (learned upsampling).",
+  aliases: ["ConvTranspose2d", "Deconvolution", "Conv2DTranspose", "SpatialDeconvolution"],
+  args: [
+    {
+      name: "out",
+      type: "int",
+      min: 1,
+      inputSize: "in",
+      doc: "output channels; `in -> out` also states the input channels",
+    },
+    { name: "kernel", type: "size2", min: 1, doc: "window size: n or [h, w]" },
+    windowArgs.stride,
+    windowArgs.pad,
+    {
+      name: "adj",
+      type: "size2",
+      default: 0,
+      min: 0,
+      doc: "extra rows/columns added to one side of the output (PyTorch's output_padding); less than stride",
+    },
+    biasArg,
+    {
+      name: "in",
+      type: "int",
+      min: 1,
+      optional: true,
+      namedOnly: true,
+      doc: "input channels, checked against the input",
+    },
+  ],
+  shapeRule: "[C, H, W] → [out, (H − 1)·stride − 2·pad + kernel + adj, same for W]",
+  outputShape(ctx) {
+    const input = requireSpatial(ctx);
+    if (!input) return undefined;
+    const written = ctx.args["in"];
+    if (typeof written === "number" && written !== input[0]) {
+      return ctx.error(
+        "input-size-mismatch",
+        {
+          layer: ctx.layer,
+          what: "channels",
+          written,
+          actual: input[0]!,
+          shape: formatShape(input),
+        },
+        "in",
+      );
+    }
+    const [kernel, stride, pad, adj] = ["kernel", "stride", "pad", "adj"].map((k) =>
+      pair(ctx.args[k]),
+    );
+    if (adj![0]! >= stride![0]! || adj![1]! >= stride![1]!) {
+      return ctx.error(
+        "argument-range",
+        { name: "adj", value: formatPair(adj!), bound: `less than stride ${formatPair(stride!)}` },
+        "adj",
+      );
+    }
+    const hw = [0, 1].map(
+      (d) => (input[d + 1]! - 1) * stride![d]! - 2 * pad![d]! + kernel![d]! + adj![d]!,
+    );
+    if (hw[0]! < 1 || hw[1]! < 1) {
+      return ctx.error("non-positive-size", {
+        layer: ctx.layer,
+        output: formatPair(hw),
+        shape: formatShape(input),
+      });
+    }
+    return [ctx.args["out"] as number, ...hw];
+  },
+  params(input, args) {
+    const out = args["out"] as number;
+    const weight = {
+      name: "weight",
+      shape: [input[0]!, out, ...pair(args["kernel"])],
+      trainable: true,
+    };
+    return args["bias"] ? [weight, { name: "bias", shape: [out], trainable: true }] : [weight];
+  },
+  flops: (input, args, output) => {
+    const [kh, kw] = pair(args["kernel"]);
+    return 2 * input[0]! * input[1]! * input[2]! * output[0]! * kh * kw;
+  },
+};

@@ -1,0 +1,84 @@
+// The contract of a catalog entry: signature, shape rule, parameters and cost of one layer.
+import type { DiagnosticCode, DiagnosticParams } from "../diagnostics.js";
+
+/** A per-sample shape: the batch dimension is implicit. */
+export type Shape = readonly number[];
+
+export type ArgType = "int" | "float" | "bool" | "size2" | "ints" | "floats";
+export type ArgValue = number | boolean | readonly number[];
+export type Args = Readonly<Record<string, ArgValue | undefined>>;
+
+export interface ArgSpec {
+  name: string;
+  type: ArgType;
+  doc: string;
+  /** Absent: the argument is required (unless `optional`). A function derives it from others. */
+  default?: ArgValue | ((args: Args) => ArgValue);
+  /** May be left out with no default (e.g. an explicit input size that is otherwise inferred). */
+  optional?: boolean;
+  /** Only by name, never positional. */
+  namedOnly?: boolean;
+  /** Collects all remaining positional integers (`View(16, 25)`). */
+  variadic?: boolean;
+  /** Inclusive bounds on the number (each element of a size2/ints). */
+  min?: number;
+  max?: number;
+  /** Exclusive upper bound. */
+  below?: number;
+  /** `Linear(400 -> 120)`: the number before the arrow sets the argument named here. */
+  inputSize?: string;
+}
+
+export interface ParamSpec {
+  /** Local name, prefixed by the layer's name: `weight`, `bias`, `running_mean`. */
+  name: string;
+  shape: Shape;
+  /** False for buffers such as batch-norm running statistics. */
+  trainable: boolean;
+}
+
+export interface ShapeContext {
+  readonly layer: string;
+  readonly inputs: readonly Shape[];
+  /** How each input value reads in a message: a bound name, or the layer that makes it. */
+  readonly inputNames: readonly string[];
+  readonly args: Args;
+  /** Reports an error at the layer, or at argument `at` when given; returns undefined. */
+  error<C extends DiagnosticCode>(code: C, params: DiagnosticParams<C>, at?: string): undefined;
+  warn<C extends DiagnosticCode>(code: C, params: DiagnosticParams<C>, at?: string): void;
+}
+
+export interface LayerDef {
+  name: string;
+  summary: string;
+  /** Names from other frameworks, for "did you mean". */
+  aliases?: string[];
+  args: ArgSpec[];
+  /** "many": takes two or more values as arguments (Concat, Add); otherwise one piped input. */
+  inputs?: "many";
+  /** The shape rule, in words, for the reference docs. */
+  shapeRule: string;
+  outputShape(ctx: ShapeContext): Shape | undefined;
+  params?(input: Shape, args: Args, output: Shape): ParamSpec[];
+  /** Forward FLOPs per sample: 2 per multiply-add of convolutions and linear layers. */
+  flops?(input: Shape, args: Args, output: Shape): number;
+}
+
+export const size = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
+
+export function pair(v: ArgValue | undefined): [number, number] {
+  if (typeof v === "number") return [v, v];
+  if (Array.isArray(v)) return [v[0] ?? 0, v[1] ?? 0];
+  return [0, 0];
+}
+
+/** `5x5`, or `3x5` for a non-square window. */
+export const formatPair = ([h, w]: readonly number[]): string => `${h}x${w}`;
+
+/** Positional / named argument shared by layers with an output size and an explicit input size. */
+export const biasArg: ArgSpec = {
+  name: "bias",
+  type: "bool",
+  default: true,
+  doc: "learn an additive bias",
+};

@@ -1,0 +1,75 @@
+// Sliding-window arithmetic shared by convolutions and pooling (PyTorch's floor rule).
+import { formatShape } from "../diagnostics.js";
+import { formatPair, pair, type ArgSpec, type Shape, type ShapeContext } from "./types.js";
+
+export const spatialInput = "[channels, height, width]";
+
+export function requireSpatial(ctx: ShapeContext): Shape | undefined {
+  const input = ctx.inputs[0]!;
+  if (input.length === 3) return input;
+  return ctx.error("rank-mismatch", {
+    layer: ctx.layer,
+    expected: `a ${spatialInput}`,
+    shape: formatShape(input),
+    hint: input.length === 1 ? "use View(c, h, w) to give it a spatial shape" : undefined,
+  });
+}
+
+export const windowArgs = {
+  stride: {
+    name: "stride",
+    type: "size2",
+    default: 1,
+    min: 1,
+    doc: "step between windows: n or [h, w]",
+  } as ArgSpec,
+  pad: {
+    name: "pad",
+    type: "size2",
+    default: 0,
+    min: 0,
+    doc: "zero padding on each side: n or [h, w]",
+  } as ArgSpec,
+};
+
+/**
+ * Output height and width of a window of `kernel` sliding with `stride` over `input`
+ * padded by `pad`; reports windows that do not fit and rows the windows never reach.
+ */
+export function windowOutput(ctx: ShapeContext, input: Shape): [number, number] | undefined {
+  const kernel = pair(ctx.args["kernel"]);
+  const stride = pair(ctx.args["stride"]);
+  const pad = pair(ctx.args["pad"]);
+  const out = [0, 1].map(
+    (d) => Math.floor((input[d + 1]! + 2 * pad[d]! - kernel[d]!) / stride[d]!) + 1,
+  );
+  const padText = pad[0] === pad[1] ? String(pad[0]) : formatPair(pad);
+  if (out[0]! < 1 || out[1]! < 1) {
+    return ctx.error(
+      "kernel-too-large",
+      {
+        layer: ctx.layer,
+        kernel: formatPair(kernel),
+        shape: formatShape(input),
+        pad: padText,
+        output: formatPair(out),
+      },
+      "kernel",
+    );
+  }
+  // Rows (columns) past the last window are silently dropped; padding rows do not count.
+  const lost = [0, 1].map((d) =>
+    Math.max(0, ((input[d + 1]! + 2 * pad[d]! - kernel[d]!) % stride[d]!) - pad[d]!),
+  );
+  if (lost[0]! > 0 || lost[1]! > 0) {
+    const parts = [];
+    if (lost[0]! > 0) parts.push(`${lost[0]} row${lost[0] === 1 ? "" : "s"}`);
+    if (lost[1]! > 0) parts.push(`${lost[1]} column${lost[1] === 1 ? "" : "s"}`);
+    ctx.warn("drops-input", {
+      layer: ctx.layer,
+      shape: formatShape(input),
+      lost: parts.join(" and "),
+    });
+  }
+  return [out[0]!, out[1]!];
+}

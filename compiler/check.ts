@@ -1,0 +1,109 @@
+// check(text): parse, resolve, infer shapes and check criterion and training settings.
+import type { BlockDecl, NetFile } from "../grammar/ast.js";
+import { parse } from "../grammar/index.js";
+import { checkCriterion } from "./criterion.js";
+import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import type { ModelIR } from "./ir.js";
+import { Resolver } from "./resolve.js";
+import { inferShapes } from "./shapes.js";
+import { checkTrain } from "./train.js";
+
+export interface CheckResult {
+  ast: NetFile;
+  diagnostics: Diagnostic[];
+  models: ModelIR[];
+}
+
+export function check(text: string): CheckResult {
+  const { ast, diagnostics: syntax } = parse(text);
+  const diagnostics: Diagnostic[] = [...syntax];
+  const report = (d: Diagnostic) => diagnostics.push(d);
+
+  const blocks = new Map<string, BlockDecl>();
+  const modelNames = new Set<string>();
+  for (const decl of ast.decls) {
+    if (decl.kind !== "Block" && decl.kind !== "Model") continue;
+    const names = decl.kind === "Block" ? blocks : modelNames;
+    if (names.has(decl.name.name)) {
+      report(
+        diagnostic("duplicate-declaration", decl.name.range, {
+          kind: decl.kind.toLowerCase(),
+          name: decl.name.name,
+        }),
+      );
+    } else if (decl.kind === "Block") {
+      blocks.set(decl.name.name, decl);
+    } else {
+      modelNames.add(decl.name.name);
+    }
+  }
+
+  const resolver = new Resolver(blocks, report);
+  const models: ModelIR[] = [];
+  const has = new Map<ModelIR, Set<string>>();
+  for (const decl of ast.decls) {
+    if (decl.kind === "Model") {
+      const graph = resolver.model(decl);
+      const typed = inferShapes(graph, report);
+      const model: ModelIR = {
+        name: graph.name,
+        range: graph.range,
+        nodes: [...typed.values()],
+        inputs: graph.inputs,
+        outputs: graph.outputs,
+        terms: graph.terms.filter((t) => typed.has(t.node)),
+        criterion: [],
+        train: {},
+      };
+      models.push(model);
+      has.set(model, new Set());
+      continue;
+    }
+    if (decl.kind === "Block") continue;
+    const kind = decl.kind === "Criterion" ? "criterion" : "train";
+    const model = models[models.length - 1];
+    if (!model) {
+      report(diagnostic("orphan-declaration", decl.range, { kind }));
+      continue;
+    }
+    if (has.get(model)!.has(kind)) {
+      report(
+        diagnostic("duplicate-declaration-for-model", decl.range, { kind, model: model.name }),
+      );
+      continue;
+    }
+    has.get(model)!.add(kind);
+    if (decl.kind === "Criterion") {
+      const nodes = new Map(model.nodes.map((n) => [n.id, n]));
+      model.criterion = checkCriterion(
+        decl,
+        { name: model.name, outputs: model.outputs, nodes },
+        report,
+      );
+    } else {
+      model.train = checkTrain(decl, report);
+    }
+  }
+
+  const unused = [...blocks.values()].filter((b) => !resolver.instantiated.has(b.name.name));
+  for (const block of unused) resolver.checkUnused(block);
+  for (const block of unused) {
+    if (!resolver.instantiated.has(block.name.name)) {
+      report(diagnostic("unused-block", block.name.range, { name: block.name.name }));
+    }
+  }
+  return { ast, diagnostics: sortAndDedupe(diagnostics), models };
+}
+
+/** Inlining a block twice can raise one problem twice: keep the first, in source order. */
+function sortAndDedupe(list: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list
+    .filter((d) => {
+      const key = `${d.code}|${d.range.pos}|${d.range.end}|${d.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.range.pos - b.range.pos || a.range.end - b.range.end);
+}

@@ -1,0 +1,118 @@
+// The criterion line: a weighted sum of criteria, each bound to a model output and its target.
+import type { CriterionDecl, Expr } from "../grammar/ast.js";
+import { criterionAliases, criterionByName } from "./catalog/index.js";
+import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import type { NamedNode } from "./graph.js";
+import type { CriterionTerm, IRNode } from "./ir.js";
+import { suggest } from "./suggest.js";
+import { evaluate } from "./values.js";
+
+interface ModelView {
+  name: string;
+  outputs: readonly NamedNode[];
+  nodes: ReadonlyMap<number, IRNode>;
+}
+
+/** `a + b + c` → [a, b, c]; anything else is one term. */
+function terms(e: Expr): Expr[] {
+  return e.kind === "Binary" && e.op === "+" ? [...terms(e.left), ...terms(e.right)] : [e];
+}
+
+export function checkCriterion(
+  decl: CriterionDecl,
+  model: ModelView,
+  report: (d: Diagnostic) => void,
+): CriterionTerm[] {
+  const out: CriterionTerm[] = [];
+  const noNames = { env: new Map(), report, unknownName: () => undefined };
+  for (const term of terms(decl.expr)) {
+    if (term.kind === "Missing") continue;
+    let weight = 1;
+    let head: Expr = term;
+    if (term.kind === "Binary" && term.op === "*") {
+      const numberFirst = term.left.kind !== "Name" && term.left.kind !== "Call";
+      const [w, c] = numberFirst ? [term.left, term.right] : [term.right, term.left];
+      const v = evaluate(w, noNames);
+      if (v === undefined || (v.kind !== "int" && v.kind !== "float") || v.value <= 0) {
+        report(
+          diagnostic("invalid-criterion", w.range, {
+            detail: "a weight must be a positive number",
+          }),
+        );
+        continue;
+      }
+      weight = v.value;
+      head = c;
+    }
+    if (head.kind !== "Name" && head.kind !== "Call") {
+      const detail = "expected a criterion such as NLL, 0.5 * MSE(boxes) or a sum of them";
+      report(diagnostic("invalid-criterion", head.range, { detail }));
+      continue;
+    }
+    const name = head.kind === "Name" ? head.name : head.callee.name;
+    const nameRange = head.kind === "Name" ? head.range : head.callee.range;
+    const def = criterionByName.get(name);
+    if (!def) {
+      const suggestion = suggest(name, criterionByName.keys(), criterionAliases);
+      report(diagnostic("unknown-criterion", nameRange, { name, suggestion }));
+      continue;
+    }
+    const args = head.kind === "Call" ? head.args : [];
+    if (args.length > 1 || (args[0] && (args[0].name || args[0].value.kind !== "Name"))) {
+      report(
+        diagnostic("invalid-criterion", head.range, {
+          detail: `${name} takes one output name, as in ${name}(out)`,
+        }),
+      );
+      continue;
+    }
+    const outputNames = model.outputs.map((o) => o.name).join(", ");
+    let output: NamedNode | undefined;
+    const named = args[0]?.value;
+    if (named?.kind === "Name") {
+      output = model.outputs.find((o) => o.name === named.name);
+      if (!output) {
+        const suggestion = suggest(
+          named.name,
+          model.outputs.map((o) => o.name),
+        );
+        report(
+          diagnostic("unknown-output", named.range, {
+            name: named.name,
+            model: model.name,
+            outputs: outputNames,
+            suggestion,
+          }),
+        );
+        continue;
+      }
+    } else if (model.outputs.length > 1) {
+      report(
+        diagnostic("criterion-needs-output", head.range, { criterion: name, outputs: outputNames }),
+      );
+      continue;
+    } else {
+      output = model.outputs[0];
+    }
+    const node = output && model.nodes.get(output.node);
+    if (!output || !node) continue; // unknown after an earlier error
+    const target = def.target(node.shape);
+    if ("error" in target) {
+      report(diagnostic("criterion-shape", head.range, { criterion: name, detail: target.error }));
+      continue;
+    }
+    if (def.head && !def.head.accepts(node.op)) {
+      report(diagnostic(def.head.lint, head.range, { output: output.name, from: node.op }));
+    }
+    out.push({
+      criterion: name,
+      weight,
+      output: output.name,
+      node: node.id,
+      target: target.shape,
+      targetKind: target.kind,
+      range: term.range,
+    });
+  }
+  return out;
+}

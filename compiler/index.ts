@@ -1,0 +1,13 @@
+// The compiler's public API: usable in Node and in browsers (no Node-only imports).
+export { check, type CheckResult } from "./check.js";
+export {
+  diagnosticTable,
+  formatShape,
+  type Diagnostic,
+  type DiagnosticCode,
+  type Fix,
+  type Severity,
+} from "./diagnostics.js";
+export type { IRNode, ModelIR, CriterionTerm, TrainConfig } from "./ir.js";
+export { layers, layerList, criterionList } from "./catalog/index.js";
+export { parse } from "../grammar/index.js";

@@ -1,0 +1,66 @@
+// The typed IR: the resolved graph with a static per-sample shape on every node.
+import type { Span } from "../grammar/ast.js";
+import type { Args, Shape } from "./catalog/types.js";
+import type { NamedNode, UseSite } from "./graph.js";
+
+export interface IRParam {
+  /** Full name, PyTorch style: `conv1.weight`, `stage1.a.bias`. */
+  name: string;
+  shape: Shape;
+  trainable: boolean;
+}
+
+export interface IRNode {
+  id: number;
+  op: string;
+  name: string;
+  inputs: number[];
+  shape: Shape;
+  attrs: Args;
+  params: IRParam[];
+  /** Forward FLOPs per sample (2 per multiply-add of convolutions and linear layers). */
+  flops: number;
+  range: Span;
+  site?: UseSite;
+}
+
+export interface CriterionTerm {
+  criterion: string;
+  weight: number;
+  output: string;
+  node: number;
+  /** Per-sample target shape; class indices for NLL/CrossEntropy. */
+  target: Shape;
+  targetKind: "classes" | "values";
+  range: Span;
+}
+
+export interface OptimizerConfig {
+  name: "SGD" | "Adam";
+  args: Args;
+}
+
+export interface TrainConfig {
+  optimizer?: OptimizerConfig;
+  batch?: number;
+  epochs?: number;
+  seed?: number;
+}
+
+/** Where a source term of the model's body ends up: for inlay shapes and hover. */
+export interface TermInfo {
+  range: Span;
+  node: number;
+}
+
+export interface ModelIR {
+  name: string;
+  range: Span;
+  /** Nodes whose shape is known, in dependency order; ids index the full graph. */
+  nodes: IRNode[];
+  inputs: NamedNode[];
+  outputs: NamedNode[];
+  terms: TermInfo[];
+  criterion: CriterionTerm[];
+  train: TrainConfig;
+}
