@@ -16,23 +16,30 @@ function spanOf(e: CstElement | undefined, fallback: A.Span): A.Span {
       : { pos: e.startOffset, end: e.startOffset + e.image.length };
   }
   const loc = e.location;
-  if (
-    !loc ||
-    Number.isNaN(loc.startOffset) ||
-    loc.endOffset === undefined ||
-    Number.isNaN(loc.endOffset)
-  ) {
-    return fallback;
-  }
-  return { pos: loc.startOffset, end: loc.endOffset + 1 };
+  const start = loc?.startOffset ?? NaN;
+  const last = loc?.endOffset ?? NaN;
+  if (Number.isNaN(start) || Number.isNaN(last)) return fallback;
+  // Recovery can leave a node whose recorded end precedes its start.
+  return { pos: Math.min(start, last + 1), end: Math.max(start, last + 1) };
 }
 
+const none: never[] = [];
+
+// A CST key holds only tokens or only nodes, so these read it without filtering (hot path).
 function nodes(c: Children, key: string): CstNode[] {
-  return (c[key] ?? []).filter((e): e is CstNode => !isToken(e));
+  return (c[key] as CstNode[] | undefined) ?? none;
+}
+
+function token(c: Children, key: string): IToken | undefined {
+  const t = c[key]?.[0] as IToken | undefined;
+  return t === undefined || t.isInsertedInRecovery ? undefined : t;
 }
 
 function tokens(c: Children, key: string): IToken[] {
-  return (c[key] ?? []).filter((e): e is IToken => isToken(e) && !e.isInsertedInRecovery);
+  const list = (c[key] as IToken[] | undefined) ?? none;
+  return list.some((t) => t.isInsertedInRecovery)
+    ? list.filter((t) => !t.isInsertedInRecovery)
+    : list;
 }
 
 function ident(t: IToken | undefined): A.Ident | undefined {
@@ -61,7 +68,7 @@ class Builder {
     const c = cst.children;
     const model = nodes(c, "modelDecl")[0];
     if (model) {
-      const name = ident(tokens(model.children, "Identifier")[0]);
+      const name = ident(token(model.children, "Identifier"));
       if (!name) return undefined;
       return {
         kind: "Model",
@@ -72,11 +79,11 @@ class Builder {
     }
     const block = nodes(c, "blockDecl")[0];
     if (block) {
-      const name = ident(tokens(block.children, "Identifier")[0]);
+      const name = ident(token(block.children, "Identifier"));
       if (!name) return undefined;
       const params: A.BlockParam[] = [];
       for (const p of nodes(block.children, "param")) {
-        const pname = ident(tokens(p.children, "Identifier")[0]);
+        const pname = ident(token(p.children, "Identifier"));
         const def = nodes(p.children, "expr")[0];
         if (pname) params.push(def ? { name: pname, default: this.expr(def) } : { name: pname });
       }
@@ -100,7 +107,7 @@ class Builder {
     if (train) {
       const settings: A.Setting[] = [];
       for (const s of nodes(train.children, "setting")) {
-        const key = ident(tokens(s.children, "Identifier")[0]);
+        const key = ident(token(s.children, "Identifier"));
         if (key)
           settings.push({
             key,
@@ -128,7 +135,7 @@ class Builder {
     const range = this.span(cst);
     const input = nodes(c, "inputStmt")[0];
     if (input) {
-      const name = ident(tokens(input.children, "Identifier")[0]);
+      const name = ident(token(input.children, "Identifier"));
       if (!name) return undefined;
       return { kind: "Input", name, shape: this.expr(nodes(input.children, "expr")[0]), range };
     }
@@ -139,7 +146,7 @@ class Builder {
     }
     const bind = nodes(c, "bindStmt")[0];
     if (bind) {
-      const name = ident(tokens(bind.children, "Identifier")[0]);
+      const name = ident(token(bind.children, "Identifier"));
       if (!name) return undefined;
       return { kind: "Bind", name, value: this.chain(nodes(bind.children, "chain")[0]), range };
     }
@@ -161,56 +168,67 @@ class Builder {
   }
 
   private step(cst: CstNode): A.Expr {
-    const label = ident(tokens(cst.children, "label")[0]);
+    const label = ident(token(cst.children, "label"));
     const expr = this.expr(nodes(cst.children, "expr")[0]);
     return label ? { kind: "Labeled", label, expr, range: this.span(cst) } : expr;
   }
 
   /** Left-associative `a op b op c` over the operands and operator tokens of one rule. */
-  private binary(cst: CstNode, opKeys: string[], operand: (n: CstNode) => A.Expr): A.Expr {
-    const operands = nodes(cst.children, "operands");
+  private binary(cst: CstNode, ops: IToken[], operands: A.Expr[]): A.Expr {
     if (operands.length === 0) return this.missing(cst);
-    const ops = opKeys
-      .flatMap((k) => tokens(cst.children, k))
-      .sort((a, b) => a.startOffset - b.startOffset);
-    let left = operand(operands[0]!);
+    if (ops.length > 1) ops.sort((a, b) => a.startOffset - b.startOffset);
+    let left = operands[0]!;
     for (let i = 1; i < operands.length; i++) {
-      const right = operand(operands[i]!);
+      const right = operands[i]!;
       const op = (ops[i - 1]?.image ?? "+") as A.Binary["op"];
-      left = {
-        kind: "Binary",
-        op,
-        left,
-        right,
-        range: { pos: left.range.pos, end: right.range.end },
+      const range = {
+        pos: Math.min(left.range.pos, right.range.pos),
+        end: Math.max(left.range.end, right.range.end),
       };
+      left = { kind: "Binary", op, left, right, range };
     }
     return left;
   }
 
   expr(cst: CstNode | undefined): A.Expr {
     if (!cst) return this.missing(cst);
-    return this.binary(cst, ["Plus", "Minus"], (p) =>
-      this.binary(p, ["Star", "Slash"], (u) => this.unary(u)),
+    const c = cst.children;
+    const ops = [...tokens(c, "Plus"), ...tokens(c, "Minus")];
+    return this.binary(
+      cst,
+      ops,
+      nodes(c, "operands").map((p) => this.product(p)),
+    );
+  }
+
+  private product(cst: CstNode): A.Expr {
+    const c = cst.children;
+    const operands = nodes(c, "operands");
+    if (operands.length === 1) return this.unary(operands[0]!);
+    const ops = [...tokens(c, "Star"), ...tokens(c, "Slash")];
+    return this.binary(
+      cst,
+      ops,
+      operands.map((u) => this.unary(u)),
     );
   }
 
   private unary(cst: CstNode): A.Expr {
     const inner = nodes(cst.children, "unary")[0];
     if (inner) return { kind: "Negate", operand: this.unary(inner), range: this.span(cst) };
-    return this.primary(nodes(cst.children, "primary")[0]);
+    return this.primary(nodes(cst.children, "primary")[0], cst);
   }
 
-  private primary(cst: CstNode | undefined): A.Expr {
-    if (!cst) return this.missing(cst);
+  private primary(cst: CstNode | undefined, parent: CstNode): A.Expr {
+    if (!cst) return this.missing(parent);
     const c = cst.children;
     const range = this.span(cst);
-    const int = tokens(c, "IntegerLit")[0];
+    const int = token(c, "IntegerLit");
     if (int) return { kind: "Number", value: Number(int.image), isInteger: true, range };
-    const float = tokens(c, "FloatLit")[0];
+    const float = token(c, "FloatLit");
     if (float) return { kind: "Number", value: Number(float.image), isInteger: false, range };
-    if (tokens(c, "true")[0]) return { kind: "Bool", value: true, range };
-    if (tokens(c, "false")[0]) return { kind: "Bool", value: false, range };
+    if (token(c, "true")) return { kind: "Bool", value: true, range };
+    if (token(c, "false")) return { kind: "Bool", value: false, range };
     const call = nodes(c, "call")[0];
     if (call) return this.call(call);
     const tuple = nodes(c, "tuple")[0];
@@ -228,13 +246,13 @@ class Builder {
 
   private call(cst: CstNode): A.Expr {
     const c = cst.children;
-    const callee = ident(tokens(c, "Identifier")[0]);
+    const callee = ident(token(c, "Identifier"));
     const range = this.span(cst);
     if (!callee) return this.missing(cst);
-    const lparen = tokens(c, "LParen")[0];
+    const lparen = token(c, "LParen");
     if (!lparen) return { kind: "Name", name: callee.name, range: callee.range };
     const args: A.Arg[] = nodes(c, "arg").map((a) => {
-      const name = ident(tokens(a.children, "name")[0]);
+      const name = ident(token(a.children, "name"));
       const value = this.chain(nodes(a.children, "chain")[0]);
       return name ? { name, value, range: this.span(a) } : { value, range: this.span(a) };
     });
