@@ -122,6 +122,10 @@ export function bindArgs(
   const given = new Map<string, Pending[]>();
   let next = 0;
   let seenNamed = false;
+  // A missing argument is not reported again when an unknown name looks like a typo of it,
+  // or when a misplaced positional argument probably is it.
+  const excused = new Set<string>();
+  let misplaced = false;
   for (const arg of callArgs) {
     if (arg.name) {
       seenNamed = true;
@@ -131,6 +135,7 @@ export function bindArgs(
           arg.name.name,
           specs.map((s) => s.name),
         );
+        if (suggestion) excused.add(suggestion);
         report(
           diagnostic("unknown-argument", arg.name.range, {
             layer,
@@ -146,6 +151,7 @@ export function bindArgs(
       continue;
     }
     if (seenNamed) {
+      misplaced = true;
       report(diagnostic("positional-after-named", arg.range, {}));
       continue;
     }
@@ -189,19 +195,17 @@ export function bindArgs(
     }
   }
 
+  const missing: string[] = [];
   for (const spec of specs) {
     if (spec.name in args) continue;
     if (spec.variadic) args[spec.name] = [];
     else if (spec.default !== undefined) continue;
-    else if (!spec.optional) {
-      report(
-        diagnostic("missing-argument", callRange, {
-          layer,
-          name: spec.name,
-          signature: formatSignature(layer, specs),
-        }),
-      );
-    }
+    else if (!spec.optional && !excused.has(spec.name) && !misplaced) missing.push(spec.name);
+  }
+  // One error for all of them (`SpatialConvolution` alone lacks out and kernel).
+  if (missing.length > 0) {
+    const signature = formatSignature(layer, specs);
+    report(diagnostic("missing-argument", callRange, { layer, names: missing, signature }));
   }
   // Defaults last: a default may derive from other arguments (pooling stride = kernel).
   for (const spec of specs) {

@@ -38,9 +38,14 @@ export function check(text: string): CheckResult {
     }
   }
 
-  const resolver = new Resolver(blocks, report);
+  const resolver = new Resolver(
+    blocks,
+    report,
+    syntax.map((d) => d.range.pos),
+  );
   const models: ModelIR[] = [];
   const has = new Map<ModelIR, Set<string>>();
+  const outputNames = new Map<ModelIR, string[]>();
   for (const decl of ast.decls) {
     if (decl.kind === "Model") {
       const graph = resolver.model(decl);
@@ -57,19 +62,20 @@ export function check(text: string): CheckResult {
       };
       models.push(model);
       has.set(model, new Set());
+      outputNames.set(model, graph.outputNames);
       continue;
     }
     if (decl.kind === "Block") continue;
     const kind = decl.kind === "Criterion" ? "criterion" : "train";
     const model = models[models.length - 1];
+    // At the keyword: a whole `train { ... }` block is too much to underline.
+    const keyword = { pos: decl.range.pos, end: decl.range.pos + kind.length };
     if (!model) {
-      report(diagnostic("orphan-declaration", decl.range, { kind }));
+      report(diagnostic("orphan-declaration", keyword, { kind }));
       continue;
     }
     if (has.get(model)!.has(kind)) {
-      report(
-        diagnostic("duplicate-declaration-for-model", decl.range, { kind, model: model.name }),
-      );
+      report(diagnostic("duplicate-declaration-for-model", keyword, { kind, model: model.name }));
       continue;
     }
     has.get(model)!.add(kind);
@@ -77,7 +83,7 @@ export function check(text: string): CheckResult {
       const nodes = new Map(model.nodes.map((n) => [n.id, n]));
       model.criterion = checkCriterion(
         decl,
-        { name: model.name, outputs: model.outputs, nodes },
+        { name: model.name, outputs: model.outputs, outputNames: outputNames.get(model)!, nodes },
         report,
       );
     } else {

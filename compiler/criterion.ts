@@ -9,7 +9,10 @@ import { evaluate } from "./values.js";
 
 interface ModelView {
   name: string;
+  /** The outputs whose shape is known. */
   outputs: readonly NamedNode[];
+  /** Every declared output, also those unknown after an earlier error. */
+  outputNames: readonly string[];
   nodes: ReadonlyMap<number, IRNode>;
 }
 
@@ -24,6 +27,7 @@ export function checkCriterion(
   report: (d: Diagnostic) => void,
 ): CriterionTerm[] {
   const out: CriterionTerm[] = [];
+  if (model.outputNames.length === 0) return out; // no body to speak of: already reported
   const noNames = { env: new Map(), report, unknownName: () => undefined };
   for (const term of terms(decl.expr)) {
     if (term.kind === "Missing") continue;
@@ -66,27 +70,26 @@ export function checkCriterion(
       );
       continue;
     }
-    const outputNames = model.outputs.map((o) => o.name).join(", ");
+    const outputNames = model.outputNames.join(", ");
     let output: NamedNode | undefined;
     const named = args[0]?.value;
     if (named?.kind === "Name") {
       output = model.outputs.find((o) => o.name === named.name);
+      if (!output && model.outputNames.includes(named.name)) continue; // unknown after an error
       if (!output) {
-        const suggestion = suggest(
-          named.name,
-          model.outputs.map((o) => o.name),
-        );
+        const suggestion = suggest(named.name, model.outputNames);
         report(
           diagnostic("unknown-output", named.range, {
             name: named.name,
             model: model.name,
-            outputs: outputNames,
+            // A plain stack's implicit `output` cannot be named (`output` is a keyword).
+            outputs: outputNames === "output" ? "" : outputNames,
             suggestion,
           }),
         );
         continue;
       }
-    } else if (model.outputs.length > 1) {
+    } else if (model.outputNames.length > 1) {
       report(
         diagnostic("criterion-needs-output", head.range, { criterion: name, outputs: outputNames }),
       );
@@ -102,7 +105,9 @@ export function checkCriterion(
       continue;
     }
     if (def.head && !def.head.accepts(node.op)) {
-      report(diagnostic(def.head.lint, head.range, { output: output.name, from: node.op }));
+      // `output` is a keyword, so an output named so is a plain stack's implicit one.
+      const what = output.name === "output" ? "the model's output" : `'${output.name}'`;
+      report(diagnostic(def.head.lint, head.range, { output: what, from: node.op }));
     }
     out.push({
       criterion: name,

@@ -101,7 +101,8 @@ export const diagnosticTable = {
   "unused-value": entry(
     "error",
     "A bound value or model input is never used.",
-    (p: { name: string }) => `'${p.name}' is computed but never used`,
+    (p: { name: string; input: boolean }) =>
+      p.input ? `input '${p.name}' is never used` : `'${p.name}' is computed but never used`,
   ),
   cycle: entry(
     "error",
@@ -150,8 +151,10 @@ export const diagnosticTable = {
   "missing-argument": entry(
     "error",
     "A required argument is not given.",
-    (p: { layer: string; name: string; signature: string }) =>
-      `${p.layer} needs argument '${p.name}': ${p.signature}`,
+    (p: { layer: string; names: string[]; signature: string }) => {
+      const names = p.names.map((n) => `'${n}'`).join(" and ");
+      return `${p.layer} needs argument${p.names.length === 1 ? "" : "s"} ${names}: ${p.signature}`;
+    },
   ),
   "too-many-arguments": entry(
     "error",
@@ -230,9 +233,9 @@ export const diagnosticTable = {
   ),
   "non-positive-size": entry(
     "error",
-    "A layer whose output would have a zero or negative size.",
-    (p: { layer: string; output: string; shape: string }) =>
-      `${p.layer} would produce a non-positive size ${p.output} from input ${p.shape}`,
+    "A layer whose output would have a zero or negative size (a transposed convolution's padding).",
+    (p: { layer: string; output: string; shape: string; pad: string }) =>
+      `${p.layer} with pad ${p.pad} would produce a non-positive size ${p.output} from input ${p.shape}`,
   ),
   "view-mismatch": entry(
     "error",
@@ -267,8 +270,11 @@ export const diagnosticTable = {
   "unknown-output": entry(
     "error",
     "A criterion names an output the model does not have.",
-    (p: { name: string; model: string; outputs: string; suggestion?: string }) =>
-      `model '${p.model}' has no output '${p.name}' (outputs: ${p.outputs})${didYouMean(p.suggestion)}`,
+    (p: { name: string; model: string; outputs: string; suggestion?: string }) => {
+      // `outputs` is empty for a plain stack: its one output has no name a criterion can give.
+      const outputs = p.outputs ? `outputs: ${p.outputs}` : "its one output is unnamed";
+      return `model '${p.model}' has no output '${p.name}' (${outputs})${didYouMean(p.suggestion)}`;
+    },
   ),
   "criterion-needs-output": entry(
     "error",
@@ -294,7 +300,8 @@ export const diagnosticTable = {
   "duplicate-declaration-for-model": entry(
     "error",
     "Two criteria or train blocks for one model.",
-    (p: { kind: string; model: string }) => `model '${p.model}' already has a ${p.kind}`,
+    (p: { kind: string; model: string }) =>
+      `model '${p.model}' already has a ${p.kind === "train" ? "train block" : p.kind}`,
   ),
   "unknown-setting": entry(
     "error",
@@ -305,28 +312,31 @@ export const diagnosticTable = {
   "unknown-optimizer": entry(
     "error",
     "An optimizer that does not exist.",
-    (p: { name: string; suggestion?: string }) =>
-      `unknown optimizer '${p.name}'${didYouMean(p.suggestion)}`,
+    (p: { name: string; known: string; suggestion?: string }) =>
+      `unknown optimizer '${p.name}'${didYouMean(p.suggestion) || `; the optimizers are ${p.known}`}`,
   ),
 
-  // Lints
+  // Lints (`output` is the quoted output name, or "the model's output" for a plain stack's)
   "nll-without-logsoftmax": entry(
     "warning",
     "NLL on an output that does not come from LogSoftMax.",
     (p: { output: string; from: string }) =>
-      `NLL expects log-probabilities, but '${p.output}' comes from ${p.from} with no LogSoftMax`,
+      `NLL expects log-probabilities, but ${p.output} comes from ${p.from} with no LogSoftMax`,
   ),
   "bce-without-sigmoid": entry(
     "warning",
     "BCE on an output that does not come from Sigmoid.",
     (p: { output: string; from: string }) =>
-      `BCE expects probabilities, but '${p.output}' comes from ${p.from} with no Sigmoid`,
+      `BCE expects probabilities, but ${p.output} comes from ${p.from} with no Sigmoid`,
   ),
   "softmax-before-crossentropy": entry(
     "warning",
     "CrossEntropy on an output that is already a (log-)softmax.",
-    (p: { output: string; from: string }) =>
-      `CrossEntropy applies LogSoftMax itself, but '${p.output}' already comes from ${p.from}; use NLL or drop the ${p.from}`,
+    (p: { output: string; from: string }) => {
+      // NLL takes log-probabilities: it can replace CrossEntropy after LogSoftMax, not SoftMax.
+      const fix = p.from === "LogSoftMax" ? "use NLL or drop the LogSoftMax" : `drop the ${p.from}`;
+      return `CrossEntropy applies LogSoftMax itself, but ${p.output} already comes from ${p.from}; ${fix}`;
+    },
   ),
   "drops-input": entry(
     "warning",
@@ -349,6 +359,24 @@ export function diagnostic<C extends DiagnosticCode>(
 ): Diagnostic {
   const def = diagnosticTable[code] as Entry<DiagnosticParams<C>>;
   return { severity: def.severity, code, message: def.message(params), range, ...extra };
+}
+
+/**
+ * A problem inside an inlined block that comes from the values at a use in the model (a shape,
+ * an argument computed from the block's parameters): reported at that use, pointing back at
+ * the place `here` inside the block.
+ */
+export function atUseSite(
+  d: Diagnostic,
+  site: { block: string; range: Span },
+  here: string,
+): Diagnostic {
+  return {
+    ...d,
+    message: `${d.message} (inside block ${site.block})`,
+    range: site.range,
+    related: [{ message: here, range: d.range }],
+  };
 }
 
 export function formatShape(shape: readonly number[]): string {

@@ -42,5 +42,7 @@ export interface ModelGraph {
   nodes: GraphNode[];
   inputs: NamedNode[];
   outputs: NamedNode[];
+  /** Every output the model declares, also those unknown after an error (not "no such output"). */
+  outputNames: string[];
   terms: Term[];
 }

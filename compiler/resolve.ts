@@ -1,12 +1,19 @@
 // Name resolution: models and blocks become graphs of layer nodes (blocks inlined, names bound).
-import type { BlockDecl, Call, Expr, Ident, ModelDecl, Span, Stmt } from "../grammar/ast.js";
+import type { Arg, BlockDecl, Call, Expr, Ident, ModelDecl, Span, Stmt } from "../grammar/ast.js";
 import { bindArgs } from "./bind-args.js";
 import { layerAliases, layers } from "./catalog/index.js";
 import type { LayerDef } from "./catalog/types.js";
-import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { atUseSite, diagnostic, type Diagnostic } from "./diagnostics.js";
 import type { GraphNode, ModelGraph, NamedNode, Term, UseSite } from "./graph.js";
 import { suggest } from "./suggest.js";
-import { describeValue, evaluate, type Binding, type EvalContext } from "./values.js";
+import {
+  describeValue,
+  evaluate,
+  mentions,
+  quiet,
+  type Binding,
+  type EvalContext,
+} from "./values.js";
 
 /** A node id, or undefined when unknown because of an error already reported. */
 type Ref = number | undefined;
@@ -48,10 +55,33 @@ export class Resolver {
   constructor(
     private readonly blocks: ReadonlyMap<string, BlockDecl>,
     private readonly report: Report,
+    /** Where syntax errors are: see `garbled`. */
+    private readonly syntaxErrors: readonly number[] = [],
   ) {}
+
+  /**
+   * Whether a declaration has a syntax error: a line the parser could not read may be the one
+   * that uses a value, so its values are not reported unused.
+   */
+  garbled(decl: ModelDecl | BlockDecl): boolean {
+    return this.syntaxErrors.some((o) => o >= decl.range.pos && o < decl.range.end);
+  }
 
   model(decl: ModelDecl): ModelGraph {
     const graph: GraphBuilder = { nodes: [], terms: [] };
+    if (decl.recovered) {
+      // Its body is lost to a syntax error: nothing more to say about it.
+      const { name, range } = decl;
+      return {
+        name: name.name,
+        range,
+        nodes: [],
+        inputs: [],
+        outputs: [],
+        outputNames: [],
+        terms: [],
+      };
+    }
     const body = new Body(this, decl.body, {
       graph,
       env: new Map(),
@@ -60,19 +90,21 @@ export class Resolver {
       stack: [],
       input: undefined,
     });
-    const { inputs, outputs } = body.run("model", decl.name);
+    const { inputs, outputs, outputNames } = body.run("model", decl);
     return {
       name: decl.name.name,
       range: decl.range,
       nodes: graph.nodes,
       inputs,
       outputs,
+      outputNames,
       terms: graph.terms,
     };
   }
 
   /** Checks a block that no model uses, with unknown parameters and input: names and arguments only. */
   checkUnused(decl: BlockDecl): void {
+    if (decl.recovered) return;
     const env = new Map(
       decl.params.map((p) => [p.name.name, { value: undefined, range: p.name.range }]),
     );
@@ -84,7 +116,7 @@ export class Resolver {
       stack: [decl.name.name],
       input: { name: "in", ref: undefined },
     };
-    new Body(this, decl.body, inst).run("block", decl.name);
+    new Body(this, decl.body, inst).run("block", decl);
   }
 
   /** Inlines block `decl` used by `call` on `input`; returns its output. */
@@ -103,13 +135,32 @@ export class Resolver {
       this.report(diagnostic("recursive-block", useRange, { path }));
       return undefined;
     }
+    // Arguments the parser recovered in are a guess (see `quiet`), and a body lost to a syntax
+    // error has nothing to inline: no errors from them.
+    if (call?.recovered || decl.recovered) return undefined;
     const site = outer.site ?? { block: name, range: useRange };
-    const ctx = evalContext(outer.env, (d) => this.report(withSite(d, outer.site)), new Map());
+    const ctx = fromParamsAtUseSite(
+      evalContext(outer.env, (d) => this.report(withSite(d, outer.site)), new Map()),
+      call?.args ?? [],
+      outer,
+      this.report,
+    );
     const env = new Map<string, Binding>();
     const args = call?.args ?? [];
     let ok = true;
     let position = 0;
+    let seenNamed = false;
+    // As in bindArgs: no "missing" for a parameter an unknown name or a misplaced value stands for.
+    const excused = new Set<string>();
+    let misplaced = false;
     for (const arg of args) {
+      if (!arg.name && seenNamed) {
+        ok = false;
+        misplaced = true;
+        this.report(withSite(diagnostic("positional-after-named", arg.range, {}), outer.site));
+        continue;
+      }
+      seenNamed ||= arg.name !== undefined;
       const param = arg.name
         ? decl.params.find((p) => p.name.name === arg.name!.name)
         : decl.params[position++];
@@ -120,6 +171,7 @@ export class Resolver {
             arg.name.name,
             decl.params.map((p) => p.name.name),
           );
+          if (suggestion) excused.add(suggestion);
           this.report(
             withSite(
               diagnostic("unknown-argument", arg.name.range, {
@@ -148,7 +200,9 @@ export class Resolver {
         ok = false;
         this.report(
           withSite(
-            diagnostic("duplicate-argument", arg.range, { name: param.name.name }),
+            diagnostic("duplicate-argument", arg.name?.range ?? arg.range, {
+              name: param.name.name,
+            }),
             outer.site,
           ),
         );
@@ -156,6 +210,7 @@ export class Resolver {
       }
       env.set(param.name.name, { value: evaluate(arg.value, ctx), range: arg.range });
     }
+    const missing: string[] = [];
     for (const param of decl.params) {
       if (env.has(param.name.name)) continue;
       if (param.default) {
@@ -165,21 +220,21 @@ export class Resolver {
           range: param.default.range,
         });
       } else {
-        ok = false;
-        const signature = `${name}(${decl.params.map((p) => p.name.name).join(", ")})`;
-        this.report(
-          withSite(
-            diagnostic("missing-argument", call?.range ?? useRange, {
-              layer: name,
-              name: param.name.name,
-              signature,
-            }),
-            outer.site,
-          ),
-        );
+        missing.push(param.name.name);
       }
     }
-    if (!ok) return undefined;
+    const unexcused = misplaced ? [] : missing.filter((m) => !excused.has(m));
+    if (unexcused.length > 0) {
+      const signature = blockSignature(decl);
+      const at = call?.argsRange ?? useRange;
+      this.report(
+        withSite(
+          diagnostic("missing-argument", at, { layer: name, names: unexcused, signature }),
+          outer.site,
+        ),
+      );
+    }
+    if (!ok || missing.length > 0) return undefined;
     const inst: Instance = {
       graph: outer.graph,
       env,
@@ -188,7 +243,7 @@ export class Resolver {
       stack: [...outer.stack, name],
       input: { name: "in", ref: input },
     };
-    const { outputs } = new Body(this, decl.body, inst).run("block", decl.name);
+    const { outputs } = new Body(this, decl.body, inst).run("block", decl);
     return outputs[0]?.node;
   }
 
@@ -205,6 +260,22 @@ export class Resolver {
   }
 }
 
+/** `Stage(c, stride=1)`: a block's parameters, with simple defaults spelt out. */
+function blockSignature(decl: BlockDecl): string {
+  const params = decl.params.map((p) => {
+    const d = p.default;
+    if (!d) return p.name.name;
+    const text =
+      d.kind === "Number" || d.kind === "Bool"
+        ? String(d.value)
+        : d.kind === "Name"
+          ? d.name
+          : "...";
+    return `${p.name.name}=${text}`;
+  });
+  return `${decl.name.name}(${params.join(", ")})`;
+}
+
 /** Diagnostics raised while inlining a block point back at the use in the model. */
 function withSite(d: Diagnostic, site: UseSite | undefined): Diagnostic {
   if (!site) return d;
@@ -215,6 +286,27 @@ function withSite(d: Diagnostic, site: UseSite | undefined): Diagnostic {
       { message: `in block ${site.block} used here`, range: site.range },
     ],
   };
+}
+
+/**
+ * Inside a block, an argument computed from the block's parameters is wrong because of the
+ * values at the use site: it is reported there, like a shape error, pointing back at it.
+ */
+function fromParamsAtUseSite(
+  ctx: EvalContext,
+  args: readonly Arg[],
+  inst: Pick<Instance, "site" | "env">,
+  emit: Report,
+): EvalContext {
+  const site = inst.site;
+  const fromParams = site ? args.filter((a) => mentions(a.value, inst.env)) : [];
+  if (!site || fromParams.length === 0) return ctx;
+  const report = (d: Diagnostic) => {
+    const inArg = fromParams.some((a) => a.range.pos <= d.range.pos && d.range.end <= a.range.end);
+    if (!inArg) return ctx.report(d);
+    emit(atUseSite(d, site, "computed here from the block's parameters"));
+  };
+  return { ...ctx, report };
 }
 
 function evalContext(
@@ -259,7 +351,11 @@ class Body {
     this.ctx = evalContext(inst.env, this.report, this.values);
   }
 
-  run(kind: "model" | "block", declName: Ident): { inputs: NamedNode[]; outputs: NamedNode[] } {
+  run(
+    kind: "model" | "block",
+    decl: ModelDecl | BlockDecl,
+  ): { inputs: NamedNode[]; outputs: NamedNode[]; outputNames: string[] } {
+    const declName = decl.name;
     const inputs: NamedNode[] = [];
     if (this.inst.input)
       this.define(this.inst.input.name, declName.range, this.inst.input.ref, false);
@@ -311,11 +407,17 @@ class Body {
     this.numberLayers();
     for (const slot of this.slots) this.evaluateSlot(slot);
     const outputs = this.outputs(kind, declName);
-    for (const slot of this.values.values()) {
+    // In an empty body nothing can use the input: "has no layers" says it all.
+    const mayBeUnused = this.slots.length > 0 && !this.resolver.garbled(decl);
+    for (const slot of mayBeUnused ? this.values.values() : []) {
       if (slot.mustUse && !slot.used)
-        this.report(diagnostic("unused-value", slot.range, { name: slot.name }));
+        this.report(diagnostic("unused-value", slot.range, { name: slot.name, input: !slot.stmt }));
     }
-    return { inputs: inputs.filter((i) => i.node >= 0), outputs };
+    return {
+      inputs: inputs.filter((i) => i.node >= 0),
+      outputs: outputs.filter((o) => o.node >= 0),
+      outputNames: outputs.map((o) => o.name),
+    };
   }
 
   private define(name: string, range: Span, ref: Ref, mustUse: boolean): ValueSlot | undefined {
@@ -468,7 +570,10 @@ class Body {
         return;
       }
       if (i === 0 && !incoming && !isManyInputLayer(step)) {
-        this.report(diagnostic("not-a-value", step.range, { what: describeExpr(step) }));
+        if (step.kind === "Name" && !this.isLayerName(step.name) && !this.inst.env.has(step.name))
+          this.unknownValue(step.name, step.range);
+        else if (step.kind !== "Missing")
+          this.report(diagnostic("not-a-value", step.range, { what: describeExpr(step) }));
         current = { ref: undefined, name: "" };
         return;
       }
@@ -491,6 +596,7 @@ class Body {
     const labeled = step.kind === "Labeled" ? step : undefined;
     const term = labeled ? labeled.expr : step;
     if (term.kind !== "Name" && term.kind !== "Call") {
+      source?.(); // consumed all the same, so the value feeding it is not also "unused"
       if (term.kind !== "Missing") {
         if (labeled)
           this.report(
@@ -506,14 +612,31 @@ class Body {
       this.inst.prefix + (labeled?.label.name ?? String(this.positions.get(step) ?? 0));
     const def = layers.get(name);
     if (def?.inputs === "many") return this.manyInputLayer(def, term, piped, nodeName);
+    const block = def ? undefined : this.resolver.block(name);
+    const candidates = [...layers.keys(), ...this.resolver.blockNames()];
+    const layerSuggestion = def || block ? undefined : suggest(name, candidates, layerAliases);
+    // `out = hiden -> Linear(2)`: a bare name starting a chain that is no layer but close to a
+    // value is a misspelt value, not a layer that would consume the previous statement.
+    if (!def && !block && !piped && !layerSuggestion && term.kind === "Name") {
+      if (suggest(name, this.values.keys())) {
+        this.unknownValue(name, nameRange);
+        return undefined;
+      }
+    }
+    // The value that would feed the layer is consumed even when the layer is wrong, so it
+    // is not also reported unused.
+    const input = source?.();
     if (def) {
-      const input = source?.();
       const bound = bindArgs(
         name,
         def.args,
         term.kind === "Call" ? term.args : [],
-        term.range,
-        this.ctx,
+        term.kind === "Call" ? term.argsRange : term.range,
+        term.kind === "Call" && term.recovered
+          ? quiet(this.ctx)
+          : fromParamsAtUseSite(this.ctx, term.kind === "Call" ? term.args : [], this.inst, (d) =>
+              this.resolver.emit(d),
+            ),
       );
       if (!bound || input?.ref === undefined) return undefined;
       return this.addNode({
@@ -525,9 +648,7 @@ class Body {
         range: step.range,
       });
     }
-    const block = this.resolver.block(name);
     if (block) {
-      const input = source?.();
       return this.resolver.inline(
         block,
         term.kind === "Call" ? term : undefined,
@@ -537,21 +658,27 @@ class Body {
         this.inst,
       );
     }
-    if (this.values.has(name) || this.inst.env.has(name)) {
-      const what = this.values.has(name)
-        ? `'${name}' is a value, and`
-        : `'${name}' is a block parameter, and`;
-      this.report(diagnostic("not-a-layer", nameRange, { what: `${what} it` }));
+    const value = this.values.get(name);
+    if (value || this.inst.env.has(name)) {
+      if (value) value.used = true; // misused, but referenced: one error is enough
+      const what = value ? `the value '${name}'` : `the block parameter '${name}'`;
+      this.report(diagnostic("not-a-layer", nameRange, { what }));
       return undefined;
     }
-    const candidates = [...layers.keys(), ...this.resolver.blockNames()];
-    this.report(
-      diagnostic("unknown-layer", nameRange, {
-        name,
-        suggestion: suggest(name, candidates, layerAliases),
-      }),
-    );
+    this.report(diagnostic("unknown-layer", nameRange, { name, suggestion: layerSuggestion }));
     return undefined;
+  }
+
+  private isLayerName(name: string): boolean {
+    return layers.has(name) || this.resolver.block(name) !== undefined;
+  }
+
+  /** Reports an undefined value name; the value it is a likely typo of counts as used. */
+  private unknownValue(name: string, range: Span): void {
+    const suggestion = suggest(name, this.values.keys());
+    const meant = suggestion === undefined ? undefined : this.values.get(suggestion);
+    if (meant) meant.used = true;
+    this.report(diagnostic("unknown-name", range, { name, suggestion }));
   }
 
   /** Concat / Add: the values named as arguments, after the piped value when mid-chain. */
@@ -561,6 +688,15 @@ class Body {
     piped: { ref: Ref; name: string } | undefined,
     nodeName: string,
   ): Ref {
+    if (call.kind === "Call" && call.recovered) {
+      // Where the arguments end is a guess (see `quiet`): only note the values they name.
+      for (const arg of call.args) {
+        const first = arg.value.kind === "Chain" ? arg.value.steps[0] : arg.value;
+        const slot = first?.kind === "Name" ? this.values.get(first.name) : undefined;
+        if (slot) slot.used = true;
+      }
+      return undefined;
+    }
     const refs: Ref[] = piped ? [piped.ref] : [];
     const names: string[] = piped ? [piped.name] : [];
     for (const arg of call.kind === "Call" ? call.args : []) {
@@ -600,6 +736,7 @@ class Body {
     });
   }
 
+  /** The body's outputs; node -1 for one whose value is unknown after an error. */
   private outputs(kind: "model" | "block", declName: Ident): NamedNode[] {
     const listed = this.body.flatMap((s) => (s.kind === "Output" ? s.names : []));
     if (kind === "block" && listed.length > 1) {
@@ -616,25 +753,18 @@ class Body {
         seen.add(id.name);
         const slot = this.values.get(id.name);
         if (!slot) {
-          this.report(
-            diagnostic("unknown-name", id.range, {
-              name: id.name,
-              suggestion: suggest(id.name, this.values.keys()),
-            }),
-          );
+          this.unknownValue(id.name, id.range);
           continue;
         }
         const ref = this.valueRef(id.name, id.range);
-        if (ref !== undefined) out.push({ name: id.name, node: ref, range: id.range });
+        out.push({ name: id.name, node: ref ?? -1, range: id.range });
       }
       return out;
     }
     const last = this.slots[this.slots.length - 1];
     if (!last) return [];
     last.used = true;
-    return last.ref === undefined
-      ? []
-      : [{ name: last.name || "output", node: last.ref, range: last.range }];
+    return [{ name: last.name || "output", node: last.ref ?? -1, range: last.range }];
   }
 }
 

@@ -1,7 +1,7 @@
 // Shape inference: each graph node gets its static per-sample shape, parameters and FLOPs.
 import { layers } from "./catalog/index.js";
 import type { Shape, ShapeContext } from "./catalog/types.js";
-import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { atUseSite, diagnostic, type Diagnostic } from "./diagnostics.js";
 import type { GraphNode, ModelGraph } from "./graph.js";
 import type { IRNode } from "./ir.js";
 
@@ -41,12 +41,9 @@ function inferNode(
   const emit = (d: Diagnostic, at?: string) => {
     // Inside an inlined block, the problem is the use in the model: point there.
     if (node.site) {
-      report({
-        ...d,
-        message: `${d.message} (inside block ${node.site.block})`,
-        range: node.site.range,
-        related: [{ message: `${node.op} '${node.name}' is here`, range: node.range }],
-      });
+      report(
+        atUseSite({ ...d, range: node.range }, node.site, `${node.op} '${node.name}' is here`),
+      );
     } else {
       report({ ...d, range: (at && node.argRanges[at]) || node.range });
     }

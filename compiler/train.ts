@@ -6,7 +6,7 @@ import type { ArgSpec } from "./catalog/types.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import type { TrainConfig } from "./ir.js";
 import { suggest } from "./suggest.js";
-import type { EvalContext } from "./values.js";
+import { quiet, type EvalContext } from "./values.js";
 
 /** The numeric settings; `optimizer = SGD(...)` is bound against the optimizer catalog. */
 export const trainSettings: ArgSpec[] = [
@@ -38,6 +38,7 @@ export function checkTrain(decl: TrainDecl, report: (d: Diagnostic) => void): Tr
     seen.add(key);
     if (key === "optimizer") {
       const v = setting.value;
+      if (v.kind === "Missing") continue; // a syntax error, already reported
       const callee =
         v.kind === "Call"
           ? v.callee
@@ -49,7 +50,7 @@ export function checkTrain(decl: TrainDecl, report: (d: Diagnostic) => void): Tr
           diagnostic("argument-type", v.range, {
             name: "optimizer",
             expected: "SGD(...) or Adam(...)",
-            got: "a value",
+            got: v.kind === "Number" || v.kind === "Bool" ? String(v.value) : "a value",
           }),
         );
         continue;
@@ -60,10 +61,20 @@ export function checkTrain(decl: TrainDecl, report: (d: Diagnostic) => void): Tr
           callee.name,
           optimizers.map((o) => o.name),
         );
-        report(diagnostic("unknown-optimizer", callee.range, { name: callee.name, suggestion }));
+        const names = optimizers.map((o) => o.name);
+        const known = `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+        report(
+          diagnostic("unknown-optimizer", callee.range, { name: callee.name, known, suggestion }),
+        );
         continue;
       }
-      const bound = bindArgs(def.name, def.args, v.kind === "Call" ? v.args : [], v.range, ctx);
+      const bound = bindArgs(
+        def.name,
+        def.args,
+        v.kind === "Call" ? v.args : [],
+        v.kind === "Call" ? v.argsRange : v.range,
+        v.kind === "Call" && v.recovered ? quiet(ctx) : ctx,
+      );
       if (bound) config.optimizer = { name: def.name, args: bound.args };
       continue;
     }

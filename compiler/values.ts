@@ -33,6 +33,15 @@ export interface EvalContext {
   unknownName(name: string, range: Span): void;
 }
 
+/**
+ * For the arguments of a call the parser recovered in (`Linear(10 -> ReLU` at the end of a
+ * line): they end where the parser guessed, so they are bound without reporting, and the
+ * syntax error stays the only error.
+ */
+export function quiet(ctx: EvalContext): EvalContext {
+  return { ...ctx, report: () => undefined, unknownName: () => undefined };
+}
+
 function arithmetic(
   op: "+" | "-" | "*" | "/",
   a: Value,
@@ -118,5 +127,27 @@ export function evaluate(expr: Expr, ctx: EvalContext): Value | undefined {
       return undefined;
     case "Missing":
       return undefined;
+  }
+}
+
+/** Whether `expr` reads one of `names` (a block parameter, say). */
+export function mentions(expr: Expr, names: ReadonlyMap<string, unknown>): boolean {
+  switch (expr.kind) {
+    case "Name":
+      return names.has(expr.name);
+    case "Tuple":
+      return expr.items.some((e) => mentions(e, names));
+    case "Negate":
+      return mentions(expr.operand, names);
+    case "Binary":
+      return mentions(expr.left, names) || mentions(expr.right, names);
+    case "Chain":
+      return expr.steps.some((e) => mentions(e, names));
+    case "Labeled":
+      return mentions(expr.expr, names);
+    case "Call":
+      return expr.args.some((a) => mentions(a.value, names));
+    default:
+      return false;
   }
 }

@@ -25,7 +25,15 @@ export interface Comment {
 
 export type Decl = ModelDecl | BlockDecl | CriterionDecl | TrainDecl;
 
-export interface ModelDecl {
+/**
+ * Set on a model or block whose `{` is missing, or on a block whose parameter list has a syntax
+ * error: it is not checked further (the syntax error is already reported).
+ */
+interface Recovered {
+  recovered?: true;
+}
+
+export interface ModelDecl extends Recovered {
   kind: "Model";
   name: Ident;
   body: Stmt[];
@@ -37,7 +45,7 @@ export interface BlockParam {
   default?: Expr;
 }
 
-export interface BlockDecl {
+export interface BlockDecl extends Recovered {
   kind: "Block";
   name: Ident;
   params: BlockParam[];
@@ -128,6 +136,11 @@ export interface Call {
   args: Arg[];
   /** Span of the parenthesised argument list. */
   argsRange: Span;
+  /**
+   * The parser recovered from a syntax error in the argument list (a missing `)`, say):
+   * where the arguments end is a guess. The error is already reported.
+   */
+  recovered?: true;
   range: Span;
 }
 

@@ -1,5 +1,5 @@
 // parse(text) → { ast, diagnostics }: lexing, parsing with recovery, and CST → AST.
-import { EOF } from "chevrotain";
+import { EOF, type CstElement } from "chevrotain";
 import { diagnostic, type Diagnostic } from "../compiler/diagnostics.js";
 import type { NetFile } from "./ast.js";
 import { parseTokens, parser } from "./parser.js";
@@ -22,18 +22,53 @@ export function parse(text: string): ParseResult {
       diagnostic("invalid-character", range, { text: text.slice(range.pos, range.end) }),
     );
   }
+  // The lexer drops an invalid character, so the parser sees its neighbours side by side: a
+  // syntax error at the very next token is a consequence, already reported.
+  const afterInvalid = new Set(lexed.errors.map((e) => skipBlanks(text, e.offset + e.length)));
   const cst = parseTokens(significantTokens(lexed.tokens));
+  const declStarts = (cst.children["decl"] ?? []).map((d) => startOf(d));
+  let previous = -1;
   for (const err of parser.errors) {
     const token = err.token;
     const range =
       token.tokenType === EOF || Number.isNaN(token.startOffset)
         ? { pos: text.length, end: text.length }
         : { pos: token.startOffset, end: token.startOffset + token.image.length };
+    // After a mistyped declaration header, each line of its body fails again as "not a
+    // declaration": one error until the next declaration that does start is enough.
+    const again =
+      err.context.ruleStack.length <= 2 &&
+      previous >= 0 &&
+      !declStarts.some((d) => d > previous && d <= range.pos);
+    previous = range.pos;
+    if (afterInvalid.has(range.pos) || again) continue;
     diagnostics.push(diagnostic("syntax-error", range, { detail: err.message }));
   }
   const comments = (lexed.groups["comments"] ?? []).map((t) => ({
     text: t.image,
     range: { pos: t.startOffset, end: t.startOffset + t.image.length },
   }));
-  return { ast: toAst(cst, comments, text.length), diagnostics };
+  const errorOffsets = diagnostics.map((d) => d.range.pos);
+  // Prose that lost its `#` is one syntax error; the stray characters after it are no news.
+  const kept = diagnostics.filter(
+    (d) =>
+      d.code !== "invalid-character" ||
+      !diagnostics.some(
+        (s) =>
+          s.code === "syntax-error" &&
+          s.range.pos < d.range.pos &&
+          !text.slice(s.range.pos, d.range.pos).includes("\n"),
+      ),
+  );
+  return { ast: toAst(cst, comments, text.length, errorOffsets), diagnostics: kept };
+}
+
+/** Where a CST node starts; NaN for one the parser gave up on. */
+function startOf(e: CstElement): number {
+  return "image" in e ? e.startOffset : (e.location?.startOffset ?? Number.NaN);
+}
+
+function skipBlanks(text: string, offset: number): number {
+  while (text[offset] === " " || text[offset] === "\t") offset++;
+  return offset;
 }

@@ -1,5 +1,12 @@
 // The chevrotain parser of `.net` files: one reused instance, error recovery on, CST out.
-import { CstParser, type CstNode, type IToken, type IParserErrorMessageProvider } from "chevrotain";
+import {
+  CstParser,
+  EOF,
+  type CstNode,
+  type IToken,
+  type IParserErrorMessageProvider,
+  type TokenType,
+} from "chevrotain";
 import * as T from "./tokens.js";
 import { syntaxMessages } from "./syntax-messages.js";
 
@@ -14,8 +21,24 @@ class NetParser extends CstParser {
     this.performSelfAnalysis();
   }
 
+  /**
+   * A stray token right before the expected one is deleted, rather than kept after an inserted
+   * copy of the expected one (`model My Net {` would read `Net` as the body's first layer).
+   */
+  protected override canTokenTypeBeInsertedInRecovery(tokType: TokenType): boolean {
+    return this.LA(2).tokenType !== tokType;
+  }
+
   file = this.RULE("file", () => {
-    this.MANY_SEP({ SEP: T.Newline, DEF: () => this.SUBRULE(this.decl) });
+    // Not MANY_SEP: it would stop at a first line that starts no declaration and drop the
+    // whole file; here that line fails in `decl` and is recovered from like any later one.
+    if (this.RECORDING_PHASE || this.LA(1).tokenType !== EOF) {
+      this.SUBRULE(this.decl);
+      this.MANY(() => {
+        this.CONSUME(T.Newline);
+        this.SUBRULE2(this.decl);
+      });
+    }
   });
 
   decl = this.RULE("decl", () => {
@@ -54,9 +77,23 @@ class NetParser extends CstParser {
 
   body = this.RULE("body", () => {
     this.CONSUME(T.LCurly);
-    this.MANY_SEP({ SEP: T.Newline, DEF: () => this.SUBRULE(this.stmt) });
+    this.OPTION(() => this.SUBRULE(this.stmt));
+    this.MANY({
+      GATE: this.beforeDecl,
+      DEF: () => {
+        this.CONSUME(T.Newline);
+        this.SUBRULE2(this.stmt);
+      },
+    });
     this.CONSUME(T.RCurly);
   });
+
+  /**
+   * A line starting with `model`, `block`, `criterion` or `train` is never part of a body:
+   * the body's `}` is missing. Stopping before it lets the parser insert the `}` and go on
+   * with that declaration, instead of skipping it as garbage.
+   */
+  private beforeDecl = (): boolean => !T.declKeywords.has(this.LA(2).tokenType);
 
   stmt = this.RULE("stmt", () => {
     this.OR([
@@ -93,7 +130,14 @@ class NetParser extends CstParser {
   trainDecl = this.RULE("trainDecl", () => {
     this.CONSUME(T.Train);
     this.CONSUME(T.LCurly);
-    this.MANY_SEP({ SEP: T.Newline, DEF: () => this.SUBRULE(this.setting) });
+    this.OPTION(() => this.SUBRULE(this.setting));
+    this.MANY({
+      GATE: this.beforeDecl,
+      DEF: () => {
+        this.CONSUME(T.Newline);
+        this.SUBRULE2(this.setting);
+      },
+    });
     this.CONSUME(T.RCurly);
   });
 

@@ -1,6 +1,6 @@
 // Syntax error messages in the user's words: "expected ')', found end of line".
 import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
-import { Newline } from "./tokens.js";
+import { declKeywords, Newline, RCurly } from "./tokens.js";
 
 const tokenNames: Record<string, string> = {
   Identifier: "a name",
@@ -45,9 +45,21 @@ function expectedFrom(paths: TokenType[][], ruleName: string): string {
   return ruleExpects[ruleName] ?? oneOf(firsts.map(describeType));
 }
 
+/** Where a body's `}` is expected: after a statement, or before a declaration (see parser). */
+function expectedBrace(actual: IToken): string {
+  if (actual.tokenType === EOF) return `expected '}', found end of file`;
+  if (actual.tokenType === Newline) return `expected '}' before the next declaration`;
+  if (declKeywords.has(actual.tokenType)) return `expected '}' before ${describeToken(actual)}`;
+  return `unexpected ${describeToken(actual)}; expected the end of the line or '}'`;
+}
+
 export const syntaxMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage: ({ expected, actual }) =>
-    `expected ${describeType(expected)}, found ${describeToken(actual)}`,
+    expected === RCurly
+      ? expectedBrace(actual)
+      : expected === EOF
+        ? `unexpected ${describeToken(actual)}; expected a new line or the end of the file`
+        : `expected ${describeType(expected)}, found ${describeToken(actual)}`,
   buildNotAllInputParsedMessage: ({ firstRedundant }) =>
     `unexpected ${describeToken(firstRedundant)}; expected a new line or the end of the file`,
   buildNoViableAltMessage: ({ expectedPathsPerAlt, actual, ruleName }) =>

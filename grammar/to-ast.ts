@@ -49,7 +49,11 @@ function ident(t: IToken | undefined): A.Ident | undefined {
 }
 
 class Builder {
-  constructor(private readonly end: number) {}
+  constructor(
+    private readonly end: number,
+    /** Where syntax errors were reported: calls around them are marked recovered. */
+    private readonly errorOffsets: readonly number[],
+  ) {}
 
   file(cst: CstNode, comments: A.Comment[]): A.NetFile {
     const decls: A.Decl[] = [];
@@ -70,10 +74,12 @@ class Builder {
     if (model) {
       const name = ident(token(model.children, "Identifier"));
       if (!name) return undefined;
+      const body = nodes(model.children, "body")[0];
       return {
         kind: "Model",
         name,
-        body: this.body(nodes(model.children, "body")[0]),
+        body: this.body(body),
+        ...this.lost(body),
         range: this.span(model),
       };
     }
@@ -87,11 +93,13 @@ class Builder {
         const def = nodes(p.children, "expr")[0];
         if (pname) params.push(def ? { name: pname, default: this.expr(def) } : { name: pname });
       }
+      const body = nodes(block.children, "body")[0];
       return {
         kind: "Block",
         name,
         params,
-        body: this.body(nodes(block.children, "body")[0]),
+        body: this.body(body),
+        ...this.lost(body, name.range),
         range: this.span(block),
       };
     }
@@ -118,6 +126,18 @@ class Builder {
       return { kind: "Train", settings, range: this.span(train) };
     }
     return undefined;
+  }
+
+  /**
+   * A body whose `{` never came (what the parser made of the lines after is not the body), or
+   * a syntax error in a block's parameters (its uses could not be checked against them).
+   */
+  private lost(cst: CstNode | undefined, header?: A.Span): { recovered?: true } {
+    const lcurly = cst && token(cst.children, "LCurly");
+    const broken =
+      !lcurly ||
+      (header && this.errorOffsets.some((o) => o >= header.pos && o < lcurly.startOffset));
+    return broken ? { recovered: true } : {};
   }
 
   private body(cst: CstNode | undefined): A.Stmt[] {
@@ -257,10 +277,24 @@ class Builder {
       return name ? { name, value, range: this.span(a) } : { value, range: this.span(a) };
     });
     const argsRange = { pos: lparen.startOffset, end: range.end };
+    // Recovery can also skip tokens inside the list and go on (`SpatialConvolution(4,0 kernel=3)`
+    // loses `kernel=3`), leaving no mark on the node but the error's position.
+    const recovered =
+      cst.recoveredNode ||
+      !token(c, "RParen") ||
+      this.errorOffsets.some((o) => o > lparen.startOffset && o < range.end);
+    if (recovered) {
+      return { kind: "Call", callee, args, argsRange, recovered: true, range };
+    }
     return { kind: "Call", callee, args, argsRange, range };
   }
 }
 
-export function toAst(cst: CstNode, comments: A.Comment[], textLength: number): A.NetFile {
-  return new Builder(textLength).file(cst, comments);
+export function toAst(
+  cst: CstNode,
+  comments: A.Comment[],
+  textLength: number,
+  errorOffsets: readonly number[] = [],
+): A.NetFile {
+  return new Builder(textLength, errorOffsets).file(cst, comments);
 }

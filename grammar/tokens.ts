@@ -79,12 +79,13 @@ export const netLexer = new Lexer(allTokens, {
   ensureOptimizations: true,
 });
 
-/** Tokens after which a line break never ends a statement. */
+/**
+ * Tokens after which a line break never ends a statement. Not `=` nor `:`: a line ending in
+ * `kernel=` or `conv1:` is being typed, and must not take the next line's layer as its value.
+ */
 const continuesLine = new Set<TokenType>([
   Arrow,
   Comma,
-  Colon,
-  Equals,
   Plus,
   Minus,
   Star,
@@ -97,11 +98,15 @@ const continuesLine = new Set<TokenType>([
 /** Tokens before which a line break never ends a statement. */
 const continuedBy = new Set<TokenType>([Arrow, RCurly, RParen, RBracket]);
 
+/** The keywords that start a declaration, and so never continue a statement or a body. */
+export const declKeywords: ReadonlySet<TokenType> = new Set([Model, Block, Criterion, Train]);
+
 /**
  * A newline ends a statement unless it follows a token that needs more (`->`, `,`, an
- * operator, an opening bracket) or precedes `->`, `}` or a closing bracket (a chain or
- * argument list continued on the next line). An unclosed bracket therefore ends at the
- * line break, so the parser recovers there instead of swallowing the rest of the file.
+ * arithmetic operator, an opening bracket) or precedes `->`, `}` or a closing bracket (a
+ * chain or argument list continued on the next line). An unclosed bracket therefore ends at
+ * the line break, so the parser recovers there instead of swallowing the rest of the file;
+ * so does a line left unfinished (`criterion MSE +`) before a declaration.
  * Dropping these newlines here keeps the grammar free of optional line breaks.
  */
 export function significantTokens(tokens: IToken[]): IToken[] {
@@ -113,10 +118,11 @@ export function significantTokens(tokens: IToken[]): IToken[] {
       let j = i + 1;
       while (tokens[j]?.tokenType === Newline) j++;
       const next = tokens[j];
+      const beforeDecl = next !== undefined && declKeywords.has(next.tokenType);
       if (
         prev === undefined ||
         prev.tokenType === Newline ||
-        continuesLine.has(prev.tokenType) ||
+        (continuesLine.has(prev.tokenType) && !beforeDecl) ||
         next === undefined ||
         continuedBy.has(next.tokenType)
       ) {

@@ -12,12 +12,15 @@ export interface CriterionDef {
   head?: { lint: DiagnosticCode; accepts: (op: string) => boolean };
 }
 
-const classTarget = (output: Shape) =>
-  output.length >= 1 && output[0]! >= 2
-    ? { shape: output.slice(1), kind: "classes" as const }
-    : {
-        error: `needs one score per class along the channel dimension (at least 2), got ${formatShape(output)}`,
-      };
+function classTarget(output: Shape) {
+  if (output.length >= 1 && output[0]! >= 2)
+    return { shape: output.slice(1), kind: "classes" as const };
+  // One channel is a yes/no score, which BCE takes.
+  const hint = output[0] === 1 ? "; for one yes/no score, use BCE after a Sigmoid" : "";
+  return {
+    error: `needs one score per class along the channel dimension (at least 2), got ${formatShape(output)}${hint}`,
+  };
+}
 
 const sameShape = (output: Shape) => ({ shape: output, kind: "values" as const });
 

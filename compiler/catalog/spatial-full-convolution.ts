@@ -66,12 +66,18 @@ export const spatialFullConvolution: LayerDef = {
     const hw = [0, 1].map(
       (d) => (input[d + 1]! - 1) * stride![d]! - 2 * pad![d]! + kernel![d]! + adj![d]!,
     );
+    // (H − 1)·stride + kernel + adj is at least 1: only the padding can make the output empty.
     if (hw[0]! < 1 || hw[1]! < 1) {
-      return ctx.error("non-positive-size", {
-        layer: ctx.layer,
-        output: formatPair(hw),
-        shape: formatShape(input),
-      });
+      return ctx.error(
+        "non-positive-size",
+        {
+          layer: ctx.layer,
+          output: formatPair(hw),
+          shape: formatShape(input),
+          pad: pad![0] === pad![1] ? String(pad![0]) : formatPair(pad!),
+        },
+        "pad",
+      );
     }
     return [ctx.args["out"] as number, ...hw];
   },

@@ -17,7 +17,7 @@ export const view: LayerDef = {
     if (dims.length === 0)
       return ctx.error("missing-argument", {
         layer: "View",
-        name: "dims",
+        names: ["dims"],
         signature: "View(dims...)",
       });
     const bad = dims.find((d) => d === 0);

@@ -1,0 +1,87 @@
+// The `shapes` table of one model, like Keras's model.summary(): a row per node, then totals.
+import type { IRNode, ModelIR } from "../compiler/index.js";
+import type { Colors } from "./colors.js";
+import { formatBytes, formatCount } from "./units.js";
+
+// Memory is estimated for float32, the precision models are trained in.
+const BYTES_PER_VALUE = 4;
+
+const columns = [
+  { title: "layer", right: false },
+  { title: "kind", right: false },
+  { title: "output shape", right: false },
+  { title: "params", right: true },
+  { title: "FLOPs", right: true },
+];
+
+/** `incomplete`: the file has errors, so nodes after them are missing and the totals are partial. */
+export function renderModelSummary(
+  model: ModelIR,
+  path: string,
+  incomplete: boolean,
+  c: Colors,
+): string {
+  const rows = model.nodes.map((node) => [
+    node.name,
+    node.op,
+    // Shapes are per sample; N stands for the batch, which every layer keeps.
+    `[${["N", ...node.shape].join(", ")}]`,
+    formatCount(paramCount(node)),
+    formatCount(node.flops),
+  ]);
+  const widths = columns.map((col, i) =>
+    Math.max(col.title.length, ...rows.map((row) => row[i]!.length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (columns[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  const rule = c.dim("─".repeat(widths.reduce((sum, w) => sum + w + 2, -2)));
+
+  const note = incomplete ? c.yellow(" — incomplete: the file has errors") : "";
+  return [
+    `${c.bold(model.name)} ${c.dim(`(${path})`)}${note}`,
+    c.bold(line(columns.map((col) => col.title))),
+    rule,
+    ...rows.map(line),
+    rule,
+    ...totals(model.nodes),
+  ].join("\n");
+}
+
+function totals(nodes: IRNode[]): string[] {
+  const params = nodes.flatMap((n) => n.params);
+  const trainable = params.filter((p) => p.trainable).reduce((sum, p) => sum + size(p.shape), 0);
+  const all = params.reduce((sum, p) => sum + size(p.shape), 0);
+  const flops = nodes.reduce((sum, n) => sum + n.flops, 0);
+  const activationBytes = nodes.reduce((sum, n) => sum + size(n.shape), 0) * BYTES_PER_VALUE;
+
+  // Buffers such as batch-norm running statistics are stored but not trained.
+  const split =
+    all === trainable
+      ? ""
+      : `; ${formatCount(trainable)} trainable, ${formatCount(all - trainable)} non-trainable`;
+  const rows: [string, string, string][] = [
+    ["parameters", formatCount(all), `(${formatBytes(all * BYTES_PER_VALUE)}${split})`],
+    ["FLOPs", formatCount(flops), "per sample"],
+    [
+      "activations",
+      formatCount(activationBytes),
+      `bytes per sample (${formatBytes(activationBytes)})`,
+    ],
+  ];
+  const label = Math.max(...rows.map((r) => r[0].length));
+  const number = Math.max(...rows.map((r) => r[1].length));
+  return rows.map(
+    ([name, value, unit]) => `${name.padEnd(label)}  ${value.padStart(number)} ${unit}`,
+  );
+}
+
+function paramCount(node: IRNode): number {
+  return node.params.reduce((sum, p) => sum + size(p.shape), 0);
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((product, d) => product * d, 1);
+}
