@@ -1,8 +1,8 @@
 // `netc check`: report every file's diagnostics with code frames, or as JSON for tools.
 import type { Diagnostic } from "../compiler/index.js";
-import { checkFile, hasErrors, reportFailure, type CheckedFile } from "./checked-file.js";
+import { checkFiles, type CheckedFile } from "./checked-file.js";
 import { colorsFor } from "./colors.js";
-import { ExitCode, worst } from "./exit-codes.js";
+import type { ExitCode } from "./exit-codes.js";
 import { printable } from "./printable.js";
 import { renderDiagnostics } from "./render-diagnostic.js";
 
@@ -26,32 +26,19 @@ export function runCheck(paths: string[], options: CheckOptions): ExitCode {
   const c = colorsFor(process.stdout);
   const json: JsonDiagnostic[] = [];
   const counts = { error: 0, warning: 0, files: 0 };
-  let exitCode: ExitCode = ExitCode.ok;
-
-  for (const path of paths) {
-    const outcome = checkFile(path);
-    if (!outcome.ok) {
-      reportFailure(path, outcome.reason);
-      exitCode = worst(exitCode, outcome.exitCode);
-      continue;
-    }
-    const { file } = outcome;
+  const exitCode = checkFiles(paths, (file) => {
     const { diagnostics, models } = file.result;
-    if (hasErrors(file)) exitCode = worst(exitCode, ExitCode.errors);
     if (options.json) {
       json.push(...diagnostics.map((d) => toJson(d, file)));
-      continue;
+    } else if (diagnostics.length === 0) {
+      const names = models.map((m) => m.name).join(", ");
+      process.stdout.write(`${printable(file.path)}: ${c.green("ok")} (${names})\n`);
+    } else {
+      process.stdout.write(renderDiagnostics(file, c));
+      counts.files++;
+      for (const d of diagnostics) counts[d.severity]++;
     }
-    if (diagnostics.length === 0) {
-      process.stdout.write(
-        `${printable(path)}: ${c.green("ok")} (${models.map((m) => m.name).join(", ")})\n`,
-      );
-      continue;
-    }
-    process.stdout.write(renderDiagnostics(file, c));
-    counts.files++;
-    for (const d of diagnostics) counts[d.severity]++;
-  }
+  });
 
   if (options.json) process.stdout.write(JSON.stringify(json, null, 2) + "\n");
   else if (counts.files > 0) process.stdout.write(summary(counts) + "\n");

@@ -1,0 +1,489 @@
+// One body (a model's or an inlined block's): its values, layer positions, chains and outputs.
+import type { BlockDecl, Call, Expr, Ident, ModelDecl, Span, Stmt } from "../grammar/ast.js";
+import { bindArgs } from "./bind-args.js";
+import { layerAliases, layers } from "./catalog/index.js";
+import type { LayerDef } from "./catalog/types.js";
+import { diagnostic } from "./diagnostics.js";
+import type { GraphNode, NamedNode } from "./graph.js";
+import { suggest } from "./suggest.js";
+import { describeValue, evaluate, quiet, type EvalContext } from "./values.js";
+import {
+  evalContext,
+  fromParamsAtUseSite,
+  withSite,
+  type BodyHost,
+  type Instance,
+  type Ref,
+  type Report,
+} from "./resolve-context.js";
+
+interface ValueSlot {
+  name: string;
+  range: Span;
+  ref: Ref;
+  state: "pending" | "busy" | "done";
+  used: boolean;
+  /** The statement computing it; none for inputs and `in`. */
+  stmt?: Stmt;
+  /** Inputs and bindings must be used; `in` need not be. */
+  mustUse: boolean;
+}
+
+/** One body being inlined: its values, layer positions and labels. */
+export class Body {
+  private readonly values = new Map<string, ValueSlot>();
+  private readonly slots: ValueSlot[] = [];
+  private readonly positions = new Map<Expr, number>();
+  private readonly evaluating: string[] = [];
+  private readonly report: Report;
+  private readonly ctx: EvalContext;
+
+  constructor(
+    private readonly resolver: BodyHost,
+    private readonly body: readonly Stmt[],
+    private readonly inst: Instance,
+  ) {
+    this.report = (d) => resolver.emit(withSite(d, inst.site));
+    this.ctx = evalContext(inst.env, this.report, this.values);
+  }
+
+  run(
+    kind: "model" | "block",
+    decl: ModelDecl | BlockDecl,
+  ): { inputs: NamedNode[]; outputs: NamedNode[]; outputNames: string[] } {
+    const declName = decl.name;
+    const inputs: NamedNode[] = [];
+    if (this.inst.input)
+      this.define(this.inst.input.name, declName.range, this.inst.input.ref, false);
+    for (const stmt of this.body) {
+      if (stmt.kind === "Input") {
+        if (kind === "block") {
+          this.report(diagnostic("input-in-block", stmt.range, {}));
+          continue;
+        }
+        const ref = this.inputNode(stmt.name, stmt.shape);
+        const slot = this.define(stmt.name.name, stmt.name.range, ref, true);
+        if (slot) inputs.push({ name: stmt.name.name, node: ref ?? -1, range: stmt.name.range });
+        this.inst.input ??= { name: stmt.name.name, ref };
+      } else if (stmt.kind === "Bind") {
+        const slot = this.define(stmt.name.name, stmt.name.range, undefined, true);
+        if (slot) {
+          slot.state = "pending";
+          slot.stmt = stmt;
+          this.slots.push(slot);
+        } else {
+          this.slots.push({
+            name: "",
+            range: stmt.range,
+            ref: undefined,
+            state: "pending",
+            used: true,
+            stmt,
+            mustUse: false,
+          });
+        }
+      } else if (stmt.kind === "Chain") {
+        this.slots.push({
+          name: "",
+          range: stmt.range,
+          ref: undefined,
+          state: "pending",
+          used: false,
+          stmt,
+          mustUse: false,
+        });
+      }
+    }
+    if (kind === "model" && inputs.length === 0) {
+      this.report(diagnostic("missing-input", declName.range, { model: declName.name }));
+    }
+    if (this.slots.length === 0) {
+      this.report(diagnostic("empty-body", declName.range, { kind, name: declName.name }));
+    }
+    this.numberLayers();
+    for (const slot of this.slots) this.evaluateSlot(slot);
+    const outputs = this.outputs(kind, declName);
+    // In an empty body nothing can use the input: "has no layers" says it all.
+    const mayBeUnused = this.slots.length > 0 && !this.resolver.garbled(decl);
+    for (const slot of mayBeUnused ? this.values.values() : []) {
+      if (slot.mustUse && !slot.used)
+        this.report(diagnostic("unused-value", slot.range, { name: slot.name, input: !slot.stmt }));
+    }
+    return {
+      inputs: inputs.filter((i) => i.node >= 0),
+      outputs: outputs.filter((o) => o.node >= 0),
+      outputNames: outputs.map((o) => o.name),
+    };
+  }
+
+  private define(name: string, range: Span, ref: Ref, mustUse: boolean): ValueSlot | undefined {
+    if (this.values.has(name) || this.inst.env.has(name)) {
+      this.report(diagnostic("duplicate-name", range, { name }));
+      return undefined;
+    }
+    const slot: ValueSlot = { name, range, ref, state: "done", used: false, mustUse };
+    this.values.set(name, slot);
+    return slot;
+  }
+
+  private inputNode(name: Ident, shapeExpr: Expr): Ref {
+    const v = evaluate(shapeExpr, this.ctx);
+    if (v === undefined) return undefined;
+    const dims =
+      v.kind === "tuple" &&
+      v.items.length > 0 &&
+      v.items.every((i) => i.kind === "int" && i.value >= 1);
+    if (!dims) {
+      const detail = `must be a list of positive integers such as [1, 28, 28], got ${describeValue(v)}`;
+      this.report(diagnostic("invalid-input-shape", shapeExpr.range, { detail }));
+      return undefined;
+    }
+    const shape = v.items.map((i) => (i as { value: number }).value);
+    return this.addNode({
+      op: "Input",
+      name: name.name,
+      inputs: [],
+      inputNames: [],
+      args: { shape },
+      argRanges: {},
+      range: name.range,
+    });
+  }
+
+  private addNode(node: Omit<GraphNode, "id" | "site">): number {
+    const id = this.inst.graph.nodes.length;
+    this.inst.graph.nodes.push(
+      this.inst.site ? { id, ...node, site: this.inst.site } : { id, ...node },
+    );
+    return id;
+  }
+
+  /** Positions (nn.Sequential-style names) and label checks for every layer term, in source order. */
+  private numberLayers(): void {
+    let position = 0;
+    const labels = new Set<string>();
+    const visit = (e: Expr, first: boolean): void => {
+      switch (e.kind) {
+        case "Chain":
+          e.steps.forEach((s, i) => visit(s, first && i === 0));
+          return;
+        case "Labeled":
+          if (labels.has(e.label.name))
+            this.report(diagnostic("duplicate-label", e.label.range, { label: e.label.name }));
+          labels.add(e.label.name);
+          this.positions.set(e, position);
+          visit(e.expr, false);
+          return;
+        case "Name":
+        case "Call": {
+          const name = e.kind === "Name" ? e.name : e.callee.name;
+          if (first && this.values.has(name)) return;
+          if (!this.positions.has(e)) this.positions.set(e, position++);
+          if (e.kind === "Call" && layers.get(name)?.inputs === "many")
+            e.args.forEach((a) => visit(a.value, true));
+          return;
+        }
+        default:
+          return;
+      }
+    };
+    for (const slot of this.slots) {
+      const stmt = slot.stmt!;
+      if (stmt.kind === "Bind" || stmt.kind === "Chain") visit(stmt.value, true);
+    }
+  }
+
+  private evaluateSlot(slot: ValueSlot): Ref {
+    if (slot.state === "done") return slot.ref;
+    if (slot.state === "busy") return undefined;
+    slot.state = "busy";
+    if (slot.name) this.evaluating.push(slot.name);
+    const stmt = slot.stmt as Extract<Stmt, { value: Expr }>;
+    const index = this.slots.indexOf(slot);
+    slot.ref = this.chain(stmt.value, () => this.previous(index), true);
+    if (slot.name) this.evaluating.pop();
+    slot.state = "done";
+    return slot.ref;
+  }
+
+  /** The value a statement's first layer consumes: the previous statement's, or the body input. */
+  private previous(index: number): { ref: Ref; name: string } {
+    const prev = this.slots[index - 1];
+    if (prev) {
+      prev.used = true;
+      if (prev.state === "busy") {
+        this.reportCycle(prev, prev.stmt!.range);
+        return { ref: undefined, name: prev.name };
+      }
+      return { ref: this.evaluateSlot(prev), name: prev.name || this.describe(prev.ref) };
+    }
+    const input = this.inst.input;
+    if (!input) return { ref: undefined, name: "input" };
+    const slot = this.values.get(input.name);
+    if (slot) slot.used = true;
+    return { ref: input.ref, name: input.name };
+  }
+
+  private reportCycle(slot: ValueSlot, at: Span): void {
+    const start = this.evaluating.indexOf(slot.name);
+    const names = start >= 0 ? this.evaluating.slice(start) : [slot.name];
+    this.report(
+      diagnostic("cycle", at, { path: [...names, names[0]].filter(Boolean).join(" -> ") }),
+    );
+  }
+
+  /** How a node reads in a message. */
+  private describe(ref: Ref): string {
+    const node = ref === undefined ? undefined : this.inst.graph.nodes[ref];
+    if (!node) return "the value";
+    return node.op === "Input" ? node.name : `${node.op} '${node.name}'`;
+  }
+
+  private valueRef(name: string, range: Span): Ref {
+    const slot = this.values.get(name)!;
+    slot.used = true;
+    if (slot.state === "busy") {
+      this.reportCycle(slot, range);
+      return undefined;
+    }
+    return this.evaluateSlot(slot);
+  }
+
+  /**
+   * A chain `a -> B -> C`. `incoming` is what its first layer consumes when it does not
+   * start from a named value; undefined where a value must be named (Concat/Add arguments).
+   */
+  private chain(
+    expr: Expr,
+    incoming: (() => { ref: Ref; name: string }) | undefined,
+    topLevel: boolean,
+  ): Ref {
+    const steps = expr.kind === "Chain" ? expr.steps : [expr];
+    let current: { ref: Ref; name: string } | undefined;
+    steps.forEach((step, i) => {
+      if (i === 0 && step.kind === "Name" && this.values.has(step.name)) {
+        current = { ref: this.valueRef(step.name, step.range), name: step.name };
+        return;
+      }
+      if (i === 0 && !incoming && !isManyInputLayer(step)) {
+        if (step.kind === "Name" && !this.isLayerName(step.name) && !this.inst.env.has(step.name))
+          this.unknownValue(step.name, step.range);
+        else if (step.kind !== "Missing")
+          this.report(diagnostic("not-a-value", step.range, { what: describeExpr(step) }));
+        current = { ref: undefined, name: "" };
+        return;
+      }
+      const source = i === 0 ? incoming : () => current!;
+      const ref = this.layer(step, i === 0 ? undefined : current, source);
+      if (topLevel && !this.inst.site && this.inst.prefix === "" && ref !== undefined) {
+        this.inst.graph.terms.push({ range: step.range, node: ref });
+      }
+      current = { ref, name: this.describe(ref) };
+    });
+    return current?.ref;
+  }
+
+  /** Applies one layer (or block) term to the value it consumes. */
+  private layer(
+    step: Expr,
+    piped: { ref: Ref; name: string } | undefined,
+    source: (() => { ref: Ref; name: string }) | undefined,
+  ): Ref {
+    const labeled = step.kind === "Labeled" ? step : undefined;
+    const term = labeled ? labeled.expr : step;
+    if (term.kind !== "Name" && term.kind !== "Call") {
+      source?.(); // consumed all the same, so the value feeding it is not also "unused"
+      if (term.kind !== "Missing") {
+        if (labeled)
+          this.report(
+            diagnostic("label-not-allowed", labeled.label.range, { label: labeled.label.name }),
+          );
+        else this.report(diagnostic("not-a-layer", term.range, { what: describeExpr(term) }));
+      }
+      return undefined;
+    }
+    const name = term.kind === "Name" ? term.name : term.callee.name;
+    const nameRange = term.kind === "Name" ? term.range : term.callee.range;
+    const nodeName =
+      this.inst.prefix + (labeled?.label.name ?? String(this.positions.get(step) ?? 0));
+    const def = layers.get(name);
+    if (def?.inputs === "many") return this.manyInputLayer(def, term, piped, nodeName);
+    const block = def ? undefined : this.resolver.block(name);
+    const candidates = [...layers.keys(), ...this.resolver.blockNames()];
+    const layerSuggestion = def || block ? undefined : suggest(name, candidates, layerAliases);
+    // `out = hiden -> Linear(2)`: a bare name starting a chain that is no layer but close to a
+    // value is a misspelt value, not a layer that would consume the previous statement.
+    if (!def && !block && !piped && !layerSuggestion && term.kind === "Name") {
+      if (suggest(name, this.values.keys())) {
+        this.unknownValue(name, nameRange);
+        return undefined;
+      }
+    }
+    // The value that would feed the layer is consumed even when the layer is wrong, so it
+    // is not also reported unused.
+    const input = source?.();
+    if (def) {
+      const bound = bindArgs(
+        name,
+        def.args,
+        term.kind === "Call" ? term.args : [],
+        term.kind === "Call" ? term.argsRange : term.range,
+        term.kind === "Call" && term.recovered
+          ? quiet(this.ctx)
+          : fromParamsAtUseSite(this.ctx, term.kind === "Call" ? term.args : [], this.inst, (d) =>
+              this.resolver.emit(d),
+            ),
+      );
+      if (!bound || input?.ref === undefined) return undefined;
+      return this.addNode({
+        op: name,
+        name: nodeName,
+        inputs: [input.ref],
+        inputNames: [input.name],
+        ...bound,
+        range: step.range,
+      });
+    }
+    if (block) {
+      return this.resolver.inline(
+        block,
+        term.kind === "Call" ? term : undefined,
+        step.range,
+        nodeName.slice(this.inst.prefix.length),
+        input?.ref,
+        this.inst,
+      );
+    }
+    const value = this.values.get(name);
+    if (value || this.inst.env.has(name)) {
+      if (value) value.used = true; // misused, but referenced: one error is enough
+      const what = value ? `the value '${name}'` : `the block parameter '${name}'`;
+      this.report(diagnostic("not-a-layer", nameRange, { what }));
+      return undefined;
+    }
+    this.report(diagnostic("unknown-layer", nameRange, { name, suggestion: layerSuggestion }));
+    return undefined;
+  }
+
+  private isLayerName(name: string): boolean {
+    return layers.has(name) || this.resolver.block(name) !== undefined;
+  }
+
+  /** Reports an undefined value name; the value it is a likely typo of counts as used. */
+  private unknownValue(name: string, range: Span): void {
+    const suggestion = suggest(name, this.values.keys());
+    const meant = suggestion === undefined ? undefined : this.values.get(suggestion);
+    if (meant) meant.used = true;
+    this.report(diagnostic("unknown-name", range, { name, suggestion }));
+  }
+
+  /** Concat / Add: the values named as arguments, after the piped value when mid-chain. */
+  private manyInputLayer(
+    def: LayerDef,
+    call: Call | Extract<Expr, { kind: "Name" }>,
+    piped: { ref: Ref; name: string } | undefined,
+    nodeName: string,
+  ): Ref {
+    if (call.kind === "Call" && call.recovered) {
+      // Where the arguments end is a guess (see `quiet`): only note the values they name.
+      for (const arg of call.args) {
+        const first = arg.value.kind === "Chain" ? arg.value.steps[0] : arg.value;
+        const slot = first?.kind === "Name" ? this.values.get(first.name) : undefined;
+        if (slot) slot.used = true;
+      }
+      return undefined;
+    }
+    const refs: Ref[] = piped ? [piped.ref] : [];
+    const names: string[] = piped ? [piped.name] : [];
+    for (const arg of call.kind === "Call" ? call.args : []) {
+      if (arg.name) {
+        this.report(
+          diagnostic("unknown-argument", arg.name.range, {
+            layer: def.name,
+            name: arg.name.name,
+            suggestion: undefined,
+          }),
+        );
+        refs.push(undefined);
+        continue;
+      }
+      refs.push(this.chain(arg.value, undefined, false));
+      names.push(arg.value.kind === "Name" ? arg.value.name : this.describe(refs[refs.length - 1]));
+    }
+    if (refs.length < 2) {
+      this.report(
+        diagnostic("arity-mismatch", call.range, {
+          layer: def.name,
+          expected: "two or more values",
+          got: refs.length,
+        }),
+      );
+      return undefined;
+    }
+    if (refs.some((r) => r === undefined)) return undefined;
+    return this.addNode({
+      op: def.name,
+      name: nodeName,
+      inputs: refs as number[],
+      inputNames: names,
+      args: {},
+      argRanges: {},
+      range: call.range,
+    });
+  }
+
+  /** The body's outputs; node -1 for one whose value is unknown after an error. */
+  private outputs(kind: "model" | "block", declName: Ident): NamedNode[] {
+    const listed = this.body.flatMap((s) => (s.kind === "Output" ? s.names : []));
+    if (kind === "block" && listed.length > 1) {
+      this.report(diagnostic("block-outputs", listed[1]!.range, { block: declName.name }));
+    }
+    if (listed.length > 0) {
+      const seen = new Set<string>();
+      const out: NamedNode[] = [];
+      for (const id of listed) {
+        if (seen.has(id.name)) {
+          this.report(diagnostic("duplicate-name", id.range, { name: id.name }));
+          continue;
+        }
+        seen.add(id.name);
+        const slot = this.values.get(id.name);
+        if (!slot) {
+          this.unknownValue(id.name, id.range);
+          continue;
+        }
+        const ref = this.valueRef(id.name, id.range);
+        out.push({ name: id.name, node: ref ?? -1, range: id.range });
+      }
+      return out;
+    }
+    const last = this.slots[this.slots.length - 1];
+    if (!last) return [];
+    last.used = true;
+    return [{ name: last.name || "output", node: last.ref ?? -1, range: last.range }];
+  }
+}
+
+function isManyInputLayer(e: Expr): boolean {
+  const term = e.kind === "Labeled" ? e.expr : e;
+  return term.kind === "Call" && layers.get(term.callee.name)?.inputs === "many";
+}
+
+function describeExpr(e: Expr): string {
+  switch (e.kind) {
+    case "Number":
+      return `the number ${e.value}`;
+    case "Bool":
+      return `'${e.value}'`;
+    case "Tuple":
+      return "a list";
+    case "Name":
+      return `'${e.name}'`;
+    case "Call":
+      return `the layer ${e.callee.name}`;
+    case "Labeled":
+      return `the layer '${e.label.name}'`;
+    default:
+      return "an expression";
+  }
+}
