@@ -3,17 +3,6 @@ import type { Span } from "../grammar/ast.js";
 
 export type Severity = "error" | "warning";
 
-export interface TextEdit {
-  range: Span;
-  newText: string;
-}
-
-/** A suggested edit that resolves a diagnostic (quick fixes in the editor). */
-export interface Fix {
-  title: string;
-  edits: TextEdit[];
-}
-
 export interface RelatedInfo {
   message: string;
   range: Span;
@@ -25,7 +14,6 @@ export interface Diagnostic {
   message: string;
   range: Span;
   related?: RelatedInfo[];
-  fixes?: Fix[];
 }
 
 interface Entry<P> {
@@ -355,7 +343,7 @@ export function diagnostic<C extends DiagnosticCode>(
   code: C,
   range: Span,
   params: DiagnosticParams<C>,
-  extra: { related?: RelatedInfo[]; fixes?: Fix[] } = {},
+  extra: { related?: RelatedInfo[] } = {},
 ): Diagnostic {
   const def = diagnosticTable[code] as Entry<DiagnosticParams<C>>;
   return { severity: def.severity, code, message: def.message(params), range, ...extra };

@@ -5,7 +5,6 @@ export {
   formatShape,
   type Diagnostic,
   type DiagnosticCode,
-  type Fix,
   type Severity,
 } from "./diagnostics.js";
 export type { IRNode, ModelIR, CriterionTerm, TrainConfig } from "./ir.js";
