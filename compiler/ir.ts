@@ -1,6 +1,6 @@
 // The typed IR: the resolved graph with a static per-sample shape on every node.
 import type { Span } from "../grammar/ast.js";
-import type { Args, Shape } from "./catalog/types.js";
+import type { Args, ParamInit, Shape } from "./catalog/types.js";
 import type { NamedNode, UseSite } from "./graph.js";
 
 export interface IRParam {
@@ -8,6 +8,7 @@ export interface IRParam {
   name: string;
   shape: Shape;
   trainable: boolean;
+  init: ParamInit;
 }
 
 export interface IRNode {

@@ -1,6 +1,9 @@
 // Batch normalisation over channels: SpatialBatchNormalization ([C, H, W]) and BatchNormalization ([C] or [C, L]).
 import { formatShape } from "../diagnostics.js";
-import type { LayerDef } from "./types.js";
+import type { LayerDef, ParamInit } from "./types.js";
+
+const zero: ParamInit = { kind: "constant", value: 0 };
+const one: ParamInit = { kind: "constant", value: 1 };
 
 function batchNorm(
   name: string,
@@ -60,12 +63,12 @@ function batchNorm(
     params(input, args) {
       const c = [input[0]!];
       const stats = [
-        { name: "running_mean", shape: c, trainable: false },
-        { name: "running_var", shape: c, trainable: false },
+        { name: "running_mean", shape: c, trainable: false, init: zero },
+        { name: "running_var", shape: c, trainable: false, init: one },
       ];
       const affine = [
-        { name: "weight", shape: c, trainable: true },
-        { name: "bias", shape: c, trainable: true },
+        { name: "weight", shape: c, trainable: true, init: one },
+        { name: "bias", shape: c, trainable: true, init: zero },
       ];
       return args["affine"] ? [...affine, ...stats] : stats;
     },

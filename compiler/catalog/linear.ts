@@ -1,6 +1,6 @@
 // Linear: fully connected layer on one vector per sample, weight [out, in] as PyTorch's Linear.
 import { formatShape } from "../diagnostics.js";
-import { biasArg, size, type LayerDef } from "./types.js";
+import { biasArg, size, weightAndBias, type LayerDef } from "./types.js";
 
 export const linear: LayerDef = {
   name: "Linear",
@@ -47,8 +47,7 @@ export const linear: LayerDef = {
   },
   params(input, args) {
     const out = args["out"] as number;
-    const weight = { name: "weight", shape: [out, input[0]!], trainable: true };
-    return args["bias"] ? [weight, { name: "bias", shape: [out], trainable: true }] : [weight];
+    return weightAndBias([out, input[0]!], input[0]!, out, args["bias"] === true);
   },
   flops: (input, _args, output) => 2 * input[0]! * output[0]!,
 };

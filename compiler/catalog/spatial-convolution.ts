@@ -1,6 +1,6 @@
 // SpatialConvolution: 2-D convolution, weight [out, in, kH, kW] as PyTorch's Conv2d.
 import { formatShape } from "../diagnostics.js";
-import { biasArg, pair, type LayerDef } from "./types.js";
+import { biasArg, pair, weightAndBias, type LayerDef } from "./types.js";
 import { requireSpatial, windowArgs, windowOutput } from "./window.js";
 
 export const spatialConvolution: LayerDef = {
@@ -50,13 +50,9 @@ export const spatialConvolution: LayerDef = {
     return hw && [ctx.args["out"] as number, ...hw];
   },
   params(input, args) {
+    const [kh, kw] = pair(args["kernel"]);
     const out = args["out"] as number;
-    const weight = {
-      name: "weight",
-      shape: [out, input[0]!, ...pair(args["kernel"])],
-      trainable: true,
-    };
-    return args["bias"] ? [weight, { name: "bias", shape: [out], trainable: true }] : [weight];
+    return weightAndBias([out, input[0]!, kh, kw], input[0]! * kh * kw, out, args["bias"] === true);
   },
   flops: (input, args, output) => {
     const [kh, kw] = pair(args["kernel"]);

@@ -1,6 +1,6 @@
 // SpatialFullConvolution: transposed 2-D convolution, weight [in, out, kH, kW] as PyTorch's ConvTranspose2d.
 import { formatShape } from "../diagnostics.js";
-import { biasArg, formatPair, pair, type LayerDef } from "./types.js";
+import { biasArg, formatPair, pair, weightAndBias, type LayerDef } from "./types.js";
 import { requireSpatial, windowArgs } from "./window.js";
 
 export const spatialFullConvolution: LayerDef = {
@@ -82,13 +82,10 @@ export const spatialFullConvolution: LayerDef = {
     return [ctx.args["out"] as number, ...hw];
   },
   params(input, args) {
+    const [kh, kw] = pair(args["kernel"]);
     const out = args["out"] as number;
-    const weight = {
-      name: "weight",
-      shape: [input[0]!, out, ...pair(args["kernel"])],
-      trainable: true,
-    };
-    return args["bias"] ? [weight, { name: "bias", shape: [out], trainable: true }] : [weight];
+    // ConvTranspose2d's weight is [in, out, kH, kW]; PyTorch takes fan-in from dimension 1.
+    return weightAndBias([input[0]!, out, kh, kw], out * kh * kw, out, args["bias"] === true);
   },
   flops: (input, args, output) => {
     const [kh, kw] = pair(args["kernel"]);

@@ -29,12 +29,16 @@ export interface ArgSpec {
   inputSize?: string;
 }
 
+/** How a parameter starts: PyTorch's default initialisation for its layer. */
+export type ParamInit = { kind: "uniform"; bound: number } | { kind: "constant"; value: number };
+
 export interface ParamSpec {
   /** Local name, prefixed by the layer's name: `weight`, `bias`, `running_mean`. */
   name: string;
   shape: Shape;
   /** False for buffers such as batch-norm running statistics. */
   trainable: boolean;
+  init: ParamInit;
 }
 
 export interface ShapeContext {
@@ -82,3 +86,18 @@ export const biasArg: ArgSpec = {
   default: true,
   doc: "learn an additive bias",
 };
+
+/**
+ * A weight and an optional bias, both uniform in ±1/√fanIn: PyTorch's default for Linear,
+ * Conv2d and ConvTranspose2d (kaiming_uniform with a = √5 reduces to this bound).
+ */
+export function weightAndBias(
+  weight: Shape,
+  fanIn: number,
+  out: number,
+  bias: boolean,
+): ParamSpec[] {
+  const init: ParamInit = { kind: "uniform", bound: 1 / Math.sqrt(fanIn) };
+  const w = { name: "weight", shape: weight, trainable: true, init };
+  return bias ? [w, { name: "bias", shape: [out], trainable: true, init }] : [w];
+}
