@@ -12,7 +12,13 @@ import { quiet, type EvalContext } from "./values.js";
 export const trainSettings: ArgSpec[] = [
   { name: "batch", type: "int", min: 1, doc: "samples per mini-batch" },
   { name: "epochs", type: "int", min: 1, doc: "passes over the training set" },
-  { name: "seed", type: "int", min: 0, doc: "seed of initialisation, shuffling and dropout" },
+  {
+    name: "seed",
+    type: "int",
+    min: 0,
+    max: 4294967295,
+    doc: "seed of initialisation, shuffling and dropout",
+  },
 ];
 
 export function checkTrain(decl: TrainDecl, report: (d: Diagnostic) => void): TrainConfig {

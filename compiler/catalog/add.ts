@@ -1,6 +1,7 @@
 // Add: elementwise sum of values of one shape (residual connections).
 import { formatShape } from "../diagnostics.js";
-import type { LayerDef } from "./types.js";
+import { emitJoinGrad } from "./lowering.js";
+import { size, type LayerDef } from "./types.js";
 
 export const add: LayerDef = {
   name: "Add",
@@ -18,5 +19,14 @@ export const add: LayerDef = {
       return ctx.error("add-mismatch", { detail: listing });
     }
     return first;
+  },
+  lowering: {
+    forward(c) {
+      c.step("add", [...c.x], [c.y], { size: size(c.output) });
+    },
+    backward(c) {
+      const grads = c.x.map((_, i) => c.dx(i));
+      emitJoinGrad(c, "add_grad", grads, { size: size(c.output) });
+    },
   },
 };

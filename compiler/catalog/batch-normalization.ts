@@ -1,9 +1,20 @@
 // Batch normalisation over channels: SpatialBatchNormalization ([C, H, W]) and BatchNormalization ([C] or [C, L]).
 import { formatShape } from "../diagnostics.js";
-import type { LayerDef, ParamInit } from "./types.js";
+import { size, type Args, type LayerDef, type ParamInit } from "./types.js";
 
 const zero: ParamInit = { kind: "constant", value: 0 };
 const one: ParamInit = { kind: "constant", value: 1 };
+
+/** Channels first, then everything else per sample: [C, S]. */
+function normAttrs(shape: readonly number[], args: Args) {
+  return {
+    C: shape[0]!,
+    S: size(shape.slice(1)),
+    eps: args["eps"] as number,
+    momentum: args["momentum"] as number,
+    affine: args["affine"] === true,
+  };
+}
 
 function batchNorm(
   name: string,
@@ -59,6 +70,26 @@ function batchNorm(
         );
       }
       return input;
+    },
+    lowering: {
+      forward(c) {
+        const attrs = normAttrs(c.output, c.args);
+        const affine = attrs.affine ? [c.param("weight"), c.param("bias")] : [];
+        const stats = [c.scratch("mean", [attrs.C], false), c.scratch("invstd", [attrs.C], false)];
+        const inputs = [c.x[0]!, ...affine, c.param("running_mean"), c.param("running_var")];
+        c.step("batch_norm", inputs, [c.y, ...stats], attrs);
+      },
+      backward(c) {
+        const attrs = normAttrs(c.output, c.args);
+        const stats = [c.scratch("mean", [attrs.C], false), c.scratch("invstd", [attrs.C], false)];
+        const inputs = [c.x[0]!, ...(attrs.affine ? [c.param("weight")] : []), ...stats, c.dy];
+        const dx = c.dx(0);
+        const outputs = [
+          dx?.tensor ?? -1,
+          ...(attrs.affine ? [c.dparam("weight"), c.dparam("bias")] : []),
+        ];
+        c.step("batch_norm_grad", inputs, outputs, attrs, dx?.accumulate ?? false);
+      },
     },
     params(input, args) {
       const c = [input[0]!];

@@ -1,6 +1,7 @@
 // Concat: joins values along the channel dimension.
 import { formatShape } from "../diagnostics.js";
-import type { LayerDef } from "./types.js";
+import { emitJoinGrad } from "./lowering.js";
+import { size, type LayerDef } from "./types.js";
 
 export const concat: LayerDef = {
   name: "Concat",
@@ -23,5 +24,14 @@ export const concat: LayerDef = {
       return ctx.error("concat-mismatch", { detail: `${what}: ${listing()}` });
     }
     return [ctx.inputs.reduce((sum, s) => sum + s[0]!, 0), ...first!.slice(1)];
+  },
+  lowering: {
+    forward(c) {
+      c.step("concat", [...c.x], [c.y], { sizes: c.inputs.map(size).join(",") });
+    },
+    backward(c) {
+      const grads = c.x.map((_, i) => c.dx(i));
+      emitJoinGrad(c, "concat_grad", grads, { sizes: c.inputs.map(size).join(",") });
+    },
   },
 };

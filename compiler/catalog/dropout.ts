@@ -1,5 +1,5 @@
 // Dropout: zeroes elements with probability p while training, scaling the rest by 1/(1-p).
-import type { LayerDef } from "./types.js";
+import { size, type LayerDef } from "./types.js";
 
 export const dropout: LayerDef = {
   name: "Dropout",
@@ -18,4 +18,16 @@ export const dropout: LayerDef = {
   ],
   shapeRule: "shape unchanged",
   outputShape: (ctx) => ctx.inputs[0],
+  lowering: {
+    forward(c) {
+      const mask = c.scratch("mask", c.output, true);
+      c.step("dropout", [c.x[0]!], [c.y, mask], { p: c.args["p"] as number, size: size(c.output) });
+    },
+    backward(c) {
+      const dx = c.dx(0);
+      const mask = c.scratch("mask", c.output, true);
+      if (dx)
+        c.step("dropout_grad", [c.dy, mask], [dx.tensor], { size: size(c.output) }, dx.accumulate);
+    },
+  },
 };

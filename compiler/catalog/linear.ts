@@ -1,5 +1,6 @@
 // Linear: fully connected layer on one vector per sample, weight [out, in] as PyTorch's Linear.
 import { formatShape } from "../diagnostics.js";
+import { epilogueAttrs, epilogueBackward, weightInputs } from "./lowering.js";
 import { biasArg, size, weightAndBias, type LayerDef } from "./types.js";
 
 export const linear: LayerDef = {
@@ -50,4 +51,21 @@ export const linear: LayerDef = {
     return weightAndBias([out, input[0]!], input[0]!, out, args["bias"] === true);
   },
   flops: (input, _args, output) => 2 * input[0]! * output[0]!,
+  lowering: {
+    forward(c) {
+      c.step("linear", weightInputs(c), [c.y], {
+        I: c.inputs[0]![0]!,
+        O: c.output[0]!,
+        ...epilogueAttrs(c),
+      });
+    },
+    backward(c) {
+      const attrs = { I: c.inputs[0]![0]!, O: c.output[0]! };
+      epilogueBackward(c, attrs.O, 1);
+      const dx = c.dx(0);
+      if (dx)
+        c.step("linear_grad_input", [c.dy, c.param("weight")], [dx.tensor], attrs, dx.accumulate);
+      c.step("linear_grad_weight", [c.dy, c.x[0]!], [c.dparam("weight")], attrs);
+    },
+  },
 };

@@ -1,8 +1,14 @@
 // The pooling family: window arguments and shape rule shared by max and average pooling.
 import { formatPair, pair, type LayerDef } from "./types.js";
+import { windowAttrs } from "./lowering.js";
 import { requireSpatial, windowArgs, windowOutput } from "./window.js";
 
-export function poolingLayer(name: string, summary: string, aliases: string[]): LayerDef {
+export function poolingLayer(
+  name: string,
+  summary: string,
+  aliases: string[],
+  kernel: "max_pool" | "avg_pool",
+): LayerDef {
   return {
     name,
     summary,
@@ -36,6 +42,19 @@ export function poolingLayer(name: string, summary: string, aliases: string[]): 
       }
       const hw = windowOutput(ctx, input);
       return hw && [input[0]!, ...hw];
+    },
+    lowering: {
+      forward(c) {
+        c.step(kernel, [c.x[0]!], [c.y], windowAttrs(c.inputs[0]!, c.output, c.args));
+      },
+      backward(c) {
+        const dx = c.dx(0);
+        if (!dx) return;
+        // Max pooling finds each window's argmax again from its input and output.
+        const inputs = kernel === "max_pool" ? [c.x[0]!, c.y, c.dy] : [c.dy];
+        const attrs = windowAttrs(c.inputs[0]!, c.output, c.args);
+        c.step(`${kernel}_grad`, inputs, [dx.tensor], attrs, dx.accumulate);
+      },
     },
   };
 }

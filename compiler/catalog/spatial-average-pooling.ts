@@ -5,4 +5,5 @@ export const spatialAveragePooling = poolingLayer(
   "SpatialAveragePooling",
   "Mean over each window, per channel (zero padding counts in the mean, as PyTorch's default).",
   ["AvgPool2d", "AvgPool", "AveragePooling2D", "AveragePooling"],
+  "avg_pool",
 );

@@ -2,6 +2,7 @@
 import { formatShape } from "../diagnostics.js";
 import { biasArg, pair, weightAndBias, type LayerDef } from "./types.js";
 import { requireSpatial, windowArgs, windowOutput } from "./window.js";
+import { epilogueAttrs, epilogueBackward, weightInputs, windowAttrs } from "./lowering.js";
 
 export const spatialConvolution: LayerDef = {
   name: "SpatialConvolution",
@@ -57,5 +58,19 @@ export const spatialConvolution: LayerDef = {
   flops: (input, args, output) => {
     const [kh, kw] = pair(args["kernel"]);
     return 2 * output[0]! * output[1]! * output[2]! * input[0]! * kh * kw;
+  },
+  lowering: {
+    forward(c) {
+      const attrs = { ...windowAttrs(c.inputs[0]!, c.output, c.args), ...epilogueAttrs(c) };
+      c.step("conv2d", weightInputs(c), [c.y], attrs);
+    },
+    backward(c) {
+      const attrs = windowAttrs(c.inputs[0]!, c.output, c.args);
+      epilogueBackward(c, attrs.K, attrs.OH * attrs.OW);
+      const dx = c.dx(0);
+      if (dx)
+        c.step("conv2d_grad_input", [c.dy, c.param("weight")], [dx.tensor], attrs, dx.accumulate);
+      c.step("conv2d_grad_weight", [c.dy, c.x[0]!], [c.dparam("weight")], attrs);
+    },
   },
 };

@@ -1,7 +1,21 @@
 // SpatialFullConvolution: transposed 2-D convolution, weight [in, out, kH, kW] as PyTorch's ConvTranspose2d.
 import { formatShape } from "../diagnostics.js";
-import { biasArg, formatPair, pair, weightAndBias, type LayerDef } from "./types.js";
+import {
+  biasArg,
+  formatPair,
+  pair,
+  weightAndBias,
+  type Args,
+  type LayerDef,
+  type Shape,
+} from "./types.js";
+import { epilogueBackward, weightInputs, windowAttrs } from "./lowering.js";
 import { requireSpatial, windowArgs } from "./window.js";
+
+/** The equivalent convolution's dimensions: its input is our output, its output our input. */
+function swapped(input: Shape, output: Shape, args: Args) {
+  return windowAttrs(output, input, args);
+}
 
 export const spatialFullConvolution: LayerDef = {
   name: "SpatialFullConvolution",
@@ -90,5 +104,21 @@ export const spatialFullConvolution: LayerDef = {
   flops: (input, args, output) => {
     const [kh, kw] = pair(args["kernel"]);
     return 2 * input[0]! * input[1]! * input[2]! * output[0]! * kh * kw;
+  },
+  lowering: {
+    // A transposed convolution runs the convolution kernels with the roles of input and output
+    // swapped: its forward pass is a convolution's input gradient, and so on.
+    forward(c) {
+      const attrs = { ...swapped(c.inputs[0]!, c.output, c.args), bias: c.args["bias"] === true };
+      c.step("conv2d_grad_input", weightInputs(c), [c.y], attrs);
+    },
+    backward(c) {
+      const attrs = swapped(c.inputs[0]!, c.output, c.args);
+      epilogueBackward(c, attrs.C, attrs.H * attrs.W);
+      const dx = c.dx(0);
+      const plain = { ...attrs, bias: false, act: "", actParams: "" };
+      if (dx) c.step("conv2d", [c.dy, c.param("weight")], [dx.tensor], plain, dx.accumulate);
+      c.step("conv2d_grad_weight", [c.x[0]!, c.dy], [c.dparam("weight")], attrs);
+    },
   },
 };

@@ -5,4 +5,5 @@ export const spatialMaxPooling = poolingLayer(
   "SpatialMaxPooling",
   "Maximum over each window, per channel.",
   ["MaxPool2d", "MaxPool", "MaxPooling2D", "MaxPooling"],
+  "max_pool",
 );

@@ -13,4 +13,22 @@ export const spatialUpSamplingNearest: LayerDef = {
     const s = ctx.args["scale"] as number;
     return input && [input[0]!, input[1]! * s, input[2]! * s];
   },
+  lowering: {
+    forward(c) {
+      const [C, H, W] = c.inputs[0]!;
+      c.step("upsample_nearest", [c.x[0]!], [c.y], {
+        C: C!,
+        H: H!,
+        W: W!,
+        scale: c.args["scale"] as number,
+      });
+    },
+    backward(c) {
+      const dx = c.dx(0);
+      if (!dx) return;
+      const [C, H, W] = c.inputs[0]!;
+      const attrs = { C: C!, H: H!, W: W!, scale: c.args["scale"] as number };
+      c.step("upsample_nearest_grad", [c.dy], [dx.tensor], attrs, dx.accumulate);
+    },
+  },
 };

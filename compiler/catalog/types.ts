@@ -66,6 +66,8 @@ export interface LayerDef {
   params?(input: Shape, args: Args, output: Shape): ParamSpec[];
   /** Forward FLOPs per sample: 2 per multiply-add of convolutions and linear layers. */
   flops?(input: Shape, args: Args, output: Shape): number;
+  /** Absent: the layer checks but cannot be compiled yet. */
+  lowering?: Lowering;
 }
 
 export const size = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
@@ -100,4 +102,57 @@ export function weightAndBias(
   const init: ParamInit = { kind: "uniform", bound: 1 / Math.sqrt(fanIn) };
   const w = { name: "weight", shape: weight, trainable: true, init };
   return bias ? [w, { name: "bias", shape: [out], trainable: true, init }] : [w];
+}
+
+/** An activation fused into the layer before it (bias + activation in one loop). */
+export interface Epilogue {
+  act: string;
+  actParams: string;
+}
+
+/** What a layer's lowering sees: its tensors and a way to add kernel steps. */
+export interface LowerContext {
+  readonly inputs: readonly Shape[];
+  readonly output: Shape;
+  readonly args: Args;
+  /** Tensor ids of the inputs, the output and the named parameters. */
+  readonly x: readonly number[];
+  readonly y: number;
+  param(name: string): number;
+  /** A tensor of the layer's own, kept from forward to backward (masks, batch statistics). */
+  scratch(name: string, shape: Shape, perSample: boolean): number;
+  /** An activation that follows this layer and was fused into it. */
+  readonly epilogue: Epilogue | undefined;
+  step(
+    kernel: string,
+    inputs: number[],
+    outputs: number[],
+    attrs: Record<string, number | boolean | string>,
+  ): void;
+}
+
+export interface GradientContext extends LowerContext {
+  /** The gradient of the output. */
+  readonly dy: number;
+  /** Where input i's gradient goes, and whether it adds to a part already there; undefined if unneeded. */
+  dx(i: number): { tensor: number; accumulate: boolean } | undefined;
+  /** The gradient of a trainable parameter. */
+  dparam(name: string): number;
+  step(
+    kernel: string,
+    inputs: number[],
+    outputs: number[],
+    attrs: Record<string, number | boolean | string>,
+    accumulate?: boolean,
+  ): void;
+}
+
+/** How a layer becomes kernels: its forward steps, and its gradient rule as backward steps. */
+export interface Lowering {
+  /** The output is the input's memory, unchanged (View, Flatten; Dropout in evaluation). */
+  alias?: boolean;
+  /** This layer is an activation that can be fused into a convolution or linear layer before it. */
+  epilogue?(args: Args): Epilogue;
+  forward(c: LowerContext): void;
+  backward(c: GradientContext): void;
 }

@@ -43,4 +43,5 @@ export const view: LayerDef = {
     }
     return inferred;
   },
+  lowering: { alias: true, forward() {}, backward() {} },
 };

@@ -1,0 +1,72 @@
+// compile(source): check, lower to kernels, plan memory, emit a module — the whole pipeline.
+import { check } from "./check.js";
+import type { Diagnostic } from "./diagnostics.js";
+import { emitKernels, emitModule, layoutOf, type Layout, type ModuleText } from "./emit-ts.js";
+import type { ModelIR } from "./ir.js";
+import { lower, LoweringError } from "./lower/lower.js";
+import { planMemory } from "./lower/plan.js";
+import type { Program } from "./lower/program.js";
+
+export interface CompileOptions {
+  /** Which model of the file (default: the first). */
+  model?: string;
+  /** What the emitted module imports the runtime from. */
+  runtimeImport?: string;
+  /** The file name, for the generated module's header. */
+  source?: string;
+}
+
+export interface Compiled {
+  model: ModelIR;
+  program: Program;
+  layout: Layout & { train: ModelIR["train"] };
+  /** The body of the kernel factory `(f, iv, N, random) => steps`. */
+  kernelsSource: string;
+  module: ModuleText;
+}
+
+export type CompileResult =
+  | { ok: true; diagnostics: Diagnostic[]; compiled: Compiled }
+  | { ok: false; diagnostics: Diagnostic[]; error: string };
+
+export function compile(text: string, options: CompileOptions = {}): CompileResult {
+  const { diagnostics, models } = check(text);
+  if (diagnostics.some((d) => d.severity === "error")) {
+    return { ok: false, diagnostics, error: "the file has errors" };
+  }
+  const model = options.model ? models.find((m) => m.name === options.model) : models[0];
+  if (!model) {
+    const names = models.map((m) => m.name).join(", ") || "none";
+    return {
+      ok: false,
+      diagnostics,
+      error: `no model '${options.model ?? ""}' in the file (models: ${names})`,
+    };
+  }
+  try {
+    const program = lower(model);
+    const plan = planMemory(program);
+    const source = options.source ?? `${model.name}.net`;
+    const emitted = emitModule(
+      program,
+      plan,
+      options.runtimeImport ?? "netc/runtime",
+      source,
+      model.train,
+    );
+    return {
+      ok: true,
+      diagnostics,
+      compiled: {
+        model,
+        program,
+        layout: { ...layoutOf(program, plan), train: model.train },
+        kernelsSource: emitKernels(program, plan),
+        module: emitted,
+      },
+    };
+  } catch (e) {
+    if (e instanceof LoweringError) return { ok: false, diagnostics, error: e.message };
+    throw e;
+  }
+}

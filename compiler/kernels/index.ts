@@ -1,0 +1,55 @@
+// The kernel table: every kernel the lowering may name, by name.
+import { activation, activationGrad } from "./activations.js";
+import { conv2d, conv2dGradInput, conv2dGradWeight } from "./convolution.js";
+import type { KernelEmitter } from "./kernel.js";
+import { linear, linearGradInput, linearGradWeight } from "./linear.js";
+import { bce, bceGrad, classLossGrad, crossEntropy, mse, mseGrad, nll } from "./losses.js";
+import { zero } from "./fill.js";
+import { batchNorm, batchNormGrad, dropout, dropoutGrad } from "./normalization.js";
+import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "./pooling.js";
+import {
+  add,
+  addGrad,
+  concat,
+  concatGrad,
+  upsampleNearest,
+  upsampleNearestGrad,
+} from "./shape-ops.js";
+import { logSoftmax, logSoftmaxGrad, softmax, softmaxGrad } from "./softmax.js";
+
+export const kernels: Readonly<Record<string, KernelEmitter>> = {
+  activation,
+  activation_grad: activationGrad,
+  conv2d,
+  conv2d_grad_input: conv2dGradInput,
+  conv2d_grad_weight: conv2dGradWeight,
+  linear,
+  linear_grad_input: linearGradInput,
+  linear_grad_weight: linearGradWeight,
+  max_pool: maxPool,
+  max_pool_grad: maxPoolGrad,
+  avg_pool: avgPool,
+  avg_pool_grad: avgPoolGrad,
+  softmax,
+  softmax_grad: softmaxGrad,
+  log_softmax: logSoftmax,
+  log_softmax_grad: logSoftmaxGrad,
+  nll,
+  cross_entropy: crossEntropy,
+  class_loss_grad: classLossGrad,
+  mse,
+  mse_grad: mseGrad,
+  bce,
+  bce_grad: bceGrad,
+  add,
+  add_grad: addGrad,
+  concat,
+  concat_grad: concatGrad,
+  upsample_nearest: upsampleNearest,
+  upsample_nearest_grad: upsampleNearestGrad,
+  zero,
+  batch_norm: batchNorm,
+  batch_norm_grad: batchNormGrad,
+  dropout,
+  dropout_grad: dropoutGrad,
+};

@@ -1,0 +1,23 @@
+// What a kernel is to the TS emitter: a function from its attributes and tensor offsets to JS source.
+import type { KernelAttrs } from "../lower/program.js";
+
+/**
+ * The emitted code runs inside a closure that has, in scope: `f` (the Float32Array arena),
+ * `iv` (an Int32Array over the same memory, for class targets), `N` (the batch), `count`
+ * (valid samples in this batch, ≤ N), `training` (a boolean) and `random()` (seeded, [0,1)).
+ * `ins` and `outs` are the names of constants holding each tensor's offset in the arena.
+ */
+export interface EmitArgs {
+  ins: string[];
+  outs: string[];
+  a: KernelAttrs;
+  /** Add into the first output instead of overwriting it. */
+  acc: boolean;
+}
+
+export type KernelEmitter = (e: EmitArgs) => string;
+
+export const num = (a: KernelAttrs, key: string): number => a[key] as number;
+
+/** `=` or `+=` for a kernel writing a gradient that may already hold another consumer's part. */
+export const assign = (acc: boolean): string => (acc ? "+=" : "=");

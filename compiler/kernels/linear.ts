@@ -1,0 +1,55 @@
+// Fully connected layer: forward (with bias and activation epilogue), input and weight gradients.
+import { activationCode, activationParams } from "./activations.js";
+import { num, type KernelEmitter } from "./kernel.js";
+
+/** y[n,o] = act(b[o] + Σ_i w[o,i] · x[n,i]) */
+export const linear: KernelEmitter = ({ ins, outs, a }) => {
+  const [x, w, b] = ins;
+  const I = num(a, "I");
+  const O = num(a, "O");
+  const act = a["act"] ? activationCode[a["act"] as string]! : undefined;
+  const value = act ? act.fwd("s", activationParams(a)) : "s";
+  return `for (let n = 0; n < N; n++) {
+  const xo = ${x} + n * ${I};
+  for (let o = 0; o < ${O}; o++) {
+    const wo = ${w} + o * ${I};
+    let s = ${a["bias"] ? `f[${b} + o]` : "0"};
+    for (let i = 0; i < ${I}; i++) s += f[wo + i] * f[xo + i];
+    f[${outs[0]} + n * ${O} + o] = ${value};
+  }
+}`;
+};
+
+/** dx[n,i] (+)= Σ_o dy[n,o] · w[o,i] */
+export const linearGradInput: KernelEmitter = ({ ins, outs, a, acc }) => {
+  const [dy, w] = ins;
+  const I = num(a, "I");
+  const O = num(a, "O");
+  return `for (let n = 0; n < N; n++) {
+  const xo = ${outs[0]} + n * ${I};
+  ${acc ? "" : `for (let i = 0; i < ${I}; i++) f[xo + i] = 0;`}
+  for (let o = 0; o < ${O}; o++) {
+    const g = f[${dy} + n * ${O} + o];
+    if (g === 0) continue;
+    const wo = ${w} + o * ${I};
+    for (let i = 0; i < ${I}; i++) f[xo + i] += g * f[wo + i];
+  }
+}`;
+};
+
+/** dw[o,i] = Σ_n dy[n,o] · x[n,i] */
+export const linearGradWeight: KernelEmitter = ({ ins, outs, a }) => {
+  const [dy, x] = ins;
+  const I = num(a, "I");
+  const O = num(a, "O");
+  return `for (let p = 0; p < ${O * I}; p++) f[${outs[0]} + p] = 0;
+for (let n = 0; n < N; n++) {
+  const xo = ${x} + n * ${I};
+  for (let o = 0; o < ${O}; o++) {
+    const g = f[${dy} + n * ${O} + o];
+    if (g === 0) continue;
+    const wo = ${outs[0]} + o * ${I};
+    for (let i = 0; i < ${I}; i++) f[wo + i] += g * f[xo + i];
+  }
+}`;
+};

@@ -1,0 +1,55 @@
+// The lowered program: tensors in one arena and the kernel steps of forward, loss and backward.
+import type { ParamInit } from "../catalog/types.js";
+
+export type TensorRole =
+  | "input" // a model input, written by the caller
+  | "target" // a criterion target, written by the caller
+  | "param" // a trainable parameter (all contiguous: the optimizer's flat buffer)
+  | "state" // a non-trainable parameter (batch-norm running statistics)
+  | "grad" // the gradient of a trainable parameter (contiguous, same order as params)
+  | "value" // an activation
+  | "gradient" // the gradient of an activation or input
+  | "scratch" // per-step temporaries kept for the backward pass (masks, statistics)
+  | "loss"; // the scalar loss
+
+export interface Tensor {
+  id: number;
+  name: string;
+  /** Per-sample shape when `perSample` (the batch dimension is implicit), else the whole shape. */
+  shape: readonly number[];
+  perSample: boolean;
+  dtype: "f32" | "i32";
+  role: TensorRole;
+  /** Shares memory with another tensor (View, Flatten, a fused activation's output). */
+  aliasOf?: number;
+  init?: ParamInit;
+}
+
+/** Attributes are plain numbers, flags and names: everything a kernel specialises on. */
+export type KernelAttrs = Readonly<Record<string, number | boolean | string>>;
+
+export interface Step {
+  kernel: string;
+  inputs: number[];
+  outputs: number[];
+  attrs: KernelAttrs;
+  /** Add into the outputs instead of overwriting them (a gradient reaching a value twice). */
+  accumulate: boolean;
+}
+
+export interface Program {
+  model: string;
+  tensors: Tensor[];
+  forward: Step[];
+  /** Forward steps that differ in training (dropout masks, batch statistics). */
+  loss: Step[];
+  backward: Step[];
+  inputs: { name: string; tensor: number }[];
+  outputs: { name: string; tensor: number }[];
+  targets: { name: string; tensor: number; criterion: string }[];
+  params: { name: string; tensor: number; grad: number | undefined }[];
+  inputGrads: { name: string; tensor: number }[];
+  lossTensor: number;
+}
+
+export const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -1,0 +1,252 @@
+// A compiled model at run time: its arena, parameter views, and the compiled-module contract.
+import type { Layout, LayoutTensor } from "../compiler/emit-ts.js";
+import type { OptimizerConfig } from "../compiler/ir.js";
+import { NetcError } from "./errors.js";
+import { initialize } from "./init.js";
+import { createOptimizer, type Optimizer } from "./optimizers.js";
+import { Rng } from "./rng.js";
+import { decodeSafetensors, encodeSafetensors, loadInto, type NamedTensor } from "./safetensors.js";
+
+export type { Layout } from "../compiler/emit-ts.js";
+
+type Arena = Float32Array | Float64Array;
+
+export interface Steps {
+  forward(training: boolean): void;
+  loss(count: number): void;
+  backward(): void;
+}
+
+/** The generated kernel factory: closes over the arena, with every shape a constant. */
+export type KernelFactory = (f: Arena, iv: Int32Array, N: number, random: () => number) => Steps;
+
+export interface ModelOptions {
+  /** Samples per step (default 64); fixed for the model's life. */
+  batch?: number;
+  /** Seeds initialisation and dropout (default 0). */
+  seed?: number;
+  /** Overrides the `train` block's optimizer. */
+  optimizer?: OptimizerConfig;
+  /** "f64" runs the same kernels in double precision, for gradient checks. */
+  precision?: "f32" | "f64";
+}
+
+export interface TensorView {
+  name: string;
+  shape: number[];
+  /** A live view: writing it sets the tensor. */
+  data: Float32Array | Float64Array;
+}
+
+/** One array, or a record keyed by input / output name when there are several. */
+export type Values<T> = T | Record<string, T>;
+export type Target = Int32Array | Float32Array;
+/** Input values; a Float64Array keeps full precision in a float64 model (gradient checks). */
+export type Input = Float32Array | Float64Array;
+
+export interface Model {
+  readonly batch: number;
+  readonly params: TensorView[];
+  readonly grads: TensorView[];
+  /** Non-trainable tensors saved with the weights (batch-norm running statistics). */
+  readonly buffers: TensorView[];
+  /** The gradient of the loss with respect to each input, after `lossAndGrad`. */
+  readonly inputGrad: Values<Float32Array | Float64Array>;
+  /** Evaluation-mode forward pass of up to `batch` samples; returns copies of the outputs. */
+  forward(input: Values<Input>): Values<Float32Array>;
+  /** Evaluation-mode loss (no gradients). */
+  loss(input: Values<Input>, target: Values<Target>): number;
+  /** Training-mode forward and backward: fills `grads` and `inputGrad`; returns the loss. */
+  lossAndGrad(input: Values<Input>, target: Values<Target>): number;
+  /** lossAndGrad, then the optimizer's update of every parameter. */
+  trainStep(input: Values<Input>, target: Values<Target>): number;
+  setLearningRate(lr: number): void;
+  /** Weights (and buffers) as safetensors bytes, with PyTorch names and layouts. */
+  save(): Uint8Array;
+  /** Loads weights saved by `save` (or PyTorch); a mismatched file changes nothing. */
+  load(bytes: Uint8Array, source?: string): void;
+}
+
+const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+export function instantiate(
+  layout: Layout & { train?: { optimizer?: OptimizerConfig } },
+  kernels: KernelFactory,
+  options: ModelOptions = {},
+): Model {
+  const N = options.batch ?? 64;
+  if (!Number.isInteger(N) || N < 1)
+    throw new NetcError(`batch must be a positive integer, got ${N}`);
+  const seed = options.seed ?? 0;
+  const length = layout.fixedSize + N * layout.perSampleSize;
+  const f: Arena =
+    options.precision === "f64" ? new Float64Array(length) : new Float32Array(length);
+  // Class targets are int32 in the same memory; a float64 arena keeps them in a side buffer.
+  const iv = f instanceof Float32Array ? new Int32Array(f.buffer) : new Int32Array(length * 2);
+  const dropout = new Rng(seed).fork("dropout");
+  const steps = kernels(f, iv, N, () => dropout.next());
+
+  const at = (t: LayoutTensor) => t.offset.fixed + N * t.offset.perSample;
+  const view = (t: LayoutTensor, size: number): Float32Array | Float64Array =>
+    f.subarray(at(t), at(t) + size);
+  const whole = (t: LayoutTensor): TensorView => ({
+    name: t.name,
+    shape: t.shape,
+    data: view(t, sizeOf(t.shape)),
+  });
+  const trainable = layout.params.filter((p) => p.trainable);
+  const params = trainable.map(whole);
+  const buffers = layout.params.filter((p) => !p.trainable).map(whole);
+  let offsetInRegion = 0;
+  const grads = trainable.map((p) => {
+    const start = layout.gradRegion.offset + offsetInRegion;
+    offsetInRegion += sizeOf(p.shape);
+    return { name: p.name, shape: p.shape, data: f.subarray(start, start + sizeOf(p.shape)) };
+  });
+
+  // Initialisation draws in float32 (as PyTorch's default) whatever the arena's precision.
+  const initial = layout.params.map((p) => ({
+    name: p.name,
+    shape: p.shape,
+    init: p.init,
+    data: new Float32Array(sizeOf(p.shape)),
+  }));
+  initialize(initial, seed);
+  layout.params.forEach((p, i) => whole(p).data.set(initial[i]!.data));
+
+  const config = options.optimizer ??
+    layout.train?.optimizer ?? {
+      name: "SGD",
+      args: { lr: 0.01, momentum: 0, weight_decay: 0, nesterov: false },
+    };
+  let optimizer: Optimizer | undefined;
+  const region = (r: { offset: number; size: number }) => f.subarray(r.offset, r.offset + r.size);
+
+  /** Copies each named value in; returns how many samples it holds (the rest of the batch is zero). */
+  function write(
+    kind: string,
+    tensors: LayoutTensor[],
+    given: Values<Input | Int32Array>,
+    typed: "f32" | "i32" | "any",
+  ): number {
+    const record = isRecord(given)
+      ? given
+      : tensors.length === 1
+        ? { [tensors[0]!.name]: given }
+        : undefined;
+    if (!record)
+      throw new NetcError(
+        `the model has several ${kind}s (${tensors.map((t) => t.name).join(", ")}): pass a record keyed by name`,
+      );
+    let count: number | undefined;
+    for (const t of tensors) {
+      const values = record[t.name];
+      if (!values) throw new NetcError(`missing ${kind} '${t.name}'`);
+      const per = sizeOf(t.shape);
+      if (values.length % per !== 0 || values.length > per * N || values.length === 0) {
+        throw new NetcError(
+          `${kind} '${t.name}' needs a multiple of [${t.shape.join(", ")}] = ${per} values, at most ${N} samples (${per * N}); got ${values.length}`,
+        );
+      }
+      if (t.dtype === "i32" && !(values instanceof Int32Array) && typed !== "any") {
+        throw new NetcError(`${kind} '${t.name}' holds class indices: pass an Int32Array`);
+      }
+      const n = values.length / per;
+      if (count !== undefined && n !== count)
+        throw new NetcError(`${kind} '${t.name}' has ${n} samples, the others ${count}`);
+      count = n;
+      const start = at(t);
+      const target = t.dtype === "i32" ? iv : f;
+      target.set(values, start);
+      target.fill(0, start + values.length, start + per * N);
+    }
+    return count!;
+  }
+
+  function run(
+    input: Values<Input>,
+    target: Values<Target> | undefined,
+    training: boolean,
+  ): number {
+    const count = write("input", layout.inputs, input, "f32");
+    steps.forward(training);
+    if (!target) return count;
+    const targets = write("target", layout.targets, target, "any");
+    if (targets !== count)
+      throw new NetcError(`${count} input samples but ${targets} target samples`);
+    steps.loss(count);
+    const loss = f[layout.loss]!;
+    return loss;
+  }
+
+  const single = <T>(list: T[]) => (list.length === 1 ? list[0]! : undefined);
+  const inputGrads = layout.inputGrads.map((g) => ({
+    name: g.name,
+    data: view(g, N * sizeOf(g.shape)),
+  }));
+
+  return {
+    batch: N,
+    params,
+    grads,
+    buffers,
+    inputGrad:
+      single(inputGrads)?.data ?? Object.fromEntries(inputGrads.map((g) => [g.name, g.data])),
+    forward(input) {
+      const count = run(input, undefined, false);
+      const outputs = layout.outputs.map((o) => ({
+        name: o.name,
+        data: Float32Array.from(view(o, count * sizeOf(o.shape))),
+      }));
+      return single(outputs)?.data ?? Object.fromEntries(outputs.map((o) => [o.name, o.data]));
+    },
+    loss(input, target) {
+      return run(input, target, false);
+    },
+    lossAndGrad(input, target) {
+      const loss = run(input, target, true);
+      steps.backward();
+      return loss;
+    },
+    trainStep(input, target) {
+      const loss = this.lossAndGrad(input, target);
+      if (!Number.isFinite(loss)) return loss; // the caller stops; the weights stay as they were
+      optimizer ??= createOptimizer(
+        config,
+        region(layout.paramRegion) as Float32Array,
+        region(layout.gradRegion) as Float32Array,
+      );
+      optimizer.step();
+      return loss;
+    },
+    setLearningRate(lr) {
+      optimizer ??= createOptimizer(
+        config,
+        region(layout.paramRegion) as Float32Array,
+        region(layout.gradRegion) as Float32Array,
+      );
+      optimizer.setLearningRate(lr);
+    },
+    save() {
+      const tensors = [...params, ...buffers].map((t) => ({
+        name: t.name,
+        shape: t.shape,
+        data: Float32Array.from(t.data),
+      }));
+      return encodeSafetensors(tensors, { model: layout.model, format: "pt", producer: "netc" });
+    },
+    load(bytes, source = "weights") {
+      const targets: NamedTensor[] = [...params, ...buffers].map((t) => ({
+        name: t.name,
+        shape: t.shape,
+        data: new Float32Array(t.data.length),
+      }));
+      loadInto(targets, decodeSafetensors(bytes, source), source);
+      [...params, ...buffers].forEach((t, i) => t.data.set(targets[i]!.data));
+    },
+  };
+}
+
+function isRecord<T>(v: Values<T>): v is Record<string, T> {
+  return !ArrayBuffer.isView(v);
+}

@@ -1,0 +1,177 @@
+// The optimizers of a `train` block (SGD, Adam), updating the flat parameter buffer in place.
+import type { Args } from "../compiler/catalog/types.js";
+import type { OptimizerConfig } from "../compiler/ir.js";
+import { NetcError } from "./errors.js";
+
+export interface Optimizer {
+  /** Steps taken so far. */
+  readonly stepCount: number;
+  readonly learningRate: number;
+  /** Updates the parameters from the gradients, as PyTorch 1.13's optimizer of that name. */
+  step(): void;
+  /** Replaces the learning rate from the next step on (like setting a param group's `lr`). */
+  setLearningRate(lr: number): void;
+}
+
+/**
+ * An optimizer over `params`, the model's trainable parameters in one contiguous buffer, and
+ * `grads`, their gradients in the same order. Its state (momentum, moment estimates) is
+ * allocated here, once; `step` allocates nothing.
+ */
+export function createOptimizer(
+  config: OptimizerConfig,
+  params: Float32Array,
+  grads: Float32Array,
+): Optimizer {
+  if (params.length !== grads.length) {
+    throw new RangeError(
+      `createOptimizer: ${params.length} parameters but ${grads.length} gradients`,
+    );
+  }
+  const settings = new Settings(config.name, config.args);
+  return config.name === "SGD"
+    ? new Sgd(settings, params, grads)
+    : new Adam(settings, params, grads);
+}
+
+/** Reads and checks the bound arguments; a missing one takes PyTorch's default. */
+class Settings {
+  constructor(
+    private readonly optimizer: string,
+    private readonly args: Args,
+  ) {}
+
+  number(name: string, fallback?: number): number {
+    const value = this.args[name] ?? fallback;
+    if (value === undefined) throw new NetcError(`${this.optimizer} needs a value for ${name}`);
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw new NetcError(`${this.optimizer}: ${name} must be a number ≥ 0, got ${String(value)}`);
+    }
+    return value;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.args[name] ?? fallback;
+    if (typeof value !== "boolean") {
+      throw new NetcError(`${this.optimizer}: ${name} must be true or false, got ${value}`);
+    }
+    return value;
+  }
+
+  betas(): [number, number] {
+    const value = this.args["betas"] ?? [0.9, 0.999];
+    if (!Array.isArray(value) || value.length !== 2 || !value.every((b) => b >= 0 && b < 1)) {
+      throw new NetcError(
+        `${this.optimizer}: betas must be two numbers in [0, 1), got ${String(value)}`,
+      );
+    }
+    return [value[0], value[1]];
+  }
+
+  learningRate(lr: number): number {
+    if (!Number.isFinite(lr) || lr < 0) {
+      throw new NetcError(`${this.optimizer}: the learning rate must be a number ≥ 0, got ${lr}`);
+    }
+    return lr;
+  }
+}
+
+/**
+ * torch.optim.SGD with dampening 0: d = g + weight_decay·p; with momentum, buf = d at the first
+ * step and momentum·buf + d after, then d = buf, or d + momentum·buf with Nesterov; p −= lr·d.
+ */
+class Sgd implements Optimizer {
+  stepCount = 0;
+  learningRate: number;
+  private readonly momentum: number;
+  private readonly weightDecay: number;
+  private readonly nesterov: boolean;
+  /** Absent without momentum, as in PyTorch (no buffer, no extra memory). */
+  private readonly buffer: Float32Array | undefined;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly params: Float32Array,
+    private readonly grads: Float32Array,
+  ) {
+    // SGD has no default learning rate in PyTorch either.
+    this.learningRate = settings.number("lr");
+    this.momentum = settings.number("momentum", 0);
+    this.weightDecay = settings.number("weight_decay", 0);
+    this.nesterov = settings.bool("nesterov", false);
+    if (this.nesterov && this.momentum === 0) {
+      throw new NetcError("SGD: nesterov = true needs a momentum above 0");
+    }
+    this.buffer = this.momentum === 0 ? undefined : new Float32Array(params.length);
+  }
+
+  step(): void {
+    const { params: p, grads: g, buffer, momentum, weightDecay, nesterov } = this;
+    const lr = this.learningRate;
+    const first = this.stepCount === 0;
+    for (let i = 0; i < p.length; i++) {
+      let d = g[i];
+      if (weightDecay !== 0) d += weightDecay * p[i];
+      if (buffer) {
+        const b = first ? d : momentum * buffer[i] + d;
+        buffer[i] = b;
+        d = nesterov ? d + momentum * b : b;
+      }
+      p[i] = p[i] - lr * d;
+    }
+    this.stepCount++;
+  }
+
+  setLearningRate(lr: number): void {
+    this.learningRate = this.settings.learningRate(lr);
+  }
+}
+
+/**
+ * torch.optim.Adam (not AdamW, no amsgrad): d = g + weight_decay·p; m = β1·m + (1 − β1)·d;
+ * v = β2·v + (1 − β2)·d²; p −= lr / (1 − β1^t) · m / (√v / √(1 − β2^t) + eps).
+ */
+class Adam implements Optimizer {
+  stepCount = 0;
+  learningRate: number;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly eps: number;
+  private readonly weightDecay: number;
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly params: Float32Array,
+    private readonly grads: Float32Array,
+  ) {
+    this.learningRate = settings.number("lr", 0.001);
+    [this.beta1, this.beta2] = settings.betas();
+    this.eps = settings.number("eps", 1e-8);
+    this.weightDecay = settings.number("weight_decay", 0);
+    this.m = new Float32Array(params.length);
+    this.v = new Float32Array(params.length);
+  }
+
+  step(): void {
+    const { params: p, grads: g, m, v, beta1, beta2, eps, weightDecay } = this;
+    const t = ++this.stepCount;
+    // Per-step scalars in double precision, as PyTorch computes them in Python floats.
+    const stepSize = this.learningRate / (1 - beta1 ** t);
+    const correction2 = Math.sqrt(1 - beta2 ** t);
+    for (let i = 0; i < p.length; i++) {
+      let d = g[i];
+      if (weightDecay !== 0) d += weightDecay * p[i];
+      const mi = beta1 * m[i] + (1 - beta1) * d;
+      const vi = beta2 * v[i] + (1 - beta2) * d * d;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i] - (stepSize * mi) / (Math.sqrt(vi) / correction2 + eps);
+    }
+  }
+
+  setLearningRate(lr: number): void {
+    this.learningRate = this.settings.learningRate(lr);
+  }
+}

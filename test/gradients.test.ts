@@ -1,0 +1,130 @@
+// Gradient checks of every layer and criterion, through the emitted code, against finite differences.
+import { describe, expect, test } from "vitest";
+import { gradCheck, pseudoRandom } from "./helpers/gradcheck.js";
+
+const random = pseudoRandom(2026);
+const data = (n: number, scale = 1) => Float64Array.from({ length: n }, () => random() * scale);
+const classes = (n: number, c: number) =>
+  Int32Array.from({ length: n }, () => Math.floor(((random() + 1) / 2) * c));
+const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** A one-stack model on `input`, its last layer judged by MSE against a random target. */
+function mseCase(input: number[], layers: string, output: number[], batch = 3) {
+  const source = `model M {\n  input x: [${input.join(", ")}]\n${layers}\n}\ncriterion MSE\n`;
+  return {
+    source,
+    batch,
+    input: data(batch * size(input)),
+    target: Float32Array.from(data(batch * size(output))),
+  };
+}
+
+const layerCases: [string, ReturnType<typeof mseCase>][] = [
+  [
+    "SpatialConvolution 3x3 pad 1",
+    mseCase([3, 7, 6], "  SpatialConvolution(4, kernel=3, pad=1)", [4, 7, 6]),
+  ],
+  [
+    "SpatialConvolution strided, non-square, no bias",
+    mseCase(
+      [2, 9, 8],
+      "  SpatialConvolution(3, kernel=[3, 2], stride=[2, 3], pad=[1, 0], bias=false)",
+      [3, 5, 3],
+    ),
+  ],
+  [
+    "SpatialConvolution 1x1 on 17 channels",
+    mseCase([17, 3, 3], "  SpatialConvolution(1, kernel=1)", [1, 3, 3]),
+  ],
+  [
+    "SpatialConvolution 7x7 stride 3 with fused ReLU",
+    mseCase([1, 11, 10], "  SpatialConvolution(2, kernel=7, stride=3, pad=2) -> ReLU", [2, 3, 3]),
+  ],
+  [
+    "SpatialFullConvolution stride 2 with adj",
+    mseCase([3, 4, 5], "  SpatialFullConvolution(2, kernel=3, stride=2, pad=1, adj=1)", [2, 8, 10]),
+  ],
+  ["SpatialMaxPooling 2", mseCase([2, 6, 6], "  SpatialMaxPooling(2)", [2, 3, 3])],
+  [
+    "SpatialMaxPooling 3 stride 2 pad 1",
+    mseCase([3, 7, 5], "  SpatialMaxPooling(3, stride=2, pad=1)", [3, 4, 3]),
+  ],
+  [
+    "SpatialAveragePooling 3 stride 2 pad 1",
+    mseCase([2, 7, 6], "  SpatialAveragePooling(3, stride=2, pad=1)", [2, 4, 3]),
+  ],
+  ["Linear with fused Tanh", mseCase([5], "  Linear(4) -> Tanh", [4])],
+  ["Linear without bias", mseCase([7], "  Linear(3, bias=false)", [3])],
+  ["View and Flatten", mseCase([2, 3, 4], "  View(6, 4)\n  Flatten\n  Linear(2)", [2])],
+  ["ReLU", mseCase([2, 5], "  ReLU", [2, 5])],
+  ["LeakyReLU", mseCase([9], "  LeakyReLU(slope=0.2)", [9])],
+  ["ELU", mseCase([9], "  ELU(alpha=0.7)", [9])],
+  ["Sigmoid", mseCase([9], "  Sigmoid", [9])],
+  ["Tanh", mseCase([9], "  Tanh", [9])],
+  ["SoftPlus", mseCase([9], "  SoftPlus(beta=2, threshold=1)", [9])],
+  ["SoftMax over channels", mseCase([4, 2, 3], "  SoftMax", [4, 2, 3])],
+  ["LogSoftMax over channels", mseCase([4, 3], "  LogSoftMax", [4, 3])],
+  ["SpatialBatchNormalization", mseCase([3, 4, 2], "  SpatialBatchNormalization", [3, 4, 2], 4)],
+  ["BatchNormalization without affine", mseCase([5], "  BatchNormalization(affine=false)", [5], 4)],
+  ["SpatialUpSamplingNearest", mseCase([2, 3, 2], "  SpatialUpSamplingNearest(2)", [2, 6, 4])],
+  ["Linear with fused Sigmoid", mseCase([6], "  Linear(3) -> Sigmoid", [3])],
+];
+
+describe("gradients (float64, emitted code)", () => {
+  test.each(layerCases)("%s", (_, c) => {
+    const { checked } = gradCheck(c);
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  test("a value used twice (fan-out) and Add", () => {
+    const layers =
+      "  a = x -> Linear(4)\n  b = a -> Tanh\n  c = a -> Sigmoid\n  out = Add(b, c, a)\n  output out";
+    gradCheck(mseCase([3], layers, [4]));
+  });
+
+  test("Concat along channels", () => {
+    const layers =
+      "  a = x -> SpatialConvolution(2, kernel=1)\n  b = x -> SpatialConvolution(3, kernel=3, pad=1)\n  out = Concat(a, b, x)\n  output out";
+    gradCheck(mseCase([2, 3, 3], layers, [7, 3, 3]));
+  });
+
+  test("Dropout applies its mask to the gradient", () => {
+    // The mask is drawn anew each step, so only p = 0 has a finite difference to compare with.
+    gradCheck(mseCase([6], "  Linear(5)\n  Dropout(0)", [5]));
+  });
+
+  test("NLL after LogSoftMax (fused gradient), spatial targets", () => {
+    const source =
+      "model M {\n  input x: [2, 3, 2]\n  SpatialConvolution(3, kernel=1)\n  LogSoftMax\n}\ncriterion NLL\n";
+    gradCheck({ source, batch: 3, input: data(3 * 12), target: classes(3 * 6, 3) });
+  });
+
+  test("NLL on a value that is used again", () => {
+    const source =
+      "model M {\n  input x: [4]\n  p = x -> Linear(3) -> LogSoftMax\n  q = p -> Linear(3)\n  output p, q\n}\ncriterion NLL(p) + 0.5 * MSE(q)\n";
+    gradCheck({
+      source,
+      batch: 3,
+      input: data(12),
+      target: { p: classes(3, 3), q: Float32Array.from(data(9)) },
+    });
+  });
+
+  test("CrossEntropy on raw scores", () => {
+    const source = "model M {\n  input x: [5]\n  Linear(4)\n}\ncriterion CrossEntropy\n";
+    gradCheck({ source, batch: 4, input: data(20), target: classes(4, 4) });
+  });
+
+  test("BCE after Sigmoid, weighted with MSE on a second output", () => {
+    const source =
+      "model M {\n  input x: [3]\n  h = x -> Linear(4) -> ReLU\n  p = h -> Linear(2) -> Sigmoid\n  v = h -> Linear(2)\n  output p, v\n}\ncriterion 2 * BCE(p) + 0.5 * MSE(v)\n";
+    const p = Float32Array.from({ length: 6 }, () => (random() + 1) / 2);
+    gradCheck({ source, batch: 3, input: data(9), target: { p, v: Float32Array.from(data(6)) } });
+  });
+});
+
+describe("gradients (float32, emitted code)", () => {
+  test.each(layerCases.filter(([name]) => !name.includes("Normalization")))("%s", (_, c) => {
+    gradCheck({ ...c, input: Float32Array.from(c.input), precision: "f32" }, 8);
+  });
+});
