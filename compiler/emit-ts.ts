@@ -12,7 +12,7 @@ export interface Layout {
   perSampleSize: number;
   inputs: LayoutTensor[];
   outputs: LayoutTensor[];
-  targets: (LayoutTensor & { criterion: string })[];
+  targets: (LayoutTensor & { criterion: string; classes?: number })[];
   params: (LayoutTensor & { trainable: boolean; init: NonNullable<Tensor["init"]> })[];
   /** Where the trainable parameters and their gradients lie, each contiguous. */
   paramRegion: { offset: number; size: number };
@@ -48,6 +48,7 @@ export function layoutOf(program: Program, plan: MemoryPlan): Layout {
     targets: program.targets.map((t) => ({
       ...describe(t.tensor, t.name),
       criterion: t.criterion,
+      ...(t.classes ? { classes: t.classes } : {}),
     })),
     params: program.params.map((p) => {
       const t = program.tensors[p.tensor]!;

@@ -123,24 +123,15 @@ export function instantiate(
   const region = (r: { offset: number; size: number }) => f.subarray(r.offset, r.offset + r.size);
 
   /** Copies each named value in; returns how many samples it holds (the rest of the batch is zero). */
-  function write(
-    kind: string,
-    tensors: LayoutTensor[],
-    given: Values<Input | Int32Array>,
-    typed: "f32" | "i32" | "any",
-  ): number {
-    const record = isRecord(given)
-      ? given
-      : tensors.length === 1
-        ? { [tensors[0]!.name]: given }
-        : undefined;
-    if (!record)
-      throw new NetcError(
-        `the model has several ${kind}s (${tensors.map((t) => t.name).join(", ")}): pass a record keyed by name`,
-      );
+  function write(kind: string, tensors: LayoutTensor[], given: Values<Input | Int32Array>): number {
+    if (!isRecord(given) && tensors.length > 1) {
+      const names = tensors.map((t) => t.name).join(", ");
+      throw new NetcError(`the model has several ${kind}s (${names}): pass a record keyed by name`);
+    }
     let count: number | undefined;
     for (const t of tensors) {
-      const values = record[t.name];
+      // No record is built for a single array: a training step allocates nothing.
+      const values = isRecord(given) ? given[t.name] : given;
       if (!values) throw new NetcError(`missing ${kind} '${t.name}'`);
       const per = sizeOf(t.shape);
       if (values.length % per !== 0 || values.length > per * N || values.length === 0) {
@@ -148,9 +139,7 @@ export function instantiate(
           `${kind} '${t.name}' needs a multiple of [${t.shape.join(", ")}] = ${per} values, at most ${N} samples (${per * N}); got ${values.length}`,
         );
       }
-      if (t.dtype === "i32" && !(values instanceof Int32Array) && typed !== "any") {
-        throw new NetcError(`${kind} '${t.name}' holds class indices: pass an Int32Array`);
-      }
+      if (t.dtype === "i32") checkClasses(kind, t, values);
       const n = values.length / per;
       if (count !== undefined && n !== count)
         throw new NetcError(`${kind} '${t.name}' has ${n} samples, the others ${count}`);
@@ -168,10 +157,10 @@ export function instantiate(
     target: Values<Target> | undefined,
     training: boolean,
   ): number {
-    const count = write("input", layout.inputs, input, "f32");
+    const count = write("input", layout.inputs, input);
     steps.forward(training);
     if (!target) return count;
-    const targets = write("target", layout.targets, target, "any");
+    const targets = write("target", layout.targets, target);
     if (targets !== count)
       throw new NetcError(`${count} input samples but ${targets} target samples`);
     steps.loss(count);
@@ -245,6 +234,26 @@ export function instantiate(
       [...params, ...buffers].forEach((t, i) => t.data.set(targets[i]!.data));
     },
   };
+}
+
+/** Class indices must be an Int32Array of labels in range: the kernels index with them. */
+function checkClasses(
+  kind: string,
+  t: LayoutTensor & { classes?: number },
+  values: ArrayLike<number>,
+) {
+  if (!(values instanceof Int32Array)) {
+    throw new NetcError(`${kind} '${t.name}' holds class indices: pass an Int32Array`);
+  }
+  const classes = t.classes ?? Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const label = values[i]!;
+    if (label < 0 || label >= classes) {
+      throw new NetcError(
+        `${kind} '${t.name}': label ${label} at index ${i} is out of range for ${classes} classes`,
+      );
+    }
+  }
 }
 
 function isRecord<T>(v: Values<T>): v is Record<string, T> {

@@ -176,7 +176,12 @@ export function lower(model: ModelIR): Program {
       dtype: classes ? "i32" : "f32",
       role: "target",
     });
-    targets.push({ name: term.output, tensor: target, criterion: term.criterion });
+    targets.push({
+      name: term.output,
+      tensor: target,
+      criterion: term.criterion,
+      ...(classes ? { classes: node.shape[0]! } : {}),
+    });
     const C = node.shape[0]!;
     const S = elementCount(node.shape.slice(1));
     const attrs = { C, S, P: elementCount(node.shape), weight: term.weight };

@@ -46,7 +46,8 @@ export interface Program {
   backward: Step[];
   inputs: { name: string; tensor: number }[];
   outputs: { name: string; tensor: number }[];
-  targets: { name: string; tensor: number; criterion: string }[];
+  /** `classes` for class-index targets (NLL, CrossEntropy): valid labels are 0 … classes − 1. */
+  targets: { name: string; tensor: number; criterion: string; classes?: number }[];
   params: { name: string; tensor: number; grad: number | undefined }[];
   inputGrads: { name: string; tensor: number }[];
   lossTensor: number;

@@ -1,0 +1,95 @@
+// The compiled-module contract at run time: inputs, targets, modes, checkpoints and bad input.
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { NetcError } from "../runtime/errors.js";
+import { compileModel, pseudoRandom } from "./helpers/gradcheck.js";
+
+const sample = (name: string) =>
+  readFileSync(new URL(`../samples/${name}`, import.meta.url), "utf8");
+const lenet = compileModel(sample("lenet5.net"));
+const images = (n: number) =>
+  Float32Array.from({ length: n * 784 }, (_, i) => ((i * 7919) % 255) / 255);
+const labels = (n: number) => Int32Array.from({ length: n }, (_, i) => i % 10);
+
+describe("compiled model", () => {
+  test("parameters are live views with PyTorch names; forward returns one row per sample", async () => {
+    const net = lenet.create({ batch: 8, seed: 3 });
+    expect(net.params.map((p) => p.name)).toEqual(
+      ["conv1", "conv2", "fc1", "fc2", "fc3"].flatMap((l) => [`${l}.weight`, `${l}.bias`]),
+    );
+    expect(net.grads.map((g) => g.name)).toEqual(net.params.map((p) => p.name));
+    const out = net.forward(images(3)) as Float32Array;
+    expect(out.length).toBe(30);
+    // log-probabilities: each row's exponentials sum to 1
+    for (let s = 0; s < 3; s++) {
+      const total = [...out.subarray(s * 10, s * 10 + 10)].reduce((a, v) => a + Math.exp(v), 0);
+      expect(total).toBeCloseTo(1, 5);
+    }
+    net.params[8]!.data.fill(0); // fc3: every class then scores 0, equally likely
+    net.params[9]!.data.fill(0);
+    const uniform = net.forward(images(1)) as Float32Array;
+    expect([...uniform].every((v) => Math.abs(v - Math.log(0.1)) < 1e-6)).toBe(true);
+  });
+
+  test("training steps lower the loss on a fixed batch; the same seed gives the same run", () => {
+    const mlp = compileModel(sample("mlp.net"));
+    const next = pseudoRandom(9);
+    const x = Float32Array.from({ length: 16 * 784 }, () => (next() + 1) / 2);
+    const run = () => {
+      const net = mlp.create({ batch: 16, seed: 5 });
+      return [...Array(40)].map(() => net.trainStep(x, labels(16)));
+    };
+    const a = run();
+    expect(a[39]!).toBeLessThan(a[0]! * 0.75);
+    expect(run()).toEqual(a);
+  });
+
+  test("the loss of fewer samples than the batch is their own mean", () => {
+    const net = lenet.create({ batch: 8, seed: 1 });
+    const two = net.loss(images(2), labels(2));
+    const first = net.loss(images(1), labels(1));
+    const second = net.loss(images(2).subarray(784), labels(2).subarray(1));
+    expect(two).toBeCloseTo((first + second) / 2, 5);
+  });
+
+  test("save and load round-trip; weights of another model are refused and change nothing", () => {
+    const net = lenet.create({ batch: 4, seed: 1 });
+    const other = lenet.create({ batch: 4, seed: 2 });
+    other.load(net.save(), "net.safetensors");
+    expect(other.forward(images(2))).toEqual(net.forward(images(2)));
+    const mlp = compileModel(sample("mlp.net")).create({ batch: 4, seed: 1 });
+    const before = Float32Array.from(other.params[0]!.data);
+    expect(() => other.load(mlp.save(), "mlp.safetensors")).toThrow(
+      /mlp\.safetensors.*conv1\.weight/s,
+    );
+    expect(other.params[0]!.data).toEqual(before);
+  });
+
+  test("bad inputs and targets are clear errors", () => {
+    const net = lenet.create({ batch: 4, seed: 1 });
+    expect(() => net.forward(new Float32Array(100))).toThrow(NetcError);
+    expect(() => net.forward(new Float32Array(100))).toThrow(
+      /input 'image' needs a multiple of \[1, 28, 28\] = 784 values/,
+    );
+    expect(() => net.forward(images(5))).toThrow(/at most 4 samples/);
+    expect(() => net.loss(images(2), new Float32Array([1, 2]))).toThrow(
+      /class indices: pass an Int32Array/,
+    );
+    expect(() => net.loss(images(2), new Int32Array([1, 10]))).toThrow(
+      /label 10 at index 1 is out of range for 10 classes/,
+    );
+    expect(() => net.loss(images(2), labels(3))).toThrow(/2 input samples but 3 target samples/);
+  });
+
+  test("a two-output model takes its targets as a record keyed by output name", () => {
+    const det = compileModel(sample("tiny-detector.net")).create({ batch: 2, seed: 1 });
+    const x = new Float32Array(2 * 3 * 64 * 64).fill(0.5);
+    const out = det.forward(x) as Record<string, Float32Array>;
+    expect(Object.keys(out)).toEqual(["boxes", "objectness"]);
+    expect(out["boxes"]!.length).toBe(2 * 4 * 8 * 8);
+    const boxes = new Float32Array(2 * 256);
+    const objectness = new Float32Array(2 * 64).fill(0.25);
+    expect(Number.isFinite(det.lossAndGrad(x, { boxes, objectness }))).toBe(true);
+    expect(() => det.loss(x, boxes)).toThrow(/several targets \(boxes, objectness\)/);
+  });
+});
