@@ -1,5 +1,11 @@
 // Elementwise activations and the channel-wise (log-)softmax: rows of one table, shape-preserving.
 import { activationCode } from "../kernels/activations.js";
+import {
+  elementwiseReference,
+  logSoftmaxReference,
+  scalars,
+  softmaxReference,
+} from "./activations.reference.js";
 import { size, type Args, type ArgSpec, type LayerDef, type Lowering } from "./types.js";
 
 function activation(
@@ -34,7 +40,7 @@ function elementwise(
   });
   // An activation whose derivative needs its input keeps it: it is not fused.
   const ofInput = activationCode[act]!.gradOfInput === true;
-  return activation(name, summary, aliases, args, {
+  const layer = activation(name, summary, aliases, args, {
     ...(ofInput ? {} : { epilogue }),
     forward(c) {
       c.step("activation", [c.x[0]!], [c.y], { ...epilogue(c.args), size: size(c.output) });
@@ -46,12 +52,13 @@ function elementwise(
       c.step("activation_grad", [ofInput ? c.x[0]! : c.y, c.dy], [dx.tensor], attrs, dx.accumulate);
     },
   });
+  return { ...layer, reference: elementwiseReference(scalars[act]!) };
 }
 
 /** SoftMax / LogSoftMax over dimension 0 of each sample (the channels). */
 function channelwise(name: string, summary: string, aliases: string[], kernel: string): LayerDef {
   const attrs = (shape: readonly number[]) => ({ C: shape[0]!, S: size(shape.slice(1)) });
-  return activation(name, summary, aliases, [], {
+  const layer = activation(name, summary, aliases, [], {
     forward(c) {
       c.step(kernel, [c.x[0]!], [c.y], attrs(c.output));
     },
@@ -60,6 +67,7 @@ function channelwise(name: string, summary: string, aliases: string[], kernel: s
       if (dx) c.step(`${kernel}_grad`, [c.y, c.dy], [dx.tensor], attrs(c.output), dx.accumulate);
     },
   });
+  return { ...layer, reference: kernel === "softmax" ? softmaxReference : logSoftmaxReference };
 }
 
 export const activations: LayerDef[] = [

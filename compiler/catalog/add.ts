@@ -29,4 +29,13 @@ export const add: LayerDef = {
       emitJoinGrad(c, "add_grad", grads, { size: size(c.output) });
     },
   },
+  // y = Σ inputs; every input's gradient is dy.
+  reference: {
+    forward(c) {
+      const y = new Float64Array(c.x[0]!.length);
+      for (const x of c.x) for (let i = 0; i < y.length; i++) y[i] += x[i]!;
+      return { y };
+    },
+    backward: (c) => ({ dx: c.x.map(() => Float64Array.from(c.dy)) }),
+  },
 };

@@ -1,5 +1,6 @@
 // Batch normalisation over channels: SpatialBatchNormalization ([C, H, W]) and BatchNormalization ([C] or [C, L]).
 import { formatShape } from "../diagnostics.js";
+import { batchNormReference } from "./batch-normalization.reference.js";
 import { size, type Args, type LayerDef, type ParamInit } from "./types.js";
 
 const zero: ParamInit = { kind: "constant", value: 0 };
@@ -103,6 +104,7 @@ function batchNorm(
       ];
       return args["affine"] ? [...affine, ...stats] : stats;
     },
+    reference: batchNormReference,
   };
 }
 

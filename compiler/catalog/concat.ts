@@ -34,4 +34,34 @@ export const concat: LayerDef = {
       emitJoinGrad(c, "concat_grad", grads, { sizes: c.inputs.map(size).join(",") });
     },
   },
+  // Each sample's output is the inputs' samples one after another (channels first, so this
+  // joins the channels); each input's gradient is its part of the output's.
+  reference: {
+    forward(c) {
+      const sizes = c.inputs.map(size);
+      const total = size(c.output);
+      const y = new Float64Array(c.N * total);
+      for (let n = 0; n < c.N; n++) {
+        let at = n * total;
+        c.x.forEach((x, k) => {
+          for (let i = 0; i < sizes[k]!; i++) y[at + i] = x[n * sizes[k]! + i]!;
+          at += sizes[k]!;
+        });
+      }
+      return { y };
+    },
+    backward(c) {
+      const sizes = c.inputs.map(size);
+      const total = size(c.output);
+      const dx = sizes.map((s) => new Float64Array(c.N * s));
+      for (let n = 0; n < c.N; n++) {
+        let at = n * total;
+        dx.forEach((d, k) => {
+          for (let i = 0; i < sizes[k]!; i++) d[n * sizes[k]! + i] = c.dy[at + i]!;
+          at += sizes[k]!;
+        });
+      }
+      return { dx };
+    },
+  },
 };

@@ -1,5 +1,6 @@
 // Criteria (losses): what target each takes, which head it expects, as rows of one table.
 import { formatShape, type DiagnosticCode } from "../diagnostics.js";
+import { bce, crossEntropy, mse, nll, type CriterionReference } from "./criteria.reference.js";
 import type { Shape } from "./types.js";
 
 export interface CriterionDef {
@@ -10,6 +11,7 @@ export interface CriterionDef {
   target(output: Shape): { shape: Shape; kind: "classes" | "values" } | { error: string };
   /** A lint when the output comes from an unexpected head (the producing layer's op). */
   head?: { lint: DiagnosticCode; accepts: (op: string) => boolean };
+  reference: CriterionReference;
 }
 
 function classTarget(output: Shape) {
@@ -32,6 +34,7 @@ export const criteria: CriterionDef[] = [
     aliases: ["NLLLoss", "ClassNLLCriterion", "NLLCriterion"],
     target: classTarget,
     head: { lint: "nll-without-logsoftmax", accepts: (op) => op === "LogSoftMax" },
+    reference: nll,
   },
   {
     name: "CrossEntropy",
@@ -42,6 +45,7 @@ export const criteria: CriterionDef[] = [
       lint: "softmax-before-crossentropy",
       accepts: (op) => op !== "SoftMax" && op !== "LogSoftMax",
     },
+    reference: crossEntropy,
   },
   {
     name: "BCE",
@@ -50,11 +54,13 @@ export const criteria: CriterionDef[] = [
     aliases: ["BCELoss", "BCECriterion", "BinaryCrossEntropy"],
     target: sameShape,
     head: { lint: "bce-without-sigmoid", accepts: (op) => op === "Sigmoid" },
+    reference: bce,
   },
   {
     name: "MSE",
     summary: "Mean squared error against targets of the same shape.",
     aliases: ["MSELoss", "MSECriterion", "L2"],
     target: sameShape,
+    reference: mse,
   },
 ];

@@ -30,4 +30,20 @@ export const dropout: LayerDef = {
         c.step("dropout_grad", [c.dy, mask], [dx.tensor], { size: size(c.output) }, dx.accumulate);
     },
   },
+  // Training: each element kept with probability 1 − p and scaled by 1/(1 − p); a draw below p
+  // drops it. Evaluation: the identity. The gradient passes through the same mask.
+  reference: {
+    forward(c) {
+      const p = c.args["p"] as number;
+      const x = c.x[0]!;
+      const mask = new Float64Array(x.length).fill(1);
+      if (c.training)
+        for (let i = 0; i < x.length; i++) mask[i] = c.uniform() < p ? 0 : 1 / (1 - p);
+      return { y: x.map((v, i) => v * mask[i]!), saved: { mask } };
+    },
+    backward(c) {
+      const mask = c.saved["mask"]!;
+      return { dx: [c.dy.map((g, i) => g * mask[i]!)] };
+    },
+  },
 };

@@ -1,5 +1,6 @@
 // Flatten: each sample becomes one vector.
 import { size, type LayerDef } from "./types.js";
+import { reshapeReference } from "./view.js";
 
 export const flatten: LayerDef = {
   name: "Flatten",
@@ -8,4 +9,5 @@ export const flatten: LayerDef = {
   shapeRule: "[d1, d2, ...] → [d1·d2·...]",
   outputShape: (ctx) => [size(ctx.inputs[0]!)],
   lowering: { alias: true, forward() {}, backward() {} },
+  reference: reshapeReference,
 };

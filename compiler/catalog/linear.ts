@@ -68,4 +68,38 @@ export const linear: LayerDef = {
       c.step("linear_grad_weight", [c.dy, c.x[0]!], [c.dparam("weight")], attrs);
     },
   },
+  // y[n,o] = b[o] + Σ_i w[o,i] · x[n,i]
+  reference: {
+    forward(c) {
+      const [I, O] = [c.inputs[0]![0]!, c.output[0]!];
+      const [x, w] = [c.x[0]!, c.param("weight")];
+      const y = new Float64Array(c.N * O);
+      for (let n = 0; n < c.N; n++)
+        for (let o = 0; o < O; o++) {
+          let s = c.args["bias"] ? c.param("bias")[o]! : 0;
+          for (let i = 0; i < I; i++) s += w[o * I + i]! * x[n * I + i]!;
+          y[n * O + o] = s;
+        }
+      return { y };
+    },
+    backward(c) {
+      const [I, O] = [c.inputs[0]![0]!, c.output[0]!];
+      const [x, w] = [c.x[0]!, c.param("weight")];
+      const dx = new Float64Array(x.length);
+      const dw = new Float64Array(w.length);
+      const db = new Float64Array(O);
+      for (let n = 0; n < c.N; n++)
+        for (let o = 0; o < O; o++) {
+          const g = c.dy[n * O + o]!;
+          db[o] += g;
+          for (let i = 0; i < I; i++) {
+            dx[n * I + i] += w[o * I + i]! * g;
+            dw[o * I + i] += x[n * I + i]! * g;
+          }
+        }
+      const dparams: Record<string, Float64Array> = { weight: dw };
+      if (c.args["bias"]) dparams["bias"] = db;
+      return { dx: [dx], dparams };
+    },
+  },
 };

@@ -10,6 +10,7 @@ import {
   type Shape,
 } from "./types.js";
 import { epilogueBackward, weightInputs, windowAttrs } from "./lowering.js";
+import { fullConvolutionReference } from "./spatial-full-convolution.reference.js";
 import { requireSpatial, windowArgs } from "./window.js";
 
 /** The equivalent convolution's dimensions: its input is our output, its output our input. */
@@ -121,4 +122,5 @@ export const spatialFullConvolution: LayerDef = {
       c.step("conv2d_grad_weight", [c.x[0]!, c.dy], [c.dparam("weight")], attrs);
     },
   },
+  reference: fullConvolutionReference,
 };

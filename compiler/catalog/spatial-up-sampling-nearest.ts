@@ -31,4 +31,30 @@ export const spatialUpSamplingNearest: LayerDef = {
       c.step("upsample_nearest_grad", [c.dy], [dx.tensor], attrs, dx.accumulate);
     },
   },
+  // y[n,c,oh,ow] = x[n,c, ⌊oh / scale⌋, ⌊ow / scale⌋]; each input pixel sums its copies' gradients.
+  reference: {
+    forward(c) {
+      const [C, H, W] = c.inputs[0]! as [number, number, number];
+      const s = c.args["scale"] as number;
+      const x = c.x[0]!;
+      const y = new Float64Array(c.N * C * H * s * W * s);
+      for (let nc = 0; nc < c.N * C; nc++)
+        for (let oh = 0; oh < H * s; oh++)
+          for (let ow = 0; ow < W * s; ow++)
+            y[(nc * H * s + oh) * W * s + ow] =
+              x[(nc * H + Math.floor(oh / s)) * W + Math.floor(ow / s)]!;
+      return { y };
+    },
+    backward(c) {
+      const [C, H, W] = c.inputs[0]! as [number, number, number];
+      const s = c.args["scale"] as number;
+      const dx = new Float64Array(c.x[0]!.length);
+      for (let nc = 0; nc < c.N * C; nc++)
+        for (let oh = 0; oh < H * s; oh++)
+          for (let ow = 0; ow < W * s; ow++)
+            dx[(nc * H + Math.floor(oh / s)) * W + Math.floor(ow / s)] +=
+              c.dy[(nc * H * s + oh) * W * s + ow]!;
+      return { dx: [dx] };
+    },
+  },
 };

@@ -68,6 +68,8 @@ export interface LayerDef {
   flops?(input: Shape, args: Args, output: Shape): number;
   /** Absent: the layer checks but cannot be compiled yet. */
   lowering?: Lowering;
+  /** What the layer means, in plain Float64 loops: the definition the compiled code must match. */
+  reference?: ReferenceRule;
 }
 
 export const size = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
@@ -155,4 +157,51 @@ export interface Lowering {
   epilogue?(args: Args): Epilogue;
   forward(c: LowerContext): void;
   backward(c: GradientContext): void;
+}
+
+/**
+ * What a reference rule sees: every tensor a flat Float64Array, batch first (N × the per-sample
+ * shape, NCHW for images).
+ */
+export interface ReferenceContext {
+  /** The input values, one per input, each N × size(inputs[i]). */
+  readonly x: readonly Float64Array[];
+  readonly inputs: readonly Shape[];
+  readonly output: Shape;
+  readonly args: Args;
+  readonly N: number;
+  /** Training mode: batch statistics, dropout masks. */
+  readonly training: boolean;
+  /** A parameter or buffer by its local name (`weight`, `running_mean`), as before this pass. */
+  param(name: string): Float64Array;
+  /** Dropout's mask source: a uniform draw in [0, 1) per element, in element order. */
+  uniform(): number;
+}
+
+export interface ReferenceForward {
+  y: Float64Array;
+  /** What the backward pass needs besides inputs and output (a dropout mask, batch statistics). */
+  saved?: Record<string, Float64Array>;
+  /** New values of buffers by local name (batch norm's running statistics in training). */
+  state?: Record<string, Float64Array>;
+}
+
+export interface ReferenceBackwardContext extends ReferenceContext {
+  readonly y: Float64Array;
+  /** The gradient of the loss with respect to the output. */
+  readonly dy: Float64Array;
+  readonly saved: Readonly<Record<string, Float64Array>>;
+}
+
+export interface ReferenceGradients {
+  /** The gradient of each input, in order. */
+  dx: Float64Array[];
+  /** The gradient of every trainable parameter, by local name. */
+  dparams?: Record<string, Float64Array>;
+}
+
+/** A layer's meaning: its forward rule, and beside it the gradient rule of that forward. */
+export interface ReferenceRule {
+  forward(c: ReferenceContext): ReferenceForward;
+  backward(c: ReferenceBackwardContext): ReferenceGradients;
 }

@@ -1,6 +1,12 @@
 // View: reshape each sample to the given dimensions (one may be -1, inferred).
 import { formatShape } from "../diagnostics.js";
-import { size, type LayerDef } from "./types.js";
+import { size, type LayerDef, type ReferenceRule } from "./types.js";
+
+/** A reshape keeps every sample's values in order: the values and their gradient pass unchanged. */
+export const reshapeReference: ReferenceRule = {
+  forward: (c) => ({ y: Float64Array.from(c.x[0]!) }),
+  backward: (c) => ({ dx: [Float64Array.from(c.dy)] }),
+};
 
 export const view: LayerDef = {
   name: "View",
@@ -44,4 +50,5 @@ export const view: LayerDef = {
     return inferred;
   },
   lowering: { alias: true, forward() {}, backward() {} },
+  reference: reshapeReference,
 };

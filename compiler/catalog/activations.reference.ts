@@ -1,0 +1,106 @@
+// The activations' reference: each elementwise function with its derivative, and (log-)softmax.
+import { size, type Args, type ReferenceContext, type ReferenceRule } from "./types.js";
+
+/** An elementwise activation as a function of the input x, and its derivative in x. */
+export interface Scalar {
+  f(x: number, a: Args): number;
+  df(x: number, a: Args): number;
+}
+
+const num = (a: Args, name: string) => a[name] as number;
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+// At a kink the derivative is PyTorch's choice: ReLU's is 0 at 0, LeakyReLU's and ELU's are
+// the negative side's.
+export const scalars: Record<string, Scalar> = {
+  relu: { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) },
+  leaky_relu: {
+    f: (x, a) => (x > 0 ? x : num(a, "slope") * x),
+    df: (x, a) => (x > 0 ? 1 : num(a, "slope")),
+  },
+  elu: {
+    f: (x, a) => (x > 0 ? x : num(a, "alpha") * Math.expm1(x)),
+    df: (x, a) => (x > 0 ? 1 : num(a, "alpha") * Math.exp(x)),
+  },
+  sigmoid: { f: sigmoid, df: (x) => sigmoid(x) * (1 - sigmoid(x)) },
+  tanh: { f: Math.tanh, df: (x) => 1 - Math.tanh(x) ** 2 },
+  // PyTorch's Softplus is x itself where beta·x exceeds the threshold.
+  softplus: {
+    f: (x, a) => {
+      const b = num(a, "beta");
+      return b * x > num(a, "threshold") ? x : Math.log1p(Math.exp(b * x)) / b;
+    },
+    df: (x, a) => {
+      const b = num(a, "beta");
+      return b * x > num(a, "threshold") ? 1 : sigmoid(b * x);
+    },
+  },
+};
+
+/** y = f(x) elementwise; dx = dy · f'(x). */
+export function elementwiseReference(s: Scalar): ReferenceRule {
+  return {
+    forward: (c) => ({ y: c.x[0]!.map((x) => s.f(x, c.args)) }),
+    backward: (c) => ({ dx: [c.x[0]!.map((x, i) => c.dy[i]! * s.df(x, c.args))] }),
+  };
+}
+
+/** Calls `visit` with the index of channel 0 at every (sample, position), channels S apart. */
+function eachPosition(c: ReferenceContext, visit: (o: number, C: number, S: number) => void) {
+  const C = c.output[0]!;
+  const S = size(c.output.slice(1));
+  for (let n = 0; n < c.N; n++) for (let s = 0; s < S; s++) visit(n * C * S + s, C, S);
+}
+
+/** The softmax over channels at one position (shifted by the maximum, which cancels). */
+function softmaxAt(x: Float64Array, o: number, C: number, S: number): number[] {
+  let m = -Infinity;
+  for (let k = 0; k < C; k++) m = Math.max(m, x[o + k * S]!);
+  const e = [...Array(C).keys()].map((k) => Math.exp(x[o + k * S]! - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / z);
+}
+
+/** y_k = exp(x_k) / Σ_j exp(x_j); ∂y_j/∂x_k = y_j (δ_jk − y_k). */
+export const softmaxReference: ReferenceRule = {
+  forward(c) {
+    const y = new Float64Array(c.x[0]!.length);
+    eachPosition(c, (o, C, S) => softmaxAt(c.x[0]!, o, C, S).forEach((p, k) => (y[o + k * S] = p)));
+    return { y };
+  },
+  backward(c) {
+    const dx = new Float64Array(c.y.length);
+    eachPosition(c, (o, C, S) => {
+      for (let k = 0; k < C; k++)
+        for (let j = 0; j < C; j++) {
+          const yj = c.y[o + j * S]!;
+          dx[o + k * S] += c.dy[o + j * S]! * yj * ((j === k ? 1 : 0) - c.y[o + k * S]!);
+        }
+    });
+    return { dx: [dx] };
+  },
+};
+
+/** y_k = log softmax(x)_k; ∂y_j/∂x_k = δ_jk − softmax(x)_k. */
+export const logSoftmaxReference: ReferenceRule = {
+  forward(c) {
+    const y = new Float64Array(c.x[0]!.length);
+    eachPosition(c, (o, C, S) => {
+      let m = -Infinity;
+      for (let k = 0; k < C; k++) m = Math.max(m, c.x[0]![o + k * S]!);
+      let z = 0;
+      for (let k = 0; k < C; k++) z += Math.exp(c.x[0]![o + k * S]! - m);
+      for (let k = 0; k < C; k++) y[o + k * S] = c.x[0]![o + k * S]! - m - Math.log(z);
+    });
+    return { y };
+  },
+  backward(c) {
+    const dx = new Float64Array(c.y.length);
+    eachPosition(c, (o, C, S) => {
+      const p = softmaxAt(c.x[0]!, o, C, S);
+      for (let k = 0; k < C; k++)
+        for (let j = 0; j < C; j++) dx[o + k * S] += c.dy[o + j * S]! * ((j === k ? 1 : 0) - p[k]!);
+    });
+    return { dx: [dx] };
+  },
+};

@@ -1,0 +1,444 @@
+// The reference interpreter: its gradients against central finite differences in Float64, the
+// emitted float32 code against it (samples and random cases), and both against PyTorch.
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { interpret } from "../compiler/interpret.js";
+import type { ModelIR } from "../compiler/ir.js";
+import { Rng } from "../runtime/rng.js";
+import { pseudoRandom } from "./helpers/gradcheck.js";
+import { emittedModel, expectClose, irOf } from "./helpers/reference.js";
+
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const random = pseudoRandom(2027);
+const int = (lo: number, hi: number) => lo + Math.floor(((random() + 1) / 2) * (hi - lo + 1));
+const choose = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)]!;
+const data = (n: number) => Float64Array.from({ length: n }, () => random());
+const pairText = ([a, b]: number[]) => (a === b ? `${a}` : `[${a}, ${b}]`);
+
+/** A model and how to run it: batch size and mode (for the finite differences). */
+interface Case {
+  name: string;
+  source: string;
+  N: number;
+  training: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random cases, Torch7-Jacobian style: sizes drawn per case from a seeded generator.
+
+const channels = [1, 3, 7, 17];
+/** Input and output channels, their product bounded so every weight can be checked. */
+function channelPair(): [number, number] {
+  for (;;) {
+    const [c, k] = [choose(channels), choose(channels)];
+    if (c * k <= 51) return [c, k];
+  }
+}
+
+/** An input extent giving `out` windows of `kernel` at `stride` over it padded by `pad`. */
+const extent = (out: number, kernel: number, stride: number, pad: number) =>
+  Math.max(1, (out - 1) * stride + kernel - 2 * pad + int(0, stride - 1));
+
+function windowCase(maxPad: (kernel: number) => number) {
+  const kernel = [int(1, 7), int(1, 7)];
+  const stride = [int(1, 3), int(1, 3)];
+  const pad = kernel.map((k) => int(0, maxPad(k)));
+  const hw = [0, 1].map((d) => extent(int(1, 3), kernel[d]!, stride[d]!, pad[d]!));
+  const args = `kernel=${pairText(kernel)}, stride=${pairText(stride)}, pad=${pairText(pad)}`;
+  return { hw, args };
+}
+
+const single = (input: number[], layer: string, criterion = "MSE") =>
+  `model M {\n  input x: [${input.join(", ")}]\n  l: ${layer}\n}\ncriterion ${criterion}\n`;
+const shape = () => (random() < 0 ? [choose(channels)] : [choose(channels), int(1, 3), int(1, 3)]);
+
+const generators: Record<string, () => Omit<Case, "name" | "N" | "training">> = {
+  SpatialConvolution() {
+    const [C, K] = channelPair();
+    const { hw, args } = windowCase((k) => Math.min(3, k - 1));
+    const bias = random() < 0.5 ? ", bias=false" : "";
+    return { source: single([C, ...hw], `SpatialConvolution(${K}, ${args}${bias})`) };
+  },
+  SpatialFullConvolution() {
+    const [C, K] = channelPair();
+    const kernel = [int(1, 7), int(1, 7)];
+    const stride = [int(1, 3), int(1, 3)];
+    const pad = kernel.map((k) => int(0, Math.floor((k - 1) / 2)));
+    const adj = stride.map((s) => int(0, s - 1));
+    const args = `kernel=${pairText(kernel)}, stride=${pairText(stride)}, pad=${pairText(pad)}, adj=${pairText(adj)}`;
+    const bias = random() < 0.5 ? ", bias=false" : "";
+    const input = [C, int(1, 3), int(1, 4)];
+    return { source: single(input, `SpatialFullConvolution(${K}, ${args}${bias})`) };
+  },
+  SpatialMaxPooling() {
+    const { hw, args } = windowCase((k) => Math.floor(k / 2));
+    return { source: single([choose(channels), ...hw], `SpatialMaxPooling(${args})`) };
+  },
+  SpatialAveragePooling() {
+    const { hw, args } = windowCase((k) => Math.floor(k / 2));
+    return { source: single([choose(channels), ...hw], `SpatialAveragePooling(${args})`) };
+  },
+  Linear() {
+    const [I, O] = channelPair();
+    return { source: single([I], `Linear(${O}${random() < 0 ? ", bias=false" : ""})`) };
+  },
+  View() {
+    const [a, b, c] = [int(1, 3), int(1, 4), int(1, 3)];
+    return { source: single([a, b, c], random() < 0 ? `View(${a * b}, ${c})` : `View(${c}, -1)`) };
+  },
+  Flatten: () => ({ source: single([int(1, 3), int(1, 3), int(1, 3)], "Flatten") }),
+  ReLU: () => ({ source: single(shape(), "ReLU") }),
+  LeakyReLU: () => ({ source: single(shape(), `LeakyReLU(slope=${(random() + 1) / 4})`) }),
+  ELU: () => ({ source: single(shape(), `ELU(alpha=${random() + 1.2})`) }),
+  Sigmoid: () => ({ source: single(shape(), "Sigmoid") }),
+  Tanh: () => ({ source: single(shape(), "Tanh") }),
+  SoftPlus: () => ({
+    source: single(shape(), `SoftPlus(beta=${random() + 2}, threshold=${random() + 1.5})`),
+  }),
+  SoftMax: () => ({ source: single(shape(), "SoftMax") }),
+  LogSoftMax: () => ({ source: single(shape(), "LogSoftMax") }),
+  Dropout: () => ({ source: single(shape(), `Dropout(${choose([0, 0.25, 0.5])})`) }),
+  SpatialBatchNormalization() {
+    const args = `affine=${random() < 0.5}, eps=${choose([1e-5, 1e-3])}, momentum=${choose([0.1, 0.5])}`;
+    const input = [choose(channels), int(1, 3), int(1, 3)];
+    return { source: single(input, `SpatialBatchNormalization(${args})`) };
+  },
+  BatchNormalization() {
+    const input = random() < 0 ? [choose(channels)] : [choose(channels), int(1, 3)];
+    return { source: single(input, `BatchNormalization(affine=${random() < 0.5})`) };
+  },
+  SpatialUpSamplingNearest() {
+    const input = [choose(channels), int(1, 3), int(1, 3)];
+    return { source: single(input, `SpatialUpSamplingNearest(${int(1, 3)})`) };
+  },
+  Concat() {
+    const rest = random() < 0 ? [] : [int(1, 3), int(1, 3)];
+    const [a, b] = [
+      [choose(channels), ...rest],
+      [choose(channels), ...rest],
+    ];
+    const source = `model M {\n  input a: [${a.join(", ")}]\n  input b: [${b.join(", ")}]\n  out = Concat(a, b, a)\n  output out\n}\ncriterion MSE\n`;
+    return { source };
+  },
+  Add() {
+    const s = shape().join(", ");
+    const source = `model M {\n  input a: [${s}]\n  input b: [${s}]\n  out = Add(a, b, a)\n  output out\n}\ncriterion MSE\n`;
+    return { source };
+  },
+  NLL() {
+    const input = [choose([3, 7, 17]), ...(random() < 0 ? [] : [int(1, 3), int(1, 3)])];
+    return { source: single(input, "LogSoftMax", "NLL") };
+  },
+  "NLL on raw scores": () => ({ source: single([int(1, 7)], `Linear(${int(2, 7)})`, "NLL") }),
+  CrossEntropy() {
+    const [C, K] = [choose(channels), int(2, 7)];
+    if (random() < 0) return { source: single([C], `Linear(${K})`, "CrossEntropy") };
+    const input = [C, int(1, 3), int(1, 3)];
+    return { source: single(input, `SpatialConvolution(${K}, kernel=1)`, "CrossEntropy") };
+  },
+  BCE: () => ({ source: single(shape(), "Sigmoid", "BCE") }),
+  MSE: () => ({ source: single(shape(), "Tanh", "MSE") }),
+  "weighted criteria": () => {
+    const [w1, w2] = [int(1, 4) / 2, int(1, 4) / 2];
+    const source = `model M {\n  input x: [${int(1, 7)}]\n  h = x -> t: Linear(${int(1, 7)}) -> ReLU\n  p = h -> a: Linear(${int(1, 7)}) -> Sigmoid\n  v = h -> b: Linear(${int(2, 7)})\n  q = v -> LogSoftMax\n  output p, v, q\n}\ncriterion ${w1} * BCE(p) + ${w2} * MSE(v) + NLL(q)\n`;
+    return { source };
+  },
+};
+
+/** Windowed ops have the most arguments to combine: they get more cases. */
+const windowed = new Set([
+  "SpatialConvolution",
+  "SpatialFullConvolution",
+  "SpatialMaxPooling",
+  "SpatialAveragePooling",
+]);
+
+/**
+ * Batch norm takes three samples or more: with two, x̂ = ±1 and the input gradient is nearly all
+ * cancellation, which float32 cannot resolve. Every other op takes any batch. One batch-norm case
+ * in three runs in evaluation mode.
+ */
+const randomCases: Case[] = Object.entries(generators).flatMap(([op, make]) =>
+  [...Array(windowed.has(op) ? 8 : 3).keys()].map((k) => {
+    const norm = op.includes("BatchNormalization");
+    return {
+      name: `${op} #${k + 1}`,
+      ...make(),
+      N: norm ? int(3, 4) : int(1, 3),
+      training: norm ? k !== 2 : true,
+    };
+  }),
+);
+
+// ---------------------------------------------------------------------------------------------
+// Values for a model: parameters, inputs, targets.
+
+function randomParams(model: ModelIR): Map<string, Float64Array> {
+  const params = model.nodes.flatMap((n) => n.params);
+  return new Map(
+    params.map((p) => {
+      const v = data(size(p.shape));
+      // Running variances must be positive.
+      return [p.name, p.name.endsWith("running_var") ? v.map((x) => 1 + x / 2) : v];
+    }),
+  );
+}
+
+const inputsOf = (model: ModelIR, N: number): Record<string, Float64Array> =>
+  Object.fromEntries(
+    model.inputs.map((i) => {
+      const node = model.nodes.find((n) => n.id === i.node)!;
+      return [i.name, Float64Array.from(Float32Array.from(data(N * size(node.shape))))];
+    }),
+  );
+
+/** Class indices, probabilities strictly inside (0, 1) for BCE, or values; float32-exact. */
+const targetsOf = (model: ModelIR, N: number): Record<string, Int32Array | Float64Array> =>
+  Object.fromEntries(
+    model.criterion.map((t) => {
+      const n = N * size(t.target);
+      const C = model.nodes.find((x) => x.id === t.node)!.shape[0]!;
+      if (t.targetKind === "classes")
+        return [t.output, Int32Array.from(data(n), () => int(0, C - 1))];
+      const values = t.criterion === "BCE" ? data(n).map((v) => (v + 1) / 2.2 + 0.02) : data(n);
+      return [t.output, Float64Array.from(Float32Array.from(values))];
+    }),
+  );
+
+/** Dropout's draws from the stream the emitted model uses for `seed`, from its start. */
+const masks = (seed: number) => {
+  const rng = new Rng(seed).fork("dropout");
+  return () => rng.next();
+};
+
+// ---------------------------------------------------------------------------------------------
+// (a) The interpreter's gradients against central finite differences, in Float64.
+
+/** Every trainable parameter's and input's element, or `limit` of them drawn at random. */
+function gradCheck(c: Case, limit = 500): number {
+  const model = irOf(c.source);
+  const params = randomParams(model);
+  const inputs = inputsOf(model, c.N);
+  const targets = targetsOf(model, c.N);
+  const run = () =>
+    interpret(model, params, inputs, targets, {
+      N: c.N,
+      training: c.training,
+      dropoutMask: masks(5),
+    });
+  const lossAt = () => run().loss!;
+  const analytic = run();
+  const slots = [
+    ...model.nodes
+      .flatMap((n) => n.params)
+      .filter((p) => p.trainable)
+      .map((p) => ({
+        name: p.name,
+        value: params.get(p.name)!,
+        grad: analytic.grads.get(p.name)!,
+      })),
+    ...Object.entries(inputs).map(([name, value]) => ({
+      name: `input ${name}`,
+      value,
+      grad: analytic.inputGrads.get(name)!,
+    })),
+  ];
+  const total = slots.reduce((s, t) => s + t.value.length, 0);
+  const picks =
+    total <= limit ? [...Array(total).keys()] : [...Array(limit)].map(() => int(0, total - 1));
+  const h = 1e-6;
+  for (let k of picks) {
+    const slot = slots.find((s) => (k < s.value.length ? true : ((k -= s.value.length), false)))!;
+    const old = slot.value[k]!;
+    slot.value[k] = old + h;
+    const plus = lossAt();
+    slot.value[k] = old - h;
+    const minus = lossAt();
+    slot.value[k] = old;
+    const numeric = (plus - minus) / (2 * h);
+    const expected = slot.grad[k]!;
+    expect(
+      Math.abs(numeric - expected),
+      `${c.name}: ${slot.name}[${k}] analytic ${expected}, numeric ${numeric}\n${c.source}`,
+    ).toBeLessThanOrEqual(1e-6 * (Math.abs(numeric) + Math.abs(expected)) + 1e-8);
+  }
+  return picks.length;
+}
+
+describe("reference gradients against finite differences (float64)", () => {
+  test.each(randomCases.map((c) => [c.name, c] as const))("%s", (_, c) => {
+    expect(gradCheck(c)).toBeGreaterThan(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// (b) The emitted float32 code against the interpreter.
+
+/** Float32 against Float64, relative to each tensor's largest value: the worst seen is ~1e-6. */
+const F32 = 1e-5;
+
+/** Values as the float32 model takes them; class indices stay Int32Array. */
+function float32(values: Record<string, Float64Array>): Record<string, Float32Array>;
+function float32(
+  values: Record<string, Float64Array | Int32Array>,
+): Record<string, Float32Array | Int32Array>;
+function float32(
+  values: Record<string, Float64Array | Int32Array>,
+): Record<string, Float32Array | Int32Array> {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, v instanceof Int32Array ? v : Float32Array.from(v)]),
+  );
+}
+
+/**
+ * Evaluation outputs and loss; training outputs (dropout masks drawn from the model's own
+ * stream); then a training step's loss, gradients and running statistics. The interpreter runs
+ * on the values as the float32 model holds them.
+ */
+function compareEmitted(c: Case, params?: Map<string, Float64Array>, seed = 3): void {
+  const model = irOf(c.source);
+  const { N } = c;
+  const e = emittedModel(c.source, N, seed);
+  const p0 = params ? e.setParams(params) : e.paramsOf();
+  const inputs = inputsOf(model, N);
+  const targets = targetsOf(model, N);
+  const [input32, target32] = [float32(inputs), float32(targets)];
+  const at = `${c.name} [N = ${N}: ${c.source.replace(/\s+/g, " ")}]`;
+
+  const evaluation = interpret(model, p0, inputs, targets, { N, training: false });
+  const outputs = e.net.forward(input32);
+  for (const [name, value] of evaluation.outputs) {
+    const got = outputs instanceof Float32Array ? outputs : outputs[name];
+    expectClose(`${at} evaluation output ${name}`, got, value, F32);
+  }
+  expectClose(`${at} evaluation loss`, e.net.loss(input32, target32), evaluation.loss, F32);
+
+  const mask = masks(seed);
+  const first = interpret(model, p0, inputs, targets, { N, training: true, dropoutMask: mask });
+  const trained = e.trainingOutputs(input32);
+  for (const [name, value] of first.outputs)
+    expectClose(`${at} training output ${name}`, trained.get(name), value, F32);
+
+  // The training pass above moved the running statistics: the step starts from there.
+  const p1 = new Map([...p0, ...first.state]);
+  const step = interpret(model, p1, inputs, targets, { N, training: true, dropoutMask: mask });
+  expectClose(`${at} training loss`, e.net.lossAndGrad(input32, target32), step.loss, F32);
+  for (const g of e.net.grads)
+    expectClose(`${at} grad ${g.name}`, g.data, step.grads.get(g.name), F32);
+  const inputGrad = e.net.inputGrad;
+  for (const [name, value] of step.inputGrads) {
+    const got = ArrayBuffer.isView(inputGrad) ? inputGrad : inputGrad[name];
+    expectClose(`${at} input gradient ${name}`, got, value, F32);
+  }
+  for (const b of e.net.buffers)
+    expectClose(`${at} buffer ${b.name}`, b.data, step.state.get(b.name), F32);
+}
+
+describe("emitted code equals the interpreter (float32)", () => {
+  const samples = new URL("../samples/", import.meta.url);
+  test.each(readdirSync(samples).filter((f) => f.endsWith(".net")))("samples/%s", (file) => {
+    const source = readFileSync(new URL(file, samples), "utf8");
+    compareEmitted({ name: file, source, N: 2, training: true });
+  });
+
+  test.each(randomCases.map((c) => [c.name, c] as const))("%s", (_, c) => {
+    compareEmitted(c, randomParams(irOf(c.source)));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// (c) PyTorch as the outside oracle: test/fixtures/make-torch-fixtures.py.
+
+interface Fixture {
+  name: string;
+  source: string;
+  batch: number;
+  training: boolean;
+  inputs: Record<string, number[]>;
+  targets: Record<string, number[]>;
+  params: Record<string, { shape: number[]; data: number[] }>;
+  dropoutKeep?: number[];
+  outputs: Record<string, number[]>;
+  loss: number;
+  grads: Record<string, number[]>;
+  inputGrads: Record<string, number[]>;
+  buffers: Record<string, number[]>;
+}
+
+const fixtures = (
+  JSON.parse(readFileSync(new URL("fixtures/torch-layers.json", import.meta.url), "utf8")) as {
+    cases: Fixture[];
+  }
+).cases;
+
+describe("PyTorch fixtures", () => {
+  test.each(fixtures.map((f) => [f.name, f] as const))("%s", (_, f) => {
+    const model = irOf(f.source);
+    for (const p of model.nodes.flatMap((n) => n.params))
+      expect(f.params[p.name]?.shape, `${f.name}: ${p.name}`).toEqual(p.shape);
+    const params = new Map(
+      Object.entries(f.params).map(([k, v]) => [k, Float64Array.from(v.data)]),
+    );
+    const inputs = Object.fromEntries(
+      Object.entries(f.inputs).map(([k, v]) => [k, Float64Array.from(v)]),
+    );
+    const targets = Object.fromEntries(
+      model.criterion.map((t) => [
+        t.output,
+        t.targetKind === "classes"
+          ? Int32Array.from(f.targets[t.output]!)
+          : Float64Array.from(f.targets[t.output]!),
+      ]),
+    );
+    // PyTorch's mask replayed: a draw below p drops an element, one at or above keeps it.
+    const keep = f.dropoutKeep;
+    const p = model.nodes.find((n) => n.op === "Dropout")?.attrs["p"] as number | undefined;
+    let draw = 0;
+    const dropoutMask = () => (keep![draw++] ? (1 + p!) / 2 : p! / 2);
+    const ref = interpret(model, params, inputs, targets, {
+      N: f.batch,
+      training: f.training,
+      ...(keep ? { dropoutMask } : {}),
+    });
+    const at = `${f.name} (interpreter):`;
+    for (const [name, value] of Object.entries(f.outputs))
+      expectClose(`${at} output ${name}`, ref.outputs.get(name), value, 1e-9);
+    expectClose(`${at} loss`, ref.loss, f.loss, 1e-9);
+    for (const [name, value] of Object.entries(f.grads))
+      expectClose(`${at} grad ${name}`, ref.grads.get(name), value, 1e-9);
+    for (const [name, value] of Object.entries(f.inputGrads))
+      expectClose(`${at} input gradient ${name}`, ref.inputGrads.get(name), value, 1e-9);
+    for (const [name, value] of Object.entries(f.buffers))
+      expectClose(`${at} buffer ${name}`, ref.state.get(name), value, 1e-9);
+
+    // The emitted code cannot replay PyTorch's dropout mask; its masks are compared in (b).
+    if (keep && f.training) return;
+    const e = emittedModel(f.source, f.batch);
+    const [input32, target32] = [float32(inputs), float32(targets)];
+    const emitted = `${f.name} (emitted):`;
+    e.setParams(params);
+    if (!f.training) {
+      const outputs = e.net.forward(input32);
+      for (const [name, value] of Object.entries(f.outputs)) {
+        const got = outputs instanceof Float32Array ? outputs : outputs[name];
+        expectClose(`${emitted} output ${name}`, got, value, F32);
+      }
+      expectClose(`${emitted} loss`, e.net.loss(input32, target32), f.loss, F32);
+      return;
+    }
+    const trained = e.trainingOutputs(input32);
+    for (const [name, value] of Object.entries(f.outputs))
+      expectClose(`${emitted} output ${name}`, trained.get(name), value, F32);
+    e.setParams(params); // the training pass moved the running statistics
+    expectClose(`${emitted} loss`, e.net.lossAndGrad(input32, target32), f.loss, F32);
+    for (const g of e.net.grads)
+      expectClose(`${emitted} grad ${g.name}`, g.data, f.grads[g.name], F32);
+    const inputGrad = e.net.inputGrad;
+    for (const [name, value] of Object.entries(f.inputGrads)) {
+      const got = ArrayBuffer.isView(inputGrad) ? inputGrad : inputGrad[name];
+      expectClose(`${emitted} input gradient ${name}`, got, value, F32);
+    }
+    for (const b of e.net.buffers)
+      expectClose(`${emitted} buffer ${b.name}`, b.data, f.buffers[b.name], F32);
+  });
+});
