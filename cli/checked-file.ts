@@ -14,7 +14,7 @@ export interface CheckedFile {
 export type CheckOutcome =
   { ok: true; file: CheckedFile } | { ok: false; reason: string; exitCode: ExitCode };
 
-function checkFile(path: string): CheckOutcome {
+export function checkFile(path: string): CheckOutcome {
   const source = readSource(path);
   if (!source.ok) return { ok: false, reason: source.reason, exitCode: ExitCode.usage };
   const result = check(source.text);
@@ -26,7 +26,7 @@ function checkFile(path: string): CheckOutcome {
   return { ok: true, file: { path, lines: new LineMap(source.text), result } };
 }
 
-function reportFailure(path: string, reason: string): void {
+export function reportFailure(path: string, reason: string): void {
   process.stderr.write(`netc: ${printable(path)}: ${reason}\n`);
 }
 

@@ -1,12 +1,18 @@
 // The `netc` program: wires each command to commander and turns every outcome into an exit status.
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
+import { NetcError } from "../runtime/errors.js";
 import { runCheck, type CheckOptions } from "./check-command.js";
+import { DEFAULT_RUNTIME, runCompile, type CompileCommandOptions } from "./compile-command.js";
+import { runEval, type EvalCommandOptions } from "./eval-command.js";
 import { ExitCode } from "./exit-codes.js";
+import { positiveInteger, positiveNumber, seedValue } from "./option-values.js";
 import { printable } from "./printable.js";
 import { runShapes } from "./shapes-command.js";
+import { runTrain, type TrainCommandOptions } from "./train-command.js";
+import { UsageError } from "./usage-error.js";
 
 const program = new Command("netc")
-  .description("Check .net neural-network descriptions and show their shapes.")
+  .description("Check, compile, train and evaluate .net neural-network descriptions.")
   // Throw instead of exiting so that usage errors get netc's exit status and one-line form.
   .exitOverride()
   .configureOutput({ outputError: (message, write) => write(usageLine(message)) });
@@ -26,6 +32,67 @@ program
   .argument("<files...>", ".net files to summarize")
   .action((files: string[]) => {
     process.exitCode = runShapes(files);
+  });
+
+program
+  .command("compile")
+  .description("write the model as an ES module and its declarations")
+  .argument("<file>", "the .net file")
+  .addOption(
+    new Option("--target <target>", "what to generate").choices(["ts", "wasm"]).default("ts"),
+  )
+  .option("--out-dir <dir>", "where to write the files", "out")
+  .option("--standalone", "inline the runtime: the module imports nothing")
+  .option(
+    "--runtime <specifier>",
+    `what the module imports the runtime from (default ${DEFAULT_RUNTIME})`,
+  )
+  .option("--model <name>", "which model of the file (default: the first)")
+  .action((file: string, options: CompileCommandOptions) => {
+    process.exitCode = runCompile(file, options);
+  });
+
+program
+  .command("train")
+  .description("train the model on the data its task calls for")
+  .argument("<file>", "the .net file")
+  .option(
+    "--data <dir>",
+    "a Fashion-MNIST directory (default: installed, else the embedded sample)",
+  )
+  .option(
+    "--epochs <n>",
+    "passes over the training set (default: the train block's)",
+    positiveInteger,
+  )
+  .option("--batch <n>", "samples per step (default: the train block's)", positiveInteger)
+  .option(
+    "--lr <rate>",
+    "the learning rate (default: the train block's optimizer's)",
+    positiveNumber,
+  )
+  .option("--seed <n>", "seed of initialisation, shuffling and dropout", seedValue)
+  .option("--save <file>", "write the weights (safetensors) when training has finished")
+  .option("--metrics <file>", "write each epoch's numbers as a line of JSON")
+  .option("--limit <n>", "train on the first n training samples only", positiveInteger)
+  .option("--model <name>", "which model of the file (default: the first)")
+  .action((file: string, options: TrainCommandOptions) => {
+    process.exitCode = runTrain(file, options);
+  });
+
+program
+  .command("eval")
+  .description("report the test loss and metrics of saved weights")
+  .argument("<file>", "the .net file")
+  .requiredOption("--weights <file>", "weights saved by netc train --save (safetensors)")
+  .option(
+    "--data <dir>",
+    "a Fashion-MNIST directory (default: installed, else the embedded sample)",
+  )
+  .option("--batch <n>", "samples per pass (default: the train block's)", positiveInteger)
+  .option("--model <name>", "which model of the file (default: the first)")
+  .action((file: string, options: EvalCommandOptions) => {
+    process.exitCode = runEval(file, options);
   });
 
 // Commander words its errors `error: ...`, sometimes with "(Did you mean x?)" on a second line.
@@ -51,6 +118,12 @@ try {
   if (error instanceof CommanderError) {
     // Help and version end in a CommanderError too, with status 0.
     process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  } else if (error instanceof NetcError) {
+    // The user's mistake (data, weights, settings): its message alone says what to fix.
+    // A message may list details on indented lines after the first.
+    const lines = error.message.split("\n").map(printable);
+    process.stderr.write(`netc: ${lines.join("\n")}\n`);
+    process.exitCode = error instanceof UsageError ? ExitCode.usage : ExitCode.errors;
   } else {
     const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
     process.stderr.write(`netc: internal error: ${printable(reason)}\n`);

@@ -1,5 +1,6 @@
 // The compiler's public API: usable in Node and in browsers (no Node-only imports).
 export { check, type CheckResult } from "./check.js";
+export { compile, type CompileOptions, type CompileResult, type Compiled } from "./compile.js";
 export {
   diagnosticTable,
   formatShape,

@@ -1,13 +1,30 @@
 // A compiled model at run time: its arena, parameter views, and the compiled-module contract.
-import type { Layout, LayoutTensor } from "../compiler/emit-ts.js";
-import type { OptimizerConfig } from "../compiler/ir.js";
+import type {
+  Input,
+  Layout,
+  LayoutTensor,
+  Model,
+  ModelOptions,
+  Target,
+  TensorView,
+  Values,
+} from "./api-types.js";
 import { NetcError } from "./errors.js";
 import { initialize } from "./init.js";
 import { createOptimizer, type Optimizer } from "./optimizers.js";
 import { Rng } from "./rng.js";
 import { decodeSafetensors, encodeSafetensors, loadInto, type NamedTensor } from "./safetensors.js";
 
-export type { Layout } from "../compiler/emit-ts.js";
+export type {
+  Input,
+  Layout,
+  LayoutTensor,
+  Model,
+  ModelOptions,
+  Target,
+  TensorView,
+  Values,
+} from "./api-types.js";
 
 type Arena = Float32Array | Float64Array;
 
@@ -20,57 +37,10 @@ export interface Steps {
 /** The generated kernel factory: closes over the arena, with every shape a constant. */
 export type KernelFactory = (f: Arena, iv: Int32Array, N: number, random: () => number) => Steps;
 
-export interface ModelOptions {
-  /** Samples per step (default 64); fixed for the model's life. */
-  batch?: number;
-  /** Seeds initialisation and dropout (default 0). */
-  seed?: number;
-  /** Overrides the `train` block's optimizer. */
-  optimizer?: OptimizerConfig;
-  /** "f64" runs the same kernels in double precision, for gradient checks. */
-  precision?: "f32" | "f64";
-}
-
-export interface TensorView {
-  name: string;
-  shape: number[];
-  /** A live view: writing it sets the tensor. */
-  data: Float32Array | Float64Array;
-}
-
-/** One array, or a record keyed by input / output name when there are several. */
-export type Values<T> = T | Record<string, T>;
-export type Target = Int32Array | Float32Array;
-/** Input values; a Float64Array keeps full precision in a float64 model (gradient checks). */
-export type Input = Float32Array | Float64Array;
-
-export interface Model {
-  readonly batch: number;
-  readonly params: TensorView[];
-  readonly grads: TensorView[];
-  /** Non-trainable tensors saved with the weights (batch-norm running statistics). */
-  readonly buffers: TensorView[];
-  /** The gradient of the loss with respect to each input, after `lossAndGrad`. */
-  readonly inputGrad: Values<Float32Array | Float64Array>;
-  /** Evaluation-mode forward pass of up to `batch` samples; returns copies of the outputs. */
-  forward(input: Values<Input>): Values<Float32Array>;
-  /** Evaluation-mode loss (no gradients). */
-  loss(input: Values<Input>, target: Values<Target>): number;
-  /** Training-mode forward and backward: fills `grads` and `inputGrad`; returns the loss. */
-  lossAndGrad(input: Values<Input>, target: Values<Target>): number;
-  /** lossAndGrad, then the optimizer's update of every parameter. */
-  trainStep(input: Values<Input>, target: Values<Target>): number;
-  setLearningRate(lr: number): void;
-  /** Weights (and buffers) as safetensors bytes, with PyTorch names and layouts. */
-  save(): Uint8Array;
-  /** Loads weights saved by `save` (or PyTorch); a mismatched file changes nothing. */
-  load(bytes: Uint8Array, source?: string): void;
-}
-
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 export function instantiate(
-  layout: Layout & { train?: { optimizer?: OptimizerConfig } },
+  layout: Layout,
   kernels: KernelFactory,
   options: ModelOptions = {},
 ): Model {
@@ -152,20 +122,20 @@ export function instantiate(
     return count!;
   }
 
+  /** A pass over `input` (and the loss, given `target`); returns the sample count and loss. */
   function run(
     input: Values<Input>,
     target: Values<Target> | undefined,
     training: boolean,
-  ): number {
+  ): { count: number; loss: number } {
     const count = write("input", layout.inputs, input);
     steps.forward(training);
-    if (!target) return count;
+    if (!target) return { count, loss: NaN };
     const targets = write("target", layout.targets, target);
     if (targets !== count)
       throw new NetcError(`${count} input samples but ${targets} target samples`);
     steps.loss(count);
-    const loss = f[layout.loss]!;
-    return loss;
+    return { count, loss: f[layout.loss]! };
   }
 
   const single = <T>(list: T[]) => (list.length === 1 ? list[0]! : undefined);
@@ -173,6 +143,15 @@ export function instantiate(
     name: g.name,
     data: view(g, N * sizeOf(g.shape)),
   }));
+
+  /** Copies of the outputs' first `count` samples (the loss step leaves them intact). */
+  function outputsOf(count: number): Values<Float32Array> {
+    const outputs = layout.outputs.map((o) => ({
+      name: o.name,
+      data: Float32Array.from(view(o, count * sizeOf(o.shape))),
+    }));
+    return single(outputs)?.data ?? Object.fromEntries(outputs.map((o) => [o.name, o.data]));
+  }
 
   return {
     batch: N,
@@ -182,18 +161,17 @@ export function instantiate(
     inputGrad:
       single(inputGrads)?.data ?? Object.fromEntries(inputGrads.map((g) => [g.name, g.data])),
     forward(input) {
-      const count = run(input, undefined, false);
-      const outputs = layout.outputs.map((o) => ({
-        name: o.name,
-        data: Float32Array.from(view(o, count * sizeOf(o.shape))),
-      }));
-      return single(outputs)?.data ?? Object.fromEntries(outputs.map((o) => [o.name, o.data]));
+      return outputsOf(run(input, undefined, false).count);
     },
     loss(input, target) {
-      return run(input, target, false);
+      return run(input, target, false).loss;
+    },
+    evaluate(input, target) {
+      const { count, loss } = run(input, target, false);
+      return { loss, outputs: outputsOf(count) };
     },
     lossAndGrad(input, target) {
-      const loss = run(input, target, true);
+      const { loss } = run(input, target, true);
       steps.backward();
       return loss;
     },

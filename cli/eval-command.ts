@@ -1,0 +1,60 @@
+// `netc eval`: loads saved weights into the compiled model and reports the test set's loss and
+// the task's metrics, with a confusion matrix for class targets.
+import { readFileSync } from "node:fs";
+import { bindData } from "../runtime/bind-data.js";
+import { NetcError } from "../runtime/errors.js";
+import { evaluate } from "../runtime/evaluate.js";
+import { Feeder } from "../runtime/feeder.js";
+import { taskData } from "../runtime/node/task-data.js";
+import { compileFile } from "./compiled-file.js";
+import { ExitCode } from "./exit-codes.js";
+import { createModel } from "./in-process-model.js";
+import { printable } from "./printable.js";
+import { defaults } from "./train-command.js";
+import { formatConfusion, formatEvaluation } from "./training-report.js";
+import { formatCount } from "./units.js";
+
+export interface EvalCommandOptions {
+  weights: string;
+  data?: string;
+  batch?: number;
+  model?: string;
+}
+
+const readReasons: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "is a directory",
+};
+
+function readWeights(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new NetcError(`cannot read the weights ${printable(path)}: ${readReasons[code] ?? code}`);
+  }
+}
+
+export function runEval(path: string, options: EvalCommandOptions): ExitCode {
+  const file = compileFile(path, { model: options.model });
+  if (!file.ok) return file.exitCode;
+  const { compiled } = file;
+  const bytes = readWeights(options.weights);
+  const batch = options.batch ?? compiled.model.train.batch ?? defaults.batch;
+  const model = createModel(compiled, { batch });
+  model.load(bytes, printable(options.weights));
+
+  const data = taskData(compiled.layout, { dataDir: options.data });
+  process.stdout.write(`${printable(data.description)}\n`);
+  const feeder = new Feeder(data.test, bindData(compiled.layout, data.test), batch);
+  const result = evaluate(model, data.task, feeder);
+  process.stdout.write(
+    `${compiled.model.name} on the test set (${formatCount(result.count)} samples): ${formatEvaluation(result)}\n`,
+  );
+  if (result.confusion) {
+    const withIoU = data.task.kind === "segmentation";
+    process.stdout.write(`\n${formatConfusion(result.confusion, data.classNames, withIoU)}\n`);
+  }
+  return ExitCode.ok;
+}

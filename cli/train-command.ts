@@ -1,0 +1,105 @@
+// `netc train`: compiles the model in memory, trains it on the data its task calls for, reports
+// each epoch, and saves the weights only when training finished.
+import type { OptimizerConfig } from "../runtime/api-types.js";
+import { NetcError } from "../runtime/errors.js";
+import { taskData } from "../runtime/node/task-data.js";
+import { writeFileAtomic } from "../runtime/node/write-atomic.js";
+import { DivergenceError, trainLoop } from "../runtime/train-loop.js";
+import { compileFile } from "./compiled-file.js";
+import { ExitCode } from "./exit-codes.js";
+import { createModel } from "./in-process-model.js";
+import { checkOutputPath, JsonLinesFile } from "./output-file.js";
+import { printable } from "./printable.js";
+import { progressOn } from "./progress.js";
+import { formatEpoch, formatOptimizer, metricsRecord } from "./training-report.js";
+import { formatCount } from "./units.js";
+import { UsageError } from "./usage-error.js";
+
+export interface TrainCommandOptions {
+  data?: string;
+  epochs?: number;
+  batch?: number;
+  lr?: number;
+  seed?: number;
+  save?: string;
+  metrics?: string;
+  limit?: number;
+  model?: string;
+}
+
+/** What a file without a `train` block gets (the runtime's own default optimizer). */
+export const defaults = {
+  batch: 64,
+  epochs: 10,
+  seed: 0,
+  optimizer: {
+    name: "SGD",
+    args: { lr: 0.01, momentum: 0, weight_decay: 0, nesterov: false },
+  } satisfies OptimizerConfig,
+};
+
+export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
+  const file = compileFile(path, { model: options.model });
+  if (!file.ok) return file.exitCode;
+  const { compiled } = file;
+  const { layout } = compiled;
+  const settings = compiled.model.train;
+  const batch = options.batch ?? settings.batch ?? defaults.batch;
+  const epochs = options.epochs ?? settings.epochs ?? defaults.epochs;
+  const seed = options.seed ?? settings.seed ?? defaults.seed;
+  const optimizer = settings.optimizer ?? defaults.optimizer;
+  const lr = options.lr ?? Number(optimizer.args["lr"]);
+  if (options.save !== undefined) checkOutputPath(options.save, "--save");
+  if (options.metrics !== undefined) checkOutputPath(options.metrics, "--metrics");
+
+  const data = taskData(layout, { dataDir: options.data, limit: options.limit });
+  process.stdout.write(`${printable(data.description)}\n`);
+  if (data.train.count < batch) {
+    throw new UsageError(
+      `${formatCount(data.train.count)} training samples make no full batch of ${batch}: raise --limit or lower --batch`,
+    );
+  }
+  const model = createModel(compiled, { batch, seed, optimizer });
+  const params = model.params.reduce((sum, p) => sum + p.data.length, 0);
+  process.stdout.write(
+    `${compiled.model.name}: ${formatCount(params)} parameters; ${formatOptimizer(optimizer, lr)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}\n`,
+  );
+
+  const progress = progressOn(process.stderr);
+  const metrics = options.metrics !== undefined ? new JsonLinesFile(options.metrics) : undefined;
+  try {
+    trainLoop({
+      model,
+      layout,
+      train: data.train,
+      test: data.test,
+      epochs,
+      seed,
+      learningRate: lr,
+      onStep: (p) => progress.step(p),
+      onEpoch: (result) => {
+        progress.stop();
+        process.stdout.write(formatEpoch(result) + "\n");
+        metrics?.append(metricsRecord(result));
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof DivergenceError)) throw error;
+    const where =
+      error.step === undefined
+        ? `after epoch ${error.epoch}`
+        : `at epoch ${error.epoch}, step ${error.step}`;
+    const kept = options.save !== undefined ? `${printable(options.save)} was not written` : "";
+    throw new NetcError(
+      `training diverged: the loss is ${error.loss} ${where}${kept ? `; ${kept}` : ""}. Try a lower learning rate than ${lr}, e.g. --lr ${Number((lr / 10).toPrecision(3))}`,
+    );
+  } finally {
+    progress.stop();
+  }
+
+  if (options.save !== undefined) {
+    writeFileAtomic(options.save, model.save());
+    process.stdout.write(`saved the weights to ${printable(options.save)}\n`);
+  }
+  return ExitCode.ok;
+}

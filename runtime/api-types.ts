@@ -1,0 +1,102 @@
+// The public types of a compiled model, self-contained (no imports): `netc compile --standalone`
+// inlines their declarations into the module's .d.ts. test/api-types.test.ts keeps the copies
+// of the compiler's types (Layout, OptimizerConfig, TrainConfig) equal to the originals.
+
+/** A tensor's place in the model's memory. */
+export interface LayoutTensor {
+  name: string;
+  /** Per-sample shape for inputs, outputs and targets; the whole shape for parameters. */
+  shape: number[];
+  dtype: "f32" | "i32";
+  offset: { fixed: number; perSample: number };
+}
+
+/** How a parameter starts: PyTorch's default initialisation for its layer. */
+export type ParamInit = { kind: "uniform"; bound: number } | { kind: "constant"; value: number };
+
+export type ArgValue = number | boolean | readonly number[];
+
+export interface OptimizerConfig {
+  name: "SGD" | "Adam";
+  args: Readonly<Record<string, ArgValue | undefined>>;
+}
+
+/** The `train` block of the .net file. */
+export interface TrainConfig {
+  optimizer?: OptimizerConfig;
+  batch?: number;
+  epochs?: number;
+  seed?: number;
+}
+
+/** What the runtime needs to know about a compiled program, as plain data. */
+export interface Layout {
+  model: string;
+  fixedSize: number;
+  perSampleSize: number;
+  inputs: LayoutTensor[];
+  outputs: LayoutTensor[];
+  /** `classes`: for class-index targets, how many classes the output scores. */
+  targets: (LayoutTensor & { criterion: string; classes?: number })[];
+  params: (LayoutTensor & { trainable: boolean; init: ParamInit })[];
+  /** Where the trainable parameters and their gradients lie, each contiguous. */
+  paramRegion: { offset: number; size: number };
+  gradRegion: { offset: number; size: number };
+  inputGrads: LayoutTensor[];
+  loss: number;
+  /** The file's `train` block: its optimizer is the model's unless `createModel` names another. */
+  train?: TrainConfig;
+}
+
+export interface ModelOptions {
+  /** Samples per step (default 64); fixed for the model's life. */
+  batch?: number;
+  /** Seeds initialisation and dropout (default 0). */
+  seed?: number;
+  /** Overrides the `train` block's optimizer. */
+  optimizer?: OptimizerConfig;
+  /** "f64" runs the same kernels in double precision, for gradient checks. */
+  precision?: "f32" | "f64";
+}
+
+export interface TensorView {
+  name: string;
+  shape: number[];
+  /** A live view: writing it sets the tensor. */
+  data: Float32Array | Float64Array;
+}
+
+/** One array, or a record keyed by input / output name when there are several. */
+export type Values<T> = T | Record<string, T>;
+/** Class indices (NLL, CrossEntropy) or values (MSE, BCE), `[count, ...target shape]`. */
+export type Target = Int32Array | Float32Array;
+/** Input values; a Float64Array keeps full precision in a float64 model (gradient checks). */
+export type Input = Float32Array | Float64Array;
+
+export interface Model {
+  readonly batch: number;
+  readonly params: TensorView[];
+  readonly grads: TensorView[];
+  /** Non-trainable tensors saved with the weights (batch-norm running statistics). */
+  readonly buffers: TensorView[];
+  /** The gradient of the loss with respect to each input, after `lossAndGrad`. */
+  readonly inputGrad: Values<Float32Array | Float64Array>;
+  /** Evaluation-mode forward pass of up to `batch` samples; returns copies of the outputs. */
+  forward(input: Values<Input>): Values<Float32Array>;
+  /** Evaluation-mode loss (no gradients). */
+  loss(input: Values<Input>, target: Values<Target>): number;
+  /** Evaluation-mode loss and the outputs of the same pass (copies): what metrics need. */
+  evaluate(
+    input: Values<Input>,
+    target: Values<Target>,
+  ): { loss: number; outputs: Values<Float32Array> };
+  /** Training-mode forward and backward: fills `grads` and `inputGrad`; returns the loss. */
+  lossAndGrad(input: Values<Input>, target: Values<Target>): number;
+  /** lossAndGrad, then the optimizer's update of every parameter. */
+  trainStep(input: Values<Input>, target: Values<Target>): number;
+  setLearningRate(lr: number): void;
+  /** Weights (and buffers) as safetensors bytes, with PyTorch names and layouts. */
+  save(): Uint8Array;
+  /** Loads weights saved by `save` (or PyTorch); a mismatched file changes nothing. */
+  load(bytes: Uint8Array, source?: string): void;
+}

@@ -1,0 +1,624 @@
+// netc compile, train and eval end to end: `node bin/netc.js` on the samples, the compiled
+// modules imported by a user's script, and every kind of bad input.
+import { spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, describe, expect, test } from "vitest";
+import { encodeIdx } from "../runtime/data/idx.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "netc-train-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The embedded sample: the same data whether or not Fashion-MNIST is installed. */
+const sample = ["--data", "data/fashion-mnist-sample"];
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], cwd = root): Run {
+  const env = { ...process.env };
+  delete env["FORCE_COLOR"];
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...env, NO_COLOR: "1" },
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const netc = (...args: string[]) => run(process.execPath, ["bin/netc.js", ...args]);
+
+function write(path: string, content: string | Uint8Array): string {
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, content);
+  return path;
+}
+
+/** Succeeds, or fails the test showing what netc said. */
+function ok(result: Run): Run {
+  expect(result.stderr).toBe("");
+  expect(result.status).toBe(0);
+  return result;
+}
+
+/** A user's script: imports a compiled module, trains on a fixed batch, saves and reloads. */
+const userScript = `
+import { pathToFileURL } from "node:url";
+const m = await import(pathToFileURL(process.argv[2]).href);
+const batch = 8;
+const size = (shape) => shape.reduce((a, b) => a * b, 1);
+const model = await m.createModel({ batch, seed: 1 });
+const x = Float32Array.from({ length: batch * size(m.layout.inputs[0].shape) }, (_, i) => ((i * 7919) % 255) / 255);
+const classes = m.layout.outputs[0].shape[0];
+const y = Int32Array.from({ length: batch }, (_, i) => i % classes);
+const before = model.loss(x, y);
+for (let i = 0; i < 10; i++) model.trainStep(x, y);
+const after = model.loss(x, y);
+const output = model.forward(x);
+const saved = model.save();
+const other = await m.createModel({ batch, seed: 2 });
+const differed = other.loss(x, y) !== after;
+other.load(saved);
+console.log(JSON.stringify({
+  model: m.layout.model,
+  params: model.params.map((p) => [p.name, p.shape]),
+  outputLength: output.length,
+  before,
+  after,
+  differed,
+  reloaded: other.loss(x, y) === after,
+  pwned: "pwned" in globalThis,
+}));
+`;
+const script = write(join(dir, "use.mjs"), userScript);
+
+interface UserRun {
+  model: string;
+  params: [string, number[]][];
+  outputLength: number;
+  before: number;
+  after: number;
+  differed: boolean;
+  reloaded: boolean;
+  pwned: boolean;
+}
+
+function useModule(modulePath: string): UserRun {
+  const result = run(process.execPath, [script, modulePath]);
+  expect(result.stderr).toBe("");
+  return JSON.parse(result.stdout) as UserRun;
+}
+
+/** The emitted modules are ES modules: a package saying so, as a user's project would have. */
+function esmPackage(path: string): string {
+  write(join(path, "package.json"), `{ "type": "module" }\n`);
+  return path;
+}
+
+const lenetParams = [
+  ["conv1.weight", [6, 1, 5, 5]],
+  ["conv1.bias", [6]],
+  ["conv2.weight", [16, 6, 5, 5]],
+  ["conv2.bias", [16]],
+  ["fc1.weight", [120, 400]],
+  ["fc1.bias", [120]],
+  ["fc2.weight", [84, 120]],
+  ["fc2.bias", [84]],
+  ["fc3.weight", [10, 84]],
+  ["fc3.bias", [10]],
+];
+
+function expectTrained(use: UserRun): void {
+  expect(use.outputLength).toBe(8 * 10);
+  expect(use.after).toBeLessThan(use.before);
+  expect(use.differed).toBe(true);
+  expect(use.reloaded).toBe(true);
+}
+
+/** Type-checks `consumer.ts` in `path` strictly, as a user's TypeScript project would. */
+function typeCheck(path: string, consumer: string): Run {
+  write(join(path, "consumer.ts"), consumer);
+  write(
+    join(path, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        target: "es2022",
+        module: "nodenext",
+        moduleResolution: "nodenext",
+        lib: ["es2022"],
+        types: [],
+      },
+      files: ["consumer.ts"],
+    }),
+  );
+  return run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", path]);
+}
+
+const consumer = (module: string) => `import { createModel, layout } from "./${module}.js";
+const model = await createModel({ batch: 8, seed: 1 });
+const loss: number = model.trainStep(new Float32Array(8 * 784), new Int32Array(8));
+const names: string[] = model.params.map((p) => p.name);
+// @ts-expect-error: the batch is a number, so the types are not \`any\`
+await createModel({ batch: "8" });
+export const result = { loss, names, model: layout.model };
+`;
+
+describe("netc compile", () => {
+  test("--standalone: the module imports nothing, trains, saves and reloads", () => {
+    const out = esmPackage(join(dir, "standalone"));
+    const result = ok(netc("compile", "samples/lenet5.net", "--standalone", "--out-dir", out));
+    expect(result.stdout).toBe(
+      `${join(out, "lenet5.js")}, ${join(out, "lenet5.d.ts")}: model LeNet5, 61,706 parameters (standalone)\n`,
+    );
+    const js = readFileSync(join(out, "lenet5.js"), "utf8");
+    expect(js).not.toMatch(/^\s*import\b|\bimport\s*\(|\brequire\s*\(/m);
+    expect(readFileSync(join(out, "lenet5.d.ts"), "utf8")).not.toMatch(/^import/m);
+    const use = useModule(join(out, "lenet5.js"));
+    expect(use.model).toBe("LeNet5");
+    expect(use.params).toEqual(lenetParams);
+    expectTrained(use);
+  });
+
+  test("the default module imports netc/runtime, found through the package's exports", () => {
+    // A project that installed netc: node_modules/netc is this checkout.
+    const app = esmPackage(join(dir, "app"));
+    mkdirSync(join(app, "node_modules"));
+    symlinkSync(root, join(app, "node_modules", "netc"), "dir");
+    const out = join(app, "generated");
+    ok(netc("compile", "samples/lenet5.net", "--out-dir", out));
+    const js = readFileSync(join(out, "lenet5.js"), "utf8");
+    expect(js.match(/^import .*$/gm)).toEqual([`import { instantiate } from "netc/runtime";`]);
+    const use = useModule(join(out, "lenet5.js"));
+    expect(use.params).toEqual(lenetParams);
+    expectTrained(use);
+  });
+
+  test("--runtime: a module outside any project that has netc imports the runtime by URL", () => {
+    const out = esmPackage(join(dir, "elsewhere"));
+    const runtime = pathToFileURL(join(root, "dist/runtime/index.js")).href;
+    ok(netc("compile", "samples/lenet5.net", "--out-dir", out, "--runtime", runtime));
+    expectTrained(useModule(join(out, "lenet5.js")));
+  });
+
+  test("the declarations type-check, standalone and through netc/runtime", () => {
+    const standalone = join(dir, "typed-standalone");
+    ok(netc("compile", "samples/lenet5.net", "--standalone", "--out-dir", esmPackage(standalone)));
+    expect(typeCheck(standalone, consumer("lenet5"))).toMatchObject({ status: 0, stdout: "" });
+    const app = esmPackage(join(dir, "typed-app"));
+    mkdirSync(join(app, "node_modules"));
+    symlinkSync(root, join(app, "node_modules", "netc"), "dir");
+    ok(netc("compile", "samples/lenet5.net", "--out-dir", app));
+    expect(typeCheck(app, consumer("lenet5"))).toMatchObject({ status: 0, stdout: "" });
+  });
+
+  test("hostile names and file names reach the module only as comments and strings", () => {
+    const names = ["__proto__", "constructor", "prototype", "toString", "globalThis", "eval"];
+    const source = `# a comment */ with \`\${globalThis.pwned = 1}\` and </script> in it
+model __proto__ {
+  input constructor: [1, 28, 28]
+  Flatten
+  prototype: Linear(16) -> ReLU
+  toString: Linear(10)
+  LogSoftMax
+}
+criterion NLL
+train {
+  optimizer = SGD(lr=0.01, momentum=0.9)
+}
+`;
+    // A file name cannot hold a slash, but a line break (or U+2028, which ends a line in
+    // JavaScript too) would end the header's line comment and run the rest if copied verbatim.
+    const fileName = "evil\nglobalThis.pwned = 1;\u2028globalThis.pwned = 2;";
+    const path = write(join(dir, "hostile*/", `${fileName}.net`), source);
+    const out = esmPackage(join(dir, "hostile-out"));
+    ok(netc("compile", path, "--standalone", "--out-dir", out));
+    const modulePath = join(out, `${fileName}.js`);
+    const js = readFileSync(modulePath, "utf8");
+    expect(js.split("\n")[0]).toBe(
+      "// Generated by netc from evil?globalThis.pwned ? 1??globalThis.pwned ? 2?.net: model __proto__. Do not edit.",
+    );
+    expect(readFileSync(join(out, `${fileName}.d.ts`), "utf8").split("\n")[0]).toBe(
+      "// Generated by netc from evil?globalThis.pwned ? 1??globalThis.pwned ? 2?.net. Do not edit.",
+    );
+    // Outside comments and string literals, none of the names appears.
+    const code = js
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/\/\/.*$/gm, "")
+      .replace(/"(?:[^"\\\n]|\\.)*"/g, '""');
+    const generated = code.slice(code.indexOf("export const layout"));
+    for (const name of [...names, "pwned"]) {
+      expect(generated, name).not.toContain(name);
+    }
+    const typed = `import { createModel, layout } from ${JSON.stringify(`./${fileName}.js`)};
+const model = await createModel({ batch: 2 });
+export const names: string[] = model.params.map((p) => p.name);
+export const name: string = layout.model;
+`;
+    expect(typeCheck(out, typed)).toMatchObject({ status: 0, stdout: "" });
+    const use = useModule(modulePath);
+    expect(use.pwned).toBe(false);
+    expect(use.model).toBe("__proto__");
+    expect(use.params.map(([name]) => name)).toEqual([
+      "prototype.weight",
+      "prototype.bias",
+      "toString.weight",
+      "toString.bias",
+    ]);
+    expectTrained(use);
+  });
+
+  test("errors in the file: the diagnostics as netc check shows them, exit 1, nothing written", () => {
+    const path = write(
+      join(dir, "broken.net"),
+      "model M {\n  input x: [1, 28, 28]\n  Linear(10)\n}\n",
+    );
+    const out = join(dir, "broken-out");
+    const result = netc("compile", path, "--out-dir", out);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`${path}:3:3 error[`);
+    expect(result.stderr).not.toContain("    at ");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  test.each([
+    [
+      ["--target", "wasm"],
+      "netc: --target wasm is not available yet; --target ts (the default) is",
+    ],
+    [
+      ["--standalone", "--runtime", "x"],
+      "netc: --standalone inlines the runtime: it cannot be used with --runtime",
+    ],
+    [
+      ["--target", "c"],
+      "netc: option '--target <target>' argument 'c' is invalid. Allowed choices are ts, wasm. (see 'netc --help')",
+    ],
+  ])("usage errors exit 2: %j", (flags, message) => {
+    const out = join(dir, "never");
+    const result = netc("compile", "samples/lenet5.net", "--out-dir", out, ...flags);
+    expect(result).toMatchObject({ status: 2, stderr: `${message}\n`, stdout: "" });
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+/** The lines of a --metrics file, each parsed on its own. */
+function metricsOf(path: string): Record<string, number | null>[] {
+  const lines = readFileSync(path, "utf8").split("\n");
+  expect(lines.pop()).toBe("");
+  return lines.map((line) => JSON.parse(line) as Record<string, number | null>);
+}
+
+function expectFinite(record: Record<string, number | null>, keys: string[]): void {
+  for (const key of keys) expect(Number.isFinite(record[key]), `${key}: ${record[key]}`).toBe(true);
+}
+
+const common = ["epoch", "trainLoss", "testLoss", "samplesPerSecond", "seconds"];
+
+describe("netc train and eval", () => {
+  test("mlp learns above chance in one short epoch; eval of the saved weights agrees", () => {
+    const metrics = join(dir, "mlp.jsonl");
+    const weights = join(dir, "mlp.safetensors");
+    const train = ok(
+      netc(
+        "train",
+        "samples/mlp.net",
+        ...sample,
+        "--limit",
+        "512",
+        "--epochs",
+        "1",
+        "--batch",
+        "16",
+        "--metrics",
+        metrics,
+        "--save",
+        weights,
+      ),
+    );
+    expect(train.stdout).toContain(
+      "Fashion-MNIST from data/fashion-mnist-sample (4,000 train, 1,000 test); training on the first 512\n",
+    );
+    expect(train.stdout).toContain(
+      "MLP: 235,146 parameters; SGD(lr=0.01, momentum=0.9, weight_decay=0, nesterov=false), batch 16, 1 epoch, seed 0\n",
+    );
+    expect(train.stdout).toMatch(
+      /^epoch 1\/1: train loss [\d.]+ accuracy [\d.]+%, test loss [\d.]+ accuracy [\d.]+% \([\d,]+ samples\/s, [\d.]+ s\)$/m,
+    );
+    expect(train.stdout).toContain(`saved the weights to ${weights}\n`);
+
+    const [epoch, ...more] = metricsOf(metrics);
+    expect(more).toEqual([]);
+    expect(Object.keys(epoch!)).toEqual([
+      "epoch",
+      "trainLoss",
+      "trainAccuracy",
+      "testLoss",
+      "testAccuracy",
+      "samplesPerSecond",
+      "seconds",
+    ]);
+    expectFinite(epoch!, [...common, "trainAccuracy", "testAccuracy"]);
+    expect(epoch!["epoch"]).toBe(1);
+    expect(epoch!["testAccuracy"]).toBeGreaterThan(0.3);
+
+    const printed = /test loss ([\d.]+) accuracy ([\d.]+%)/.exec(train.stdout)!;
+    const evaluation = ok(netc("eval", "samples/mlp.net", "--weights", weights, ...sample));
+    expect(evaluation.stdout).toContain(
+      `MLP on the test set (1,000 samples): loss ${printed[1]} accuracy ${printed[2]}\n`,
+    );
+    expect(evaluation.stdout).toMatch(/^true \\ predicted +0 +1 +2 .* 9 +recall$/m);
+    expect(evaluation.stdout).toMatch(/^0 T-shirt\/top +[\d ]+ +[\d.]+%$/m);
+    expect(evaluation.stdout).toMatch(/^9 Ankle boot +[\d ]+ +[\d.]+%$/m);
+  });
+
+  test("tiny-unet: pixel accuracy and mean IoU on the generated segmentation set", () => {
+    const metrics = join(dir, "unet.jsonl");
+    const result = ok(
+      netc(
+        "train",
+        "samples/tiny-unet.net",
+        "--limit",
+        "32",
+        "--epochs",
+        "1",
+        "--metrics",
+        metrics,
+      ),
+    );
+    expect(result.stdout).toContain("generated segmentation set (32 train, 256 test)");
+    expect(result.stdout).toMatch(/train loss [\d.]+ pixel accuracy [\d.]+% mean IoU [\d.]+,/);
+    const [epoch] = metricsOf(metrics);
+    expectFinite(epoch!, [
+      ...common,
+      "trainAccuracy",
+      "testAccuracy",
+      "trainMeanIoU",
+      "testMeanIoU",
+    ]);
+  });
+
+  test("tiny-detector: objectness accuracy and box error on the generated detection set", () => {
+    const metrics = join(dir, "detector.jsonl");
+    const weights = join(dir, "detector.safetensors");
+    const result = ok(
+      netc(
+        "train",
+        "samples/tiny-detector.net",
+        "--limit",
+        "32",
+        "--epochs",
+        "1",
+        "--metrics",
+        metrics,
+        "--save",
+        weights,
+      ),
+    );
+    expect(result.stdout).toContain("generated detection set (32 train, 256 test)");
+    const [epoch] = metricsOf(metrics);
+    expectFinite(epoch!, [
+      ...common,
+      "trainAccuracy",
+      "testAccuracy",
+      "trainBoxError",
+      "testBoxError",
+    ]);
+    const evaluation = ok(netc("eval", "samples/tiny-detector.net", "--weights", weights));
+    const printed = /test (loss [\d.]+ objectness accuracy [\d.]+% box error [\d.]+)/.exec(
+      result.stdout,
+    )!;
+    expect(evaluation.stdout).toContain(
+      `TinyDetector on the test set (256 samples): ${printed[1]}\n`,
+    );
+  });
+
+  test("autoencoder: reconstruction error on Fashion-MNIST, no accuracy", () => {
+    const metrics = join(dir, "autoencoder.jsonl");
+    const result = ok(
+      netc(
+        "train",
+        "samples/autoencoder.net",
+        ...sample,
+        "--limit",
+        "64",
+        "--epochs",
+        "1",
+        "--metrics",
+        metrics,
+      ),
+    );
+    expect(result.stdout).toContain("reconstructing the images; training on the first 64");
+    const [epoch] = metricsOf(metrics);
+    expectFinite(epoch!, [...common, "trainMse", "testMse"]);
+    expect(epoch!["testAccuracy"]).toBeNull();
+  });
+});
+
+/** An IDX directory of `count` `size`×`size` images labelled `label(i)`. */
+function idxDirectory(name: string, size: number, label: (i: number) => number): string {
+  const path = join(dir, name);
+  const images = (count: number) =>
+    encodeIdx({ dims: [count, size, size], data: new Uint8Array(count * size * size).fill(7) });
+  const labels = (count: number) =>
+    encodeIdx({ dims: [count], data: Uint8Array.from({ length: count }, (_, i) => label(i)) });
+  write(join(path, "train-images-idx3-ubyte"), images(64));
+  write(join(path, "train-labels-idx1-ubyte"), labels(64));
+  write(join(path, "t10k-images-idx3-ubyte"), images(16));
+  write(join(path, "t10k-labels-idx1-ubyte"), labels(16));
+  return path;
+}
+
+describe("bad input: one error on stderr, no stack trace, nothing overwritten", () => {
+  const kept = write(join(dir, "kept.safetensors"), "the previous weights");
+  const mlpWeights = join(dir, "bad-mlp.safetensors");
+  const fiveClasses = write(
+    join(dir, "five.net"),
+    "model Five {\n  input x: [1, 28, 28]\n  Flatten\n  fc: Linear(5)\n  LogSoftMax\n}\ncriterion NLL\n",
+  );
+
+  function fails(args: string[], status: number, message: string | RegExp): Run {
+    const result = netc(...args);
+    expect(result.status).toBe(status);
+    if (typeof message === "string") expect(result.stderr).toBe(`netc: ${message}\n`);
+    else expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toContain("    at ");
+    expect(readFileSync(kept, "utf8")).toBe("the previous weights");
+    return result;
+  }
+
+  test("a data directory that does not exist", () => {
+    const missing = join(dir, "no-such-data");
+    fails(
+      ["train", "samples/mlp.net", "--data", missing, "--save", kept],
+      1,
+      `data directory ${missing} does not exist`,
+    );
+  });
+
+  test("images of another size than the model's input", () => {
+    const small = idxDirectory("small-images", 16, (i) => i % 10);
+    fails(
+      ["train", "samples/mlp.net", "--data", small, "--save", kept],
+      1,
+      "the data has images of shape [1, 16, 16] but model MLP takes input [1, 28, 28]",
+    );
+  });
+
+  test("labels out of range, in the files or for the model", () => {
+    const bad = idxDirectory("bad-labels", 28, (i) => (i === 3 ? 12 : 1));
+    fails(
+      ["train", "samples/mlp.net", "--data", bad, "--save", kept],
+      1,
+      `label 12 at record 3 of ${join(bad, "train-labels-idx1-ubyte")} is out of range for 10 classes`,
+    );
+    fails(
+      ["train", fiveClasses, ...sample, "--save", kept],
+      1,
+      /^netc: label \d at record \d+ is out of range for 5 classes\n$/,
+    );
+  });
+
+  test("a diverging loss names the epoch and step and suggests a lower learning rate", () => {
+    const metrics = join(dir, "diverged.jsonl");
+    const result = fails(
+      [
+        "train",
+        "samples/mlp.net",
+        ...sample,
+        "--lr",
+        "1e6",
+        "--limit",
+        "512",
+        "--save",
+        kept,
+        "--metrics",
+        metrics,
+      ],
+      1,
+      /^netc: training diverged: the loss is (NaN|Infinity) at epoch 1, step \d+; .*kept\.safetensors was not written\. Try a lower learning rate than 1000000, e\.g\. --lr 100000\n$/,
+    );
+    expect(result.stdout).not.toContain("saved");
+    expect(existsSync(metrics)).toBe(false);
+  });
+
+  test("weights from another model, truncated or missing", () => {
+    ok(
+      netc(
+        "train",
+        "samples/mlp.net",
+        ...sample,
+        "--limit",
+        "64",
+        "--epochs",
+        "1",
+        "--save",
+        mlpWeights,
+      ),
+    );
+    fails(
+      ["eval", "samples/lenet5.net", "--weights", mlpWeights, ...sample],
+      1,
+      /^netc: .*bad-mlp\.safetensors: the weights do not fit the model \(saved from another model\?\)\n  conv1\.weight: missing from the file\n/,
+    );
+    const bytes = readFileSync(mlpWeights);
+    const truncated = write(
+      join(dir, "truncated.safetensors"),
+      bytes.subarray(0, bytes.length - 100),
+    );
+    fails(
+      ["eval", "samples/mlp.net", "--weights", truncated, ...sample],
+      1,
+      /^netc: .*truncated\.safetensors: tensor '[\w.]+' .* the file is truncated\n$/,
+    );
+    const missing = join(dir, "never-saved.safetensors");
+    fails(
+      ["eval", "samples/mlp.net", "--weights", missing],
+      1,
+      `cannot read the weights ${missing}: no such file`,
+    );
+  });
+
+  test("a model netc has no data for", () => {
+    fails(
+      ["train", "samples/resnet-tiny.net"],
+      1,
+      /^netc: no data for model ResNetTiny \(input x \[3, 32, 32\], criterion CrossEntropy\): netc train has Fashion-MNIST .* detection set .*\n$/,
+    );
+  });
+
+  test.each([
+    [
+      ["train", "samples/mlp.net", "--epoch", "1"],
+      2,
+      "unknown option '--epoch'; did you mean --epochs? (see 'netc --help')",
+    ],
+    [
+      ["train", "samples/mlp.net", "--lr", "fast"],
+      2,
+      "option '--lr <rate>' argument 'fast' is invalid. expected a positive number (see 'netc --help')",
+    ],
+    [
+      ["train", "samples/mlp.net", "--batch", "0"],
+      2,
+      "option '--batch <n>' argument '0' is invalid. expected a positive integer (see 'netc --help')",
+    ],
+    [
+      ["eval", "samples/mlp.net"],
+      2,
+      "required option '--weights <file>' not specified (see 'netc --help')",
+    ],
+    [
+      ["train", "samples/mlp.net", ...sample, "--limit", "10", "--save", kept],
+      2,
+      "10 training samples make no full batch of 64: raise --limit or lower --batch",
+    ],
+    [
+      ["train", "samples/tiny-unet.net", ...sample, "--save", kept],
+      1,
+      "--data is for Fashion-MNIST; model TinyUNet trains on a generated segmentation set",
+    ],
+    [
+      ["train", "samples/mlp.net", "--save", join(dir, "no-dir", "w.safetensors")],
+      1,
+      `--save ${join(dir, "no-dir", "w.safetensors")}: the directory ${join(dir, "no-dir")} does not exist`,
+    ],
+  ])("%j", (args, status, message) => {
+    fails(args, status, message);
+  });
+});

@@ -1,0 +1,152 @@
+// The training loop in process: tasks read from layouts, evaluation outputs, epochs, divergence.
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import type { Dataset } from "../runtime/data/dataset.js";
+import { taskOf } from "../runtime/task.js";
+import { DivergenceError, trainLoop, type StepProgress } from "../runtime/train-loop.js";
+import { compileModel, pseudoRandom } from "./helpers/gradcheck.js";
+
+const sample = (name: string) =>
+  readFileSync(new URL(`../samples/${name}`, import.meta.url), "utf8");
+
+/** Four classes of 4x4 images: class c lights up row c. */
+function rows(count: number): Dataset {
+  const inputs = new Float32Array(count * 16);
+  const labels = new Int32Array(count);
+  const next = pseudoRandom(3);
+  for (let n = 0; n < count; n++) {
+    labels[n] = n % 4;
+    for (let i = 0; i < 16; i++) {
+      const lit = Math.floor(i / 4) === labels[n] ? 1 : 0;
+      inputs[n * 16 + i] = lit + 0.1 * next();
+    }
+  }
+  return {
+    inputs,
+    inputShape: [1, 4, 4],
+    count,
+    targets: [{ data: labels, shape: [], classes: 4 }],
+  };
+}
+
+const tiny = compileModel(`model Rows {
+  input x: [1, 4, 4]
+  Flatten
+  hidden: Linear(8) -> ReLU
+  scores: Linear(4)
+  LogSoftMax
+}
+criterion NLL
+train {
+  optimizer = SGD(lr=0.1, momentum=0.9)
+}
+`);
+
+describe("taskOf", () => {
+  test("each sample's task", () => {
+    const tasks = Object.fromEntries(
+      readdirSync(new URL("../samples/", import.meta.url))
+        .filter((f) => f.endsWith(".net"))
+        .map((f) => [f, taskOf(compileModel(sample(f)).layout)]),
+    );
+    expect(tasks).toEqual({
+      "autoencoder.net": { kind: "reconstruction", output: "output" },
+      "cnn.net": { kind: "classification", output: "output", classes: 10 },
+      "lenet5.net": { kind: "classification", output: "output", classes: 10 },
+      "mlp.net": { kind: "classification", output: "output", classes: 10 },
+      "resnet-tiny.net": { kind: "classification", output: "output", classes: 10 },
+      "tiny-detector.net": { kind: "detection", cells: 64 },
+      "tiny-unet.net": { kind: "segmentation", output: "out", classes: 2, pixels: 1024 },
+    });
+  });
+});
+
+describe("Model.evaluate", () => {
+  test.each(["lenet5.net", "tiny-unet.net", "tiny-detector.net", "autoencoder.net"])(
+    "%s: the outputs and loss of one pass are forward's and loss's",
+    (file) => {
+      const compiled = compileModel(sample(file));
+      const net = compiled.create({ batch: 3, seed: 2 });
+      const next = pseudoRandom(5);
+      const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+      const input = Float32Array.from(
+        { length: 2 * size(compiled.layout.inputs[0]!.shape) },
+        () => (next() + 1) / 2,
+      );
+      const targets = Object.fromEntries(
+        compiled.layout.targets.map((t) => {
+          const n = 2 * size(t.shape);
+          const values =
+            t.dtype === "i32"
+              ? Int32Array.from({ length: n }, (_, i) => i % (t.classes ?? 2))
+              : Float32Array.from({ length: n }, () => (next() > 0 ? 1 : 0));
+          return [t.name, values];
+        }),
+      );
+      const { loss, outputs } = net.evaluate(input, targets);
+      expect(outputs).toEqual(net.forward(input));
+      expect(loss).toBe(net.loss(input, targets));
+    },
+  );
+});
+
+describe("trainLoop", () => {
+  const train = rows(70);
+  const testSet = rows(21);
+
+  test("full batches in a seeded order; every sample evaluated; the same seed, the same run", () => {
+    const run = () => {
+      const steps: StepProgress[] = [];
+      const results = trainLoop({
+        model: tiny.create({ batch: 16, seed: 1 }),
+        layout: tiny.layout,
+        train,
+        test: testSet,
+        epochs: 3,
+        seed: 4,
+        onStep: (p) => steps.push(p),
+      });
+      return { steps, results };
+    };
+    const { steps, results } = run();
+    // 70 samples make 4 full batches of 16; the last 6 wait for another epoch's shuffle.
+    expect(steps.map((s) => `${s.epoch}.${s.step}/${s.steps}`)).toEqual(
+      [1, 2, 3].flatMap((e) => [1, 2, 3, 4].map((s) => `${e}.${s}/4`)),
+    );
+    expect(results.map((r) => [r.train.count, r.test.count])).toEqual([
+      [70, 21],
+      [70, 21],
+      [70, 21],
+    ]);
+    expect(results[2]!.test.accuracy).toBeGreaterThan(0.9);
+    expect(results[2]!.train.loss).toBeLessThan(results[0]!.train.loss);
+    expect(results[2]!.test.confusion!.total).toBe(21);
+    const again = run().results.map((r) => [r.train.loss, r.test.loss]);
+    expect(again).toEqual(results.map((r) => [r.train.loss, r.test.loss]));
+  });
+
+  test("a loss that is no longer finite stops training, naming the epoch and step", () => {
+    const model = tiny.create({ batch: 16, seed: 1 });
+    const run = () =>
+      trainLoop({
+        model,
+        layout: tiny.layout,
+        train,
+        test: testSet,
+        epochs: 2,
+        seed: 0,
+        learningRate: 1e30,
+      });
+    expect(run).toThrow(DivergenceError);
+    expect(run).toThrow(
+      /^the loss is (NaN|Infinity) at epoch 1, step \d+: training diverged; try a lower learning rate$/,
+    );
+  });
+
+  test("a training set smaller than one batch is refused", () => {
+    const model = tiny.create({ batch: 16, seed: 1 });
+    expect(() =>
+      trainLoop({ model, layout: tiny.layout, train: rows(15), test: testSet, epochs: 1, seed: 0 }),
+    ).toThrow("the training set has 15 samples, fewer than one batch of 16");
+  });
+});
