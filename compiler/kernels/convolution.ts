@@ -1,6 +1,6 @@
 // Direct 2-D convolution: forward, input gradient and weight gradient, loops over output rows.
 import { activationCode, activationParams } from "./activations.js";
-import { num, type EmitArgs, type KernelEmitter } from "./kernel.js";
+import { clearUnlessAccumulating, num, type EmitArgs, type KernelEmitter } from "./kernel.js";
 
 /** The shape constants every convolution kernel reads. */
 function dims(a: EmitArgs["a"]) {
@@ -21,35 +21,62 @@ function columnRange(d: ReturnType<typeof dims>): string {
   return `const lo = Math.max(0, Math.ceil((${d.PW} - j) / ${d.SW})), hi = Math.min(${d.OW}, Math.floor((${d.W} - 1 + ${d.PW} - j) / ${d.SW}) + 1);`;
 }
 
-/** y[n,k] = act(b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh·SH−PH+i, ow·SW−PW+j]) */
-export const conv2d: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const d = dims(a);
-  const [x, w, b] = ins;
-  const y = outs[0];
-  const plane = d.OH * d.OW;
-  const act = a["act"] ? activationCode[a["act"] as string]! : undefined;
+/** Code spliced into the loop nest every convolution kernel shares. */
+interface TapCode {
+  /** Once per (n, k) output plane, with `yo` its offset. */
+  plane?: string;
+  /** Once per kernel tap (c, i, j). */
+  tap: string;
+  /** Innermost, once per output column `ow` of row `yr` reading input row `xr`. */
+  inner: string;
+  afterTap?: string;
+  afterPlane?: string;
+}
+
+/**
+ * for n, k (output plane at `yo` in tensor y); for c (input plane at `xo` in tensor x); for each
+ * kernel tap (i, j); for each output row whose input row is inside the image; for the output
+ * columns in range — the one loop nest of forward, input-gradient and weight-gradient kernels.
+ */
+function tapLoops(d: ReturnType<typeof dims>, y: string, x: string, code: TapCode): string {
   return `for (let n = 0; n < N; n++) for (let k = 0; k < ${d.K}; k++) {
-  const yo = ${y} + (n * ${d.K} + k) * ${plane};
-  ${
-    acc
-      ? ""
-      : `const init = ${a["bias"] ? `f[${b} + k]` : "0"};
-  for (let p = 0; p < ${plane}; p++) f[yo + p] = init;`
-  }
+  const yo = ${y} + (n * ${d.K} + k) * ${d.OH * d.OW};
+  ${code.plane ?? ""}
   for (let c = 0; c < ${d.C}; c++) {
     const xo = ${x} + (n * ${d.C} + c) * ${d.H * d.W};
     for (let i = 0; i < ${d.KH}; i++) for (let j = 0; j < ${d.KW}; j++) {
-      const wv = f[${w} + ((k * ${d.C} + c) * ${d.KH} + i) * ${d.KW} + j];
+      ${code.tap}
       ${columnRange(d)}
       for (let oh = 0; oh < ${d.OH}; oh++) {
         const ih = oh * ${d.SH} - ${d.PH} + i;
         if (ih < 0 || ih >= ${d.H}) continue;
         const yr = yo + oh * ${d.OW}, xr = xo + ih * ${d.W} - ${d.PW} + j;
-        for (let ow = lo; ow < hi; ow++) f[yr + ow] += wv * f[xr + ow * ${d.SW}];
+        for (let ow = lo; ow < hi; ow++) ${code.inner}
       }
+      ${code.afterTap ?? ""}
     }
-  }${act ? `\n  for (let p = yo; p < yo + ${plane}; p++) { const v = f[p]; f[p] = ${act.fwd("v", activationParams(a))}; }` : ""}
+  }
+  ${code.afterPlane ?? ""}
 }`;
+}
+
+const weightAt = (d: ReturnType<typeof dims>) => `((k * ${d.C} + c) * ${d.KH} + i) * ${d.KW} + j`;
+
+/** y[n,k] = act(b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh·SH−PH+i, ow·SW−PW+j]) */
+export const conv2d: KernelEmitter = ({ ins, outs, a, acc }) => {
+  const d = dims(a);
+  const [x, w, b] = ins;
+  const plane = d.OH * d.OW;
+  const act = a["act"] ? activationCode[a["act"] as string]! : undefined;
+  const init = a["bias"] ? `f[${b} + k]` : "0";
+  return tapLoops(d, outs[0]!, x!, {
+    plane: acc ? "" : `for (let p = 0; p < ${plane}; p++) f[yo + p] = ${init};`,
+    tap: `const wv = f[${w} + ${weightAt(d)}];`,
+    inner: `f[yr + ow] += wv * f[xr + ow * ${d.SW}];`,
+    afterPlane: act
+      ? `for (let p = yo; p < yo + ${plane}; p++) { const v = f[p]; f[p] = ${act.fwd("v", activationParams(a))}; }`
+      : "",
+  });
 };
 
 /**
@@ -59,51 +86,30 @@ export const conv2d: KernelEmitter = ({ ins, outs, a, acc }) => {
 export const conv2dGradInput: KernelEmitter = ({ ins, outs, a, acc }) => {
   const d = dims(a);
   const [dy, w, b] = ins;
-  const dx = outs[0];
+  const dx = outs[0]!;
   const zero = acc
     ? ""
     : a["bias"]
       ? `for (let nc = 0; nc < N * ${d.C}; nc++) f.fill(f[${b} + (nc % ${d.C})], ${dx} + nc * ${d.H * d.W}, ${dx} + (nc + 1) * ${d.H * d.W});\n`
-      : `f.fill(0, ${dx}, ${dx} + N * ${d.C * d.H * d.W});\n`;
-  return `${zero}for (let n = 0; n < N; n++) for (let k = 0; k < ${d.K}; k++) {
-  const yo = ${dy} + (n * ${d.K} + k) * ${d.OH * d.OW};
-  for (let c = 0; c < ${d.C}; c++) {
-    const xo = ${dx} + (n * ${d.C} + c) * ${d.H * d.W};
-    for (let i = 0; i < ${d.KH}; i++) for (let j = 0; j < ${d.KW}; j++) {
-      const wv = f[${w} + ((k * ${d.C} + c) * ${d.KH} + i) * ${d.KW} + j];
-      ${columnRange(d)}
-      for (let oh = 0; oh < ${d.OH}; oh++) {
-        const ih = oh * ${d.SH} - ${d.PH} + i;
-        if (ih < 0 || ih >= ${d.H}) continue;
-        const yr = yo + oh * ${d.OW}, xr = xo + ih * ${d.W} - ${d.PW} + j;
-        for (let ow = lo; ow < hi; ow++) f[xr + ow * ${d.SW}] += wv * f[yr + ow];
-      }
-    }
-  }
-}`;
+      : clearUnlessAccumulating(dx, `N * ${d.C * d.H * d.W}`, false);
+  return (
+    zero +
+    tapLoops(d, dy!, dx, {
+      tap: `const wv = f[${w} + ${weightAt(d)}];`,
+      inner: `f[xr + ow * ${d.SW}] += wv * f[yr + ow];`,
+    })
+  );
 };
 
 /** dw[k,c,i,j] = Σ_n,oh,ow dy[n,k,oh,ow] · x[n,c, oh·SH−PH+i, ow·SW−PW+j] */
 export const conv2dGradWeight: KernelEmitter = ({ ins, outs, a }) => {
   const d = dims(a);
   const [dy, x] = ins;
-  const dw = outs[0];
-  return `for (let p = 0; p < ${d.K * d.C * d.KH * d.KW}; p++) f[${dw} + p] = 0;
-for (let n = 0; n < N; n++) for (let k = 0; k < ${d.K}; k++) {
-  const yo = ${dy} + (n * ${d.K} + k) * ${d.OH * d.OW};
-  for (let c = 0; c < ${d.C}; c++) {
-    const xo = ${x} + (n * ${d.C} + c) * ${d.H * d.W};
-    for (let i = 0; i < ${d.KH}; i++) for (let j = 0; j < ${d.KW}; j++) {
-      ${columnRange(d)}
-      let s = 0;
-      for (let oh = 0; oh < ${d.OH}; oh++) {
-        const ih = oh * ${d.SH} - ${d.PH} + i;
-        if (ih < 0 || ih >= ${d.H}) continue;
-        const yr = yo + oh * ${d.OW}, xr = xo + ih * ${d.W} - ${d.PW} + j;
-        for (let ow = lo; ow < hi; ow++) s += f[yr + ow] * f[xr + ow * ${d.SW}];
-      }
-      f[${dw} + ((k * ${d.C} + c) * ${d.KH} + i) * ${d.KW} + j] += s;
-    }
-  }
-}`;
+  const dw = outs[0]!;
+  return `f.fill(0, ${dw}, ${dw} + ${d.K * d.C * d.KH * d.KW});
+${tapLoops(d, dy!, x!, {
+  tap: "let s = 0;",
+  inner: `s += f[yr + ow] * f[xr + ow * ${d.SW}];`,
+  afterTap: `f[${dw} + ${weightAt(d)}] += s;`,
+})}`;
 };

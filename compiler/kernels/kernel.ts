@@ -21,3 +21,7 @@ export const num = (a: KernelAttrs, key: string): number => a[key] as number;
 
 /** `=` or `+=` for a kernel writing a gradient that may already hold another consumer's part. */
 export const assign = (acc: boolean): string => (acc ? "+=" : "=");
+
+/** Clears a gradient of `count` elements before a kernel scatters into it, unless it adds. */
+export const clearUnlessAccumulating = (out: string, count: string, acc: boolean): string =>
+  acc ? "" : `f.fill(0, ${out}, ${out} + ${count});\n`;

@@ -1,5 +1,5 @@
 // Max and average pooling over windows, and their gradients (max recomputes its argmax).
-import { num, type EmitArgs, type KernelEmitter } from "./kernel.js";
+import { clearUnlessAccumulating, num, type EmitArgs, type KernelEmitter } from "./kernel.js";
 
 function windowLoops(a: EmitArgs["a"], body: () => string): string {
   const [C, H, W, OH, OW] = ["C", "H", "W", "OH", "OW"].map((k) => num(a, k));
@@ -24,9 +24,7 @@ export const maxPool: KernelEmitter = ({ ins, outs, a }) =>
 export const maxPoolGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
   const [x, y, dy] = ins;
   const W = num(a, "W");
-  const zero = acc
-    ? ""
-    : `for (let p = 0; p < N * ${num(a, "C") * num(a, "H") * W}; p++) f[${outs[0]} + p] = 0;\n`;
+  const zero = clearUnlessAccumulating(outs[0]!, `N * ${num(a, "C") * num(a, "H") * W}`, acc);
   return (
     zero +
     windowLoops(
@@ -51,9 +49,7 @@ export const avgPool: KernelEmitter = ({ ins, outs, a }) =>
 
 export const avgPoolGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
   const W = num(a, "W");
-  const zero = acc
-    ? ""
-    : `for (let p = 0; p < N * ${num(a, "C") * num(a, "H") * W}; p++) f[${outs[0]} + p] = 0;\n`;
+  const zero = clearUnlessAccumulating(outs[0]!, `N * ${num(a, "C") * num(a, "H") * W}`, acc);
   return (
     zero +
     windowLoops(

@@ -1,5 +1,5 @@
 // Kernels that move values: Add, Concat along channels, nearest upsampling — and their gradients.
-import { assign, num, type KernelEmitter } from "./kernel.js";
+import { assign, clearUnlessAccumulating, num, type KernelEmitter } from "./kernel.js";
 
 /** y = Σ inputs, elementwise. */
 export const add: KernelEmitter = ({ ins, outs, a }) =>
@@ -57,7 +57,7 @@ export const upsampleNearest: KernelEmitter = ({ ins, outs, a }) => {
 
 export const upsampleNearestGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
   const [C, H, W, s] = [num(a, "C"), num(a, "H"), num(a, "W"), num(a, "scale")];
-  const zero = acc ? "" : `for (let p = 0; p < N * ${C * H * W}; p++) f[${outs[0]} + p] = 0;\n`;
+  const zero = clearUnlessAccumulating(outs[0]!, `N * ${C * H * W}`, acc);
   return `${zero}for (let nc = 0; nc < N * ${C}; nc++) for (let oh = 0; oh < ${H * s}; oh++) for (let ow = 0; ow < ${W * s}; ow++)
   f[${outs[0]} + (nc * ${H} + ((oh / ${s}) | 0)) * ${W} + ((ow / ${s}) | 0)] += f[${ins[0]} + (nc * ${H * s} + oh) * ${W * s} + ow];`;
 };
