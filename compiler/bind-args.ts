@@ -124,7 +124,6 @@ export function bindArgs(
   let seenNamed = false;
   // A missing argument is not reported again when an unknown name looks like a typo of it,
   // or when a misplaced positional argument probably is it.
-  const excused = new Set<string>();
   let misplaced = false;
   for (const arg of callArgs) {
     if (arg.name) {
@@ -135,14 +134,19 @@ export function bindArgs(
           arg.name.name,
           specs.map((s) => s.name),
         );
-        if (suggestion) excused.add(suggestion);
-        report(
-          diagnostic("unknown-argument", arg.name.range, {
-            layer,
-            name: arg.name.name,
-            suggestion,
-          }),
-        );
+        const unknown = diagnostic("unknown-argument", arg.name.range, {
+          layer,
+          name: arg.name.name,
+          suggestion,
+        });
+        const meant = specs.find((s) => s.name === suggestion);
+        if (meant && !given.has(meant.name)) {
+          // `kernal=5`: an error, but bound as `kernel` so the shapes after it stay known.
+          ctx.report(unknown);
+          given.set(meant.name, [{ spec: meant, expr: arg.value, range: arg.range }]);
+        } else {
+          report(unknown);
+        }
       } else if (given.has(spec.name)) {
         report(diagnostic("duplicate-argument", arg.name.range, { name: spec.name }));
       } else {
@@ -200,7 +204,7 @@ export function bindArgs(
     if (spec.name in args) continue;
     if (spec.variadic) args[spec.name] = [];
     else if (spec.default !== undefined) continue;
-    else if (!spec.optional && !excused.has(spec.name) && !misplaced) missing.push(spec.name);
+    else if (!spec.optional && !misplaced) missing.push(spec.name);
   }
   // One error for all of them (`SpatialConvolution` alone lacks out and kernel).
   if (missing.length > 0) {

@@ -322,13 +322,22 @@ export class Body {
     // The value that would feed the layer is consumed even when the layer is wrong, so it
     // is not also reported unused.
     const input = source?.();
-    if (def) {
+    // `Relu`, `Conv2d`: reported below, but checking goes on with the layer surely meant, so
+    // one typo does not hide the shapes (and the mistakes) after it.
+    const meant =
+      layerSuggestion && isConfident(name, layerSuggestion)
+        ? layers.get(layerSuggestion)
+        : undefined;
+    if (meant)
+      this.report(diagnostic("unknown-layer", nameRange, { name, suggestion: layerSuggestion }));
+    const layer = def ?? meant;
+    if (layer) {
       const bound = bindArgs(
-        name,
-        def.args,
+        layer.name,
+        layer.args,
         term.kind === "Call" ? term.args : [],
         term.kind === "Call" ? term.argsRange : term.range,
-        term.kind === "Call" && term.recovered
+        (term.kind === "Call" && term.recovered) || meant
           ? quiet(this.ctx)
           : fromParamsAtUseSite(this.ctx, term.kind === "Call" ? term.args : [], this.inst, (d) =>
               this.resolver.emit(d),
@@ -336,7 +345,7 @@ export class Body {
       );
       if (!bound || input?.ref === undefined) return undefined;
       return this.addNode({
-        op: name,
+        op: layer.name,
         name: nodeName,
         inputs: [input.ref],
         inputNames: [input.name],
@@ -462,6 +471,12 @@ export class Body {
     last.used = true;
     return [{ name: last.name || "output", node: last.ref ?? -1, range: last.range }];
   }
+}
+
+/** A different case or another framework's name for the same layer (`Relu`, `Conv2d`). */
+function isConfident(name: string, suggestion: string): boolean {
+  const lower = name.toLowerCase();
+  return suggestion.toLowerCase() === lower || layerAliases.get(lower) === suggestion;
 }
 
 function isManyInputLayer(e: Expr): boolean {
