@@ -1,7 +1,7 @@
 // One input file read and checked, or the one-line reason why netc could not check it.
 import { check, type CheckResult } from "../compiler/index.js";
 import { ExitCode, worst } from "./exit-codes.js";
-import { LineMap } from "./positions.js";
+import { LineMap } from "../grammar/positions.js";
 import { printable } from "./printable.js";
 import { readSource } from "./read-source.js";
 

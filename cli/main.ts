@@ -5,7 +5,9 @@ import { runCheck, type CheckOptions } from "./check-command.js";
 import { DEFAULT_RUNTIME, runCompile, type CompileCommandOptions } from "./compile-command.js";
 import { runEval, type EvalCommandOptions } from "./eval-command.js";
 import { ExitCode } from "./exit-codes.js";
-import { positiveInteger, positiveNumber, seedValue } from "./option-values.js";
+import { runFmt, type FmtOptions } from "./fmt-command.js";
+import { runLsp, type LspOptions } from "./lsp-command.js";
+import { nonNegativeInteger, positiveInteger, positiveNumber, seedValue } from "./option-values.js";
 import { printable } from "./printable.js";
 import { runShapes } from "./shapes-command.js";
 import { runTrain, type TrainCommandOptions } from "./train-command.js";
@@ -24,6 +26,15 @@ program
   .option("--json", "print the diagnostics as a JSON array instead")
   .action((files: string[], options: CheckOptions) => {
     process.exitCode = runCheck(files, options);
+  });
+
+program
+  .command("fmt")
+  .description("rewrite files in the standard layout, keeping comments")
+  .argument("<files...>", ".net files to format in place")
+  .option("--check", "change nothing; list the files that would change and exit 1 if any")
+  .action((files: string[], options: FmtOptions) => {
+    process.exitCode = runFmt(files, options);
   });
 
 program
@@ -93,6 +104,20 @@ program
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: EvalCommandOptions) => {
     process.exitCode = runEval(file, options);
+  });
+
+program
+  .command("lsp")
+  .description("run the language server for editors")
+  .option("--stdio", "speak LSP over standard input and output")
+  .option(
+    "--debounce <ms>",
+    "pause after an edit before checking (0: check every version)",
+    nonNegativeInteger,
+    50,
+  )
+  .action((options: LspOptions) => {
+    runLsp(options);
   });
 
 // Commander words its errors `error: ...`, sometimes with "(Did you mean x?)" on a second line.

@@ -22,3 +22,6 @@ export function positiveNumber(text: string): number {
   }
   return value;
 }
+
+export const nonNegativeInteger = (text: string) =>
+  integer(text, 0, Number.MAX_SAFE_INTEGER, "a non-negative integer");

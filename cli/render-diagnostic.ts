@@ -2,7 +2,7 @@
 import type { Diagnostic } from "../compiler/index.js";
 import type { CheckedFile } from "./checked-file.js";
 import type { Colors } from "./colors.js";
-import type { LineMap } from "./positions.js";
+import type { LineMap } from "../grammar/positions.js";
 import { printable } from "./printable.js";
 
 type Range = Diagnostic["range"];

@@ -8,6 +8,8 @@ import { describeValue, evaluate, type EvalContext, type Value } from "./values.
 export interface BoundArgs {
   args: Args;
   argRanges: Record<string, Span>;
+  /** The value alone, without `name=`: what a fix replaces. */
+  valueRanges: Record<string, Span>;
 }
 
 export function formatSignature(name: string, specs: readonly ArgSpec[]): string {
@@ -173,6 +175,7 @@ export function bindArgs(
 
   const args: Record<string, ArgValue | undefined> = {};
   const argRanges: Record<string, Span> = {};
+  const valueRanges: Record<string, Span> = {};
   const setValue = (spec: ArgSpec, expr: Expr, range: Span): ArgValue | undefined => {
     const value = bindValue(spec, expr, range, { ...ctx, report });
     if (value === undefined) ok = false;
@@ -182,6 +185,10 @@ export function bindArgs(
   for (const [name, list] of given) {
     const spec = list[0]!.spec;
     argRanges[name] = { pos: list[0]!.range.pos, end: list[list.length - 1]!.range.end };
+    valueRanges[name] = {
+      pos: list[0]!.expr.range.pos,
+      end: list[list.length - 1]!.expr.range.end,
+    };
     if (spec.variadic) {
       const items = list.map((p) => setValue(spec, p.expr, p.expr.range));
       args[name] = items.every((i) => i !== undefined) ? (items.flat() as number[]) : undefined;
@@ -193,6 +200,8 @@ export function bindArgs(
       const inSpec = specs.find((s) => s.name === spec.inputSize)!;
       args[inSpec.name] = setValue(inSpec, expr.steps[0]!, expr.steps[0]!.range);
       argRanges[inSpec.name] = expr.steps[0]!.range;
+      valueRanges[inSpec.name] = expr.steps[0]!.range;
+      valueRanges[name] = expr.steps[1]!.range;
       args[name] = setValue(spec, expr.steps[1]!, expr.steps[1]!.range);
     } else {
       args[name] = setValue(spec, expr, range);
@@ -217,5 +226,5 @@ export function bindArgs(
       args[spec.name] = typeof spec.default === "function" ? spec.default(args) : spec.default;
     }
   }
-  return ok ? { args, argRanges } : undefined;
+  return ok ? { args, argRanges, valueRanges } : undefined;
 }

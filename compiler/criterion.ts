@@ -107,7 +107,19 @@ export function checkCriterion(
     if (def.head && !def.head.accepts(node.op)) {
       // `output` is a keyword, so an output named so is a plain stack's implicit one.
       const what = output.name === "output" ? "the model's output" : `'${output.name}'`;
-      report(diagnostic(def.head.lint, head.range, { output: what, from: node.op }));
+      // After the producer (or the block use that makes it), the output gets the missing head.
+      const after = (node.site?.range ?? node.range).end;
+      const fixes =
+        def.head.missing && node.op !== "Input"
+          ? [
+              {
+                title: `Insert ${def.head.missing} after ${node.op}`,
+                edits: [{ range: { pos: after, end: after }, newText: ` -> ${def.head.missing}` }],
+              },
+            ]
+          : [];
+      const extra = fixes.length > 0 ? { fixes } : {};
+      report(diagnostic(def.head.lint, head.range, { output: what, from: node.op }, extra));
     }
     out.push({
       criterion: name,

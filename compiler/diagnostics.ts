@@ -8,12 +8,25 @@ export interface RelatedInfo {
   range: Span;
 }
 
+/** One text replacement; an insertion has an empty range. */
+export interface TextEdit {
+  range: Span;
+  newText: string;
+}
+
+/** A change that repairs the problem, when the checker knows it (offered as an editor quick fix). */
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+}
+
 export interface Diagnostic {
   severity: Severity;
   code: DiagnosticCode;
   message: string;
   range: Span;
   related?: RelatedInfo[];
+  fixes?: Fix[];
 }
 
 interface Entry<P> {
@@ -343,10 +356,23 @@ export function diagnostic<C extends DiagnosticCode>(
   code: C,
   range: Span,
   params: DiagnosticParams<C>,
-  extra: { related?: RelatedInfo[] } = {},
+  extra: { related?: RelatedInfo[]; fixes?: Fix[] } = {},
 ): Diagnostic {
   const def = diagnosticTable[code] as Entry<DiagnosticParams<C>>;
-  return { severity: def.severity, code, message: def.message(params), range, ...extra };
+  // Every "did you mean" diagnostic is reported at the misspelt name: the fix replaces it.
+  const suggestion = (params as { suggestion?: unknown }).suggestion;
+  const fixes =
+    typeof suggestion === "string"
+      ? [{ title: `Replace with '${suggestion}'`, edits: [{ range, newText: suggestion }] }]
+      : undefined;
+  return {
+    severity: def.severity,
+    code,
+    message: def.message(params),
+    range,
+    ...(fixes ? { fixes } : {}),
+    ...extra,
+  };
 }
 
 /**

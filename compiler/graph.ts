@@ -19,6 +19,8 @@ export interface GraphNode {
   inputNames: string[];
   args: Args;
   argRanges: Record<string, Span>;
+  /** Each argument's value alone, without `name=`. */
+  valueRanges: Record<string, Span>;
   /** Where the layer is written (inside the block, for inlined nodes). */
   range: Span;
   site?: UseSite;

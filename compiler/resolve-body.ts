@@ -33,6 +33,8 @@ interface ValueSlot {
 export class Body {
   private readonly values = new Map<string, ValueSlot>();
   private readonly slots: ValueSlot[] = [];
+  /** Each statement slot's position, so the one before it is found without a search. */
+  private readonly slotIndex = new Map<ValueSlot, number>();
   private readonly positions = new Map<Expr, number>();
   private readonly evaluating: string[] = [];
   private readonly report: Report;
@@ -101,6 +103,7 @@ export class Body {
       this.report(diagnostic("empty-body", declName.range, { kind, name: declName.name }));
     }
     this.numberLayers();
+    this.slots.forEach((slot, i) => this.slotIndex.set(slot, i));
     for (const slot of this.slots) this.evaluateSlot(slot);
     const outputs = this.outputs(kind, declName);
     // In an empty body nothing can use the input: "has no layers" says it all.
@@ -146,6 +149,7 @@ export class Body {
       inputNames: [],
       args: { shape },
       argRanges: {},
+      valueRanges: {},
       range: name.range,
     });
   }
@@ -199,7 +203,7 @@ export class Body {
     slot.state = "busy";
     if (slot.name) this.evaluating.push(slot.name);
     const stmt = slot.stmt as Extract<Stmt, { value: Expr }>;
-    const index = this.slots.indexOf(slot);
+    const index = this.slotIndex.get(slot)!;
     slot.ref = this.chain(stmt.value, () => this.previous(index), true);
     if (slot.name) this.evaluating.pop();
     slot.state = "done";
@@ -437,6 +441,7 @@ export class Body {
       inputNames: names,
       args: {},
       argRanges: {},
+      valueRanges: {},
       range: call.range,
     });
   }

@@ -4,6 +4,7 @@ import type { Shape, ShapeContext } from "./catalog/types.js";
 import { atUseSite, diagnostic, type Diagnostic } from "./diagnostics.js";
 import type { GraphNode, ModelGraph } from "./graph.js";
 import type { IRNode } from "./ir.js";
+import { shapeFixes } from "./shape-fixes.js";
 
 /** Returns the nodes whose shape is known; a node after an error stays unknown, silently. */
 export function inferShapes(
@@ -45,7 +46,12 @@ function inferNode(
         atUseSite({ ...d, range: node.range }, node.site, `${node.op} '${node.name}' is here`),
       );
     } else {
-      report({ ...d, range: (at && node.argRanges[at]) || node.range });
+      const fixes = shapeFixes(d, node, inputs[0]!, at);
+      report({
+        ...d,
+        range: (at && node.argRanges[at]) || node.range,
+        ...(fixes.length > 0 ? { fixes } : {}),
+      });
     }
   };
   const ctx: ShapeContext = {

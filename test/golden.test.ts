@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
-import { LineMap } from "../cli/positions.js";
+import { LineMap } from "../grammar/positions.js";
 import { check, diagnosticTable, formatShape, type Diagnostic } from "../compiler/index.js";
 
 const goldenDir = new URL("./golden/", import.meta.url);

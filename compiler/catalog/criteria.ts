@@ -10,7 +10,12 @@ export interface CriterionDef {
   /** The target shape per sample for an output shape, or an error detail. */
   target(output: Shape): { shape: Shape; kind: "classes" | "values" } | { error: string };
   /** A lint when the output comes from an unexpected head (the producing layer's op). */
-  head?: { lint: DiagnosticCode; accepts: (op: string) => boolean };
+  head?: {
+    lint: DiagnosticCode;
+    accepts: (op: string) => boolean;
+    /** The layer that makes an output what the criterion expects: the lint's quick fix. */
+    missing?: string;
+  };
   reference: CriterionReference;
 }
 
@@ -33,7 +38,11 @@ export const criteria: CriterionDef[] = [
       "Negative log-likelihood of class indices given log-probabilities; per pixel on [C, H, W] outputs.",
     aliases: ["NLLLoss", "ClassNLLCriterion", "NLLCriterion"],
     target: classTarget,
-    head: { lint: "nll-without-logsoftmax", accepts: (op) => op === "LogSoftMax" },
+    head: {
+      lint: "nll-without-logsoftmax",
+      accepts: (op) => op === "LogSoftMax",
+      missing: "LogSoftMax",
+    },
     reference: nll,
   },
   {
@@ -53,7 +62,7 @@ export const criteria: CriterionDef[] = [
       "Binary cross-entropy of probabilities in (0, 1) against targets in [0, 1] of the same shape.",
     aliases: ["BCELoss", "BCECriterion", "BinaryCrossEntropy"],
     target: sameShape,
-    head: { lint: "bce-without-sigmoid", accepts: (op) => op === "Sigmoid" },
+    head: { lint: "bce-without-sigmoid", accepts: (op) => op === "Sigmoid", missing: "Sigmoid" },
     reference: bce,
   },
   {

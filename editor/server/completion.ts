@@ -1,0 +1,129 @@
+// Completion: layers with their signatures, argument names, value, output and criterion names.
+import { CompletionItemKind, type CompletionItem } from "vscode-languageserver";
+import { formatSignature } from "../../compiler/bind-args.js";
+import { criterionList, layerList, layers } from "../../compiler/catalog/index.js";
+import { optimizers } from "../../compiler/catalog/optimizers.js";
+import type { ArgSpec, LayerDef } from "../../compiler/catalog/types.js";
+import { trainSettings } from "../../compiler/train.js";
+import type { BlockDecl, Decl, ModelDecl } from "../../grammar/ast.js";
+import { blockNamed, declAt, valuesOf, type Analysis } from "./analysis.js";
+import { callContext } from "./call-context.js";
+
+export function completion(analysis: Analysis, offset: number): CompletionItem[] {
+  const { text, result } = analysis;
+  const decl = declAt(result.ast, offset);
+  if (!decl) return keywords(["model", "block", "criterion", "train"]);
+  const call = callContext(text, offset, decl.range.pos);
+  const atArgName = call && /^\s*[A-Za-z_0-9]*$/.test(call.argText);
+  if (call) {
+    if (decl.kind === "Criterion") return atArgName ? outputNames(analysis, decl) : [];
+    const def = layers.get(call.callee);
+    const many = def?.inputs === "many";
+    if (many && (decl.kind === "Model" || decl.kind === "Block")) {
+      if (atArgName) return values(decl);
+      return /->\s*[A-Za-z_0-9]*$/.test(call.argText) ? layerItems(analysis) : [];
+    }
+    if (!atArgName) return [];
+    const block = blockNamed(result.ast, call.callee);
+    const specs:
+      (Pick<ArgSpec, "name" | "doc" | "namedOnly" | "variadic"> & { type?: string })[] | undefined =
+      def?.args ??
+      optimizers.find((o) => o.name === call.callee)?.args ??
+      block?.params.map((p) => ({ name: p.name.name, doc: `parameter of block ${call.callee}` }));
+    // The arguments before this one that have no name took the first positional parameters.
+    const positionalGiven = call.argIndex - call.named.length;
+    const taken = (specs ?? [])
+      .filter((s) => !s.namedOnly && !s.variadic)
+      .slice(0, Math.max(0, positionalGiven))
+      .map((s) => s.name);
+    return (specs ?? [])
+      .filter((s) => !call.named.includes(s.name) && !taken.includes(s.name))
+      .map((s) => ({
+        label: `${s.name}=`,
+        kind: CompletionItemKind.Property,
+        ...(s.type ? { detail: s.type } : {}),
+        documentation: s.doc,
+        insertText: `${s.name}=`,
+      }));
+  }
+  const line = analysis.lines.lineText(analysis.lines.at(offset).line);
+  const before = line.slice(0, analysis.lines.at(offset).column - 1);
+  if (decl.kind === "Criterion") return criterionItems();
+  if (decl.kind === "Train") {
+    if (/=\s*[A-Za-z_0-9]*$/.test(before))
+      return optimizers.map((o) => ({
+        label: o.name,
+        kind: CompletionItemKind.Function,
+        detail: formatSignature(o.name, o.args),
+        documentation: o.summary,
+      }));
+    return [...trainSettings.map((s) => s.name), "optimizer"].map((name) => ({
+      label: name,
+      kind: CompletionItemKind.Property,
+      documentation: trainSettings.find((s) => s.name === name)?.doc ?? "SGD(...) or Adam(...)",
+    }));
+  }
+  if (/^\s*output\s/.test(before)) return values(decl);
+  // After `->` or a label, only a layer can follow; elsewhere a value may start the chain.
+  if (/(->|:)\s*[A-Za-z_0-9]*$/.test(before)) return layerItems(analysis);
+  const statementStart = /^\s*[A-Za-z_0-9]*$/.test(before);
+  return [
+    ...layerItems(analysis),
+    ...values(decl),
+    ...(statementStart ? keywords(decl.kind === "Model" ? ["input", "output"] : ["output"]) : []),
+  ];
+}
+
+function keywords(words: string[]): CompletionItem[] {
+  return words.map((w) => ({ label: w, kind: CompletionItemKind.Keyword }));
+}
+
+export function layerDocs(def: LayerDef): string {
+  const args = def.args.map((a) => `- \`${a.name}\`: ${a.doc}`).join("\n");
+  return `${def.summary}\n\nShape: ${def.shapeRule}${args ? `\n\n${args}` : ""}`;
+}
+
+function layerItems(analysis: Analysis): CompletionItem[] {
+  const blocks = analysis.result.ast.decls.filter((d): d is BlockDecl => d.kind === "Block");
+  return [
+    ...layerList.map((def) => ({
+      label: def.name,
+      kind: CompletionItemKind.Class,
+      detail: formatSignature(def.name, def.args),
+      documentation: { kind: "markdown" as const, value: layerDocs(def) },
+    })),
+    ...blocks.map((b) => ({
+      label: b.name.name,
+      kind: CompletionItemKind.Function,
+      detail: `block ${b.name.name}(${b.params.map((p) => p.name.name).join(", ")})`,
+    })),
+  ];
+}
+
+function values(decl: Decl): CompletionItem[] {
+  if (decl.kind !== "Model" && decl.kind !== "Block") return [];
+  return valuesOf(decl as ModelDecl | BlockDecl).map((v) => ({
+    label: v.name,
+    kind: CompletionItemKind.Variable,
+    // Layers are what most lines start with: values sort after them.
+    sortText: `~${v.name}`,
+  }));
+}
+
+/** The outputs the model before the criterion lists: from the source, known even after errors. */
+function outputNames(analysis: Analysis, decl: Decl): CompletionItem[] {
+  const model = analysis.result.ast.decls
+    .filter((d): d is ModelDecl => d.kind === "Model" && d.range.pos < decl.range.pos)
+    .pop();
+  return (model?.body ?? [])
+    .flatMap((s) => (s.kind === "Output" ? s.names : []))
+    .map((o) => ({ label: o.name, kind: CompletionItemKind.Variable, detail: "output" }));
+}
+
+function criterionItems(): CompletionItem[] {
+  return criterionList.map((c) => ({
+    label: c.name,
+    kind: CompletionItemKind.Class,
+    documentation: c.summary,
+  }));
+}
