@@ -1,6 +1,7 @@
 // SpatialConvolution: 2-D convolution, weight [out, in, kH, kW] as PyTorch's Conv2d.
 import { formatShape } from "../diagnostics.js";
 import { biasArg, pair, weightAndBias, type LayerDef } from "./types.js";
+import { convolutionBackward, convolutionForward } from "./convolution-taps.js";
 import { requireSpatial, windowArgs, windowOutput } from "./window.js";
 import { epilogueAttrs, epilogueBackward, weightInputs, windowAttrs } from "./lowering.js";
 
@@ -76,63 +77,7 @@ export const spatialConvolution: LayerDef = {
   // y[n,k,oh,ow] = b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh·SH − PH + i, ow·SW − PW + j],
   // the terms outside the input being zero padding.
   reference: {
-    forward(c) {
-      const { C, H, W, K, OH, OW, KH, KW, SH, SW, PH, PW } = windowAttrs(
-        c.inputs[0]!,
-        c.output,
-        c.args,
-      );
-      const [x, w, b] = [c.x[0]!, c.param("weight"), c.args["bias"] ? c.param("bias") : undefined];
-      const y = new Float64Array(c.N * K * OH * OW);
-      for (let n = 0; n < c.N; n++)
-        for (let k = 0; k < K; k++)
-          for (let oh = 0; oh < OH; oh++)
-            for (let ow = 0; ow < OW; ow++) {
-              let s = b ? b[k]! : 0;
-              for (let ch = 0; ch < C; ch++)
-                for (let i = 0; i < KH; i++)
-                  for (let j = 0; j < KW; j++) {
-                    const ih = oh * SH - PH + i;
-                    const iw = ow * SW - PW + j;
-                    if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                    s +=
-                      w[((k * C + ch) * KH + i) * KW + j]! * x[((n * C + ch) * H + ih) * W + iw]!;
-                  }
-              y[((n * K + k) * OH + oh) * OW + ow] = s;
-            }
-      return { y };
-    },
-    backward(c) {
-      const { C, H, W, K, OH, OW, KH, KW, SH, SW, PH, PW } = windowAttrs(
-        c.inputs[0]!,
-        c.output,
-        c.args,
-      );
-      const [x, w, dy] = [c.x[0]!, c.param("weight"), c.dy];
-      const dx = new Float64Array(x.length);
-      const dw = new Float64Array(w.length);
-      const db = new Float64Array(K);
-      for (let n = 0; n < c.N; n++)
-        for (let k = 0; k < K; k++)
-          for (let oh = 0; oh < OH; oh++)
-            for (let ow = 0; ow < OW; ow++) {
-              const g = dy[((n * K + k) * OH + oh) * OW + ow]!;
-              db[k] += g;
-              for (let ch = 0; ch < C; ch++)
-                for (let i = 0; i < KH; i++)
-                  for (let j = 0; j < KW; j++) {
-                    const ih = oh * SH - PH + i;
-                    const iw = ow * SW - PW + j;
-                    if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                    const wi = ((k * C + ch) * KH + i) * KW + j;
-                    const xi = ((n * C + ch) * H + ih) * W + iw;
-                    dx[xi] += w[wi]! * g;
-                    dw[wi] += x[xi]! * g;
-                  }
-            }
-      const dparams: Record<string, Float64Array> = { weight: dw };
-      if (c.args["bias"]) dparams["bias"] = db;
-      return { dx: [dx], dparams };
-    },
+    forward: (c) => ({ y: convolutionForward(c, windowAttrs(c.inputs[0]!, c.output, c.args)) }),
+    backward: (c) => convolutionBackward(c, windowAttrs(c.inputs[0]!, c.output, c.args)),
   },
 };

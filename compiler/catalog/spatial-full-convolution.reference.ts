@@ -1,4 +1,6 @@
-// SpatialFullConvolution's reference: the transposed convolution straight from its definition.
+// SpatialFullConvolution's reference: the transposed convolution, from the taps of the
+// convolution it transposes (compiler/catalog/convolution-taps.ts).
+import { transposedBackward, transposedForward } from "./convolution-taps.js";
 import { windowAttrs } from "./lowering.js";
 import type { ReferenceRule } from "./types.js";
 
@@ -8,66 +10,7 @@ import type { ReferenceRule } from "./types.js";
  * output's extra `adj` rows and columns receive only what falls there, plus the bias.
  */
 export const fullConvolutionReference: ReferenceRule = {
-  forward(c) {
-    const { C, H, W, K, OH, OW, KH, KW, SH, SW, PH, PW } = windowAttrs(
-      c.inputs[0]!,
-      c.output,
-      c.args,
-    );
-    const [x, w] = [c.x[0]!, c.param("weight")];
-    const y = new Float64Array(c.N * K * OH * OW);
-    if (c.args["bias"]) {
-      const b = c.param("bias");
-      for (let n = 0; n < c.N; n++)
-        for (let k = 0; k < K; k++)
-          for (let p = 0; p < OH * OW; p++) y[(n * K + k) * OH * OW + p] = b[k]!;
-    }
-    for (let n = 0; n < c.N; n++)
-      for (let ch = 0; ch < C; ch++)
-        for (let ih = 0; ih < H; ih++)
-          for (let iw = 0; iw < W; iw++)
-            for (let k = 0; k < K; k++)
-              for (let i = 0; i < KH; i++)
-                for (let j = 0; j < KW; j++) {
-                  const oh = ih * SH - PH + i;
-                  const ow = iw * SW - PW + j;
-                  if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
-                  y[((n * K + k) * OH + oh) * OW + ow] +=
-                    x[((n * C + ch) * H + ih) * W + iw]! * w[((ch * K + k) * KH + i) * KW + j]!;
-                }
-    return { y };
-  },
-  backward(c) {
-    const { C, H, W, K, OH, OW, KH, KW, SH, SW, PH, PW } = windowAttrs(
-      c.inputs[0]!,
-      c.output,
-      c.args,
-    );
-    const [x, w, dy] = [c.x[0]!, c.param("weight"), c.dy];
-    const dx = new Float64Array(x.length);
-    const dw = new Float64Array(w.length);
-    const db = new Float64Array(K);
-    for (let n = 0; n < c.N; n++)
-      for (let k = 0; k < K; k++)
-        for (let p = 0; p < OH * OW; p++) db[k] += dy[(n * K + k) * OH * OW + p]!;
-    for (let n = 0; n < c.N; n++)
-      for (let ch = 0; ch < C; ch++)
-        for (let ih = 0; ih < H; ih++)
-          for (let iw = 0; iw < W; iw++)
-            for (let k = 0; k < K; k++)
-              for (let i = 0; i < KH; i++)
-                for (let j = 0; j < KW; j++) {
-                  const oh = ih * SH - PH + i;
-                  const ow = iw * SW - PW + j;
-                  if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
-                  const g = dy[((n * K + k) * OH + oh) * OW + ow]!;
-                  const xi = ((n * C + ch) * H + ih) * W + iw;
-                  const wi = ((ch * K + k) * KH + i) * KW + j;
-                  dx[xi] += w[wi]! * g;
-                  dw[wi] += x[xi]! * g;
-                }
-    const dparams: Record<string, Float64Array> = { weight: dw };
-    if (c.args["bias"]) dparams["bias"] = db;
-    return { dx: [dx], dparams };
-  },
+  // The convolution whose input has our output's shape and whose output has our input's.
+  forward: (c) => ({ y: transposedForward(c, windowAttrs(c.output, c.inputs[0]!, c.args)) }),
+  backward: (c) => transposedBackward(c, windowAttrs(c.output, c.inputs[0]!, c.args)),
 };
