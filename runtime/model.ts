@@ -15,17 +15,6 @@ import { createOptimizer, type Optimizer } from "./optimizers.js";
 import { Rng } from "./rng.js";
 import { decodeSafetensors, encodeSafetensors, loadInto, type NamedTensor } from "./safetensors.js";
 
-export type {
-  Input,
-  Layout,
-  LayoutTensor,
-  Model,
-  ModelOptions,
-  Target,
-  TensorView,
-  Values,
-} from "./api-types.js";
-
 type Arena = Float32Array | Float64Array;
 
 export interface Steps {

@@ -1,13 +1,8 @@
 // Gradient checks: analytic gradients of compiled code against central finite differences.
 import { expect } from "vitest";
 import { compile } from "../../compiler/compile.js";
-import {
-  instantiate,
-  type Input,
-  type KernelFactory,
-  type Model,
-  type Target,
-} from "../../runtime/model.js";
+import type { Input, Model, Target } from "../../runtime/api-types.js";
+import { instantiate, type KernelFactory } from "../../runtime/model.js";
 
 export function compileModel(source: string) {
   const result = compile(source);

@@ -3,7 +3,8 @@
 import { expect } from "vitest";
 import { check } from "../../compiler/check.js";
 import type { ModelIR } from "../../compiler/ir.js";
-import { instantiate, type Input, type KernelFactory, type Steps } from "../../runtime/model.js";
+import type { Input } from "../../runtime/api-types.js";
+import { instantiate, type KernelFactory, type Steps } from "../../runtime/model.js";
 import { compileModel } from "./gradcheck.js";
 
 export function irOf(source: string): ModelIR {
