@@ -2,32 +2,12 @@
 // every shape a constant; the batch size N is fixed when the model is created.
 import { kernels } from "./kernels/index.js";
 import type { MemoryPlan } from "./lower/plan.js";
-import { elementCount, type Program, type Step, type Tensor } from "./lower/program.js";
+import { elementCount, type Program, type Step } from "./lower/program.js";
+import type { Layout, LayoutTensor } from "../runtime/api-types.js";
 import type { TrainConfig } from "./ir.js";
 
-/** What the runtime needs to know about a compiled program, as plain data. */
-export interface Layout {
-  model: string;
-  fixedSize: number;
-  perSampleSize: number;
-  inputs: LayoutTensor[];
-  outputs: LayoutTensor[];
-  targets: (LayoutTensor & { criterion: string; classes?: number })[];
-  params: (LayoutTensor & { trainable: boolean; init: NonNullable<Tensor["init"]> })[];
-  /** Where the trainable parameters and their gradients lie, each contiguous. */
-  paramRegion: { offset: number; size: number };
-  gradRegion: { offset: number; size: number };
-  inputGrads: LayoutTensor[];
-  loss: number;
-}
-
-export interface LayoutTensor {
-  name: string;
-  /** Per-sample shape for inputs, outputs and targets; the whole shape for parameters. */
-  shape: number[];
-  dtype: "f32" | "i32";
-  offset: { fixed: number; perSample: number };
-}
+// The layout is the contract with the runtime; its one definition is the runtime's API types.
+export type { Layout, LayoutTensor } from "../runtime/api-types.js";
 
 export function layoutOf(program: Program, plan: MemoryPlan): Layout {
   const describe = (id: number, name: string): LayoutTensor => {

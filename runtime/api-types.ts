@@ -1,6 +1,6 @@
 // The public types of a compiled model, self-contained (no imports): `netc compile --standalone`
-// inlines their declarations into the module's .d.ts. test/api-types.test.ts keeps the copies
-// of the compiler's types (Layout, OptimizerConfig, TrainConfig) equal to the originals.
+// inlines their declarations into the module's .d.ts. The compiler emits `Layout` from here;
+// test/api-types.test.ts keeps the copies of OptimizerConfig and TrainConfig equal to the originals.
 
 /** A tensor's place in the model's memory. */
 export interface LayoutTensor {
