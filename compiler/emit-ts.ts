@@ -45,7 +45,7 @@ export function layoutOf(program: Program, plan: MemoryPlan): Layout {
 const safeComment = (s: string): string => s.replace(/[^A-Za-z0-9_.:\- ]/g, "?");
 
 /**
- * The body of `function (f, iv, N, random)` returning `{ forward(training), loss(count), backward() }`:
+ * The body of `function (f, iv, N, random)` returning `{ forward(training, count), loss(count), backward() }`:
  * `f` is the arena (Float32Array, or Float64Array for gradient checks), `iv` an Int32Array over it.
  */
 export function emitKernels(program: Program, plan: MemoryPlan): string {
@@ -80,7 +80,7 @@ export function emitKernels(program: Program, plan: MemoryPlan): string {
   const loss = phase(program.loss);
   const backward = phase(program.backward);
   lines.push(`return {
-  forward(isTraining) { training = isTraining; ${forward.join(" ")} },
+  forward(isTraining, valid = N) { training = isTraining; count = valid; ${forward.join(" ")} },
   loss(valid) { count = valid; ${loss.join(" ")} },
   backward() { ${backward.join(" ")} },
 };`);

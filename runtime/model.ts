@@ -18,7 +18,8 @@ import { decodeSafetensors, encodeSafetensors, loadInto, type NamedTensor } from
 type Arena = Float32Array | Float64Array;
 
 export interface Steps {
-  forward(training: boolean): void;
+  /** `count`: the samples that are real (batch statistics leave the padding out). */
+  forward(training: boolean, count?: number): void;
   loss(count: number): void;
   backward(): void;
 }
@@ -118,7 +119,7 @@ export function instantiate(
     training: boolean,
   ): { count: number; loss: number } {
     const count = write("input", layout.inputs, input);
-    steps.forward(training);
+    steps.forward(training, count);
     if (!target) return { count, loss: NaN };
     const targets = write("target", layout.targets, target);
     if (targets !== count)

@@ -52,6 +52,23 @@ describe("compiled model", () => {
     expect(two).toBeCloseTo((first + second) / 2, 5);
   });
 
+  test("batch statistics of a partial batch leave the padding out", () => {
+    const source =
+      "model M {\n  input x: [2, 3, 3]\n  conv: SpatialConvolution(3, kernel=3, pad=1)\n  SpatialBatchNormalization -> ReLU\n  Flatten\n  Linear(4)\n  LogSoftMax\n}\ncriterion NLL\n";
+    const compiled = compileModel(source);
+    const next = pseudoRandom(4);
+    const x = Float32Array.from({ length: 3 * 18 }, () => next());
+    const t = new Int32Array([0, 3, 1]);
+    const padded = compiled.create({ batch: 5, seed: 2 });
+    const exact = compiled.create({ batch: 3, seed: 2 });
+    expect(padded.lossAndGrad(x, t)).toBeCloseTo(exact.lossAndGrad(x, t), 6);
+    padded.grads.forEach((g, i) => {
+      const other = exact.grads[i]!.data;
+      g.data.forEach((v, k) => expect(v).toBeCloseTo(other[k]!, 5));
+    });
+    expect(Array.from(padded.buffers[0]!.data)).toEqual(Array.from(exact.buffers[0]!.data));
+  });
+
   test("save and load round-trip; weights of another model are refused and change nothing", () => {
     const net = lenet.create({ batch: 4, seed: 1 });
     const other = lenet.create({ batch: 4, seed: 2 });

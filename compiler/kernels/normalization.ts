@@ -16,12 +16,13 @@ export const batchNorm: KernelEmitter = ({ ins, outs, a }) => {
   return `for (let c = 0; c < ${C}; c++) {
   let mu, inv;
   if (training) {
-    const M = N * ${S};
+    // Statistics of the real samples only: a partial batch's padding stays out of them.
+    const M = count * ${S};
     let s = 0;
-    for (let n = 0; n < N; n++) for (let i = (n * ${C} + c) * ${S}, e = i + ${S}; i < e; i++) s += f[${x} + i];
+    for (let n = 0; n < count; n++) for (let i = (n * ${C} + c) * ${S}, e = i + ${S}; i < e; i++) s += f[${x} + i];
     mu = s / M;
     let v = 0;
-    for (let n = 0; n < N; n++) for (let i = (n * ${C} + c) * ${S}, e = i + ${S}; i < e; i++) { const d = f[${x} + i] - mu; v += d * d; }
+    for (let n = 0; n < count; n++) for (let i = (n * ${C} + c) * ${S}, e = i + ${S}; i < e; i++) { const d = f[${x} + i] - mu; v += d * d; }
     inv = 1 / Math.sqrt(v / M + ${num(a, "eps")});
     f[${rmean} + c] = ${1 - m} * f[${rmean} + c] + ${m} * mu;
     f[${rvar} + c] = ${1 - m} * f[${rvar} + c] + ${m} * (M > 1 ? v / (M - 1) : v);
@@ -43,15 +44,15 @@ export const batchNormGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
   const [x, gamma, mean, invstd, dy] = affine ? ins : [ins[0], "", ins[1], ins[2], ins[3]];
   const [dx, dgamma, dbeta] = outs;
   return `for (let c = 0; c < ${C}; c++) {
-  const M = N * ${S}, mu = f[${mean} + c], inv = f[${invstd} + c];
+  const M = count * ${S}, mu = f[${mean} + c], inv = f[${invstd} + c];
   let sdy = 0, sdyx = 0;
-  for (let n = 0; n < N; n++) for (let i = (n * ${C} + c) * ${S}, e = i + ${S}; i < e; i++) { const g = f[${dy} + i]; sdy += g; sdyx += g * (f[${x} + i] - mu) * inv; }
+  for (let n = 0; n < count; n++) for (let i = (n * ${C} + c) * ${S}, e = i + ${S}; i < e; i++) { const g = f[${dy} + i]; sdy += g; sdyx += g * (f[${x} + i] - mu) * inv; }
   ${affine ? `f[${dgamma} + c] = sdyx; f[${dbeta} + c] = sdy;` : ""}
   ${
     dx
       ? `const k = ${affine ? `f[${gamma} + c]` : "1"} * inv / M;
   for (let n = 0; n < N; n++) for (let i = (n * ${C} + c) * ${S}, e = i + ${S}; i < e; i++)
-    f[${dx} + i] ${acc ? "+=" : "="} k * (M * f[${dy} + i] - sdy - (f[${x} + i] - mu) * inv * sdyx);`
+    f[${dx} + i] ${acc ? "+=" : "="} n < count ? k * (M * f[${dy} + i] - sdy - (f[${x} + i] - mu) * inv * sdyx) : 0;`
       : ""
   }
 }`;
