@@ -13,7 +13,7 @@ import { UsageError } from "./usage-error.js";
 export const DEFAULT_RUNTIME = "netc/runtime";
 
 export interface CompileCommandOptions {
-  target: string;
+  target: "wasm" | "ts";
   outDir: string;
   standalone?: boolean;
   runtime?: string;
@@ -21,14 +21,11 @@ export interface CompileCommandOptions {
 }
 
 export function runCompile(path: string, options: CompileCommandOptions): ExitCode {
-  if (options.target === "wasm") {
-    throw new UsageError("--target wasm is not available yet; --target ts (the default) is");
-  }
   if (options.standalone && options.runtime !== undefined) {
     throw new UsageError("--standalone inlines the runtime: it cannot be used with --runtime");
   }
   const runtimeImport = options.runtime ?? DEFAULT_RUNTIME;
-  const file = compileFile(path, { model: options.model, runtimeImport });
+  const file = compileFile(path, { model: options.model, runtimeImport, target: options.target });
   if (!file.ok) return file.exitCode;
   const { compiled } = file;
   const module = options.standalone

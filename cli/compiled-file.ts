@@ -11,6 +11,7 @@ export interface CompileFileOptions {
   /** Which model of the file (default: the first). */
   model?: string;
   runtimeImport?: string;
+  target?: "wasm" | "ts";
 }
 
 export type CompiledFile = { ok: true; compiled: Compiled } | { ok: false; exitCode: ExitCode };
@@ -29,6 +30,7 @@ export function compileFile(path: string, options: CompileFileOptions = {}): Com
   const result = compile(file.lines.text, {
     model: options.model,
     runtimeImport: options.runtimeImport,
+    target: options.target,
     // The name alone: the module's text does not depend on where it was compiled from.
     source: basename(path),
   });

@@ -1,6 +1,8 @@
 // `netc eval`: loads saved weights into the compiled model and reports the test set's loss and
 // the task's metrics, with a confusion matrix for class targets.
 import { readFileSync } from "node:fs";
+import type { Compiled } from "../compiler/compile.js";
+import type { Model } from "../runtime/api-types.js";
 import { bindData } from "../runtime/bind-data.js";
 import { NetcError } from "../runtime/errors.js";
 import { evaluate } from "../runtime/evaluate.js";
@@ -8,13 +10,13 @@ import { Feeder } from "../runtime/feeder.js";
 import { taskData } from "../runtime/node/task-data.js";
 import { compileFile } from "./compiled-file.js";
 import { ExitCode } from "./exit-codes.js";
-import { createModel } from "./in-process-model.js";
+import { createModel, kernelChoice, type KernelChoice } from "./in-process-model.js";
 import { printable } from "./printable.js";
 import { defaults } from "./train-command.js";
 import { formatConfusion, formatEvaluation } from "./training-report.js";
 import { formatCount } from "./units.js";
 
-export interface EvalCommandOptions {
+export interface EvalCommandOptions extends KernelChoice {
   weights: string;
   data?: string;
   batch?: number;
@@ -42,9 +44,17 @@ export function runEval(path: string, options: EvalCommandOptions): ExitCode {
   const { compiled } = file;
   const bytes = readWeights(options.weights);
   const batch = options.batch ?? compiled.model.train.batch ?? defaults.batch;
-  const model = createModel(compiled, { batch });
-  model.load(bytes, printable(options.weights));
+  const model = createModel(compiled, { batch, ...kernelChoice(options) });
+  try {
+    model.load(bytes, printable(options.weights));
+    report(model, compiled, options, batch);
+  } finally {
+    model.dispose();
+  }
+  return ExitCode.ok;
+}
 
+function report(model: Model, compiled: Compiled, options: EvalCommandOptions, batch: number) {
   const data = taskData(compiled.layout, { dataDir: options.data });
   process.stdout.write(`${printable(data.description)}\n`);
   const feeder = new Feeder(data.test, bindData(compiled.layout, data.test), batch);
@@ -56,5 +66,4 @@ export function runEval(path: string, options: EvalCommandOptions): ExitCode {
     const withIoU = data.task.kind === "segmentation";
     process.stdout.write(`\n${formatConfusion(result.confusion, data.classNames, withIoU)}\n`);
   }
-  return ExitCode.ok;
 }

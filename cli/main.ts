@@ -50,7 +50,12 @@ program
   .description("write the model as an ES module and its declarations")
   .argument("<file>", "the .net file")
   .addOption(
-    new Option("--target <target>", "what to generate").choices(["ts", "wasm"]).default("ts"),
+    new Option(
+      "--target <target>",
+      "wasm: WASM SIMD kernels with the JS ones as fallback; ts: JS only",
+    )
+      .choices(["ts", "wasm"])
+      .default("wasm"),
   )
   .option("--out-dir <dir>", "where to write the files", "out")
   .option("--standalone", "inline the runtime: the module imports nothing")
@@ -86,6 +91,13 @@ program
   .option("--save <file>", "write the weights (safetensors) when training has finished")
   .option("--metrics <file>", "write each epoch's numbers as a line of JSON")
   .option("--limit <n>", "train on the first n training samples only", positiveInteger)
+  .addOption(
+    new Option(
+      "--target <target>",
+      "the kernels: wasm (default where WebAssembly SIMD exists) or ts",
+    ).choices(["ts", "wasm"]),
+  )
+  .option("--threads <n>", "threads for the WASM kernels (default: every core)", positiveInteger)
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: TrainCommandOptions) => {
     process.exitCode = runTrain(file, options);
@@ -101,6 +113,13 @@ program
     "a Fashion-MNIST directory (default: installed, else the embedded sample)",
   )
   .option("--batch <n>", "samples per pass (default: the train block's)", positiveInteger)
+  .addOption(
+    new Option(
+      "--target <target>",
+      "the kernels: wasm (default where WebAssembly SIMD exists) or ts",
+    ).choices(["ts", "wasm"]),
+  )
+  .option("--threads <n>", "threads for the WASM kernels (default: every core)", positiveInteger)
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: EvalCommandOptions) => {
     process.exitCode = runEval(file, options);

@@ -7,15 +7,15 @@ import { writeFileAtomic } from "../runtime/node/write-atomic.js";
 import { DivergenceError, trainLoop } from "../runtime/train-loop.js";
 import { compileFile } from "./compiled-file.js";
 import { ExitCode } from "./exit-codes.js";
-import { createModel } from "./in-process-model.js";
+import { createModel, kernelChoice, type KernelChoice } from "./in-process-model.js";
 import { checkOutputPath, JsonLinesFile } from "./output-file.js";
 import { printable } from "./printable.js";
 import { progressOn } from "./progress.js";
-import { formatEpoch, formatOptimizer, metricsRecord } from "./training-report.js";
+import { formatEpoch, formatKernels, formatOptimizer, metricsRecord } from "./training-report.js";
 import { formatCount } from "./units.js";
 import { UsageError } from "./usage-error.js";
 
-export interface TrainCommandOptions {
+export interface TrainCommandOptions extends KernelChoice {
   data?: string;
   epochs?: number;
   batch?: number;
@@ -59,10 +59,11 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
       `${formatCount(data.train.count)} training samples make no full batch of ${batch}: raise --limit or lower --batch`,
     );
   }
-  const model = createModel(compiled, { batch, seed, optimizer });
+  const kernels = kernelChoice(options);
+  const model = createModel(compiled, { batch, seed, optimizer, ...kernels });
   const params = model.params.reduce((sum, p) => sum + p.data.length, 0);
   process.stdout.write(
-    `${compiled.model.name}: ${formatCount(params)} parameters; ${formatOptimizer(optimizer, lr)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}\n`,
+    `${compiled.model.name}: ${formatCount(params)} parameters; ${formatOptimizer(optimizer, lr)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}; ${formatKernels(kernels)}\n`,
   );
 
   const progress = progressOn(process.stderr);
@@ -95,6 +96,7 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
     );
   } finally {
     progress.stop();
+    model.dispose();
   }
 
   if (options.save !== undefined) {

@@ -40,6 +40,11 @@ export function formatOptimizer(config: OptimizerConfig, lr: number): string {
   return `${config.name}(${args.join(", ")})`;
 }
 
+/** `wasm kernels, 2 threads` */
+export function formatKernels(k: { backend: "wasm" | "ts"; threads: number }): string {
+  return `${k.backend} kernels${k.backend === "wasm" ? `, ${k.threads} thread${k.threads === 1 ? "" : "s"}` : ""}`;
+}
+
 const capitalized = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
 /** One line of `--metrics`: the epoch's numbers, null where the task has no accuracy. */

@@ -6,6 +6,8 @@ import type { ModelIR } from "./ir.js";
 import { lower, LoweringError } from "./lower/lower.js";
 import { planMemory } from "./lower/plan.js";
 import type { Program } from "./lower/program.js";
+import { emitWasm } from "./emit-wasm.js";
+import type { WasmKernels } from "../runtime/api-types.js";
 
 export interface CompileOptions {
   /** Which model of the file (default: the first). */
@@ -14,6 +16,8 @@ export interface CompileOptions {
   runtimeImport?: string;
   /** The file name, for the generated module's header. */
   source?: string;
+  /** "wasm" (default): the module carries WASM kernels and the JS ones as fallback; "ts": JS only. */
+  target?: "wasm" | "ts";
 }
 
 export interface Compiled {
@@ -22,6 +26,8 @@ export interface Compiled {
   layout: Layout & { train: ModelIR["train"] };
   /** The body of the kernel factory `(f, iv, N, random) => steps`. */
   kernelsSource: string;
+  /** The WebAssembly kernels (whatever the target: tests and benchmarks run both). */
+  wasm: WasmKernels;
   module: ModuleText;
 }
 
@@ -47,12 +53,14 @@ export function compile(text: string, options: CompileOptions = {}): CompileResu
     const program = lower(model);
     const plan = planMemory(program);
     const source = options.source ?? `${model.name}.net`;
+    const wasm = emitWasm(program, plan);
     const emitted = emitModule(
       program,
       plan,
       options.runtimeImport ?? "netc/runtime",
       source,
       model.train,
+      (options.target ?? "wasm") === "wasm" ? wasm : undefined,
     );
     return {
       ok: true,
@@ -62,6 +70,7 @@ export function compile(text: string, options: CompileOptions = {}): CompileResu
         program,
         layout: { ...layoutOf(program, plan), train: model.train },
         kernelsSource: emitKernels(program, plan),
+        wasm,
         module: emitted,
       },
     };

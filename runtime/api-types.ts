@@ -48,6 +48,21 @@ export interface Layout {
   train?: TrainConfig;
 }
 
+/**
+ * A compiled model's WebAssembly module (SIMD) and its memory: constant tables, then the arena at
+ * `arenaBase`, then `scratchBytes` the kernels share. The steps in `fallback` run their JS
+ * kernel (the module imports step i as env.js<i>).
+ */
+export interface WasmKernels {
+  bytes: Uint8Array;
+  arenaBase: number;
+  /** Scratch per thread. */
+  scratchBytes: number;
+  fallback: number[];
+  /** The byte that makes the memory import shared (for threads). */
+  sharedFlag: number;
+}
+
 export interface ModelOptions {
   /** Samples per step (default 64); fixed for the model's life. */
   batch?: number;
@@ -55,8 +70,18 @@ export interface ModelOptions {
   seed?: number;
   /** Overrides the `train` block's optimizer. */
   optimizer?: OptimizerConfig;
-  /** "f64" runs the same kernels in double precision, for gradient checks. */
+  /** "f64" runs the same kernels in double precision, for gradient checks (JS kernels only). */
   precision?: "f32" | "f64";
+  /**
+   * Which kernels run: "wasm" (the default where the module has them and WebAssembly SIMD
+   * exists) or "ts", the readable JavaScript reference.
+   */
+  backend?: "wasm" | "ts";
+  /**
+   * Threads that share each step of the WASM kernels (default 1): the batch, or a weight
+   * gradient's rows, is split between them; results do not depend on the count.
+   */
+  threads?: number;
 }
 
 export interface TensorView {
@@ -75,6 +100,8 @@ export type Input = Float32Array | Float64Array;
 
 export interface Model {
   readonly batch: number;
+  /** The kernels this model runs. */
+  readonly backend: "wasm" | "ts";
   readonly params: TensorView[];
   readonly grads: TensorView[];
   /** Non-trainable tensors saved with the weights (batch-norm running statistics). */
@@ -99,4 +126,6 @@ export interface Model {
   save(): Uint8Array;
   /** Loads weights saved by `save` (or PyTorch); a mismatched file changes nothing. */
   load(bytes: Uint8Array, source?: string): void;
+  /** Stops the model's worker threads, if it has any; the model is not used afterwards. */
+  dispose(): void;
 }

@@ -5,15 +5,18 @@ import type {
   LayoutTensor,
   Model,
   ModelOptions,
+  OptimizerConfig,
   Target,
   TensorView,
   Values,
+  WasmKernels,
 } from "./api-types.js";
 import { NetcError } from "./errors.js";
 import { initialize } from "./init.js";
 import { createOptimizer, type Optimizer } from "./optimizers.js";
 import { Rng } from "./rng.js";
 import { decodeSafetensors, encodeSafetensors, loadInto, type NamedTensor } from "./safetensors.js";
+import { simdAvailable, wasmArena } from "./wasm.js";
 
 type Arena = Float32Array | Float64Array;
 
@@ -22,6 +25,9 @@ export interface Steps {
   forward(training: boolean, count?: number): void;
   loss(count: number): void;
   backward(): void;
+  /** Each step's kernel alone, in forward, loss, backward order, reading what `mode` set. */
+  steps: (() => void)[];
+  mode(training: boolean, count: number): void;
 }
 
 /** The generated kernel factory: closes over the arena, with every shape a constant. */
@@ -29,22 +35,39 @@ export type KernelFactory = (f: Arena, iv: Int32Array, N: number, random: () => 
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** The WASM kernels unless asked otherwise, or unless they cannot run here (no SIMD, float64). */
+function chooseBackend(options: ModelOptions, wasm: WasmKernels | undefined): "wasm" | "ts" {
+  const wanted = options.backend ?? (wasm && options.precision !== "f64" ? "wasm" : "ts");
+  if (wanted === "ts") return "ts";
+  if (!wasm) throw new NetcError("this model was compiled without WASM kernels (--target ts)");
+  if (options.precision === "f64")
+    throw new NetcError('the WASM kernels are float32: precision "f64" needs backend "ts"');
+  if (!simdAvailable()) {
+    if (options.backend === "wasm")
+      throw new NetcError("this JavaScript engine has no WebAssembly SIMD");
+    return "ts";
+  }
+  return "wasm";
+}
+
 export function instantiate(
   layout: Layout,
   kernels: KernelFactory,
   options: ModelOptions = {},
+  wasm?: WasmKernels,
 ): Model {
   const N = options.batch ?? 64;
   if (!Number.isInteger(N) || N < 1)
     throw new NetcError(`batch must be a positive integer, got ${N}`);
   const seed = options.seed ?? 0;
   const length = layout.fixedSize + N * layout.perSampleSize;
-  const f: Arena =
-    options.precision === "f64" ? new Float64Array(length) : new Float32Array(length);
-  // Class targets are int32 in the same memory; a float64 arena keeps them in a side buffer.
-  const iv = f instanceof Float32Array ? new Int32Array(f.buffer) : new Int32Array(length * 2);
   const dropout = new Rng(seed).fork("dropout");
-  const steps = kernels(f, iv, N, () => dropout.next());
+  const random = () => dropout.next();
+  const backend = chooseBackend(options, wasm);
+  const { f, iv, steps, createOptimizer, dispose } =
+    backend === "wasm"
+      ? wasmArena(wasm!, kernels, length, N, random, options.threads ?? 1)
+      : jsArena(layout, kernels, options, length, N, random);
 
   const at = (t: LayoutTensor) => t.offset.fixed + N * t.offset.perSample;
   const view = (t: LayoutTensor, size: number): Float32Array | Float64Array =>
@@ -80,7 +103,6 @@ export function instantiate(
       args: { lr: 0.01, momentum: 0, weight_decay: 0, nesterov: false },
     };
   let optimizer: Optimizer | undefined;
-  const region = (r: { offset: number; size: number }) => f.subarray(r.offset, r.offset + r.size);
 
   /** Copies each named value in; returns how many samples it holds (the rest of the batch is zero). */
   function write(kind: string, tensors: LayoutTensor[], given: Values<Input | Int32Array>): number {
@@ -145,6 +167,8 @@ export function instantiate(
 
   return {
     batch: N,
+    backend,
+    dispose,
     params,
     grads,
     buffers,
@@ -168,20 +192,12 @@ export function instantiate(
     trainStep(input, target) {
       const loss = this.lossAndGrad(input, target);
       if (!Number.isFinite(loss)) return loss; // the caller stops; the weights stay as they were
-      optimizer ??= createOptimizer(
-        config,
-        region(layout.paramRegion) as Float32Array,
-        region(layout.gradRegion) as Float32Array,
-      );
+      optimizer ??= createOptimizer(config);
       optimizer.step();
       return loss;
     },
     setLearningRate(lr) {
-      optimizer ??= createOptimizer(
-        config,
-        region(layout.paramRegion) as Float32Array,
-        region(layout.gradRegion) as Float32Array,
-      );
+      optimizer ??= createOptimizer(config);
       optimizer.setLearningRate(lr);
     },
     save() {
@@ -201,6 +217,33 @@ export function instantiate(
       loadInto(targets, decodeSafetensors(bytes, source), source);
       [...params, ...buffers].forEach((t, i) => t.data.set(targets[i]!.data));
     },
+  };
+}
+
+/** The JS kernels' arena, a typed array of either precision, and the JS optimizers over it. */
+function jsArena(
+  layout: Layout,
+  kernels: KernelFactory,
+  options: ModelOptions,
+  length: number,
+  N: number,
+  random: () => number,
+) {
+  if ((options.threads ?? 1) !== 1)
+    throw new NetcError('threads need the WASM kernels (backend "wasm")');
+  const f: Arena =
+    options.precision === "f64" ? new Float64Array(length) : new Float32Array(length);
+  // Class targets are int32 in the same memory; a float64 arena keeps them in a side buffer.
+  const iv = f instanceof Float32Array ? new Int32Array(f.buffer) : new Int32Array(length * 2);
+  const region = (r: { offset: number; size: number }) =>
+    f.subarray(r.offset, r.offset + r.size) as Float32Array;
+  return {
+    f,
+    iv,
+    steps: kernels(f, iv, N, random),
+    createOptimizer: (config: OptimizerConfig) =>
+      createOptimizer(config, region(layout.paramRegion), region(layout.gradRegion)),
+    dispose() {},
   };
 }
 

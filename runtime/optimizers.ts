@@ -28,10 +28,46 @@ export function createOptimizer(
       `createOptimizer: ${params.length} parameters but ${grads.length} gradients`,
     );
   }
-  const settings = new Settings(config.name, config.args);
-  return config.name === "SGD"
+  const settings = optimizerSettings(config);
+  return settings.name === "SGD"
     ? new Sgd(settings, params, grads)
     : new Adam(settings, params, grads);
+}
+
+/** An optimizer's checked settings, with PyTorch's defaults where the file gives none. */
+export type OptimizerSettings =
+  | { name: "SGD"; lr: number; momentum: number; weightDecay: number; nesterov: boolean }
+  | { name: "Adam"; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
+
+export function optimizerSettings(config: OptimizerConfig): OptimizerSettings {
+  const args = new Settings(config.name, config.args);
+  if (config.name === "SGD") {
+    // SGD has no default learning rate in PyTorch either.
+    const momentum = args.number("momentum", 0);
+    const nesterov = args.bool("nesterov", false);
+    if (nesterov && momentum === 0) {
+      throw new NetcError("SGD: nesterov = true needs a momentum above 0");
+    }
+    const weightDecay = args.number("weight_decay", 0);
+    return { name: "SGD", lr: args.number("lr"), momentum, weightDecay, nesterov };
+  }
+  const [beta1, beta2] = args.betas();
+  return {
+    name: "Adam",
+    lr: args.number("lr", 0.001),
+    beta1,
+    beta2,
+    eps: args.number("eps", 1e-8),
+    weightDecay: args.number("weight_decay", 0),
+  };
+}
+
+/** A learning rate set during training (a schedule), checked as the file's would be. */
+export function checkLearningRate(optimizer: string, lr: number): number {
+  if (!Number.isFinite(lr) || lr < 0) {
+    throw new NetcError(`${optimizer}: the learning rate must be a number ≥ 0, got ${lr}`);
+  }
+  return lr;
 }
 
 /** Reads and checks the bound arguments; a missing one takes PyTorch's default. */
@@ -67,13 +103,6 @@ class Settings {
     }
     return [value[0], value[1]];
   }
-
-  learningRate(lr: number): number {
-    if (!Number.isFinite(lr) || lr < 0) {
-      throw new NetcError(`${this.optimizer}: the learning rate must be a number ≥ 0, got ${lr}`);
-    }
-    return lr;
-  }
 }
 
 /**
@@ -90,18 +119,14 @@ class Sgd implements Optimizer {
   private readonly buffer: Float32Array | undefined;
 
   constructor(
-    private readonly settings: Settings,
+    settings: OptimizerSettings & { name: "SGD" },
     private readonly params: Float32Array,
     private readonly grads: Float32Array,
   ) {
-    // SGD has no default learning rate in PyTorch either.
-    this.learningRate = settings.number("lr");
-    this.momentum = settings.number("momentum", 0);
-    this.weightDecay = settings.number("weight_decay", 0);
-    this.nesterov = settings.bool("nesterov", false);
-    if (this.nesterov && this.momentum === 0) {
-      throw new NetcError("SGD: nesterov = true needs a momentum above 0");
-    }
+    this.learningRate = settings.lr;
+    this.momentum = settings.momentum;
+    this.weightDecay = settings.weightDecay;
+    this.nesterov = settings.nesterov;
     this.buffer = this.momentum === 0 ? undefined : new Float32Array(params.length);
   }
 
@@ -123,7 +148,7 @@ class Sgd implements Optimizer {
   }
 
   setLearningRate(lr: number): void {
-    this.learningRate = this.settings.learningRate(lr);
+    this.learningRate = checkLearningRate("SGD", lr);
   }
 }
 
@@ -142,14 +167,15 @@ class Adam implements Optimizer {
   private readonly v: Float32Array;
 
   constructor(
-    private readonly settings: Settings,
+    settings: OptimizerSettings & { name: "Adam" },
     private readonly params: Float32Array,
     private readonly grads: Float32Array,
   ) {
-    this.learningRate = settings.number("lr", 0.001);
-    [this.beta1, this.beta2] = settings.betas();
-    this.eps = settings.number("eps", 1e-8);
-    this.weightDecay = settings.number("weight_decay", 0);
+    this.learningRate = settings.lr;
+    this.beta1 = settings.beta1;
+    this.beta2 = settings.beta2;
+    this.eps = settings.eps;
+    this.weightDecay = settings.weightDecay;
     this.m = new Float32Array(params.length);
     this.v = new Float32Array(params.length);
   }
@@ -172,6 +198,6 @@ class Adam implements Optimizer {
   }
 
   setLearningRate(lr: number): void {
-    this.learningRate = this.settings.learningRate(lr);
+    this.learningRate = checkLearningRate("Adam", lr);
   }
 }

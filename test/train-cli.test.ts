@@ -278,10 +278,6 @@ export const name: string = layout.model;
 
   test.each([
     [
-      ["--target", "wasm"],
-      "netc: --target wasm is not available yet; --target ts (the default) is",
-    ],
-    [
       ["--standalone", "--runtime", "x"],
       "netc: --standalone inlines the runtime: it cannot be used with --runtime",
     ],
@@ -325,6 +321,8 @@ describe("netc train and eval", () => {
         "1",
         "--batch",
         "16",
+        "--threads",
+        "2",
         "--metrics",
         metrics,
         "--save",
@@ -335,7 +333,7 @@ describe("netc train and eval", () => {
       "Fashion-MNIST from data/fashion-mnist-sample (4,000 train, 1,000 test); training on the first 512\n",
     );
     expect(train.stdout).toContain(
-      "MLP: 235,146 parameters; SGD(lr=0.01, momentum=0.9, weight_decay=0, nesterov=false), batch 16, 1 epoch, seed 0\n",
+      "MLP: 235,146 parameters; SGD(lr=0.01, momentum=0.9, weight_decay=0, nesterov=false), batch 16, 1 epoch, seed 0; wasm kernels, 2 threads\n",
     );
     expect(train.stdout).toMatch(
       /^epoch 1\/1: train loss [\d.]+ accuracy [\d.]+%, test loss [\d.]+ accuracy [\d.]+% \([\d,]+ samples\/s, [\d.]+ s\)$/m,

@@ -175,7 +175,7 @@ export interface GemmKernel {
 
 export function createGemm(M: number, N: number, K: number): GemmKernel {
   const layout = gemmLayout(M, N, K);
-  const memory = new WebAssembly.Memory({ initial: layout.pages });
+  const memory = new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages });
   const instance = new WebAssembly.Instance(buildGemmModule(M, N, K), { env: { mem: memory } });
   const fn = instance.exports["gemm"] as (a: number, b: number, c: number) => void;
   const view = (byteOffset: number, length: number): Float32Array =>

@@ -18,7 +18,7 @@ export function compileModel(source: string) {
     result.compiled.kernelsSource,
   ) as KernelFactory;
   const create = (options: Parameters<typeof instantiate>[2]) =>
-    instantiate(result.compiled.layout, factory, options);
+    instantiate(result.compiled.layout, factory, options, result.compiled.wasm);
   return { ...result.compiled, create };
 }
 

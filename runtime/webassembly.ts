@@ -7,9 +7,10 @@ declare global {
     interface MemoryDescriptor {
       initial: number;
       maximum?: number;
+      shared?: boolean;
     }
     interface Memory {
-      readonly buffer: ArrayBuffer;
+      readonly buffer: ArrayBuffer | SharedArrayBuffer;
       grow(delta: number): number;
     }
     interface Module {}
@@ -17,7 +18,7 @@ declare global {
     interface Instance {
       readonly exports: Record<string, ExportValue>;
     }
-    type Imports = Record<string, Record<string, Memory>>;
+    type Imports = Record<string, Record<string, Memory | Function>>;
     var Memory: { new (descriptor: MemoryDescriptor): Memory };
     var Module: { new (bytes: Uint8Array): Module };
     var Instance: { new (module: Module, imports?: Imports): Instance };

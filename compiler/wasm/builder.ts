@@ -1,0 +1,112 @@
+// Helpers that make instruction trees read like code: typed locals, arithmetic, counted loops.
+import type { Expr, Func, ValType } from "./encoder.js";
+
+export const get = (local: number): Expr => ({ op: "local.get", local });
+export const set = (local: number, value: Expr): Expr => ({ op: "local.set", local, value });
+export const i32 = (value: number): Expr => ({ op: "i32.const", value });
+export const f32 = (value: number): Expr => ({ op: "f32.const", value });
+export const add = (a: Expr, b: Expr): Expr =>
+  b.op === "i32.const" && b.value === 0 ? a : { op: "i32.add", a, b };
+export const sub = (a: Expr, b: Expr): Expr => ({ op: "i32.sub", a, b });
+export const mul = (a: Expr, b: Expr): Expr => ({ op: "i32.mul", a, b });
+export const ltS = (a: Expr, b: Expr): Expr => ({ op: "i32.lt_s", a, b });
+export const geS = (a: Expr, b: Expr): Expr => ({ op: "i32.ge_s", a, b });
+export const ne = (a: Expr, b: Expr): Expr => ({ op: "i32.ne", a, b });
+export const loadF = (addr: Expr, offset = 0): Expr => ({ op: "f32.load", addr, offset });
+export const storeF = (addr: Expr, value: Expr, offset = 0): Expr => ({
+  op: "f32.store",
+  addr,
+  offset,
+  value,
+});
+export const loadI = (addr: Expr, offset = 0): Expr => ({ op: "i32.load", addr, offset });
+export const loadV = (addr: Expr, offset = 0): Expr => ({ op: "v128.load", addr, offset });
+export const storeV = (addr: Expr, value: Expr, offset = 0): Expr => ({
+  op: "v128.store",
+  addr,
+  offset,
+  value,
+});
+export const splatLoad = (addr: Expr, offset = 0): Expr => ({
+  op: "v128.load32_splat",
+  addr,
+  offset,
+});
+export const splat = (a: Expr): Expr => ({ op: "f32x4.splat", a });
+export const vadd = (a: Expr, b: Expr): Expr => ({ op: "f32x4.add", a, b });
+export const vmul = (a: Expr, b: Expr): Expr => ({ op: "f32x4.mul", a, b });
+export const fadd = (a: Expr, b: Expr): Expr => ({ op: "f32.add", a, b });
+export const fmul = (a: Expr, b: Expr): Expr => ({ op: "f32.mul", a, b });
+export const lane = (vec: Expr, index: number): Expr => ({
+  op: "f32x4.extract_lane",
+  lane: index,
+  vec,
+});
+export const ZERO_V: Expr = { op: "v128.const", bytes: Array<number>(16).fill(0) };
+
+/** A v128 whose first `n` f32 lanes are all ones and the rest zero: masks a short tail. */
+export function laneMask(n: number): Expr {
+  const bytes = Array.from({ length: 16 }, (_, i) => (i < 4 * n ? 0xff : 0));
+  return { op: "v128.const", bytes };
+}
+
+/** The horizontal sum of a f32x4, in the order (l0 + l1) + (l2 + l3). */
+export const hsum = (v: Expr): Expr =>
+  fadd(fadd(lane(v, 0), lane(v, 1)), fadd(lane(v, 2), lane(v, 3)));
+
+/** One function under construction: declares locals and hands out unique loop labels. */
+export class FuncBuilder {
+  private readonly locals: ValType[] = [];
+  private labels = 0;
+
+  constructor(
+    readonly name: string,
+    readonly params: ValType[],
+  ) {}
+
+  local(type: ValType): number {
+    this.locals.push(type);
+    return this.params.length + this.locals.length - 1;
+  }
+
+  label(): string {
+    return `L${this.labels++}`;
+  }
+
+  /**
+   * `for (counter = start; counter < end; counter += step)` over i32 values, with the test first
+   * unless `once` says the body runs at least once.
+   */
+  loop(counter: number, start: Expr, end: Expr, step: number, body: Expr[], once = false): Expr[] {
+    const top = this.label();
+    const out = this.label();
+    const repeat: Expr = {
+      op: "loop",
+      label: top,
+      body: [
+        ...body,
+        set(counter, add(get(counter), i32(step))),
+        { op: "br_if", label: top, cond: ltS(get(counter), end) },
+      ],
+    };
+    if (once) return [set(counter, start), repeat];
+    return [
+      set(counter, start),
+      {
+        op: "block",
+        label: out,
+        body: [{ op: "br_if", label: out, cond: geS(get(counter), end) }, repeat],
+      },
+    ];
+  }
+
+  build(body: Expr[], exported = true): Func {
+    return {
+      name: this.name,
+      params: this.params,
+      locals: this.locals,
+      body,
+      ...(exported ? {} : { export: false }),
+    };
+  }
+}

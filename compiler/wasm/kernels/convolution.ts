@@ -1,0 +1,357 @@
+// 2-D convolution on WASM as implicit GEMM, stride 1: each sample is copied into a zero-bordered
+// frame whose rows are `Wp` wide, and row k = (c, i, j) of the GEMM's B operand is that frame
+// shifted by c·plane + i·Wp + j: a table of offsets, no im2col. Output columns run over the
+// frame's width (the Wp − OW extra ones are computed and dropped). Strided convolutions are left
+// to the JS kernels.
+import {
+  add,
+  FuncBuilder,
+  get,
+  i32,
+  loadF,
+  loadV,
+  set,
+  splat,
+  storeF,
+  storeV,
+  sub,
+  vadd,
+} from "../builder.js";
+import type { Expr } from "../encoder.js";
+import { dotProduct, outerProduct } from "../tiles.js";
+import { wasmActivation, type WasmActivation } from "./activations.js";
+import {
+  at,
+  copyPlanes,
+  F32,
+  num,
+  overRun,
+  zeroFill,
+  type WasmKernel,
+  type WasmStep,
+} from "./kernel.js";
+
+const ceil8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+function dims(s: WasmStep) {
+  const d = {} as Record<
+    "C" | "H" | "W" | "K" | "OH" | "OW" | "KH" | "KW" | "SH" | "SW" | "PH" | "PW",
+    number
+  >;
+  for (const k of ["C", "H", "W", "K", "OH", "OW", "KH", "KW", "SH", "SW", "PH", "PW"] as const)
+    d[k] = num(s.a, k);
+  return d;
+}
+
+/** A zero-bordered frame of `planes` planes of rows × cols, with slack for the last taps' reads. */
+function frame(s: WasmStep, planes: number, rows: number, cols: number) {
+  const floats = planes * rows * cols + cols + 16;
+  return { base: s.scratch(floats * F32), floats };
+}
+
+/** Byte offsets of the taps (p, i, j) in a frame of planes × rows × cols, p outermost. */
+function tapTable(s: WasmStep, planes: number, rows: number, cols: number, KH: number, KW: number) {
+  const offsets: number[] = [];
+  for (let p = 0; p < planes; p++)
+    for (let i = 0; i < KH; i++)
+      for (let j = 0; j < KW; j++) offsets.push((p * rows * cols + i * cols + j) * F32);
+  return s.table(offsets);
+}
+
+/**
+ * Rows of `outRows` × `outCols` from a GEMM result whose rows are `stride` floats apart into the
+ * NCHW planes at `dst` (local, advanced), adding bias[plane] and applying `act`, set or added.
+ */
+function epilogue(
+  fb: FuncBuilder,
+  src: Expr,
+  dst: number,
+  shape: { planes: number; rows: number; cols: number; stride: number; planeStride: number },
+  mode: { bias?: Expr; act: WasmActivation; add: boolean },
+): Expr[] {
+  const [S, s, p, r, B] = Array.from({ length: 5 }, () => fb.local("i32")) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const d = dst;
+  const bv = fb.local("v128");
+  const bs = fb.local("f32");
+  const vec = (o: number): Expr[] => {
+    let v: Expr = loadV(get(s), o);
+    if (mode.bias) v = vadd(v, get(bv));
+    v = mode.act.vec(v);
+    if (mode.add) v = vadd(loadV(get(d), o), v);
+    return [storeV(get(d), v, o)];
+  };
+  const scalar = (o: number): Expr[] => {
+    let v: Expr = loadF(get(s), o);
+    if (mode.bias) v = { op: "f32.add", a: v, b: get(bs) };
+    v = mode.act.scalar(v);
+    if (mode.add) v = { op: "f32.add", a: loadF(get(d), o), b: v };
+    return [storeF(get(d), v, o)];
+  };
+  const row = [
+    set(s, add(get(S), { op: "i32.mul", a: get(r), b: i32(shape.stride * F32) })),
+    ...overRun(fb, shape.cols, [s, d], vec, scalar),
+    ...(shape.cols & 3 ? [set(d, add(get(d), i32((shape.cols & 3) * F32)))] : []),
+  ];
+  const plane = [
+    ...(mode.bias
+      ? [set(bs, loadF(get(B))), set(bv, splat(get(bs))), set(B, add(get(B), i32(F32)))]
+      : []),
+    ...fb.loop(r, i32(0), i32(shape.rows), 1, row, true),
+    set(S, add(get(S), i32(shape.planeStride * F32))),
+  ];
+  return [
+    set(S, src),
+    ...(mode.bias ? [set(B, mode.bias)] : []),
+    ...fb.loop(p, i32(0), i32(shape.planes), 1, plane, true),
+  ];
+}
+
+/** A pointer local at sample `first` of a tensor of `floats` per sample, moved on per sample. */
+function perSample(fb: FuncBuilder, base: Expr, first: Expr, floats: number) {
+  const local = fb.local("i32");
+  return {
+    local,
+    init: set(local, at(base, first, floats * F32)),
+    next: set(local, add(get(local), i32(floats * F32))),
+  };
+}
+
+/** y[n,k] = act(b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh−PH+i, ow−PW+j]) */
+export const conv2d: WasmKernel = (s) => {
+  const d = dims(s);
+  const act = wasmActivation(s.fb, s.a);
+  if (d.SH !== 1 || d.SW !== 1 || !act) return undefined;
+  const { fb } = s;
+  const [x, w, b] = s.ins;
+  const Hp = d.H + 2 * d.PH;
+  const Wp = d.W + 2 * d.PW;
+  const Q8 = ceil8(d.OH * Wp);
+  const Kd = d.C * d.KH * d.KW;
+  const xpad = frame(s, d.C, Hp, Wp);
+  const out = s.scratch(d.K * Q8 * F32);
+  const table = tapTable(s, d.C, Hp, Wp, d.KH, d.KW);
+  const { lo, hi } = s.part(s.N);
+  const xn = perSample(fb, x!, lo, d.C * d.H * d.W);
+  const yn = perSample(fb, s.outs[0]!, lo, d.K * d.OH * d.OW);
+  const n = fb.local("i32");
+  const sample = [
+    ...copyPlanes(fb, get(xn.local), xpad.base, {
+      planes: d.C,
+      h: d.H,
+      w: d.W,
+      H: Hp,
+      W: Wp,
+      top: d.PH,
+      left: d.PW,
+    }),
+    ...outerProduct(fb, {
+      M: d.K,
+      cols: Q8,
+      K: Kd,
+      a: { base: w!, row: Kd * F32, k: F32 },
+      b: { base: xpad.base, table },
+      c: { base: out, row: Q8 * F32, mode: "set", padded: true },
+    }),
+    ...epilogue(
+      fb,
+      out,
+      yn.local,
+      { planes: d.K, rows: d.OH, cols: d.OW, stride: Wp, planeStride: Q8 },
+      {
+        ...(s.a["bias"] ? { bias: b! } : {}),
+        act,
+        add: s.acc,
+      },
+    ),
+    xn.next,
+  ];
+  return [
+    ...zeroFill(fb, xpad.base, xpad.floats),
+    xn.init,
+    yn.init,
+    ...fb.loop(n, lo, hi, 1, sample),
+  ];
+};
+
+/**
+ * dx[n,c] (+)= the full correlation of dy[n] with the flipped kernel: a stride-1 convolution of
+ * dy, framed by KH−1−PH rows and KW−1−PW columns, with weights wf[c,k,i,j] = w[k,c,KH−1−i,KW−1−j].
+ * With `bias` (a transposed convolution's forward pass) the planes start from b[c].
+ */
+export const conv2dGradInput: WasmKernel = (s) => {
+  const d = dims(s);
+  if (d.SH !== 1 || d.SW !== 1) return undefined;
+  const { fb } = s;
+  const [dy, w, b] = s.ins;
+  const Hq = d.H + d.KH - 1;
+  const Wq = d.W + d.KW - 1;
+  const Q8 = ceil8(d.H * Wq);
+  const taps = d.KH * d.KW;
+  const Kd = d.K * taps;
+  const dypad = frame(s, d.K, Hq, Wq);
+  const out = s.scratch(d.C * Q8 * F32);
+  const flipped = s.scratch(d.C * Kd * F32);
+  const table = tapTable(s, d.K, Hq, Wq, d.KH, d.KW);
+  const [c, k, t, src, dst] = Array.from({ length: 5 }, () => fb.local("i32")) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  // wf[c, k, t] = w[k, c, taps − 1 − t]: the tap order reversed is the kernel flipped both ways.
+  const flip = [
+    set(dst, flipped),
+    ...fb.loop(
+      c,
+      i32(0),
+      i32(d.C),
+      1,
+      [
+        ...fb.loop(
+          k,
+          i32(0),
+          i32(d.K),
+          1,
+          [
+            set(
+              src,
+              add(
+                w!,
+                add(
+                  { op: "i32.mul", a: get(k), b: i32(d.C * taps * F32) },
+                  { op: "i32.mul", a: get(c), b: i32(taps * F32) },
+                ),
+              ),
+            ),
+            ...fb.loop(
+              t,
+              i32(0),
+              i32(taps),
+              1,
+              [
+                storeF(get(dst), loadF(get(src), (taps - 1) * F32)),
+                set(src, { op: "i32.sub", a: get(src), b: i32(F32) }),
+                set(dst, add(get(dst), i32(F32))),
+              ],
+              true,
+            ),
+          ],
+          true,
+        ),
+      ],
+      true,
+    ),
+  ];
+  const { lo, hi } = s.part(s.N);
+  const dyn = perSample(fb, dy!, lo, d.K * d.OH * d.OW);
+  const dxn = perSample(fb, s.outs[0]!, lo, d.C * d.H * d.W);
+  const n = fb.local("i32");
+  const identity = wasmActivation(fb, {})!;
+  const sample = [
+    ...copyPlanes(fb, get(dyn.local), dypad.base, {
+      planes: d.K,
+      h: d.OH,
+      w: d.OW,
+      H: Hq,
+      W: Wq,
+      top: d.KH - 1 - d.PH,
+      left: d.KW - 1 - d.PW,
+    }),
+    ...outerProduct(fb, {
+      M: d.C,
+      cols: Q8,
+      K: Kd,
+      a: { base: flipped, row: Kd * F32, k: F32 },
+      b: { base: dypad.base, table },
+      c: { base: out, row: Q8 * F32, mode: "set", padded: true },
+    }),
+    ...epilogue(
+      fb,
+      out,
+      dxn.local,
+      { planes: d.C, rows: d.H, cols: d.W, stride: Wq, planeStride: Q8 },
+      {
+        ...(s.a["bias"] && !s.acc ? { bias: b! } : {}),
+        act: identity,
+        add: s.acc,
+      },
+    ),
+    dyn.next,
+  ];
+  return [
+    ...flip,
+    ...zeroFill(fb, dypad.base, dypad.floats),
+    dyn.init,
+    dxn.init,
+    ...fb.loop(n, lo, hi, 1, sample),
+  ];
+};
+
+/**
+ * dw[k,c,i,j] = Σ_n,oh,ow dy[n,k,oh,ow] · x[n,c, oh−PH+i, ow−PW+j]: dot products along the frame.
+ * Threads split the output channels k and each sums over the whole batch.
+ */
+export const conv2dGradWeight: WasmKernel = (s) => {
+  const d = dims(s);
+  if (d.SH !== 1 || d.SW !== 1) return undefined;
+  const { fb } = s;
+  const [dy, x] = s.ins;
+  const Hp = d.H + 2 * d.PH;
+  const Wp = d.W + 2 * d.PW;
+  const Q8 = ceil8(d.OH * Wp);
+  const Kd = d.C * d.KH * d.KW;
+  const xpad = frame(s, d.C, Hp, Wp);
+  const dyw = s.scratch(d.K * Q8 * F32);
+  const table = tapTable(s, d.C, Hp, Wp, d.KH, d.KW);
+  const { lo, hi } = s.part(d.K);
+  const xn = perSample(fb, x!, i32(0), d.C * d.H * d.W);
+  const dyn = perSample(fb, dy!, i32(0), d.K * d.OH * d.OW);
+  const dw = at(s.outs[0]!, lo, Kd * F32);
+  const n = fb.local("i32");
+  const sample = [
+    ...copyPlanes(fb, get(xn.local), xpad.base, {
+      planes: d.C,
+      h: d.H,
+      w: d.W,
+      H: Hp,
+      W: Wp,
+      top: d.PH,
+      left: d.PW,
+    }),
+    ...copyPlanes(fb, get(dyn.local), dyw, {
+      planes: d.K,
+      h: d.OH,
+      w: d.OW,
+      H: d.OH,
+      W: Wp,
+      top: 0,
+      left: 0,
+      plane: Q8,
+    }),
+    ...dotProduct(fb, {
+      M: sub(hi, lo),
+      cols: Kd,
+      L: Q8,
+      a: { base: at(dyw, lo, Q8 * F32), row: Q8 * F32 },
+      b: { base: xpad.base, table },
+      c: { base: dw, row: Kd * F32, col: F32, mode: "add" },
+    }),
+    xn.next,
+    dyn.next,
+  ];
+  return [
+    ...zeroFill(fb, dw, { op: "i32.mul", a: sub(hi, lo), b: i32(Kd) }),
+    ...zeroFill(fb, xpad.base, xpad.floats),
+    ...zeroFill(fb, dyw, d.K * Q8),
+    xn.init,
+    dyn.init,
+    ...fb.loop(n, i32(0), s.N, 1, sample, true),
+  ];
+};

@@ -1,0 +1,20 @@
+// The WASM kernel table: the kernels with WASM code, by the name the lowering gives them. A step
+// whose kernel is missing here, or declines its attributes, runs its JS kernel.
+import { activation, activationGrad } from "./activations.js";
+import { conv2d, conv2dGradInput, conv2dGradWeight } from "./convolution.js";
+import type { WasmKernel } from "./kernel.js";
+import { linear, linearGradInput, linearGradWeight } from "./linear.js";
+import { maxPool, maxPoolGrad } from "./pooling.js";
+
+export const wasmKernels: Readonly<Record<string, WasmKernel>> = {
+  activation,
+  activation_grad: activationGrad,
+  conv2d,
+  conv2d_grad_input: conv2dGradInput,
+  conv2d_grad_weight: conv2dGradWeight,
+  linear,
+  linear_grad_input: linearGradInput,
+  linear_grad_weight: linearGradWeight,
+  max_pool: maxPool,
+  max_pool_grad: maxPoolGrad,
+};

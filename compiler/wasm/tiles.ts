@@ -1,0 +1,293 @@
+// Register-tiled matrix products on f32x4, the inner loops of every Linear and convolution kernel:
+// the outer-product tile (4 rows × 8 columns, docs/wasm-backend.md) and the dot-product tile
+// (4 rows × 2 columns, both operands contiguous along the reduction).
+import {
+  add,
+  FuncBuilder,
+  get,
+  hsum,
+  i32,
+  laneMask,
+  lane,
+  loadF,
+  loadI,
+  loadV,
+  mul,
+  ne,
+  set,
+  splatLoad,
+  storeF,
+  storeV,
+  vadd,
+  vmul,
+  ZERO_V,
+  fadd,
+  geS,
+  sub,
+} from "./builder.js";
+import type { Expr } from "./encoder.js";
+
+const F32 = 4;
+const NR = 8; // columns of an outer-product tile
+
+/** Row k of an operand starts every `k` bytes from `base`, or at base + table[k] (i32 bytes). */
+export type RowStarts = { base: Expr; k: number } | { base: Expr; table: number };
+
+export interface OuterProduct {
+  /** Rows of C: a constant, or an expression of the batch (evaluated once). */
+  M: number | Expr;
+  /** Columns of C. */
+  cols: number;
+  /** The reduction length. */
+  K: number | Expr;
+  /** A(i, k) at base + i·row + k·k (bytes). */
+  a: { base: Expr; row: number; k: number };
+  /** B(k, j) at the start of row k + 4j. */
+  b: RowStarts;
+  /**
+   * C(i, j) at base + i·row + 4j, overwritten ("set") or added to ("add"). `padded`: C has
+   * room up to the next multiple of 8 columns, so a tail tile stores whole vectors.
+   */
+  c: { base: Expr; row: number; mode: "set" | "add"; padded: boolean };
+}
+
+/**
+ * Runs `tile(h)` over rows in blocks of 4, then 2, then 1, calling `advance(h)` after each; with
+ * a constant M only the blocks it needs are emitted.
+ */
+function rowBlocks(
+  fb: FuncBuilder,
+  M: number | Expr,
+  tile: (h: number) => Expr[],
+  advance: (h: number) => Expr[],
+): Expr[] {
+  const body: Expr[] = [];
+  if (typeof M === "number") {
+    const quads = M >> 2;
+    if (quads > 0) {
+      const q = fb.local("i32");
+      body.push(...fb.loop(q, i32(0), i32(quads), 1, [...tile(4), ...advance(4)], true));
+    }
+    if (M & 2) body.push(...tile(2), ...advance(2));
+    if (M & 1) body.push(...tile(1));
+    return body;
+  }
+  const left = fb.local("i32");
+  body.push(set(left, M));
+  const top = fb.label();
+  const out = fb.label();
+  body.push({
+    op: "block",
+    label: out,
+    body: [
+      {
+        op: "loop",
+        label: top,
+        body: [
+          { op: "br_if", label: out, cond: { op: "i32.lt_s", a: get(left), b: i32(4) } },
+          ...tile(4),
+          ...advance(4),
+          set(left, sub(get(left), i32(4))),
+          { op: "br", label: top },
+        ],
+      },
+    ],
+  });
+  for (const h of [2, 1])
+    body.push({
+      op: "if",
+      cond: geS(get(left), i32(h)),
+      then: [...tile(h), ...advance(h), set(left, sub(get(left), i32(h)))],
+    });
+  return body;
+}
+
+/** C (op)= A·B with the 4×8 outer-product tile: per k, 2 B vectors and a splat of A per row. */
+export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
+  const [AB, BB, CB, PB, PCJ, PA, PC, PAK, PBK, KEND] = Array.from({ length: 10 }, () =>
+    fb.local("i32"),
+  ) as [number, number, number, number, number, number, number, number, number, number];
+  const PT = "table" in p.b ? fb.local("i32") : -1;
+  const acc = Array.from({ length: 8 }, () => fb.local("v128"));
+  const VB = [fb.local("v128"), fb.local("v128")];
+  const VA = fb.local("v128");
+  const kLocal = typeof p.K === "number" ? undefined : fb.local("i32");
+  const kBytes = kLocal === undefined ? i32((p.K as number) * p.a.k) : mul(get(kLocal), i32(p.a.k));
+
+  const tile = (h: number, w: number): Expr[] => {
+    const halves = w > 4 ? 2 : 1;
+    const whole = w === NR || p.c.padded;
+    const body: Expr[] = [];
+    for (let r = 0; r < h; r++)
+      for (let q = 0; q < halves; q++)
+        body.push(
+          set(
+            acc[2 * r + q]!,
+            p.c.mode === "add" && whole ? loadV(get(PC), r * p.c.row + 16 * q) : ZERO_V,
+          ),
+        );
+    body.push(set(PAK, get(PA)), set(KEND, add(get(PA), kBytes)));
+    body.push("table" in p.b ? set(PT, i32(p.b.table)) : set(PBK, get(PB)));
+    const step: Expr[] = [];
+    if ("table" in p.b) step.push(set(PBK, add(get(PB), loadI(get(PT)))));
+    for (let q = 0; q < halves; q++) step.push(set(VB[q]!, loadV(get(PBK), 16 * q)));
+    for (let r = 0; r < h; r++) {
+      step.push(set(VA, splatLoad(get(PAK), r * p.a.row)));
+      for (let q = 0; q < halves; q++)
+        step.push(set(acc[2 * r + q]!, vadd(get(acc[2 * r + q]!), vmul(get(VA), get(VB[q]!)))));
+    }
+    step.push(set(PAK, add(get(PAK), i32(p.a.k))));
+    step.push(
+      "table" in p.b ? set(PT, add(get(PT), i32(F32))) : set(PBK, add(get(PBK), i32(p.b.k))),
+    );
+    const k = fb.label();
+    body.push({
+      op: "loop",
+      label: k,
+      body: [...step, { op: "br_if", label: k, cond: ne(get(PAK), get(KEND)) }],
+    });
+    for (let r = 0; r < h; r++) {
+      if (whole) {
+        for (let q = 0; q < halves; q++)
+          body.push(storeV(get(PC), get(acc[2 * r + q]!), r * p.c.row + 16 * q));
+        continue;
+      }
+      for (let col = 0; col < w; col++) {
+        const offset = r * p.c.row + col * F32;
+        const value = lane(get(acc[2 * r + (col >> 2)]!), col % 4);
+        body.push(
+          storeF(get(PC), p.c.mode === "add" ? fadd(loadF(get(PC), offset), value) : value, offset),
+        );
+      }
+    }
+    return body;
+  };
+
+  const columnPanel = (w: number): Expr[] => [
+    set(PA, get(AB)),
+    set(PC, get(PCJ)),
+    ...rowBlocks(
+      fb,
+      p.M,
+      (h) => tile(h, w),
+      (h) => [set(PA, add(get(PA), i32(h * p.a.row))), set(PC, add(get(PC), i32(h * p.c.row)))],
+    ),
+  ];
+
+  const body: Expr[] = [set(AB, p.a.base), set(BB, p.b.base), set(CB, p.c.base)];
+  if (kLocal !== undefined) body.push(set(kLocal, p.K as Expr));
+  const full = Math.floor(p.cols / NR);
+  const rest = p.cols % NR;
+  body.push(set(PB, get(BB)), set(PCJ, get(CB)));
+  if (full > 0) {
+    const j = fb.local("i32");
+    const next = [set(PB, add(get(PB), i32(NR * F32))), set(PCJ, add(get(PCJ), i32(NR * F32)))];
+    body.push(...fb.loop(j, i32(0), i32(full), 1, [...columnPanel(NR), ...next], true));
+  }
+  if (rest > 0) body.push(...columnPanel(rest));
+  return body;
+}
+
+export interface DotProduct {
+  M: number | Expr;
+  cols: number;
+  /** The reduction length; a tail of L mod 4 is masked. */
+  L: number;
+  /** A(i, l) at base + i·row + 4l. */
+  a: { base: Expr; row: number };
+  /** B(j, l) at the start of row j + 4l. */
+  b: RowStarts;
+  /** C(i, j) at base + i·row + j·col (bytes). */
+  c: { base: Expr; row: number; col: number; mode: "set" | "add" };
+  /** Added to every C(i, j) before `act`: a byte pointer to `cols` floats. */
+  bias?: Expr;
+  act?: (v: Expr) => Expr;
+}
+
+/**
+ * C(i, j) (op)= act(bias[j] + Σ_l A(i, l)·B(j, l)) with 4×2 tiles of f32x4 partial sums, reduced
+ * across lanes once per tile: no packing when both operands are contiguous along l.
+ */
+export function dotProduct(fb: FuncBuilder, p: DotProduct): Expr[] {
+  const [AB, CB, PA, PC, PAL, LEND, PBJ, BIAS] = Array.from({ length: 8 }, () =>
+    fb.local("i32"),
+  ) as [number, number, number, number, number, number, number, number];
+  const PBC = [fb.local("i32"), fb.local("i32")];
+  const BB = fb.local("i32");
+  const acc = Array.from({ length: 8 }, () => fb.local("v128"));
+  const VB = [fb.local("v128"), fb.local("v128")];
+  const VA = fb.local("v128");
+  const full = p.L >> 2;
+  const tail = p.L & 3;
+
+  const rowStart = (c: number): Expr =>
+    "table" in p.b ? add(get(BB), loadI(get(PBJ), c * F32)) : add(get(PBJ), i32(c * p.b.k));
+
+  const tile = (h: number, w: number): Expr[] => {
+    const body: Expr[] = [];
+    const ac = (r: number, c: number) => acc[2 * r + c]!;
+    for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) body.push(set(ac(r, c), ZERO_V));
+    for (let c = 0; c < w; c++) body.push(set(PBC[c]!, rowStart(c)));
+    body.push(set(PAL, get(PA)));
+    const step = (mask?: Expr): Expr[] => {
+      const masked = (v: Expr): Expr => (mask ? { op: "v128.and", a: v, b: mask } : v);
+      const s: Expr[] = [];
+      for (let c = 0; c < w; c++) s.push(set(VB[c]!, masked(loadV(get(PBC[c]!)))));
+      for (let r = 0; r < h; r++) {
+        s.push(set(VA, masked(loadV(get(PAL), r * p.a.row))));
+        for (let c = 0; c < w; c++)
+          s.push(set(ac(r, c), vadd(get(ac(r, c)), vmul(get(VA), get(VB[c]!)))));
+      }
+      return s;
+    };
+    const advance = [
+      set(PAL, add(get(PAL), i32(16))),
+      ...Array.from({ length: w }, (_, c) => set(PBC[c]!, add(get(PBC[c]!), i32(16)))),
+    ];
+    if (full > 0) {
+      const l = fb.label();
+      body.push(set(LEND, add(get(PA), i32(full * 16))));
+      body.push({
+        op: "loop",
+        label: l,
+        body: [...step(), ...advance, { op: "br_if", label: l, cond: ne(get(PAL), get(LEND)) }],
+      });
+    }
+    if (tail > 0) body.push(...step(laneMask(tail)));
+    for (let r = 0; r < h; r++)
+      for (let c = 0; c < w; c++) {
+        const offset = r * p.c.row + c * p.c.col;
+        let v = hsum(get(ac(r, c)));
+        if (p.bias) v = fadd(v, loadF(get(BIAS), c * F32));
+        if (p.act) v = p.act(v);
+        if (p.c.mode === "add") v = fadd(loadF(get(PC), offset), v);
+        body.push(storeF(get(PC), v, offset));
+      }
+    return body;
+  };
+
+  const columns = (w: number): Expr[] => [
+    set(PA, get(AB)),
+    set(PC, get(CB)),
+    ...rowBlocks(
+      fb,
+      p.M,
+      (h) => tile(h, w),
+      (h) => [set(PA, add(get(PA), i32(h * p.a.row))), set(PC, add(get(PC), i32(h * p.c.row)))],
+    ),
+    set(CB, add(get(CB), i32(w * p.c.col))),
+    set(PBJ, add(get(PBJ), i32(w * ("table" in p.b ? F32 : p.b.k)))),
+    ...(p.bias ? [set(BIAS, add(get(BIAS), i32(w * F32)))] : []),
+  ];
+
+  const body: Expr[] = [set(AB, p.a.base), set(CB, p.c.base), set(BB, p.b.base)];
+  body.push(set(PBJ, "table" in p.b ? i32(p.b.table) : get(BB)));
+  if (p.bias) body.push(set(BIAS, p.bias));
+  const pairs = p.cols >> 1;
+  if (pairs > 0) {
+    const j = fb.local("i32");
+    body.push(...fb.loop(j, i32(0), i32(pairs), 1, columns(2), true));
+  }
+  if (p.cols & 1) body.push(...columns(1));
+  return body;
+}

@@ -1,0 +1,218 @@
+// Runs a compiled model's WebAssembly module: its memory holds the arena the runtime views as a
+// Float32Array; steps without WASM code call their JS kernels over the same memory; with
+// threads, workers instantiate the same module on the shared memory and take their part of
+// every step when the main thread posts a command.
+import type { OptimizerConfig, WasmKernels } from "./api-types.js";
+import { NetcError } from "./errors.js";
+import type { KernelFactory, Steps } from "./model.js";
+import { checkLearningRate, optimizerSettings, type Optimizer } from "./optimizers.js";
+import { COMMANDS, CONTROL, OPTIMIZER_SLOTS as SLOT } from "./wasm-layout.js";
+import type {} from "./webassembly.js";
+
+const PAGE = 65536;
+const SLACK = 64; // bytes past the scratch that the last vector reads may touch
+const SHARED = 0x03; // the memory import's limits flag for a shared memory
+type Command = (typeof COMMANDS)[number];
+type Entry = (N: number, count: number, thread: number, threads: number) => void;
+
+// (module (func v128.const 0 drop)): the smallest module with a SIMD instruction, to ask the
+// engine whether it has SIMD.
+// prettier-ignore
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 23, 1, 21, 0, 253, 12,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 26, 11,
+]);
+
+export function simdAvailable(): boolean {
+  return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+}
+
+const compiled = new WeakMap<Uint8Array, Map<boolean, WebAssembly.Module>>();
+
+/** The module, with its memory import shared for threads (one flag byte differs). */
+function moduleOf(wasm: WasmKernels, shared: boolean): WebAssembly.Module {
+  let variants = compiled.get(wasm.bytes);
+  if (!variants) compiled.set(wasm.bytes, (variants = new Map()));
+  let module = variants.get(shared);
+  if (!module) {
+    const bytes = shared ? Uint8Array.from(wasm.bytes) : wasm.bytes;
+    if (shared) bytes[wasm.sharedFlag] = SHARED;
+    variants.set(shared, (module = new WebAssembly.Module(bytes)));
+  }
+  return module;
+}
+
+// A worker: instantiate the module on the shared memory (its JS kernels are thread 0's job),
+// then run each posted command with its thread index until told to exit.
+const WORKER = `
+const start = ({ module, memory, fallback, N, thread, threads, control }) => {
+  const env = { mem: memory };
+  for (const i of fallback) env["js" + i] = () => {};
+  const run = new WebAssembly.Instance(module, { env }).exports;
+  const words = new Int32Array(memory.buffer, control, 3);
+  const commands = ${JSON.stringify(COMMANDS)};
+  for (let seen = 0; ; ) {
+    // Commands of a training step come back to back: spin a while before sleeping.
+    for (let spin = 0; spin < 200000 && Atomics.load(words, 0) === seen; spin++);
+    Atomics.wait(words, 0, seen);
+    const seq = Atomics.load(words, 0);
+    if (seq === seen) continue;
+    seen = seq;
+    const command = commands[words[1]];
+    if (command === "exit") break;
+    run[command](N, words[2], thread, threads);
+  }
+};
+const threads = globalThis.process?.getBuiltinModule?.("node:worker_threads");
+if (threads) start(threads.workerData);
+else onmessage = (e) => start(e.data);
+`;
+
+interface WorkerHandle {
+  unref?(): void;
+  terminate(): unknown;
+}
+
+/** Starts threads − 1 workers; in Node with worker_threads, elsewhere as Web Workers. */
+function startWorkers(data: (thread: number) => unknown, threads: number): WorkerHandle[] {
+  const node = (
+    globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+  ).process?.getBuiltinModule?.("node:worker_threads") as
+    { Worker: new (src: string, o: object) => WorkerHandle } | undefined;
+  const workers: WorkerHandle[] = [];
+  for (let thread = 1; thread < threads; thread++) {
+    if (node) {
+      const worker = new node.Worker(WORKER, { eval: true, workerData: data(thread) });
+      worker.unref?.(); // an idle model does not keep the process alive
+      workers.push(worker);
+      continue;
+    }
+    const g = globalThis as unknown as {
+      Worker?: new (url: string) => WorkerHandle & { postMessage(d: unknown): void };
+      Blob: new (parts: string[]) => unknown;
+      URL: { createObjectURL(b: unknown): string };
+    };
+    if (!g.Worker) throw new NetcError("threads need worker_threads (Node) or Web Workers");
+    const worker = new g.Worker(g.URL.createObjectURL(new g.Blob([WORKER])));
+    worker.postMessage(data(thread));
+    workers.push(worker);
+  }
+  return workers;
+}
+
+export interface WasmArena {
+  f: Float32Array;
+  iv: Int32Array;
+  steps: Steps;
+  createOptimizer(config: OptimizerConfig): Optimizer;
+  dispose(): void;
+}
+
+/** The model's memory for batch N (`length` arena floats) and the steps that run on it. */
+export function wasmArena(
+  wasm: WasmKernels,
+  kernels: KernelFactory,
+  length: number,
+  N: number,
+  random: () => number,
+  threads: number,
+): WasmArena {
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new NetcError(`threads must be a positive integer, got ${threads}`);
+  const shared = threads > 1;
+  const arenaEnd = Math.ceil((wasm.arenaBase + length * 4) / 16) * 16;
+  const pages = Math.ceil((arenaEnd + threads * wasm.scratchBytes + SLACK) / PAGE);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
+  const f = new Float32Array(memory.buffer, wasm.arenaBase, length);
+  const iv = new Int32Array(memory.buffer, wasm.arenaBase, length);
+  const js = kernels(f, iv, N, random);
+  const module = moduleOf(wasm, shared);
+  const env: Record<string, WebAssembly.Memory | Function> = { mem: memory };
+  for (const i of wasm.fallback) env[`js${i}`] = js.steps[i]!;
+  const run = new WebAssembly.Instance(module, { env }).exports as unknown as Record<
+    Command,
+    Entry
+  >;
+  const { fallback } = wasm;
+  const control = CONTROL.command;
+  const workers = shared
+    ? startWorkers((thread) => ({ module, memory, fallback, N, thread, threads, control }), threads)
+    : [];
+  const words = new Int32Array(memory.buffer, control, 3);
+  /** Runs a phase on every thread: workers are woken, thread 0 is this one. */
+  const call = (command: Command, count: number): void => {
+    if (workers.length > 0) {
+      words[1] = COMMANDS.indexOf(command);
+      words[2] = count;
+      Atomics.add(words, 0, 1);
+      Atomics.notify(words, 0);
+    }
+    if (command !== "exit") run[command](N, count, 0, threads);
+  };
+  let training = false;
+  let valid = N;
+  return {
+    f,
+    iv,
+    steps: {
+      steps: js.steps,
+      mode: js.mode,
+      forward(isTraining, count = N) {
+        training = isTraining;
+        valid = count;
+        js.mode(training, valid);
+        call("forward", valid);
+      },
+      loss(count) {
+        valid = count;
+        js.mode(training, valid);
+        call("loss", valid);
+      },
+      backward() {
+        call("backward", valid);
+      },
+    },
+    createOptimizer: (config) =>
+      wasmOptimizer(config, new DataView(memory.buffer, CONTROL.optimizer, 64), () =>
+        call("update", N),
+      ),
+    dispose() {
+      if (workers.length > 0) call("exit", 0);
+      workers.length = 0;
+    },
+  };
+}
+
+/** The optimizer of the WASM module: settings in memory, then one update call per step. */
+function wasmOptimizer(config: OptimizerConfig, slots: DataView, update: () => void): Optimizer {
+  const s = optimizerSettings(config);
+  const f32 = (slot: number, v: number) => slots.setFloat32(4 * slot, v, true);
+  slots.setInt32(4 * SLOT.kind, s.name === "SGD" ? 1 : 2, true);
+  if (s.name === "SGD") {
+    f32(SLOT.momentum, s.momentum);
+    slots.setInt32(4 * SLOT.nesterov, s.nesterov ? -1 : 0, true);
+  } else {
+    f32(SLOT.beta1, s.beta1);
+    f32(SLOT.beta2, s.beta2);
+    f32(SLOT.eps, s.eps);
+  }
+  f32(SLOT.weightDecay, s.weightDecay);
+  const optimizer = {
+    stepCount: 0,
+    learningRate: s.lr,
+    step() {
+      const t = ++optimizer.stepCount;
+      f32(SLOT.lr, optimizer.learningRate);
+      if (s.name === "Adam") {
+        // Per-step scalars in double precision, as PyTorch computes them in Python floats.
+        f32(SLOT.stepSize, optimizer.learningRate / (1 - s.beta1 ** t));
+        f32(SLOT.correction2, Math.sqrt(1 - s.beta2 ** t));
+      }
+      update();
+    },
+    setLearningRate(lr: number) {
+      optimizer.learningRate = checkLearningRate(s.name, lr);
+    },
+  };
+  return optimizer;
+}
