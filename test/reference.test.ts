@@ -1,18 +1,26 @@
-// The reference interpreter: its gradients against central finite differences in Float64, the
-// emitted float32 code against it (samples and random cases), and both against PyTorch.
+// The reference interpreter and the emitted code of both backends, checked against each other.
+// The interpreter's gradients against central finite differences in Float64, the emitted float32
+// code against the interpreter (samples and random cases), and all of them against PyTorch.
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { interpret } from "../compiler/interpret.js";
-import type { ModelIR } from "../compiler/ir.js";
-import { Rng } from "../runtime/rng.js";
 import { pseudoRandom } from "./helpers/gradcheck.js";
-import { emittedModel, expectClose, irOf } from "./helpers/reference.js";
+import {
+  emittedModel,
+  expectClose,
+  expectInterpreted,
+  F32,
+  float32,
+  irOf,
+  masks,
+  referenceRun,
+  sampler,
+  type Backend,
+  type Reference,
+} from "./helpers/reference.js";
 
-const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-const random = pseudoRandom(2027);
-const int = (lo: number, hi: number) => lo + Math.floor(((random() + 1) / 2) * (hi - lo + 1));
-const choose = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)]!;
-const data = (n: number) => Float64Array.from({ length: n }, () => random());
+const draw = sampler(pseudoRandom(2027));
+const { random, int, choose } = draw;
 const pairText = ([a, b]: number[]) => (a === b ? `${a}` : `[${a}, ${b}]`);
 
 /** A model and how to run it: batch size and mode (for the finite differences). */
@@ -171,55 +179,14 @@ const randomCases: Case[] = Object.entries(generators).flatMap(([op, make]) =>
 );
 
 // ---------------------------------------------------------------------------------------------
-// Values for a model: parameters, inputs, targets.
-
-function randomParams(model: ModelIR): Map<string, Float64Array> {
-  const params = model.nodes.flatMap((n) => n.params);
-  return new Map(
-    params.map((p) => {
-      const v = data(size(p.shape));
-      // Running variances must be positive.
-      return [p.name, p.name.endsWith("running_var") ? v.map((x) => 1 + x / 2) : v];
-    }),
-  );
-}
-
-const inputsOf = (model: ModelIR, N: number): Record<string, Float64Array> =>
-  Object.fromEntries(
-    model.inputs.map((i) => {
-      const node = model.nodes.find((n) => n.id === i.node)!;
-      return [i.name, Float64Array.from(Float32Array.from(data(N * size(node.shape))))];
-    }),
-  );
-
-/** Class indices, probabilities strictly inside (0, 1) for BCE, or values; float32-exact. */
-const targetsOf = (model: ModelIR, N: number): Record<string, Int32Array | Float64Array> =>
-  Object.fromEntries(
-    model.criterion.map((t) => {
-      const n = N * size(t.target);
-      const C = model.nodes.find((x) => x.id === t.node)!.shape[0]!;
-      if (t.targetKind === "classes")
-        return [t.output, Int32Array.from(data(n), () => int(0, C - 1))];
-      const values = t.criterion === "BCE" ? data(n).map((v) => (v + 1) / 2.2 + 0.02) : data(n);
-      return [t.output, Float64Array.from(Float32Array.from(values))];
-    }),
-  );
-
-/** Dropout's draws from the stream the emitted model uses for `seed`, from its start. */
-const masks = (seed: number) => {
-  const rng = new Rng(seed).fork("dropout");
-  return () => rng.next();
-};
-
-// ---------------------------------------------------------------------------------------------
 // (a) The interpreter's gradients against central finite differences, in Float64.
 
 /** Every trainable parameter's and input's element, or `limit` of them drawn at random. */
 function gradCheck(c: Case, limit = 500): number {
   const model = irOf(c.source);
-  const params = randomParams(model);
-  const inputs = inputsOf(model, c.N);
-  const targets = targetsOf(model, c.N);
+  const params = draw.params(model);
+  const inputs = draw.inputs(model, c.N);
+  const targets = draw.targets(model, c.N);
   const run = () =>
     interpret(model, params, inputs, targets, {
       N: c.N,
@@ -274,75 +241,43 @@ describe("reference gradients against finite differences (float64)", () => {
 // ---------------------------------------------------------------------------------------------
 // (b) The emitted float32 code against the interpreter.
 
-/** Float32 against Float64, relative to each tensor's largest value: the worst seen is ~1e-6. */
-const F32 = 1e-5;
+const samples = new URL("../samples/", import.meta.url);
+const sampleCases: Case[] = readdirSync(samples)
+  .filter((f) => f.endsWith(".net"))
+  .map((file) => ({
+    name: `samples/${file}`,
+    source: readFileSync(new URL(file, samples), "utf8"),
+    N: 2,
+    training: true,
+  }));
 
-/** Values as the float32 model takes them; class indices stay Int32Array. */
-function float32(values: Record<string, Float64Array>): Record<string, Float32Array>;
-function float32(
-  values: Record<string, Float64Array | Int32Array>,
-): Record<string, Float32Array | Int32Array>;
-function float32(
-  values: Record<string, Float64Array | Int32Array>,
-): Record<string, Float32Array | Int32Array> {
-  return Object.fromEntries(
-    Object.entries(values).map(([k, v]) => [k, v instanceof Int32Array ? v : Float32Array.from(v)]),
-  );
-}
+/** Random cases draw their parameters; samples keep the model's own initialisation. */
+const randomlySet = new Set(randomCases);
+
+// Both backends run on one set of values per case, drawn once: the interpreter runs once too.
+const references = new Map<Case, Reference>();
+const seed = 3;
 
 /**
- * Evaluation outputs and loss; training outputs (dropout masks drawn from the model's own
- * stream); then a training step's loss, gradients and running statistics. The interpreter runs
- * on the values as the float32 model holds them.
+ * Evaluation outputs and loss, then a training pass's outputs (dropout masks drawn from the
+ * model's own stream), loss, gradients and running statistics, on the backend asked for.
  */
-function compareEmitted(c: Case, params?: Map<string, Float64Array>, seed = 3): void {
-  const model = irOf(c.source);
-  const { N } = c;
-  const e = emittedModel(c.source, N, seed);
-  const p0 = params ? e.setParams(params) : e.paramsOf();
-  const inputs = inputsOf(model, N);
-  const targets = targetsOf(model, N);
-  const [input32, target32] = [float32(inputs), float32(targets)];
-  const at = `${c.name} [N = ${N}: ${c.source.replace(/\s+/g, " ")}]`;
-
-  const evaluation = interpret(model, p0, inputs, targets, { N, training: false });
-  const outputs = e.net.forward(input32);
-  for (const [name, value] of evaluation.outputs) {
-    const got = outputs instanceof Float32Array ? outputs : outputs[name];
-    expectClose(`${at} evaluation output ${name}`, got, value, F32);
+function compareEmitted(c: Case, backend: Backend): void {
+  const e = emittedModel(c.source, c.N, { seed, backend });
+  expect(e.net.backend, "the backend that runs").toBe(backend);
+  let ref = references.get(c);
+  if (!ref) {
+    const model = irOf(c.source);
+    const params = randomlySet.has(c) ? draw.params(model) : e.paramsOf();
+    const [inputs, targets] = [draw.inputs(model, c.N), draw.targets(model, c.N)];
+    references.set(c, (ref = referenceRun(model, params, inputs, targets, c.N, seed)));
   }
-  expectClose(`${at} evaluation loss`, e.net.loss(input32, target32), evaluation.loss, F32);
-
-  const mask = masks(seed);
-  const first = interpret(model, p0, inputs, targets, { N, training: true, dropoutMask: mask });
-  const trained = e.trainingOutputs(input32);
-  for (const [name, value] of first.outputs)
-    expectClose(`${at} training output ${name}`, trained.get(name), value, F32);
-
-  // The training pass above moved the running statistics: the step starts from there.
-  const p1 = new Map([...p0, ...first.state]);
-  const step = interpret(model, p1, inputs, targets, { N, training: true, dropoutMask: mask });
-  expectClose(`${at} training loss`, e.net.lossAndGrad(input32, target32), step.loss, F32);
-  for (const g of e.net.grads)
-    expectClose(`${at} grad ${g.name}`, g.data, step.grads.get(g.name), F32);
-  const inputGrad = e.net.inputGrad;
-  for (const [name, value] of step.inputGrads) {
-    const got = ArrayBuffer.isView(inputGrad) ? inputGrad : inputGrad[name];
-    expectClose(`${at} input gradient ${name}`, got, value, F32);
-  }
-  for (const b of e.net.buffers)
-    expectClose(`${at} buffer ${b.name}`, b.data, step.state.get(b.name), F32);
+  expectInterpreted(e, ref, `${c.name} [${backend}, N = ${c.N}: ${c.source.replace(/\s+/g, " ")}]`);
 }
 
-describe("emitted code equals the interpreter (float32)", () => {
-  const samples = new URL("../samples/", import.meta.url);
-  test.each(readdirSync(samples).filter((f) => f.endsWith(".net")))("samples/%s", (file) => {
-    const source = readFileSync(new URL(file, samples), "utf8");
-    compareEmitted({ name: file, source, N: 2, training: true });
-  });
-
-  test.each(randomCases.map((c) => [c.name, c] as const))("%s", (_, c) => {
-    compareEmitted(c, randomParams(irOf(c.source)));
+describe.each(["ts", "wasm"] as const)("emitted code equals the interpreter (float32, %s)", (b) => {
+  test.each([...sampleCases, ...randomCases].map((c) => [c.name, c] as const))("%s", (_, c) => {
+    compareEmitted(c, b);
   });
 });
 
@@ -413,32 +348,34 @@ describe("PyTorch fixtures", () => {
 
     // The emitted code cannot replay PyTorch's dropout mask; its masks are compared in (b).
     if (keep && f.training) return;
-    const e = emittedModel(f.source, f.batch);
     const [input32, target32] = [float32(inputs), float32(targets)];
-    const emitted = `${f.name} (emitted):`;
-    e.setParams(params);
-    if (!f.training) {
-      const outputs = e.net.forward(input32);
-      for (const [name, value] of Object.entries(f.outputs)) {
-        const got = outputs instanceof Float32Array ? outputs : outputs[name];
-        expectClose(`${emitted} output ${name}`, got, value, F32);
+    for (const backend of ["ts", "wasm"] as const) {
+      const e = emittedModel(f.source, f.batch, { backend });
+      expect(e.net.backend, "the backend that runs").toBe(backend);
+      const emitted = `${f.name} (emitted, ${backend}):`;
+      e.setParams(params);
+      if (!f.training) {
+        const outputs = e.net.forward(input32);
+        for (const [name, value] of Object.entries(f.outputs)) {
+          const got = outputs instanceof Float32Array ? outputs : outputs[name];
+          expectClose(`${emitted} output ${name}`, got, value, F32);
+        }
+        expectClose(`${emitted} loss`, e.net.loss(input32, target32), f.loss, F32);
+        continue;
       }
-      expectClose(`${emitted} loss`, e.net.loss(input32, target32), f.loss, F32);
-      return;
+      const trained = e.trainingPass(input32, target32);
+      for (const [name, value] of Object.entries(f.outputs))
+        expectClose(`${emitted} output ${name}`, trained.outputs.get(name), value, F32);
+      expectClose(`${emitted} loss`, trained.loss, f.loss, F32);
+      for (const g of e.net.grads)
+        expectClose(`${emitted} grad ${g.name}`, g.data, f.grads[g.name], F32);
+      const inputGrad = e.net.inputGrad;
+      for (const [name, value] of Object.entries(f.inputGrads)) {
+        const got = ArrayBuffer.isView(inputGrad) ? inputGrad : inputGrad[name];
+        expectClose(`${emitted} input gradient ${name}`, got, value, F32);
+      }
+      for (const b of e.net.buffers)
+        expectClose(`${emitted} buffer ${b.name}`, b.data, f.buffers[b.name], F32);
     }
-    const trained = e.trainingOutputs(input32);
-    for (const [name, value] of Object.entries(f.outputs))
-      expectClose(`${emitted} output ${name}`, trained.get(name), value, F32);
-    e.setParams(params); // the training pass moved the running statistics
-    expectClose(`${emitted} loss`, e.net.lossAndGrad(input32, target32), f.loss, F32);
-    for (const g of e.net.grads)
-      expectClose(`${emitted} grad ${g.name}`, g.data, f.grads[g.name], F32);
-    const inputGrad = e.net.inputGrad;
-    for (const [name, value] of Object.entries(f.inputGrads)) {
-      const got = ArrayBuffer.isView(inputGrad) ? inputGrad : inputGrad[name];
-      expectClose(`${emitted} input gradient ${name}`, got, value, F32);
-    }
-    for (const b of e.net.buffers)
-      expectClose(`${emitted} buffer ${b.name}`, b.data, f.buffers[b.name], F32);
   });
 });

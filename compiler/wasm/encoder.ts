@@ -50,10 +50,14 @@ const OPCODES = {
   "v128.load32_splat": [0xfd, 0x09],
   "v128.store": [0xfd, 0x0b],
   "v128.const": [0xfd, 0x0c],
+  "i8x16.shuffle": [0xfd, 0x0d],
   "f32x4.splat": [0xfd, 0x13],
   "f32x4.extract_lane": [0xfd, 0x1f],
+  "f32x4.eq": [0xfd, 0x41],
   "f32x4.gt": [0xfd, 0x44],
   "v128.and": [0xfd, 0x4e],
+  "v128.andnot": [0xfd, 0x4f],
+  "v128.or": [0xfd, 0x50],
   "v128.bitselect": [0xfd, 0x52],
   "f32x4.sqrt": [0xfd, 0xe3],
   "f32x4.add": [0xfd, 0xe4],
@@ -139,8 +143,11 @@ type Binary =
   | "f32.div"
   | "f32.min"
   | "f32.max"
+  | "f32x4.eq"
   | "f32x4.gt"
   | "v128.and"
+  | "v128.andnot"
+  | "v128.or"
   | "f32x4.add"
   | "f32x4.sub"
   | "f32x4.mul"
@@ -163,6 +170,8 @@ export type Expr =
   | { op: Store; addr: Expr; offset: number; value: Expr }
   | { op: "memory.atomic.wait32"; addr: Expr; offset: number; expected: Expr; timeout: Expr }
   | { op: "f32x4.extract_lane"; lane: number; vec: Expr }
+  /** Bytes of a and b (0–15 from a, 16–31 from b) picked by 16 constant lane indices. */
+  | { op: "i8x16.shuffle"; a: Expr; b: Expr; lanes: readonly number[] }
   | { op: "block" | "loop"; label: string; body: Expr[] }
   | { op: "if"; cond: Expr; then: Expr[]; else?: Expr[] }
   | { op: "br"; label: string }
@@ -310,6 +319,12 @@ function encodeExpr(e: Expr, scope: Scope, out: number[]): void {
       sub(e.vec);
       op();
       return emit(e.lane);
+    case "i8x16.shuffle":
+      if (e.lanes.length !== 16) throw new Error("i8x16.shuffle needs 16 lane indices");
+      sub(e.a);
+      sub(e.b);
+      op();
+      return emit(...e.lanes);
     case "block":
     case "loop":
       op();
@@ -469,6 +484,8 @@ function watExpr(e: Expr, indent: string): string {
       return `${indent}(${e.op}${mem(e.offset)}${args(e.addr, e.expected, e.timeout)})`;
     case "f32x4.extract_lane":
       return `${indent}(f32x4.extract_lane ${e.lane}${args(e.vec)})`;
+    case "i8x16.shuffle":
+      return `${indent}(i8x16.shuffle ${e.lanes.join(" ")}${args(e.a, e.b)})`;
     case "block":
     case "loop":
       return `${indent}(${e.op} $${e.label}${args(...e.body)})`;

@@ -52,8 +52,9 @@ export interface OuterProduct {
 }
 
 /**
- * Runs `tile(h)` over rows in blocks of 4, then 2, then 1, calling `advance(h)` after each; with
- * a constant M only the blocks it needs are emitted.
+ * Runs `tile(h)` over rows in blocks of at most 4, calling `advance(h)` after each. A constant M
+ * is cut into blocks of near-equal height (6 rows: 3 + 3, not 4 + 2: a short block wastes its
+ * share of the B loads); a computed M takes blocks of 4, then one of 2 and one of 1 as needed.
  */
 function rowBlocks(
   fb: FuncBuilder,
@@ -63,13 +64,17 @@ function rowBlocks(
 ): Expr[] {
   const body: Expr[] = [];
   if (typeof M === "number") {
-    const quads = M >> 2;
-    if (quads > 0) {
+    const blocks = Math.ceil(M / 4);
+    const base = Math.floor(M / blocks);
+    const taller = M % blocks; // blocks of base + 1 rows, then the rest of base rows
+    for (const [h, count] of [
+      [base + 1, taller],
+      [base, blocks - taller],
+    ] as const) {
+      if (count === 0 || h === 0) continue;
       const q = fb.local("i32");
-      body.push(...fb.loop(q, i32(0), i32(quads), 1, [...tile(4), ...advance(4)], true));
+      body.push(...fb.loop(q, i32(0), i32(count), 1, [...tile(h), ...advance(h)], true));
     }
-    if (M & 2) body.push(...tile(2), ...advance(2));
-    if (M & 1) body.push(...tile(1));
     return body;
   }
   const left = fb.local("i32");

@@ -15,6 +15,7 @@ import {
   storeF,
   storeV,
   sub,
+  mul,
   vadd,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
@@ -180,13 +181,163 @@ export const conv2d: WasmKernel = (s) => {
 };
 
 /**
- * dx[n,c] (+)= the full correlation of dy[n] with the flipped kernel: a stride-1 convolution of
- * dy, framed by KH−1−PH rows and KW−1−PW columns, with weights wf[c,k,i,j] = w[k,c,KH−1−i,KW−1−j].
- * With `bias` (a transposed convolution's forward pass) the planes start from b[c].
+ * dx[n,c] (+)= Σ_k,i,j w[k,c,i,j] · dy[n,k, …]: by columns (any stride) or, for stride 1, as a
+ * full correlation, whichever does less work for the shape. With `bias` (a transposed
+ * convolution's forward pass) the planes start from b[c].
  */
 export const conv2dGradInput: WasmKernel = (s) => {
   const d = dims(s);
-  if (d.SH !== 1 || d.SW !== 1) return undefined;
+  const taps = d.KH * d.KW;
+  const P8 = ceil8(d.OH * d.OW);
+  // Multiply-adds (×2) of each way, the scatter counted at about two per element.
+  const byColumns = 2 * d.C * taps * P8 * d.K + 4 * d.C * taps * d.OH * d.OW;
+  const byCorrelation = 2 * d.C * ceil8(d.H * (d.W + d.KW - 1)) * d.K * taps;
+  return d.SH === 1 && d.SW === 1 && byCorrelation < byColumns
+    ? gradInputByCorrelation(s)
+    : gradInputByColumns(s);
+};
+
+/**
+ * The columns dcol[(c,i,j), p] = Σ_k w[k,c,i,j] · dy[n,k,p] (an outer-product GEMM on w and dy as
+ * they lie), then scattered into dx: dx[c, oh·SH−PH+i, ow·SW−PW+j] += dcol[(c,i,j), (oh,ow)].
+ */
+function gradInputByColumns(s: WasmStep): Expr[] {
+  const d = dims(s);
+  const { fb } = s;
+  const [dy, w, b] = s.ins;
+  const taps = d.KH * d.KW;
+  const Kd = d.C * taps;
+  const P = d.OH * d.OW;
+  const P8 = ceil8(P);
+  const cols = s.scratch(Kd * P8 * F32);
+  const { lo, hi } = s.part(s.N);
+  const dyn = perSample(fb, dy!, lo, d.K * P);
+  const dxn = perSample(fb, s.outs[0]!, lo, d.C * d.H * d.W);
+  const [n, c, src, dst, row, S, D] = Array.from({ length: 7 }, () =>
+    fb.local("i32"),
+  ) as number[] as [number, number, number, number, number, number, number];
+  const scatter: Expr[] = [];
+  for (let i = 0; i < d.KH; i++)
+    for (let j = 0; j < d.KW; j++) {
+      const oh0 = Math.max(0, Math.ceil((d.PH - i) / d.SH));
+      const oh1 = Math.min(d.OH, Math.floor((d.H - 1 + d.PH - i) / d.SH) + 1);
+      const ow0 = Math.max(0, Math.ceil((d.PW - j) / d.SW));
+      const ow1 = Math.min(d.OW, Math.floor((d.W - 1 + d.PW - j) / d.SW) + 1);
+      if (oh1 <= oh0 || ow1 <= ow0) continue;
+      const t = i * d.KW + j;
+      const rowOp =
+        d.SW === 1
+          ? overRun(
+              fb,
+              ow1 - ow0,
+              [src, dst],
+              (o) => [storeV(get(dst), vadd(loadV(get(dst), o), loadV(get(src), o)), o)],
+              (o) => [
+                storeF(
+                  get(dst),
+                  { op: "f32.add", a: loadF(get(dst), o), b: loadF(get(src), o) },
+                  o,
+                ),
+              ],
+            )
+          : fb.loop(
+              row,
+              i32(ow0),
+              i32(ow1),
+              1,
+              [
+                storeF(get(dst), { op: "f32.add", a: loadF(get(dst)), b: loadF(get(src)) }),
+                set(src, add(get(src), i32(F32))),
+                set(dst, add(get(dst), i32(d.SW * F32))),
+              ],
+              true,
+            );
+      const rows = fb.local("i32");
+      scatter.push(
+        set(S, add(mul(get(c), i32(taps * P8 * F32)), i32((t * P8 + oh0 * d.OW + ow0) * F32))),
+        set(
+          D,
+          add(
+            mul(get(c), i32(d.H * d.W * F32)),
+            i32(((oh0 * d.SH + i - d.PH) * d.W + ow0 * d.SW + j - d.PW) * F32),
+          ),
+        ),
+        ...fb.loop(
+          rows,
+          i32(oh0),
+          i32(oh1),
+          1,
+          [
+            set(src, add(cols, get(S))),
+            set(dst, add(get(dxn.local), get(D))),
+            ...rowOp,
+            set(S, add(get(S), i32(d.OW * F32))),
+            set(D, add(get(D), i32(d.SH * d.W * F32))),
+          ],
+          true,
+        ),
+      );
+    }
+  const sample = [
+    ...outerProduct(fb, {
+      M: Kd,
+      cols: P,
+      K: d.K,
+      a: { base: w!, row: F32, k: Kd * F32 },
+      b: { base: get(dyn.local), k: P * F32 },
+      c: { base: cols, row: P8 * F32, mode: "set", padded: true },
+    }),
+    ...(s.acc ? [] : fillPlanes(fb, get(dxn.local), d.C, d.H * d.W, s.a["bias"] ? b : undefined)),
+    ...fb.loop(c, i32(0), i32(d.C), 1, scatter, true),
+    dyn.next,
+    dxn.next,
+  ];
+  return [dyn.init, dxn.init, ...fb.loop(n, lo, hi, 1, sample)];
+}
+
+/** Sets `planes` planes of `size` floats at `base` to b[plane], or to zero without a bias. */
+function fillPlanes(
+  fb: FuncBuilder,
+  base: Expr,
+  planes: number,
+  size: number,
+  bias?: Expr,
+): Expr[] {
+  if (!bias) return zeroFill(fb, base, planes * size);
+  const [p, c, B] = [fb.local("i32"), fb.local("i32"), fb.local("i32")];
+  const [v, f] = [fb.local("v128"), fb.local("f32")];
+  return [
+    set(p, base),
+    set(B, bias),
+    ...fb.loop(
+      c,
+      i32(0),
+      i32(planes),
+      1,
+      [
+        set(f, loadF(get(B))),
+        set(v, splat(get(f))),
+        ...overRun(
+          fb,
+          size,
+          [p],
+          (o) => [storeV(get(p), get(v), o)],
+          (o) => [storeF(get(p), get(f), o)],
+        ),
+        ...(size & 3 ? [set(p, add(get(p), i32((size & 3) * F32)))] : []),
+        set(B, add(get(B), i32(F32))),
+      ],
+      true,
+    ),
+  ];
+}
+
+/**
+ * The full correlation of dy[n] with the flipped kernel: a stride-1 convolution of dy, framed by
+ * KH−1−PH rows and KW−1−PW columns, with weights wf[c,k,i,j] = w[k,c,KH−1−i,KW−1−j].
+ */
+function gradInputByCorrelation(s: WasmStep): Expr[] {
+  const d = dims(s);
   const { fb } = s;
   const [dy, w, b] = s.ins;
   const Hq = d.H + d.KH - 1;
@@ -292,7 +443,7 @@ export const conv2dGradInput: WasmKernel = (s) => {
     dxn.init,
     ...fb.loop(n, lo, hi, 1, sample),
   ];
-};
+}
 
 /**
  * dw[k,c,i,j] = Σ_n,oh,ow dy[n,k,oh,ow] · x[n,c, oh−PH+i, ow−PW+j]: dot products along the frame.

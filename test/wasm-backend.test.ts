@@ -1,0 +1,471 @@
+// The WASM backend checked against the reference interpreter and against the TS backend.
+// Kernel family by kernel family at the odd sizes its tiles and tails must get right, the steps
+// that must not fall back to JS, partial batches over stale memory, the samples trained on both.
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import type { Step } from "../compiler/lower/program.js";
+import { pseudoRandom } from "./helpers/gradcheck.js";
+import {
+  emittedModel,
+  expectClose,
+  expectInterpreted,
+  F32,
+  float32,
+  referenceRun,
+  sampler,
+  type EmittedModel,
+} from "./helpers/reference.js";
+
+const draw = sampler(pseudoRandom(4099));
+const seed = 0;
+
+// ---------------------------------------------------------------------------------------------
+// Which steps must run as WASM. Coverage only grows: a step outside this list may run either way,
+// but one inside it falling back to its JS kernel fails, so these tests exercise the WASM code.
+// A kernel that gains WASM code belongs here, or its tests may pass on the JS kernel alone.
+
+const wasmActivations = new Set(["", "relu", "leaky_relu"]);
+
+function mustRunInWasm(step: Step): boolean {
+  const a = step.attrs;
+  const act = wasmActivations.has(String(a["act"] ?? ""));
+  switch (step.kernel) {
+    case "conv2d":
+      return a["SH"] === 1 && a["SW"] === 1 && act;
+    case "conv2d_grad_input":
+    case "conv2d_grad_weight":
+      return a["SH"] === 1 && a["SW"] === 1;
+    case "linear":
+      return act;
+    case "linear_grad_input":
+    case "linear_grad_weight":
+      return true;
+    case "max_pool":
+    case "max_pool_grad":
+      return a["PH"] === 0 && a["PW"] === 0;
+    case "activation":
+    case "activation_grad":
+      return act;
+    default:
+      return false;
+  }
+}
+
+const stepsOf = (e: EmittedModel) => {
+  const { program } = e.compiled;
+  return [...program.forward, ...program.loss, ...program.backward];
+};
+
+/** The steps `mustRunInWasm` picks that run their JS kernel instead, described. */
+const fellBack = (e: EmittedModel) =>
+  stepsOf(e).flatMap((s, i) =>
+    mustRunInWasm(s) && e.compiled.wasm.fallback.includes(i)
+      ? [`step ${i}: ${s.kernel} ${JSON.stringify(s.attrs)}`]
+      : [],
+  );
+
+test("every kernel the WASM list names is one the lowering emits, and runs as WASM", () => {
+  const source = `model M {
+  input x: [3, 9, 13]
+  c: SpatialConvolution(5, kernel=3, pad=1) -> ReLU
+  SpatialMaxPooling(2)
+  LeakyReLU(slope=0.1)
+  View(-1)
+  l: Linear(7)
+}
+criterion MSE
+`;
+  const e = emittedModel(source, 3, { backend: "wasm" });
+  const picked = new Set(
+    stepsOf(e)
+      .filter(mustRunInWasm)
+      .map((s) => s.kernel),
+  );
+  // A renamed kernel or attribute would leave the list matching nothing, silently.
+  expect([...picked].sort()).toEqual([
+    "activation",
+    "activation_grad",
+    "conv2d",
+    "conv2d_grad_input",
+    "conv2d_grad_weight",
+    "linear",
+    "linear_grad_input",
+    "linear_grad_weight",
+    "max_pool",
+    "max_pool_grad",
+  ]);
+  expect(fellBack(e)).toEqual([]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Kernel families against the interpreter: forward outputs, loss, every parameter's gradient and
+// the input's, in evaluation and training.
+
+interface FamilyCase {
+  name: string;
+  source: string;
+  N: number;
+  /** Kernels the case is about: the lowering must emit each, or the case tests something else. */
+  kernels: string[];
+  /**
+   * Keeps the model's initialisation: weights drawn from [-1, 1) through several layers saturate
+   * the softmax, leaving gradients that are float32 noise in both backends.
+   */
+  initialised?: boolean;
+  /** A kernel that must run as WASM adding into its output (a gradient's second part). */
+  accumulating?: string;
+}
+
+const single = (input: readonly number[], layer: string, criterion = "MSE") =>
+  `model M {\n  input x: [${input.join(", ")}]\n  l: ${layer}\n}\ncriterion ${criterion}\n`;
+const pairText = ([a, b]: readonly number[]) => (a === b ? `${a}` : `[${a}, ${b}]`);
+const windowText = (kernel: number[], stride: number[], pad: number[]) =>
+  `kernel=${pairText(kernel)}, stride=${pairText(stride)}, pad=${pairText(pad)}`;
+
+const channels = [1, 3, 7, 17];
+// Tiles are four rows of the batch: one, three and five samples leave every kind of tail.
+const batches = [1, 3, 5];
+/** Input and output channel counts; 17 × 17 is left out to keep the interpreter quick. */
+const channelPairs = channels
+  .flatMap((c) => channels.map((k) => [c, k]))
+  .filter(([c, k]) => c! * k! < 289);
+const epilogues = ["", " -> ReLU", " -> LeakyReLU(slope=0.2)"];
+const grads = (kernel: string) => [kernel, `${kernel}_grad_input`, `${kernel}_grad_weight`];
+
+/** Every kernel size with every stride, padding 0 to 3, on 9 × 13 and 13 × 9 inputs. */
+const squareConvolutions: FamilyCase[] = [1, 2, 3, 4, 5, 6, 7].flatMap((k) =>
+  [1, 2, 3].map((s) => {
+    const i = (k - 1) * 3 + s - 1;
+    const [C, K] = channelPairs[i % channelPairs.length]!;
+    const pad = (k + s) % 4;
+    const hw = i % 2 === 0 ? [9, 13] : [13, 9];
+    const bias = i % 4 === 3 ? ", bias=false" : "";
+    // Not a function of k modulo 3, as the batch is: each stride meets each pair of the two.
+    const epilogue = epilogues[(Math.floor((k - 1) / 2) + s - 1) % 3]!;
+    const layer = `SpatialConvolution(${K}, ${windowText([k, k], [s, s], [pad, pad])}${bias})`;
+    return {
+      name: `C=${C} K=${K} kernel ${k} stride ${s} pad ${pad} on ${hw.join("×")}${epilogue}${bias}`,
+      source: single([C, ...hw], layer + epilogue),
+      N: batches[k % 3]!,
+      kernels: grads("conv2d"),
+    };
+  }),
+);
+
+const convolution = (
+  name: string,
+  input: number[],
+  K: number,
+  args: string,
+  N: number,
+): FamilyCase => ({
+  name,
+  source: single(input, `SpatialConvolution(${K}, ${args})`),
+  N,
+  kernels: grads("conv2d"),
+});
+
+const convolutions: FamilyCase[] = [
+  ...squareConvolutions,
+  convolution("kernel 1×7, stride 1×2", [3, 9, 13], 7, windowText([1, 7], [1, 2], [0, 3]), 5),
+  convolution("kernel 7×1, stride 3×1", [7, 13, 9], 3, windowText([7, 1], [3, 1], [3, 0]), 3),
+  convolution("kernel 2×5, stride 1", [17, 9, 13], 3, windowText([2, 5], [1, 1], [1, 2]), 1),
+  convolution("kernel 4×6 on 5×11", [3, 5, 11], 7, windowText([4, 6], [1, 1], [3, 0]), 5),
+  convolution("kernel 5×3, stride 2×3", [1, 9, 13], 17, windowText([5, 3], [2, 3], [2, 1]), 3),
+  convolution("a 1×1 input padded to 3×3", [7, 1, 1], 3, "kernel=3, pad=1", 3),
+  convolution("a 33-wide row", [3, 4, 33], 7, "kernel=[3, 5], pad=[1, 2]", 3),
+  convolution("two whole tiles of the batch and one sample", [7, 9, 13], 3, "kernel=3", 9),
+  convolution("one whole tile", [3, 9, 13], 7, "kernel=2, pad=1, bias=false", 4),
+];
+
+const sizes = [1, 3, 7, 17, 33, 100];
+const linears: FamilyCase[] = sizes.flatMap((I, a) =>
+  sizes.map((O, b) => {
+    const i = a * sizes.length + b;
+    const bias = i % 4 === 3 ? ", bias=false" : "";
+    const epilogue = epilogues[(a + 2 * b) % 3]!;
+    return {
+      name: `${I} → ${O}${epilogue}${bias}`,
+      source: single([I], `Linear(${O}${bias})${epilogue}`),
+      N: batches[(a + b) % 3]!,
+      kernels: grads("linear"),
+    };
+  }),
+);
+linears.push(
+  { name: "33 → 17", source: single([33], "Linear(17)"), N: 8, kernels: grads("linear") },
+  {
+    name: "100 → 7 -> ReLU",
+    source: single([100], "Linear(7) -> ReLU"),
+    N: 9,
+    kernels: grads("linear"),
+  },
+);
+
+/** Max and average pooling, every window and stride, padded up to half the window. */
+const poolings: FamilyCase[] = ["Max", "Average"].flatMap((op) =>
+  [1, 2, 3, 4, 5, 6, 7].flatMap((k) =>
+    [1, 2, 3].map((s) => {
+      const i = (k - 1) * 3 + s - 1;
+      const pad = (k + s) % (Math.floor(k / 2) + 1);
+      const hw = i % 2 === 0 ? [9, 13] : [13, 9];
+      const C = channels[i % channels.length]!;
+      const kernel = op === "Max" ? "max_pool" : "avg_pool";
+      return {
+        name: `${op} C=${C} kernel ${k} stride ${s} pad ${pad} on ${hw.join("×")}`,
+        source: single(
+          [C, ...hw],
+          `Spatial${op}Pooling(${windowText([k, k], [s, s], [pad, pad])})`,
+        ),
+        N: batches[k % 3]!,
+        kernels: [kernel, `${kernel}_grad`],
+      };
+    }),
+  ),
+);
+poolings.push(
+  {
+    name: "Max, window 3×2, stride 1×2",
+    source: single([7, 9, 13], "SpatialMaxPooling(kernel=[3, 2], stride=[1, 2])"),
+    N: 5,
+    kernels: ["max_pool", "max_pool_grad"],
+  },
+  {
+    name: "Max, window 2×5, padded 1×2",
+    source: single([3, 9, 13], "SpatialMaxPooling(kernel=[2, 5], stride=[2, 3], pad=[1, 2])"),
+    N: 3,
+    kernels: ["max_pool", "max_pool_grad"],
+  },
+  {
+    name: "Average, window 5×3, padded 2×0",
+    source: single([17, 13, 9], "SpatialAveragePooling(kernel=[5, 3], stride=[1, 3], pad=[2, 0])"),
+    N: 1,
+    kernels: ["avg_pool", "avg_pool_grad"],
+  },
+);
+
+/** Standalone activations: their input is not a convolution's or a linear layer's. */
+const activations: FamilyCase[] = [
+  [1],
+  [3],
+  [17],
+  [100],
+  [3, 9, 13],
+  [7, 1, 5],
+  [17, 2, 3],
+].flatMap((shape, i) =>
+  ["ReLU", "LeakyReLU(slope=0.3)"].map((layer) => ({
+    name: `${layer} on [${shape.join(", ")}]`,
+    source: single(shape, layer),
+    N: batches[i % 3]!,
+    kernels: ["activation", "activation_grad"],
+  })),
+);
+activations.push({
+  name: "ReLU after max pooling, LeakyReLU after it",
+  source: `model M {
+  input x: [7, 9, 13]
+  y = x -> SpatialMaxPooling(2) -> ReLU -> LeakyReLU(slope=0.05)
+  output y
+}
+criterion MSE
+`,
+  N: 5,
+  kernels: ["max_pool", "max_pool_grad", "activation", "activation_grad"],
+});
+
+/** One value feeding two layers: the second gradient part is added to the first. */
+const fanOut = (name: string, input: number[], a: string, b: string, kernels: string[]) => ({
+  name,
+  accumulating: kernels.find((k) => k.endsWith("_grad") || k.endsWith("_grad_input"))!,
+  source: `model M {
+  input x: [${input.join(", ")}]
+  p = x -> ${a}
+  q = x -> ${b}
+  y = Add(p, q)
+  output y
+}
+criterion MSE
+`,
+  N: 3,
+  kernels,
+});
+
+const fanOuts: FamilyCase[] = [
+  fanOut(
+    "two convolutions",
+    [3, 9, 13],
+    "SpatialConvolution(7, kernel=3, pad=1) -> ReLU",
+    "SpatialConvolution(7, kernel=[1, 5], pad=[0, 2], bias=false)",
+    grads("conv2d"),
+  ),
+  fanOut(
+    "two linear layers",
+    [17],
+    "Linear(33) -> ReLU",
+    "Linear(33, bias=false)",
+    grads("linear"),
+  ),
+  fanOut(
+    "two max poolings",
+    [7, 9, 13],
+    "SpatialMaxPooling(3, stride=2)",
+    "SpatialMaxPooling(kernel=[3, 5], stride=2, pad=[0, 1])",
+    ["max_pool", "max_pool_grad"],
+  ),
+  fanOut("two activations", [3, 9, 13], "ReLU", "LeakyReLU(slope=0.3)", [
+    "activation",
+    "activation_grad",
+  ]),
+];
+
+const stack = (N: number, criterion: string, head: string): FamilyCase => ({
+  name: `a small network, ${criterion}`,
+  source: `model M {
+  input x: [3, 9, 13]
+  c1: SpatialConvolution(7, kernel=3, pad=1) -> ReLU
+  SpatialMaxPooling(2)
+  c2: SpatialConvolution(5, kernel=2) -> LeakyReLU(slope=0.1)
+  View(-1)
+  f1: Linear(33) -> ReLU
+  f2: Linear(7)${head}
+}
+criterion ${criterion}
+`,
+  N,
+  kernels: [...grads("conv2d"), "max_pool", "max_pool_grad", ...grads("linear")],
+  initialised: true,
+});
+
+const stacks: FamilyCase[] = [
+  stack(1, "CrossEntropy", ""),
+  stack(3, "NLL", "\n  LogSoftMax"),
+  stack(5, "MSE", " -> ReLU"),
+];
+
+const families: Record<string, FamilyCase[]> = {
+  convolution: convolutions,
+  linear: linears,
+  pooling: poolings,
+  activation: activations,
+  "fan-out (accumulating gradients)": fanOuts,
+  "small networks": stacks,
+};
+
+for (const [family, cases] of Object.entries(families)) {
+  describe(`WASM equals the interpreter: ${family}`, () => {
+    test.each(cases.map((c) => [`${c.name}, batch ${c.N}`, c] as const))("%s", (_, c) => {
+      const e = emittedModel(c.source, c.N, { seed, backend: "wasm" });
+      expect(e.net.backend).toBe("wasm");
+      const kernels = new Set(stepsOf(e).map((s) => s.kernel));
+      for (const k of c.kernels) expect(kernels, `the program has a ${k} step`).toContain(k);
+      expect(fellBack(e), "steps the WASM backend covers running their JS kernel").toEqual([]);
+      if (c.accumulating) {
+        const adding = stepsOf(e).findIndex((s) => s.kernel === c.accumulating && s.accumulate);
+        expect(adding, `an accumulating ${c.accumulating} step`).toBeGreaterThanOrEqual(0);
+        expect(e.compiled.wasm.fallback).not.toContain(adding);
+      }
+      const model = e.compiled.model;
+      const [inputs, targets] = [draw.inputs(model, c.N), draw.targets(model, c.N)];
+      const params = c.initialised ? e.paramsOf() : draw.params(model);
+      const ref = referenceRun(model, params, inputs, targets, c.N, seed);
+      expectInterpreted(e, ref, `${c.name} [N = ${c.N}: ${c.source.replace(/\s+/g, " ")}]`);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A partial batch (count < N): the padding samples must not leak into outputs, loss or gradients,
+// whatever an earlier full batch left in the memory.
+
+const partial: Pick<FamilyCase, "name" | "source" | "initialised">[] = [
+  stacks[0]!,
+  {
+    name: "convolution, batch norm, max pooling, linear",
+    source: `model M {
+  input x: [3, 9, 13]
+  c: SpatialConvolution(7, kernel=3)
+  SpatialBatchNormalization
+  ReLU
+  SpatialMaxPooling(3, stride=2)
+  View(-1)
+  f: Linear(17) -> LeakyReLU(slope=0.1)
+}
+criterion MSE
+`,
+  },
+];
+
+describe("a partial batch equals the same samples as a whole batch", () => {
+  test.each(partial.map((c) => [c.name, c] as const))("%s: batch 5 holding 3", (_, c) => {
+    const [N, count] = [5, 3];
+    const whole = emittedModel(c.source, count, { seed, backend: "wasm" });
+    const part = emittedModel(c.source, N, { seed, backend: "wasm" });
+    expect(fellBack(part)).toEqual([]);
+    const model = part.compiled.model;
+    const params = c.initialised ? part.paramsOf() : draw.params(model);
+    whole.setParams(params);
+    part.setParams(params);
+    // A full batch of inputs ten times the real ones leaves stale activations and gradients.
+    const stale = Object.entries(draw.inputs(model, N)).map(([k, v]) => [k, v.map((x) => 10 * x)]);
+    part.trainingPass(float32(Object.fromEntries(stale)), float32(draw.targets(model, N)));
+    part.setParams(params); // the stale pass moved the running statistics
+
+    const [inputs, targets] = [
+      float32(draw.inputs(model, count)),
+      float32(draw.targets(model, count)),
+    ];
+    const at = `${c.name} [${count} of ${N}]`;
+    const [got, expected] = [part.net.forward(inputs), whole.net.forward(inputs)];
+    for (const o of model.outputs) {
+      const pick = (v: typeof got) => (v instanceof Float32Array ? v : v[o.name]);
+      expectClose(`${at} evaluation output ${o.name}`, pick(got), pick(expected), F32);
+    }
+    const a = part.trainingPass(inputs, targets, count);
+    const b = whole.trainingPass(inputs, targets);
+    expectClose(`${at} training loss`, a.loss, b.loss, F32);
+    for (const [name, value] of b.outputs)
+      expectClose(`${at} training output ${name}`, a.outputs.get(name), value, F32);
+    part.net.grads.forEach((g, i) =>
+      expectClose(`${at} grad ${g.name}`, g.data, whole.net.grads[i]!.data, F32),
+    );
+    // One input, so one array each: the part's real samples come first.
+    const [ga, gb] = [part.net.inputGrad, whole.net.inputGrad] as Float32Array[];
+    expectClose(`${at} input gradient`, ga!.subarray(0, gb!.length), gb, F32);
+    part.net.buffers.forEach((t, i) =>
+      expectClose(`${at} buffer ${t.name}`, t.data, whole.net.buffers[i]!.data, F32),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The samples trained a few steps on each backend from one seed. Their weights are not compared:
+// Adam moves a weight whose gradient is float32 noise by ±lr whichever the noise's sign. The first
+// step's gradients are, since both start from the same weights.
+
+describe("training the samples: WASM and TS take the same steps", () => {
+  const samples = new URL("../samples/", import.meta.url);
+  const files = readdirSync(samples).filter((f) => f.endsWith(".net"));
+  test.each(files)("samples/%s", (file) => {
+    const source = readFileSync(new URL(file, samples), "utf8");
+    const N = 3;
+    const [ts, wasm] = (["ts", "wasm"] as const).map((backend) => {
+      const e = emittedModel(source, N, { seed: 1, backend });
+      expect(e.net.backend).toBe(backend);
+      return e;
+    }) as [EmittedModel, EmittedModel];
+    expect(fellBack(wasm)).toEqual([]);
+    const model = ts.compiled.model;
+    ts.net.params.forEach((p, i) => expect(wasm.net.params[i]!.data).toEqual(p.data));
+    // The last step is a partial batch: two samples of three.
+    for (const [step, count] of [N, N, 2].entries()) {
+      const [x, t] = [float32(draw.inputs(model, count)), float32(draw.targets(model, count))];
+      const at = `samples/${file}, step ${step + 1} (${count} samples)`;
+      expectClose(`${at}: loss`, wasm.net.trainStep(x, t), ts.net.trainStep(x, t), F32);
+      if (step > 0) continue;
+      ts.net.grads.forEach((g, i) =>
+        expectClose(`${at}: grad ${g.name}`, wasm.net.grads[i]!.data, g.data, F32),
+      );
+    }
+  });
+});
