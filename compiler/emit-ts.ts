@@ -2,7 +2,7 @@
 // every shape a constant; the batch size N is fixed when the model is created.
 import { kernels } from "./kernels/index.js";
 import type { MemoryPlan } from "./lower/plan.js";
-import { elementCount, type Program, type Step } from "./lower/program.js";
+import { elementCount, parameterBackward, type Program, type Step } from "./lower/program.js";
 import type { Layout, LayoutTensor, WasmKernels } from "../runtime/api-types.js";
 import type { TrainConfig } from "./ir.js";
 
@@ -54,7 +54,8 @@ const safeComment = (s: string): string => s.replace(/[^A-Za-z0-9_.:\- ]/g, "?")
 
 /**
  * The body of `function (f, iv, N, random)` returning `{ forward(training, count), loss(count),
- * backward() }`, and each step's function in `steps` (run by a WASM module, after `mode`):
+ * backward(inputGrads) }`, and each step's function in `steps` (run by a WASM module, after
+ * `mode`); `backward(false)` runs only the steps that lead to parameter gradients:
  * `f` is the arena (Float32Array, or Float64Array for gradient checks), `iv` an Int32Array over it.
  */
 export function emitKernels(program: Program, plan: MemoryPlan): string {
@@ -88,12 +89,14 @@ export function emitKernels(program: Program, plan: MemoryPlan): string {
   const forward = phase(program.forward);
   const loss = phase(program.loss);
   const backward = phase(program.backward);
+  const forParams = new Set(parameterBackward(program));
+  const paramsOnly = backward.filter((_, i) => forParams.has(program.backward[i]!));
   lines.push(`return {
   steps: [${Array.from({ length: index }, (_, i) => `s${i}`).join(", ")}],
   mode(isTraining, valid) { training = isTraining; count = valid; },
   forward(isTraining, valid = N) { training = isTraining; count = valid; ${forward.join(" ")} },
   loss(valid) { count = valid; ${loss.join(" ")} },
-  backward() { ${backward.join(" ")} },
+  backward(inputGrads = true) { if (inputGrads) { ${backward.join(" ")} } else { ${paramsOnly.join(" ")} } },
 };`);
   return lines.join("\n");
 }

@@ -3,7 +3,7 @@
 // a barrier between steps when threads share the work, and the optimizer's update. A step whose
 // kernel has no WASM code calls its JS kernel (imported from the TS module) on thread 0.
 import type { MemoryPlan } from "./lower/plan.js";
-import { elementCount, type Program, type Step } from "./lower/program.js";
+import { elementCount, parameterBackward, type Program, type Step } from "./lower/program.js";
 import {
   add,
   f32,
@@ -40,12 +40,18 @@ export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
   const arenaBase = align16(stateBase + 2 * paramCount * F32);
   const scratchBytes = sizing.scratchBytes;
   const { functions, fallback, tables } = emitSteps(program, plan, { arenaBase, scratchBytes });
-  const phases = [program.forward, program.loss, program.backward];
-  let index = 0;
-  const drivers: Func[] = ["forward", "loss", "backward"].map((name, p) => {
+  // One export per phase; backward_params leaves out the steps that only make input gradients.
+  const all = [...program.forward, ...program.loss, ...program.backward];
+  const phases = {
+    forward: program.forward,
+    loss: program.loss,
+    backward: program.backward,
+    backward_params: parameterBackward(program),
+  };
+  const drivers: Func[] = Object.entries(phases).map(([name, steps]) => {
     const fb = new FuncBuilder(name, ["i32", "i32", "i32", "i32"]);
-    const calls: Expr[] = phases[p]!.flatMap((): Expr[] => {
-      const i = index++;
+    const calls: Expr[] = steps.flatMap((step): Expr[] => {
+      const i = all.indexOf(step);
       const call: Expr = fallback.includes(i)
         ? {
             op: "if",

@@ -119,7 +119,10 @@ export interface Model {
   ): { loss: number; outputs: Values<Float32Array> };
   /** Training-mode forward and backward: fills `grads` and `inputGrad`; returns the loss. */
   lossAndGrad(input: Values<Input>, target: Values<Target>): number;
-  /** lossAndGrad, then the optimizer's update of every parameter. */
+  /**
+   * lossAndGrad, then the optimizer's update of every parameter; the input gradients, which no
+   * update needs, are not computed (`inputGrad` is left as it was).
+   */
   trainStep(input: Values<Input>, target: Values<Target>): number;
   setLearningRate(lr: number): void;
   /** Weights (and buffers) as safetensors bytes, with PyTorch names and layouts. */

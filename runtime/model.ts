@@ -24,7 +24,8 @@ export interface Steps {
   /** `count`: the samples that are real (batch statistics leave the padding out). */
   forward(training: boolean, count?: number): void;
   loss(count: number): void;
-  backward(): void;
+  /** Without `inputGrads`, only the steps that lead to parameter gradients. */
+  backward(inputGrads?: boolean): void;
   /** Each step's kernel alone, in forward, loss, backward order, reading what `mode` set. */
   steps: (() => void)[];
   mode(training: boolean, count: number): void;
@@ -190,7 +191,8 @@ export function instantiate(
       return loss;
     },
     trainStep(input, target) {
-      const loss = this.lossAndGrad(input, target);
+      const { loss } = run(input, target, true);
+      steps.backward(false);
       if (!Number.isFinite(loss)) return loss; // the caller stops; the weights stay as they were
       optimizer ??= createOptimizer(config);
       optimizer.step();

@@ -27,4 +27,11 @@ export const OPTIMIZER_SLOTS = {
 } as const;
 
 /** The commands a runtime posts to its worker threads, by index; the rest are module exports. */
-export const COMMANDS = ["exit", "forward", "loss", "backward", "update"] as const;
+export const COMMANDS = [
+  "exit",
+  "forward",
+  "loss",
+  "backward",
+  "backward_params",
+  "update",
+] as const;

@@ -168,8 +168,8 @@ export function wasmArena(
         js.mode(training, valid);
         call("loss", valid);
       },
-      backward() {
-        call("backward", valid);
+      backward(inputGrads = true) {
+        call(inputGrads ? "backward" : "backward_params", valid);
       },
     },
     createOptimizer: (config) =>

@@ -54,3 +54,20 @@ export interface Program {
 }
 
 export const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * The backward steps that lead to a parameter's gradient: a training step runs only these (the
+ * input gradients, often a whole first-layer convolution, are left out).
+ */
+export function parameterBackward(program: Program): Step[] {
+  const needed = new Set<number>(program.tensors.filter((t) => t.role === "grad").map((t) => t.id));
+  const kept: Step[] = [];
+  for (const step of [...program.backward].reverse()) {
+    if (!step.outputs.some((id) => needed.has(id))) continue;
+    kept.push(step);
+    for (const id of step.inputs) needed.add(id);
+    // A step that adds into its output needs whoever wrote it first.
+    if (step.accumulate) for (const id of step.outputs) needed.add(id);
+  }
+  return kept.reverse();
+}
