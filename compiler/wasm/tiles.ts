@@ -204,6 +204,11 @@ export interface DotProduct {
   b: RowStarts;
   /** C(i, j) at base + i·row + j·col (bytes). */
   c: { base: Expr; row: number; col: number; mode: "set" | "add" };
+  /**
+   * The reduction runs over `count` (≥ 1) segments of L, each starting `a` (`b`) bytes after the
+   * previous one in every row of A (B): several samples summed before one reduction across lanes.
+   */
+  segments?: { count: Expr; a: number; b: number };
   /** Added to every C(i, j) before `act`: a byte pointer to `cols` floats. */
   bias?: Expr;
   act?: (v: Expr) => Expr;
@@ -219,6 +224,7 @@ export function dotProduct(fb: FuncBuilder, p: DotProduct): Expr[] {
   ) as [number, number, number, number, number, number, number, number];
   const PBC = [fb.local("i32"), fb.local("i32")];
   const BB = fb.local("i32");
+  const SEG = fb.local("i32");
   const acc = Array.from({ length: 8 }, () => fb.local("v128"));
   const VB = [fb.local("v128"), fb.local("v128")];
   const VA = fb.local("v128");
@@ -249,16 +255,28 @@ export function dotProduct(fb: FuncBuilder, p: DotProduct): Expr[] {
       set(PAL, add(get(PAL), i32(16))),
       ...Array.from({ length: w }, (_, c) => set(PBC[c]!, add(get(PBC[c]!), i32(16)))),
     ];
+    const segment: Expr[] = [];
     if (full > 0) {
       const l = fb.label();
-      body.push(set(LEND, add(get(PA), i32(full * 16))));
-      body.push({
+      segment.push(set(LEND, add(get(PAL), i32(full * 16))));
+      segment.push({
         op: "loop",
         label: l,
         body: [...step(), ...advance, { op: "br_if", label: l, cond: ne(get(PAL), get(LEND)) }],
       });
     }
-    if (tail > 0) body.push(...step(laneMask(tail)));
+    if (tail > 0) segment.push(...step(laneMask(tail)));
+    const seg = p.segments;
+    if (seg) {
+      // The loop left the pointers `full` vectors on: move them to the next segment's start.
+      segment.push(
+        set(PAL, add(get(PAL), i32(seg.a - full * 16))),
+        ...Array.from({ length: w }, (_, c) =>
+          set(PBC[c]!, add(get(PBC[c]!), i32(seg.b - full * 16))),
+        ),
+      );
+      body.push(...fb.loop(SEG, i32(0), seg.count, 1, segment, true));
+    } else body.push(...segment);
     for (let r = 0; r < h; r++)
       for (let c = 0; c < w; c++) {
         const offset = r * p.c.row + c * p.c.col;

@@ -19,7 +19,7 @@ import {
   vadd,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
-import { dotProduct, outerProduct } from "../tiles.js";
+import { dotProduct, outerProduct, type RowStarts } from "../tiles.js";
 import { wasmActivation, type WasmActivation } from "./activations.js";
 import {
   at,
@@ -33,6 +33,7 @@ import {
 } from "./kernel.js";
 
 const ceil8 = (n: number): number => Math.ceil(n / 8) * 8;
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 function dims(s: WasmStep) {
   const d = {} as Record<
@@ -123,61 +124,172 @@ function perSample(fb: FuncBuilder, base: Expr, first: Expr, floats: number) {
   };
 }
 
-/** y[n,k] = act(b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh−PH+i, ow−PW+j]) */
+/**
+ * The input windows of one sample as GEMM rows k = (c, i, j). Implicit (stride 1 only): rows are
+ * the zero-bordered frame shifted by a table of tap offsets, `pitch` = OH·Wp rounded up to 8,
+ * and the Wp − OW extra columns of each output row are computed and dropped. Explicit (im2col):
+ * rows of exactly OH·OW columns copied from the frame, `pitch` = that rounded up to 8.
+ */
+interface Windows {
+  /** Once per step: the frame's border (and the copies' padding) start at zero. */
+  setup: Expr[];
+  /** The sample at byte address `x` into the frame (and the columns) at slot `at`. */
+  fill(x: Expr, at: Expr): Expr[];
+  /** Row k of B, relative to a slot's base. */
+  rows(base: Expr): RowStarts;
+  /** Floats from one GEMM row to the next, columns computed per row, output row pitch. */
+  pitch: number;
+  count: number;
+  rowStride: number;
+  /** Bytes of one slot. */
+  slot: number;
+}
+
+function windows(s: WasmStep, explicit: boolean, slots: number): Windows {
+  const d = dims(s);
+  const { fb } = s;
+  const Hp = d.H + 2 * d.PH;
+  const Wp = d.W + 2 * d.PW;
+  const Kd = d.C * d.KH * d.KW;
+  const frameFloats = d.C * Hp * Wp + Wp + 16;
+  const framed = (x: Expr, dst: Expr) =>
+    copyPlanes(fb, x, dst, { planes: d.C, h: d.H, w: d.W, H: Hp, W: Wp, top: d.PH, left: d.PW });
+  if (!explicit) {
+    const slot = align16(frameFloats * F32);
+    const frames = s.scratch(slots * slot);
+    const table = tapTable(s, d.C, Hp, Wp, d.KH, d.KW);
+    return {
+      setup: zeroFill(fb, frames, (slots * slot) / F32),
+      fill: (x, at) => framed(x, add(frames, at)),
+      rows: (base) => ({ base: add(frames, base), table }),
+      pitch: ceil8(d.OH * Wp),
+      count: ceil8(d.OH * Wp),
+      rowStride: Wp,
+      slot,
+    };
+  }
+  const P = d.OH * d.OW;
+  const P8 = ceil8(P);
+  const frame = s.scratch(align16(frameFloats * F32));
+  const slot = Kd * P8 * F32;
+  const columns = s.scratch(slots * slot);
+  const [c, oh, src, dst, S, D, k, col] = Array.from({ length: 8 }, () =>
+    fb.local("i32"),
+  ) as number[];
+  const copyRow =
+    d.SW === 1
+      ? overRun(
+          fb,
+          d.OW,
+          [src!, dst!],
+          (o) => [storeV(get(dst!), loadV(get(src!), o), o)],
+          (o) => [storeF(get(dst!), loadF(get(src!), o), o)],
+        )
+      : fb.loop(
+          col!,
+          i32(0),
+          i32(d.OW),
+          1,
+          [
+            storeF(get(dst!), loadF(get(src!))),
+            set(src!, add(get(src!), i32(d.SW * F32))),
+            set(dst!, add(get(dst!), i32(F32))),
+          ],
+          true,
+        );
+  const perChannel: Expr[] = [];
+  for (let i = 0; i < d.KH; i++)
+    for (let j = 0; j < d.KW; j++) {
+      const t = i * d.KW + j;
+      perChannel.push(
+        set(S!, add(get(c!), i32((i * Wp + j) * F32))),
+        set(D!, add(get(k!), i32(t * P8 * F32))),
+        ...fb.loop(
+          oh!,
+          i32(0),
+          i32(d.OH),
+          1,
+          [
+            set(src!, get(S!)),
+            set(dst!, get(D!)),
+            ...copyRow,
+            set(S!, add(get(S!), i32(d.SH * Wp * F32))),
+            set(D!, add(get(D!), i32(d.OW * F32))),
+          ],
+          true,
+        ),
+      );
+    }
+  const channel = fb.local("i32");
+  return {
+    setup: [...zeroFill(fb, frame, frameFloats), ...zeroFill(fb, columns, (slots * slot) / F32)],
+    // c walks the frame's planes and k the columns' blocks of KH·KW rows.
+    fill: (x, at) => [
+      ...framed(x, frame),
+      set(c!, frame),
+      set(k!, add(columns, at)),
+      ...fb.loop(
+        channel,
+        i32(0),
+        i32(d.C),
+        1,
+        [
+          ...perChannel,
+          set(c!, add(get(c!), i32(Hp * Wp * F32))),
+          set(k!, add(get(k!), i32(d.KH * d.KW * P8 * F32))),
+        ],
+        true,
+      ),
+    ],
+    rows: (base) => ({ base: add(columns, base), k: P8 * F32 }),
+    pitch: P8,
+    count: P,
+    rowStride: d.OW,
+    slot,
+  };
+}
+
+/**
+ * Explicit windows only where implicit ones cannot go (strides): measured, the copied columns
+ * (Kd rows of OH·OW floats, 230 KB for the cnn workload's conv2) fall out of L1 and cost more
+ * than the Wp − OW wasted columns of the implicit frame (docs/wasm-backend.md).
+ */
+const explicitNeeded = (s: WasmStep): boolean => num(s.a, "SH") !== 1 || num(s.a, "SW") !== 1;
+
+/** y[n,k] = act(b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh·SH−PH+i, ow·SW−PW+j]) */
 export const conv2d: WasmKernel = (s) => {
   const d = dims(s);
   const act = wasmActivation(s.fb, s.a);
-  if (d.SH !== 1 || d.SW !== 1 || !act) return undefined;
+  if (!act) return undefined;
   const { fb } = s;
   const [x, w, b] = s.ins;
-  const Hp = d.H + 2 * d.PH;
-  const Wp = d.W + 2 * d.PW;
-  const Q8 = ceil8(d.OH * Wp);
   const Kd = d.C * d.KH * d.KW;
-  const xpad = frame(s, d.C, Hp, Wp);
-  const out = s.scratch(d.K * Q8 * F32);
-  const table = tapTable(s, d.C, Hp, Wp, d.KH, d.KW);
+  const win = windows(s, explicitNeeded(s), 1);
+  const out = s.scratch(d.K * win.pitch * F32);
   const { lo, hi } = s.part(s.N);
   const xn = perSample(fb, x!, lo, d.C * d.H * d.W);
   const yn = perSample(fb, s.outs[0]!, lo, d.K * d.OH * d.OW);
   const n = fb.local("i32");
   const sample = [
-    ...copyPlanes(fb, get(xn.local), xpad.base, {
-      planes: d.C,
-      h: d.H,
-      w: d.W,
-      H: Hp,
-      W: Wp,
-      top: d.PH,
-      left: d.PW,
-    }),
+    ...win.fill(get(xn.local), i32(0)),
     ...outerProduct(fb, {
       M: d.K,
-      cols: Q8,
+      cols: win.count,
       K: Kd,
       a: { base: w!, row: Kd * F32, k: F32 },
-      b: { base: xpad.base, table },
-      c: { base: out, row: Q8 * F32, mode: "set", padded: true },
+      b: win.rows(i32(0)),
+      c: { base: out, row: win.pitch * F32, mode: "set", padded: true },
     }),
     ...epilogue(
       fb,
       out,
       yn.local,
-      { planes: d.K, rows: d.OH, cols: d.OW, stride: Wp, planeStride: Q8 },
-      {
-        ...(s.a["bias"] ? { bias: b! } : {}),
-        act,
-        add: s.acc,
-      },
+      { planes: d.K, rows: d.OH, cols: d.OW, stride: win.rowStride, planeStride: win.pitch },
+      { ...(s.a["bias"] ? { bias: b! } : {}), act, add: s.acc },
     ),
     xn.next,
   ];
-  return [
-    ...zeroFill(fb, xpad.base, xpad.floats),
-    xn.init,
-    yn.init,
-    ...fb.loop(n, lo, hi, 1, sample),
-  ];
+  return [...win.setup, xn.init, yn.init, ...fb.loop(n, lo, hi, 1, sample)];
 };
 
 /**
@@ -446,63 +558,52 @@ function gradInputByCorrelation(s: WasmStep): Expr[] {
 }
 
 /**
- * dw[k,c,i,j] = Σ_n,oh,ow dy[n,k,oh,ow] · x[n,c, oh−PH+i, ow−PW+j]: dot products along the frame.
- * Threads split the output channels k and each sums over the whole batch.
+ * dw[k,c,i,j] = Σ_n,oh,ow dy[n,k,oh,ow] · x[n,c, oh·SH−PH+i, ow·SW−PW+j]: dot products of dy's
+ * rows, read where they lie, with the explicit windows of G samples at a time (one reduction
+ * across lanes per G samples, G as many as fit in a quarter of L2, at most 8). Threads split the
+ * output channels k, each summing over the whole batch.
  */
 export const conv2dGradWeight: WasmKernel = (s) => {
   const d = dims(s);
-  if (d.SH !== 1 || d.SW !== 1) return undefined;
   const { fb } = s;
   const [dy, x] = s.ins;
-  const Hp = d.H + 2 * d.PH;
-  const Wp = d.W + 2 * d.PW;
-  const Q8 = ceil8(d.OH * Wp);
   const Kd = d.C * d.KH * d.KW;
-  const xpad = frame(s, d.C, Hp, Wp);
-  const dyw = s.scratch(d.K * Q8 * F32);
-  const table = tapTable(s, d.C, Hp, Wp, d.KH, d.KW);
+  const P = d.OH * d.OW;
+  const G = Math.max(1, Math.min(8, Math.floor((256 * 1024) / (Kd * ceil8(P) * F32))));
+  const win = windows(s, true, G);
   const { lo, hi } = s.part(d.K);
   const xn = perSample(fb, x!, i32(0), d.C * d.H * d.W);
-  const dyn = perSample(fb, dy!, i32(0), d.K * d.OH * d.OW);
+  const dyg = perSample(fb, dy!, i32(0), G * d.K * P);
   const dw = at(s.outs[0]!, lo, Kd * F32);
-  const n = fb.local("i32");
-  const sample = [
-    ...copyPlanes(fb, get(xn.local), xpad.base, {
-      planes: d.C,
-      h: d.H,
-      w: d.W,
-      H: Hp,
-      W: Wp,
-      top: d.PH,
-      left: d.PW,
-    }),
-    ...copyPlanes(fb, get(dyn.local), dyw, {
-      planes: d.K,
-      h: d.OH,
-      w: d.OW,
-      H: d.OH,
-      W: Wp,
-      top: 0,
-      left: 0,
-      plane: Q8,
-    }),
+  const [n, g, k, slot] = Array.from({ length: 4 }, () => fb.local("i32")) as number[];
+  const left = sub(s.N, get(n!));
+  const group = [
+    set(g!, { op: "select", a: i32(G), b: left, c: { op: "i32.gt_s", a: left, b: i32(G) } }),
+    set(slot!, i32(0)),
+    ...fb.loop(
+      k!,
+      i32(0),
+      get(g!),
+      1,
+      [...win.fill(get(xn.local), get(slot!)), xn.next, set(slot!, add(get(slot!), i32(win.slot)))],
+      true,
+    ),
     ...dotProduct(fb, {
       M: sub(hi, lo),
       cols: Kd,
-      L: Q8,
-      a: { base: at(dyw, lo, Q8 * F32), row: Q8 * F32 },
-      b: { base: xpad.base, table },
+      L: P,
+      segments: { count: get(g!), a: d.K * P * F32, b: win.slot },
+      a: { base: at(get(dyg.local), lo, P * F32), row: P * F32 },
+      b: win.rows(i32(0)),
       c: { base: dw, row: Kd * F32, col: F32, mode: "add" },
     }),
-    xn.next,
-    dyn.next,
+    dyg.next,
   ];
   return [
     ...zeroFill(fb, dw, { op: "i32.mul", a: sub(hi, lo), b: i32(Kd) }),
-    ...zeroFill(fb, xpad.base, xpad.floats),
-    ...zeroFill(fb, dyw, d.K * Q8),
+    ...win.setup,
     xn.init,
-    dyn.init,
-    ...fb.loop(n, i32(0), s.N, 1, sample, true),
+    dyg.init,
+    ...fb.loop(n!, i32(0), s.N, G, group, true),
   ];
 };
