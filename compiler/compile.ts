@@ -52,27 +52,21 @@ export function compile(text: string, options: CompileOptions = {}): CompileResu
   try {
     const program = lower(model);
     const plan = planMemory(program);
-    const source = options.source ?? `${model.name}.net`;
+    const layout = { ...layoutOf(program, plan), train: model.train };
+    const kernelsSource = emitKernels(program, plan);
     const wasm = emitWasm(program, plan);
-    const emitted = emitModule(
+    const module = emitModule(
       program,
-      plan,
+      layout,
+      kernelsSource,
       options.runtimeImport ?? "netc/runtime",
-      source,
-      model.train,
+      options.source ?? `${model.name}.net`,
       (options.target ?? "wasm") === "wasm" ? wasm : undefined,
     );
     return {
       ok: true,
       diagnostics,
-      compiled: {
-        model,
-        program,
-        layout: { ...layoutOf(program, plan), train: model.train },
-        kernelsSource: emitKernels(program, plan),
-        wasm,
-        module: emitted,
-      },
+      compiled: { model, program, layout, kernelsSource, wasm, module },
     };
   } catch (e) {
     if (e instanceof LoweringError) return { ok: false, diagnostics, error: e.message };

@@ -109,13 +109,12 @@ export interface ModuleText {
 /** The ES module `netc compile` writes: it imports only the runtime (or inlines it). */
 export function emitModule(
   program: Program,
-  plan: MemoryPlan,
+  layout: Layout & { train: TrainConfig },
+  kernelsSource: string,
   runtimeImport: string,
   source: string,
-  train: TrainConfig,
   wasm?: WasmKernels,
 ): ModuleText {
-  const layout = { ...layoutOf(program, plan), train };
   const wasmConst = wasm
     ? `
 /** The WebAssembly kernels; steps without WASM code run the JS kernels below. */
@@ -131,7 +130,7 @@ import { instantiate } from ${JSON.stringify(runtimeImport)};
 export const layout = ${JSON.stringify(layout)};
 ${wasmConst}
 export function kernels(f, iv, N, random) {
-${emitKernels(program, plan)}
+${kernelsSource}
 }
 
 /** Creates the model with its own memory: \`createModel({ batch, seed, optimizer })\`. */

@@ -34,12 +34,12 @@ const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
   const params = program.tensors.filter((t) => t.role === "param");
   const paramCount = params.reduce((s, t) => s + elementCount(t.shape), 0);
-  // Tables come first, so the arena's address is known only after one pass over the steps.
-  const sizing = emitSteps(program, plan, { arenaBase: 0, scratchBytes: 0 });
-  const stateBase = align16(CONTROL.end + sizing.tables.length * 4);
+  const { functions, fallback, tables, scratchBytes, late } = emitSteps(program, plan);
+  // Tables come first, so the arena's address is known only now: fill in the constants.
+  const stateBase = align16(CONTROL.end + tables.length * 4);
   const arenaBase = align16(stateBase + 2 * paramCount * F32);
-  const scratchBytes = sizing.scratchBytes;
-  const { functions, fallback, tables } = emitSteps(program, plan, { arenaBase, scratchBytes });
+  for (const node of late.arena) node.value += arenaBase;
+  for (const node of late.scratch) node.value = scratchBytes;
   // One export per phase; backward_params leaves out the steps that only make input gradients.
   const all = [...program.forward, ...program.loss, ...program.backward];
   const phases = {
@@ -89,13 +89,17 @@ export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
   };
 }
 
-interface MemoryLayout {
-  arenaBase: number;
-  scratchBytes: number;
-}
+/** An i32.const whose value is known only after every step is emitted. */
+type Late = { op: "i32.const"; value: number };
 
-function emitSteps(program: Program, plan: MemoryPlan, memory: MemoryLayout) {
-  const { arenaBase } = memory;
+function emitSteps(program: Program, plan: MemoryPlan) {
+  // Arena addresses are relative until the tables' size is known; so is the scratch per thread.
+  const late = { arena: [] as Late[], scratch: [] as Late[] };
+  const inArena = (bytes: number): Late => {
+    const node: Late = { op: "i32.const", value: bytes };
+    late.arena.push(node);
+    return node;
+  };
   const tables: number[] = [];
   const functions: Func[] = [];
   const fallback: number[] = [];
@@ -108,7 +112,7 @@ function emitSteps(program: Program, plan: MemoryPlan, memory: MemoryLayout) {
     const [N, tid, T] = [get(0), get(2), get(3)];
     const address = (id: number): Expr => {
       const { fixed, perSample } = plan.offsets[id]!;
-      const base = i32(arenaBase + fixed * F32);
+      const base = inArena(fixed * F32);
       return perSample ? add(base, mul(N, i32(perSample * F32))) : base;
     };
     // Every address is computed once, at the top of the step.
@@ -118,15 +122,11 @@ function emitSteps(program: Program, plan: MemoryPlan, memory: MemoryLayout) {
       prologue.push(set(l, value));
       return get(l);
     };
-    const arenaEnd = add(
-      i32(arenaBase + plan.fixedSize * F32),
-      mul(N, i32(plan.perSampleSize * F32)),
-    );
+    const arenaEnd = add(inArena(plan.fixedSize * F32), mul(N, i32(plan.perSampleSize * F32)));
+    const perThread: Late = { op: "i32.const", value: 0 };
+    late.scratch.push(perThread);
     const scratchBase = local(
-      add(
-        { op: "i32.and", a: add(arenaEnd, i32(15)), b: i32(-16) },
-        mul(tid, i32(memory.scratchBytes)),
-      ),
+      add({ op: "i32.and", a: add(arenaEnd, i32(15)), b: i32(-16) }, mul(tid, perThread)),
     );
     let used = 0;
     const body = kernel?.({
@@ -166,7 +166,7 @@ function emitSteps(program: Program, plan: MemoryPlan, memory: MemoryLayout) {
     // Exported too: the kernel benchmark times each step on its own.
     functions.push(fb.build([...prologue, ...body]));
   });
-  return { functions, fallback, scratchBytes, tables };
+  return { functions, fallback, scratchBytes, tables, late };
 }
 
 /**

@@ -149,6 +149,11 @@ export function wasmArena(
     }
     if (command !== "exit") run[command](N, count, 0, threads);
   };
+  // V8 runs new code in its baseline tier until a function is hot: one evaluation-mode pass
+  // over the zeroed memory at creation takes that first-call cost, and changes no state
+  // (batch statistics and dropout act only in training; the gradients are overwritten later).
+  js.mode(false, N);
+  for (const phase of ["forward", "loss", "backward"] as const) call(phase, N);
   let training = false;
   let valid = N;
   return {

@@ -31,10 +31,10 @@ function mustRunInWasm(step: Step): boolean {
   const act = wasmActivations.has(String(a["act"] ?? ""));
   switch (step.kernel) {
     case "conv2d":
-      return a["SH"] === 1 && a["SW"] === 1 && act;
+      return act;
     case "conv2d_grad_input":
     case "conv2d_grad_weight":
-      return a["SH"] === 1 && a["SW"] === 1;
+      return true;
     case "linear":
       return act;
     case "linear_grad_input":

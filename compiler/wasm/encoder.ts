@@ -232,17 +232,70 @@ function name(s: string): number[] {
   return [...uleb128(bytes.length), ...bytes];
 }
 
-/** A vector: its element count, then the already-encoded elements. */
-function vector(items: number[][]): number[] {
-  return [...uleb128(items.length), ...items.flat()];
-}
-
 export function section(id: number, content: number[]): number[] {
   return [id, ...uleb128(content.length), ...content];
 }
 
-function f32Bytes(value: number): number[] {
-  return [...new Uint8Array(new Float32Array([value]).buffer)];
+/** Opcodes as bytes, the SIMD and atomic sub-opcodes already in LEB128 (codes ≥ 0x80 take two). */
+const OPCODE_BYTES = Object.fromEntries(
+  Object.entries(OPCODES).map(([op, [first, ...rest]]) => [op, [first, ...rest.flatMap(uleb128)]]),
+) as Record<keyof typeof OPCODES, number[]>;
+
+/** A growing byte buffer: the one output path, with no intermediate arrays per instruction. */
+class Bytes {
+  private buf = new Uint8Array(1024);
+  length = 0;
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.length++] = b;
+  }
+
+  all(bytes: ArrayLike<number>): void {
+    this.reserve(bytes.length);
+    for (let i = 0; i < bytes.length; i++) this.buf[this.length++] = bytes[i]!;
+  }
+
+  u32(value: number): void {
+    let x = value >>> 0;
+    do {
+      const b = x & 0x7f;
+      x >>>= 7;
+      this.byte(x !== 0 ? b | 0x80 : b);
+    } while (x !== 0);
+  }
+
+  s32(value: number): void {
+    this.all(sleb128(value));
+  }
+
+  op(op: keyof typeof OPCODES): void {
+    this.all(OPCODE_BYTES[op]);
+  }
+
+  /** A section or a function body: its byte length, then its bytes. */
+  sized(content: Bytes): void {
+    this.u32(content.length);
+    this.reserve(content.length);
+    this.buf.set(content.bytes(), this.length);
+    this.length += content.length;
+  }
+
+  vector<T>(items: readonly T[], each: (item: T) => void): void {
+    this.u32(items.length);
+    for (const item of items) each(item);
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 interface Scope {
@@ -250,118 +303,118 @@ interface Scope {
   funcs: Map<string, number>;
 }
 
-function encodeExpr(e: Expr, scope: Scope, out: number[]): void {
-  const emit = (...bytes: number[]): void => {
-    for (const b of bytes) out.push(b);
-  };
-  const op = (): void => {
-    const [first, ...rest] = OPCODES[e.op];
-    // The SIMD sub-opcode is a u32 LEB128, so codes ≥ 0x80 take two bytes.
-    emit(first, ...rest.flatMap(uleb128));
-  };
-  const sub = (x: Expr): void => encodeExpr(x, scope, out);
-  const depth = (label: string): number[] => {
-    const index = scope.labels.lastIndexOf(label);
-    if (index < 0) throw new Error(`branch to unknown label ${label}`);
-    return uleb128(scope.labels.length - 1 - index);
-  };
-  const block = (label: string, body: Expr[]): void => {
-    scope.labels.push(label);
-    for (const x of body) sub(x);
-    scope.labels.pop();
-  };
+function depth(label: string, scope: Scope): number {
+  const index = scope.labels.lastIndexOf(label);
+  if (index < 0) throw new Error(`branch to unknown label ${label}`);
+  return scope.labels.length - 1 - index;
+}
+
+function block(body: Expr[], label: string, scope: Scope, out: Bytes): void {
+  scope.labels.push(label);
+  for (const x of body) encodeExpr(x, scope, out);
+  scope.labels.pop();
+}
+
+function memarg(op: keyof typeof ALIGN, offset: number, out: Bytes): void {
+  out.op(op);
+  out.u32(ALIGN[op]);
+  out.u32(offset);
+}
+
+const F32_BYTES = new Uint8Array(4);
+const F32_VIEW = new Float32Array(F32_BYTES.buffer);
+
+function encodeExpr(e: Expr, scope: Scope, out: Bytes): void {
   switch (e.op) {
     case "local.get":
-      op();
-      return emit(...uleb128(e.local));
+      out.op(e.op);
+      return out.u32(e.local);
     case "local.set":
     case "local.tee":
-      sub(e.value);
-      op();
-      return emit(...uleb128(e.local));
+      encodeExpr(e.value, scope, out);
+      out.op(e.op);
+      return out.u32(e.local);
     case "i32.const":
     case "i64.const":
       // Only small i64 values (timeouts) are needed: sleb128 of a 32-bit value is valid for i64.
-      op();
-      return emit(...sleb128(e.value));
+      out.op(e.op);
+      return out.s32(e.value);
     case "f32.const":
-      op();
-      return emit(...f32Bytes(e.value));
+      out.op(e.op);
+      F32_VIEW[0] = e.value;
+      return out.all(F32_BYTES);
     case "v128.const":
       if (e.bytes.length !== 16) throw new Error("v128.const needs 16 bytes");
-      op();
-      return emit(...e.bytes);
+      out.op(e.op);
+      return out.all(e.bytes);
     case "i32.load":
     case "f32.load":
     case "v128.load":
     case "v128.load32_splat":
     case "i32.atomic.load":
-      sub(e.addr);
-      op();
-      return emit(...uleb128(ALIGN[e.op]), ...uleb128(e.offset));
+      encodeExpr(e.addr, scope, out);
+      return memarg(e.op, e.offset, out);
     case "i32.store":
     case "f32.store":
     case "v128.store":
     case "i32.atomic.store":
     case "i32.atomic.rmw.add":
     case "memory.atomic.notify":
-      sub(e.addr);
-      sub(e.value);
-      op();
-      return emit(...uleb128(ALIGN[e.op]), ...uleb128(e.offset));
+      encodeExpr(e.addr, scope, out);
+      encodeExpr(e.value, scope, out);
+      return memarg(e.op, e.offset, out);
     case "memory.atomic.wait32":
-      sub(e.addr);
-      sub(e.expected);
-      sub(e.timeout);
-      op();
-      return emit(...uleb128(ALIGN[e.op]), ...uleb128(e.offset));
+      encodeExpr(e.addr, scope, out);
+      encodeExpr(e.expected, scope, out);
+      encodeExpr(e.timeout, scope, out);
+      return memarg(e.op, e.offset, out);
     case "f32x4.extract_lane":
-      sub(e.vec);
-      op();
-      return emit(e.lane);
+      encodeExpr(e.vec, scope, out);
+      out.op(e.op);
+      return out.byte(e.lane);
     case "i8x16.shuffle":
       if (e.lanes.length !== 16) throw new Error("i8x16.shuffle needs 16 lane indices");
-      sub(e.a);
-      sub(e.b);
-      op();
-      return emit(...e.lanes);
+      encodeExpr(e.a, scope, out);
+      encodeExpr(e.b, scope, out);
+      out.op(e.op);
+      return out.all(e.lanes);
     case "block":
     case "loop":
-      op();
-      emit(BLOCK_VOID);
-      block(e.label, e.body);
-      return emit(END);
+      out.op(e.op);
+      out.byte(BLOCK_VOID);
+      block(e.body, e.label, scope, out);
+      return out.byte(END);
     case "if":
-      sub(e.cond);
-      op();
-      emit(BLOCK_VOID);
-      block("", e.then);
+      encodeExpr(e.cond, scope, out);
+      out.op(e.op);
+      out.byte(BLOCK_VOID);
+      block(e.then, "", scope, out);
       if (e.else) {
-        emit(ELSE);
-        block("", e.else);
+        out.byte(ELSE);
+        block(e.else, "", scope, out);
       }
-      return emit(END);
+      return out.byte(END);
     case "br":
-      op();
-      return emit(...depth(e.label));
+      out.op(e.op);
+      return out.u32(depth(e.label, scope));
     case "br_if":
-      sub(e.cond);
-      op();
-      return emit(...depth(e.label));
+      encodeExpr(e.cond, scope, out);
+      out.op(e.op);
+      return out.u32(depth(e.label, scope));
     case "call": {
       const index = scope.funcs.get(e.func);
       if (index === undefined) throw new Error(`call to unknown function ${e.func}`);
-      for (const x of e.args) sub(x);
-      op();
-      return emit(...uleb128(index));
+      for (const x of e.args) encodeExpr(x, scope, out);
+      out.op(e.op);
+      return out.u32(index);
     }
     case "select":
     case "v128.bitselect":
     case "f32x4.relaxed_madd":
-      sub(e.a);
-      sub(e.b);
-      sub(e.c);
-      return op();
+      encodeExpr(e.a, scope, out);
+      encodeExpr(e.b, scope, out);
+      encodeExpr(e.c, scope, out);
+      return out.op(e.op);
     case "i32.eqz":
     case "f32.neg":
     case "f32.sqrt":
@@ -369,24 +422,24 @@ function encodeExpr(e: Expr, scope: Scope, out: number[]): void {
     case "f32x4.splat":
     case "f32x4.sqrt":
     case "drop":
-      sub(e.a);
-      return op();
+      encodeExpr(e.a, scope, out);
+      return out.op(e.op);
     default:
-      sub(e.a);
-      sub(e.b);
-      return op();
+      encodeExpr(e.a, scope, out);
+      encodeExpr(e.b, scope, out);
+      return out.op(e.op);
   }
 }
 
 /** Locals are declared as runs of equal types, so group consecutive ones. */
-function localRuns(locals: ValType[]): number[][] {
+function localRuns(locals: ValType[]): { count: number; type: ValType }[] {
   const runs: { count: number; type: ValType }[] = [];
   for (const type of locals) {
     const last = runs[runs.length - 1];
     if (last?.type === type) last.count++;
     else runs.push({ count: 1, type });
   }
-  return runs.map((r) => [...uleb128(r.count), VALTYPE[r.type]]);
+  return runs;
 }
 
 export function encodeModule(spec: ModuleSpec): Uint8Array {
@@ -394,49 +447,73 @@ export function encodeModule(spec: ModuleSpec): Uint8Array {
   const imports = spec.imports ?? [];
   // One type per distinct signature; all functions return nothing. Imports take no params.
   const signatures = [...new Set(["", ...fns.map((f) => f.params.join(","))])];
-  const types = signatures.map((s) => {
-    const params = s === "" ? [] : (s.split(",") as ValType[]);
-    return [FUNC_TYPE, ...vector(params.map((p) => [VALTYPE[p]])), ...vector([])];
-  });
   const funcs = new Map<string, number>();
   [...imports, ...fns.map((f) => f.name)].forEach((n, i) => {
     if (funcs.has(n)) throw new Error(`function ${n} defined twice`);
     funcs.set(n, i);
   });
-  const memory = [...name("env"), ...name("mem"), EXTERN_MEMORY, LIMITS_MIN_MAX];
-  const importEntries = [
-    [...memory, ...uleb128(spec.minPages), ...uleb128(MAX_PAGES)],
-    ...imports.map((n) => [...name("env"), ...name(n), EXTERN_FUNC, ...uleb128(0)]),
-  ];
-  const bodies = fns.map((f) => {
-    const code: number[] = [];
-    for (const e of f.body) encodeExpr(e, { labels: [], funcs }, code);
-    const body = [...vector(localRuns(f.locals)), ...code, END];
-    return [...uleb128(body.length), ...body];
-  });
-  const exported = fns.flatMap((f, i) =>
-    f.export === false ? [] : [[...name(f.name), EXTERN_FUNC, ...uleb128(imports.length + i)]],
+  const out = new Bytes();
+  out.all([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]); // "\0asm", version 1
+  const section = (id: number, write: (content: Bytes) => void): void => {
+    const content = new Bytes();
+    write(content);
+    out.byte(id);
+    out.sized(content);
+  };
+  section(SECTION.type, (c) =>
+    c.vector(signatures, (sig) => {
+      const params = sig === "" ? [] : (sig.split(",") as ValType[]);
+      c.byte(FUNC_TYPE);
+      c.vector(params, (p) => c.byte(VALTYPE[p]));
+      c.vector([], () => {});
+    }),
   );
-  const data = (spec.data ?? []).map((d) => [
-    0x00, // active, memory 0
-    ...OPCODES["i32.const"],
-    ...sleb128(d.offset),
-    END,
-    ...uleb128(d.bytes.length),
-    ...d.bytes,
-  ]);
-  return new Uint8Array([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // "\0asm", version 1
-    ...section(SECTION.type, vector(types)),
-    ...section(SECTION.import, vector(importEntries)),
-    ...section(
-      SECTION.function,
-      vector(fns.map((f) => uleb128(signatures.indexOf(f.params.join(","))))),
-    ),
-    ...section(SECTION.export, vector(exported)),
-    ...section(SECTION.code, vector(bodies)),
-    ...(data.length > 0 ? section(SECTION.data, vector(data)) : []),
-  ]);
+  section(SECTION.import, (c) => {
+    c.u32(1 + imports.length);
+    c.all([...name("env"), ...name("mem"), EXTERN_MEMORY, LIMITS_MIN_MAX]);
+    c.u32(spec.minPages);
+    c.u32(MAX_PAGES);
+    for (const n of imports) {
+      c.all([...name("env"), ...name(n), EXTERN_FUNC]);
+      c.u32(0);
+    }
+  });
+  section(SECTION.function, (c) =>
+    c.vector(fns, (f) => c.u32(signatures.indexOf(f.params.join(",")))),
+  );
+  const exported = fns.flatMap((f, i) => (f.export === false ? [] : [{ f, i }]));
+  section(SECTION.export, (c) =>
+    c.vector(exported, ({ f, i }) => {
+      c.all(name(f.name));
+      c.byte(EXTERN_FUNC);
+      c.u32(imports.length + i);
+    }),
+  );
+  section(SECTION.code, (c) =>
+    c.vector(fns, (f) => {
+      const body = new Bytes();
+      body.vector(localRuns(f.locals), (run) => {
+        body.u32(run.count);
+        body.byte(VALTYPE[run.type]);
+      });
+      const scope = { labels: [], funcs };
+      for (const e of f.body) encodeExpr(e, scope, body);
+      body.byte(END);
+      c.sized(body);
+    }),
+  );
+  if (spec.data && spec.data.length > 0)
+    section(SECTION.data, (c) =>
+      c.vector(spec.data!, (d) => {
+        c.byte(0x00); // active, memory 0
+        c.op("i32.const");
+        c.s32(d.offset);
+        c.byte(END);
+        c.u32(d.bytes.length);
+        c.all(d.bytes);
+      }),
+    );
+  return out.bytes().slice();
 }
 
 /** Where the memory import's limits flag is: LIMITS_SHARED there makes the memory shared. */
