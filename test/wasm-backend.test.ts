@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import type { Step } from "../compiler/lower/program.js";
-import { pseudoRandom } from "./helpers/gradcheck.js";
+import { compileModel, pseudoRandom } from "./helpers/gradcheck.js";
 import {
   emittedModel,
   expectClose,
@@ -467,5 +467,54 @@ describe("training the samples: WASM and TS take the same steps", () => {
         expectClose(`${at}: grad ${g.name}`, wasm.net.grads[i]!.data, g.data, F32),
       );
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Threads split each step's outputs, never a sum, so any thread count computes the same bits.
+// resnet-tiny has JS fallback steps (Add, AvgPool, CrossEntropy), which run on thread 0 alone.
+
+describe("threads", () => {
+  const sample = (name: string) =>
+    readFileSync(new URL(`../samples/${name}.net`, import.meta.url), "utf8");
+  test.each(["lenet5", "resnet-tiny"])(
+    "samples/%s trains bit for bit alike on 1, 2, 3 threads",
+    (name) => {
+      const compiled = compileModel(sample(name));
+      const N = 5;
+      const model = compiled.model;
+      const batches = [N, N, 3].map((count) => ({
+        x: float32(draw.inputs(model, count)),
+        t: float32(draw.targets(model, count)),
+      }));
+      const runs = [1, 2, 3].map((threads) => {
+        const net = compiled.create({ batch: N, seed: 2, backend: "wasm", threads });
+        try {
+          const losses = batches.map(({ x, t }) => net.trainStep(x, t));
+          const outputs = net.forward(batches[0]!.x);
+          return { losses, params: net.params.map((p) => Float32Array.from(p.data)), outputs };
+        } finally {
+          net.dispose();
+        }
+      });
+      for (const run of runs.slice(1)) {
+        expect(run.losses).toEqual(runs[0]!.losses);
+        expect(run.params).toEqual(runs[0]!.params);
+        expect(run.outputs).toEqual(runs[0]!.outputs);
+      }
+    },
+  );
+
+  test("bad thread counts and backends are refused with a clear error", () => {
+    const compiled = compileModel(sample("mlp"));
+    expect(() => compiled.create({ threads: 0 })).toThrow(
+      "threads must be a positive integer, got 0",
+    );
+    expect(() => compiled.create({ threads: 2, backend: "ts" })).toThrow(
+      'threads need the WASM kernels (backend "wasm")',
+    );
+    expect(() => compiled.create({ backend: "wasm", precision: "f64" })).toThrow(
+      'the WASM kernels are float32: precision "f64" needs backend "ts"',
+    );
   });
 });
