@@ -38,7 +38,7 @@ export interface OuterProduct {
   M: number | Expr;
   /** Columns of C. */
   cols: number;
-  /** The reduction length. */
+  /** The reduction length, ≥ 1 (the k loop runs at least once). */
   K: number | Expr;
   /** A(i, k) at base + i·row + k·k (bytes). */
   a: { base: Expr; row: number; k: number };
@@ -64,6 +64,7 @@ function rowBlocks(
 ): Expr[] {
   const body: Expr[] = [];
   if (typeof M === "number") {
+    if (M === 0) return [];
     const blocks = Math.ceil(M / 4);
     const base = Math.floor(M / blocks);
     const taller = M % blocks; // blocks of base + 1 rows, then the rest of base rows
@@ -109,6 +110,9 @@ function rowBlocks(
 
 /** C (op)= A·B with the 4×8 outer-product tile: per k, 2 B vectors and a splat of A per row. */
 export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
+  // A computed M is evaluated once, before the column panels.
+  const Mlocal = typeof p.M === "number" ? undefined : fb.local("i32");
+  const M = Mlocal === undefined ? p.M : get(Mlocal);
   const [AB, BB, CB, PB, PCJ, PA, PC, PAK, PBK, KEND] = Array.from({ length: 10 }, () =>
     fb.local("i32"),
   ) as [number, number, number, number, number, number, number, number, number, number];
@@ -173,13 +177,14 @@ export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
     set(PC, get(PCJ)),
     ...rowBlocks(
       fb,
-      p.M,
+      M,
       (h) => tile(h, w),
       (h) => [set(PA, add(get(PA), i32(h * p.a.row))), set(PC, add(get(PC), i32(h * p.c.row)))],
     ),
   ];
 
   const body: Expr[] = [set(AB, p.a.base), set(BB, p.b.base), set(CB, p.c.base)];
+  if (Mlocal !== undefined) body.push(set(Mlocal, p.M as Expr));
   if (kLocal !== undefined) body.push(set(kLocal, p.K as Expr));
   const full = Math.floor(p.cols / NR);
   const rest = p.cols % NR;
@@ -219,6 +224,9 @@ export interface DotProduct {
  * across lanes once per tile: no packing when both operands are contiguous along l.
  */
 export function dotProduct(fb: FuncBuilder, p: DotProduct): Expr[] {
+  // A computed M is evaluated once, before the column panels.
+  const Mlocal = typeof p.M === "number" ? undefined : fb.local("i32");
+  const M = Mlocal === undefined ? p.M : get(Mlocal);
   const [AB, CB, PA, PC, PAL, LEND, PBJ, BIAS] = Array.from({ length: 8 }, () =>
     fb.local("i32"),
   ) as [number, number, number, number, number, number, number, number];
@@ -294,7 +302,7 @@ export function dotProduct(fb: FuncBuilder, p: DotProduct): Expr[] {
     set(PC, get(CB)),
     ...rowBlocks(
       fb,
-      p.M,
+      M,
       (h) => tile(h, w),
       (h) => [set(PA, add(get(PA), i32(h * p.a.row))), set(PC, add(get(PC), i32(h * p.c.row)))],
     ),
@@ -304,6 +312,7 @@ export function dotProduct(fb: FuncBuilder, p: DotProduct): Expr[] {
   ];
 
   const body: Expr[] = [set(AB, p.a.base), set(CB, p.c.base), set(BB, p.b.base)];
+  if (Mlocal !== undefined) body.push(set(Mlocal, p.M as Expr));
   body.push(set(PBJ, "table" in p.b ? i32(p.b.table) : get(BB)));
   if (p.bias) body.push(set(BIAS, p.bias));
   const pairs = p.cols >> 1;
