@@ -122,6 +122,8 @@ interface OuterCase {
   table: boolean;
   /** A stored column-major (k outer), as the weight gradients read dy. */
   transposedA: boolean;
+  /** Each column panel of B copied to scratch first (which the kernel may then overwrite). */
+  pack: boolean;
 }
 
 function runOuter(c: OuterCase, seed: number): string[] {
@@ -143,6 +145,7 @@ function runOuter(c: OuterCase, seed: number): string[] {
   const c0 = t.alloc(M * cRow + 8);
   const C = (i: number, j: number) => c0 + i * cRow + j;
   for (let at = c0; at < c0 + M * cRow + 8; at++) t.writes.push([at, SENTINEL]);
+  const pack = c.pack ? t.alloc(K * 8) : -1;
   const values = new Map<number, number>();
   const put = (at: number, v = t.value()) => {
     values.set(at, v);
@@ -163,6 +166,7 @@ function runOuter(c: OuterCase, seed: number): string[] {
     a: { base: i32(a0 * 4), row: aRow * 4, k: aK * 4 },
     b,
     c: { base: i32(c0 * 4), row: cRow * 4, mode: c.mode, padded: c.padded },
+    ...(c.pack ? { pack: i32(pack * 4) } : {}),
   });
   const out = t.run(fb, body, [M, K]);
 
@@ -180,6 +184,7 @@ function runOuter(c: OuterCase, seed: number): string[] {
     }
   // A padded C lets whole vectors land up to the next multiple of 8 columns of each row.
   const free = (at: number): boolean => {
+    if (c.pack && at >= pack && at < pack + K * 8) return true;
     if (!c.padded || at < c0) return false;
     const [i, j] = [Math.floor((at - c0) / cRow), (at - c0) % cRow];
     return i < M && j >= cols && j < ceil8(cols);
@@ -294,6 +299,7 @@ describe("outerProduct", () => {
           padded: flag(t),
           table: flag(t),
           transposedA: flag(t),
+          pack: flag(t),
         };
         errors.push(...runOuter(c, t.int(2 ** 31)));
       }
@@ -306,7 +312,7 @@ describe("outerProduct", () => {
     [1, 17, 1],
   ])("every flag combination at M=%i cols=%i K=%i", (M, cols, K) => {
     const errors: string[] = [];
-    for (let bits = 0; bits < 64; bits++) {
+    for (let bits = 0; bits < 128; bits++) {
       const c: OuterCase = {
         M,
         cols,
@@ -317,6 +323,7 @@ describe("outerProduct", () => {
         padded: (bits & 8) !== 0,
         table: (bits & 16) !== 0,
         transposedA: (bits & 32) !== 0,
+        pack: (bits & 64) !== 0,
       };
       errors.push(...runOuter(c, bits));
     }

@@ -49,6 +49,11 @@ export interface OuterProduct {
    * room up to the next multiple of 8 columns, so a tail tile stores whole vectors.
    */
   c: { base: Expr; row: number; mode: "set" | "add"; padded: boolean };
+  /**
+   * Scratch of K·32 bytes: each column panel of B is first copied there as K rows of 8
+   * contiguous floats, so the row tiles stream it from L1 instead of gathering B's rows again.
+   */
+  pack?: Expr;
 }
 
 /**
@@ -117,6 +122,7 @@ export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
     fb.local("i32"),
   ) as [number, number, number, number, number, number, number, number, number, number];
   const PT = "table" in p.b ? fb.local("i32") : -1;
+  const PACK = fb.local("i32");
   const acc = Array.from({ length: 8 }, () => fb.local("v128"));
   const VB = [fb.local("v128"), fb.local("v128")];
   const VA = fb.local("v128");
@@ -136,9 +142,11 @@ export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
           ),
         );
     body.push(set(PAK, get(PA)), set(KEND, add(get(PA), kBytes)));
-    body.push("table" in p.b ? set(PT, i32(p.b.table)) : set(PBK, get(PB)));
+    const table = "table" in p.b && !p.pack;
+    if (p.pack) body.push(set(PBK, get(PACK)));
+    else body.push("table" in p.b ? set(PT, i32(p.b.table)) : set(PBK, get(PB)));
     const step: Expr[] = [];
-    if ("table" in p.b) step.push(set(PBK, add(get(PB), loadI(get(PT)))));
+    if (table) step.push(set(PBK, add(get(PB), loadI(get(PT)))));
     for (let q = 0; q < halves; q++) step.push(set(VB[q]!, loadV(get(PBK), 16 * q)));
     for (let r = 0; r < h; r++) {
       step.push(set(VA, splatLoad(get(PAK), r * p.a.row)));
@@ -146,9 +154,8 @@ export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
         step.push(set(acc[2 * r + q]!, vadd(get(acc[2 * r + q]!), vmul(get(VA), get(VB[q]!)))));
     }
     step.push(set(PAK, add(get(PAK), i32(p.a.k))));
-    step.push(
-      "table" in p.b ? set(PT, add(get(PT), i32(F32))) : set(PBK, add(get(PBK), i32(p.b.k))),
-    );
+    if (table) step.push(set(PT, add(get(PT), i32(F32))));
+    else step.push(set(PBK, add(get(PBK), i32(p.pack ? NR * F32 : (p.b as { k: number }).k))));
     const k = fb.label();
     body.push({
       op: "loop",
@@ -172,7 +179,37 @@ export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
     return body;
   };
 
+  // The panel's rows of B, 8 floats each, one after the other at PACK.
+  const packPanel = (): Expr[] => {
+    if (!p.pack) return [];
+    const [dst, src, end] = [fb.local("i32"), fb.local("i32"), fb.local("i32")];
+    const rowsEnd =
+      kLocal === undefined ? i32((p.K as number) * NR * F32) : mul(get(kLocal), i32(NR * F32));
+    const next = fb.label();
+    const copy: Expr[] =
+      "table" in p.b
+        ? [set(src, add(get(PB), loadI(get(PT)))), set(PT, add(get(PT), i32(F32)))]
+        : [];
+    copy.push(
+      storeV(get(dst), loadV(get(src))),
+      storeV(get(dst), loadV(get(src), 16), 16),
+      set(dst, add(get(dst), i32(NR * F32))),
+    );
+    if (!("table" in p.b)) copy.push(set(src, add(get(src), i32(p.b.k))));
+    return [
+      set(dst, get(PACK)),
+      set(end, add(get(PACK), rowsEnd)),
+      "table" in p.b ? set(PT, i32(p.b.table)) : set(src, get(PB)),
+      {
+        op: "loop",
+        label: next,
+        body: [...copy, { op: "br_if", label: next, cond: ne(get(dst), get(end)) }],
+      },
+    ];
+  };
+
   const columnPanel = (w: number): Expr[] => [
+    ...packPanel(),
     set(PA, get(AB)),
     set(PC, get(PCJ)),
     ...rowBlocks(
@@ -186,6 +223,7 @@ export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
   const body: Expr[] = [set(AB, p.a.base), set(BB, p.b.base), set(CB, p.c.base)];
   if (Mlocal !== undefined) body.push(set(Mlocal, p.M as Expr));
   if (kLocal !== undefined) body.push(set(kLocal, p.K as Expr));
+  if (p.pack) body.push(set(PACK, p.pack));
   const full = Math.floor(p.cols / NR);
   const rest = p.cols % NR;
   body.push(set(PB, get(BB)), set(PCJ, get(CB)));

@@ -114,6 +114,14 @@ function epilogue(
   ];
 }
 
+/**
+ * Copying each column panel of B into L1 first pays off once enough row tiles read it: from 8
+ * tiles (32 rows) on, measured on the workloads' convolutions (docs/wasm-backend.md).
+ */
+function packed(s: WasmStep, rows: number, K: number): { pack?: Expr } {
+  return rows >= 32 ? { pack: s.scratch(K * 32) } : {};
+}
+
 /** A pointer local at sample `first` of a tensor of `floats` per sample, moved on per sample. */
 function perSample(fb: FuncBuilder, base: Expr, first: Expr, floats: number) {
   const local = fb.local("i32");
@@ -279,6 +287,7 @@ export const conv2d: WasmKernel = (s) => {
       a: { base: w!, row: Kd * F32, k: F32 },
       b: win.rows(i32(0)),
       c: { base: out, row: win.pitch * F32, mode: "set", padded: true },
+      ...packed(s, d.K, Kd),
     }),
     ...epilogue(
       fb,
@@ -398,6 +407,7 @@ function gradInputByColumns(s: WasmStep): Expr[] {
       a: { base: w!, row: F32, k: Kd * F32 },
       b: { base: get(dyn.local), k: P * F32 },
       c: { base: cols, row: P8 * F32, mode: "set", padded: true },
+      ...packed(s, Kd, d.K),
     }),
     ...(s.acc ? [] : fillPlanes(fb, get(dxn.local), d.C, d.H * d.W, s.a["bias"] ? b : undefined)),
     ...fb.loop(c, i32(0), i32(d.C), 1, scatter, true),
