@@ -17,13 +17,22 @@ import {
   storeV,
   sub,
 } from "./wasm/builder.js";
-import { encodeModule, sharedFlagOffset, type Expr, type Func } from "./wasm/encoder.js";
+import {
+  encodeModule,
+  sharedFlagOffset,
+  type Expr,
+  type Func,
+  type ValType,
+} from "./wasm/encoder.js";
 import { wasmKernels } from "./wasm/kernels/index.js";
 import { at, overRun } from "./wasm/kernels/kernel.js";
 import type { WasmKernels } from "../runtime/api-types.js";
 import { CONTROL, OPTIMIZER_SLOTS } from "../runtime/wasm-layout.js";
 
 const F32 = 4;
+/** Every step and phase takes (N, count, thread, threads). */
+const ENTRY: ValType[] = ["i32", "i32", "i32", "i32"];
+const ENTRY_ARGS = [get(0), get(1), get(2), get(3)];
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 /**
@@ -48,9 +57,9 @@ export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
     backward: program.backward,
     backward_params: parameterBackward(program),
   };
-  const drivers: Func[] = Object.entries(phases).map(([name, steps]) => {
-    const fb = new FuncBuilder(name, ["i32", "i32", "i32", "i32"]);
-    const calls: Expr[] = steps.flatMap((step): Expr[] => {
+  // Each step then a barrier; a JS step runs on thread 0 alone.
+  const calls = (steps: Step[]): Expr[] =>
+    steps.flatMap((step): Expr[] => {
       const i = all.indexOf(step);
       const call: Expr = fallback.includes(i)
         ? {
@@ -58,11 +67,34 @@ export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
             cond: { op: "i32.eqz", a: get(2) },
             then: [{ op: "call", func: `js${i}`, args: [] }],
           }
-        : { op: "call", func: `s${i}`, args: [get(0), get(1), get(2), get(3)] };
+        : { op: "call", func: `s${i}`, args: [...ENTRY_ARGS] };
       return [call, { op: "call", func: "barrier", args: [get(3)] }];
     });
-    return fb.build(calls);
-  });
+  const drivers: Func[] = Object.entries(phases).map(([name, steps]) =>
+    new FuncBuilder(name, ENTRY).build(calls(steps)),
+  );
+  /**
+   * train_step: forward in training mode, loss, and — when the loss is a finite number — the
+   * parameters' backward pass and the optimizer's update: a whole step in one call.
+   */
+  const trainStepFunc = (p: typeof phases, loss: number): Func => {
+    const value = loadF(i32(loss));
+    const finite: Expr = {
+      op: "f32.eq",
+      a: { op: "f32.sub", a: value, b: loadF(i32(loss)) },
+      b: f32(0),
+    };
+    return new FuncBuilder("train_step", ENTRY).build([
+      ...calls(p.forward),
+      ...calls(p.loss),
+      {
+        op: "if",
+        cond: finite,
+        then: [...calls(p.backward_params), { op: "call", func: "update", args: [...ENTRY_ARGS] }],
+      },
+    ]);
+  };
+  drivers.push(trainStepFunc(phases, arenaBase + plan.offsets[program.lossTensor]!.fixed * F32));
   const paramRegion = plan.offsets[params[0]?.id ?? 0]!.fixed;
   const gradRegion = plan.offsets[program.tensors.find((t) => t.role === "grad")?.id ?? 0]!.fixed;
   const update = updateFunc(

@@ -65,9 +65,9 @@ export function instantiate(
   const dropout = new Rng(seed).fork("dropout");
   const random = () => dropout.next();
   const backend = chooseBackend(options, wasm);
-  const { f, iv, steps, createOptimizer, dispose } =
+  const { f, iv, steps, createOptimizer, train, dispose } =
     backend === "wasm"
-      ? wasmArena(wasm!, kernels, length, N, random, options.threads ?? 1)
+      ? wasmArena(wasm!, kernels, length, N, random, options.threads ?? 1, layout.loss)
       : jsArena(layout, kernels, options, length, N, random);
 
   const at = (t: LayoutTensor) => t.offset.fixed + N * t.offset.perSample;
@@ -191,12 +191,13 @@ export function instantiate(
       return loss;
     },
     trainStep(input, target) {
-      const { loss } = run(input, target, true);
-      steps.backward(false);
-      if (!Number.isFinite(loss)) return loss; // the caller stops; the weights stay as they were
+      const count = write("input", layout.inputs, input);
+      const targets = write("target", layout.targets, target);
+      if (targets !== count)
+        throw new NetcError(`${count} input samples but ${targets} target samples`);
       optimizer ??= createOptimizer(config);
-      optimizer.step();
-      return loss;
+      // A loss that is not finite skips the update: the caller stops, the weights stay.
+      return train(count, optimizer);
     },
     setLearningRate(lr) {
       optimizer ??= createOptimizer(config);
@@ -239,12 +240,22 @@ function jsArena(
   const iv = f instanceof Float32Array ? new Int32Array(f.buffer) : new Int32Array(length * 2);
   const region = (r: { offset: number; size: number }) =>
     f.subarray(r.offset, r.offset + r.size) as Float32Array;
+  const steps = kernels(f, iv, N, random);
   return {
     f,
     iv,
-    steps: kernels(f, iv, N, random),
+    steps,
     createOptimizer: (config: OptimizerConfig) =>
       createOptimizer(config, region(layout.paramRegion), region(layout.gradRegion)),
+    train(count: number, optimizer: Optimizer) {
+      steps.forward(true, count);
+      steps.loss(count);
+      const loss = f[layout.loss]!;
+      if (!Number.isFinite(loss)) return loss;
+      steps.backward(false);
+      optimizer.step();
+      return loss;
+    },
     dispose() {},
   };
 }

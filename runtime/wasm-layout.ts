@@ -34,4 +34,5 @@ export const COMMANDS = [
   "backward",
   "backward_params",
   "update",
+  "train_step",
 ] as const;

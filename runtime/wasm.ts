@@ -105,7 +105,15 @@ export interface WasmArena {
   iv: Int32Array;
   steps: Steps;
   createOptimizer(config: OptimizerConfig): Optimizer;
+  /** A whole training step in one call; returns the loss (no update when it is not finite). */
+  train(count: number, optimizer: Optimizer): number;
   dispose(): void;
+}
+
+/** The module's optimizer: settings written before a step, counted once the step updated. */
+interface WasmOptimizer extends Optimizer {
+  prepare(): void;
+  advance(): void;
 }
 
 /** The model's memory for batch N (`length` arena floats) and the steps that run on it. */
@@ -116,6 +124,7 @@ export function wasmArena(
   N: number,
   random: () => number,
   threads: number,
+  loss: number,
 ): WasmArena {
   if (!Number.isInteger(threads) || threads < 1)
     throw new NetcError(`threads must be a positive integer, got ${threads}`);
@@ -181,6 +190,17 @@ export function wasmArena(
       wasmOptimizer(config, new DataView(memory.buffer, CONTROL.optimizer, 64), () =>
         call("update", N),
       ),
+    train(count, optimizer) {
+      const o = optimizer as WasmOptimizer;
+      training = true;
+      valid = count;
+      js.mode(true, count);
+      o.prepare();
+      call("train_step", count);
+      const value = f[loss]!;
+      if (Number.isFinite(value)) o.advance();
+      return value;
+    },
     dispose() {
       if (workers.length > 0) call("exit", 0);
       workers.length = 0;
@@ -189,7 +209,11 @@ export function wasmArena(
 }
 
 /** The optimizer of the WASM module: settings in memory, then one update call per step. */
-function wasmOptimizer(config: OptimizerConfig, slots: DataView, update: () => void): Optimizer {
+function wasmOptimizer(
+  config: OptimizerConfig,
+  slots: DataView,
+  update: () => void,
+): WasmOptimizer {
   const s = optimizerSettings(config);
   const f32 = (slot: number, v: number) => slots.setFloat32(4 * slot, v, true);
   slots.setInt32(4 * SLOT.kind, s.name === "SGD" ? 1 : 2, true);
@@ -205,15 +229,22 @@ function wasmOptimizer(config: OptimizerConfig, slots: DataView, update: () => v
   const optimizer = {
     stepCount: 0,
     learningRate: s.lr,
-    step() {
-      const t = ++optimizer.stepCount;
+    prepare() {
+      const t = optimizer.stepCount + 1;
       f32(SLOT.lr, optimizer.learningRate);
       if (s.name === "Adam") {
         // Per-step scalars in double precision, as PyTorch computes them in Python floats.
         f32(SLOT.stepSize, optimizer.learningRate / (1 - s.beta1 ** t));
         f32(SLOT.correction2, Math.sqrt(1 - s.beta2 ** t));
       }
+    },
+    advance() {
+      optimizer.stepCount++;
+    },
+    step() {
+      optimizer.prepare();
       update();
+      optimizer.advance();
     },
     setLearningRate(lr: number) {
       optimizer.learningRate = checkLearningRate(s.name, lr);

@@ -31,6 +31,27 @@ describe("compiled model", () => {
     expect([...uniform].every((v) => Math.abs(v - Math.log(0.1)) < 1e-6)).toBe(true);
   });
 
+  test.each(["wasm", "ts"] as const)(
+    "%s: a step whose loss is not finite updates nothing, and Adam does not count it",
+    (backend) => {
+      const adam = { name: "Adam" as const, args: { lr: 0.01 } };
+      const [net, fresh] = [1, 2].map(() =>
+        lenet.create({ batch: 4, seed: 1, backend, optimizer: adam }),
+      ) as [ReturnType<typeof lenet.create>, ReturnType<typeof lenet.create>];
+      // A NaN bias makes every log-probability NaN (ReLU would turn a NaN input into 0).
+      const bias = net.params[9]!.data;
+      const kept = bias[0]!;
+      bias[0] = NaN;
+      const before = net.params.map((p) => Float32Array.from(p.data));
+      expect(net.trainStep(images(4), labels(4))).toBeNaN();
+      net.params.forEach((p, i) => expect(p.data).toEqual(before[i]));
+      bias[0] = kept;
+      // The next good step is the optimizer's first, exactly as on a model that never failed.
+      expect(net.trainStep(images(4), labels(4))).toBe(fresh.trainStep(images(4), labels(4)));
+      net.params.forEach((p, i) => expect(p.data).toEqual(fresh.params[i]!.data));
+    },
+  );
+
   test("training steps lower the loss on a fixed batch; the same seed gives the same run", () => {
     const mlp = compileModel(sample("mlp.net"));
     const next = pseudoRandom(9);
