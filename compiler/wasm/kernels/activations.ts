@@ -134,7 +134,8 @@ export const activationGrad: WasmKernel = ({ fb, N, ins, outs, a, acc, part }) =
   const gs = fb.local("f32");
   const sumV = fb.local("v128");
   const sumS = fb.local("f32");
-  const { lo, hi } = part(C, 4);
+  // Rows of channels (S = 1) are cut at vector groups; planes anywhere (6 channels: 3 and 3).
+  const { lo, hi } = part(C, S === 1 ? 4 : 1);
   const runs = [y, dy, ...(dxOut ? [dx] : [])];
   // The runs start at channel lo of sample n.
   const start = (): Expr[] => {
