@@ -5,6 +5,7 @@ import type { Compiled } from "../compiler/compile.js";
 import type { Model, ModelOptions } from "../runtime/api-types.js";
 import { instantiate, type KernelFactory } from "../runtime/model.js";
 import { simdAvailable } from "../runtime/wasm.js";
+import { UsageError } from "./usage-error.js";
 
 export interface KernelChoice {
   /** "wasm" or "ts"; by default wasm where WebAssembly SIMD exists. */
@@ -18,6 +19,8 @@ export function kernelChoice(
   choice: KernelChoice,
 ): Required<Pick<ModelOptions, "backend" | "threads">> {
   const backend = choice.target ?? (simdAvailable() ? "wasm" : "ts");
+  if (backend === "ts" && (choice.threads ?? 1) > 1)
+    throw new UsageError("--threads needs the WASM kernels; the TS kernels run on one thread");
   return { backend, threads: choice.threads ?? (backend === "wasm" ? availableParallelism() : 1) };
 }
 

@@ -61,7 +61,7 @@ import { pathToFileURL } from "node:url";
 const m = await import(pathToFileURL(process.argv[2]).href);
 const batch = 8;
 const size = (shape) => shape.reduce((a, b) => a * b, 1);
-const model = await m.createModel({ batch, seed: 1 });
+const model = await m.createModel({ batch, seed: 1, threads: 2 });
 const x = Float32Array.from({ length: batch * size(m.layout.inputs[0].shape) }, (_, i) => ((i * 7919) % 255) / 255);
 const classes = m.layout.outputs[0].shape[0];
 const y = Int32Array.from({ length: batch }, (_, i) => i % classes);
@@ -82,7 +82,9 @@ console.log(JSON.stringify({
   differed,
   reloaded: other.loss(x, y) === after,
   pwned: "pwned" in globalThis,
+  backend: model.backend,
 }));
+model.dispose();
 `;
 const script = write(join(dir, "use.mjs"), userScript);
 
@@ -95,6 +97,7 @@ interface UserRun {
   differed: boolean;
   reloaded: boolean;
   pwned: boolean;
+  backend: string;
 }
 
 function useModule(modulePath: string): UserRun {
@@ -123,6 +126,8 @@ const lenetParams = [
 ];
 
 function expectTrained(use: UserRun): void {
+  // The module's WASM kernels, on two threads (whose workers must let the process end).
+  expect(use.backend).toBe("wasm");
   expect(use.outputLength).toBe(8 * 10);
   expect(use.after).toBeLessThan(use.before);
   expect(use.differed).toBe(true);
@@ -600,6 +605,16 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
       ["eval", "samples/mlp.net"],
       2,
       "required option '--weights <file>' not specified (see 'netc --help')",
+    ],
+    [
+      ["train", "samples/mlp.net", "--threads", "0"],
+      2,
+      "option '--threads <n>' argument '0' is invalid. expected a positive integer (see 'netc --help')",
+    ],
+    [
+      ["train", "samples/mlp.net", ...sample, "--target", "ts", "--threads", "2"],
+      2,
+      "--threads needs the WASM kernels; the TS kernels run on one thread",
     ],
     [
       ["train", "samples/mlp.net", ...sample, "--limit", "10", "--save", kept],
