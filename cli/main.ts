@@ -28,6 +28,17 @@ program
     process.exitCode = runCheck(files, options);
   });
 
+// train and eval choose their kernels alike.
+const targetOption = () =>
+  new Option(
+    "--target <target>",
+    "the kernels: wasm (default where WebAssembly SIMD exists) or ts",
+  ).choices(["ts", "wasm"]);
+const threadsOption = () =>
+  new Option("--threads <n>", "threads for the WASM kernels (default: every core)").argParser(
+    positiveInteger,
+  );
+
 program
   .command("fmt")
   .description("rewrite files in the standard layout, keeping comments")
@@ -91,13 +102,8 @@ program
   .option("--save <file>", "write the weights (safetensors) when training has finished")
   .option("--metrics <file>", "write each epoch's numbers as a line of JSON")
   .option("--limit <n>", "train on the first n training samples only", positiveInteger)
-  .addOption(
-    new Option(
-      "--target <target>",
-      "the kernels: wasm (default where WebAssembly SIMD exists) or ts",
-    ).choices(["ts", "wasm"]),
-  )
-  .option("--threads <n>", "threads for the WASM kernels (default: every core)", positiveInteger)
+  .addOption(targetOption())
+  .addOption(threadsOption())
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: TrainCommandOptions) => {
     process.exitCode = runTrain(file, options);
@@ -113,13 +119,8 @@ program
     "a Fashion-MNIST directory (default: installed, else the embedded sample)",
   )
   .option("--batch <n>", "samples per pass (default: the train block's)", positiveInteger)
-  .addOption(
-    new Option(
-      "--target <target>",
-      "the kernels: wasm (default where WebAssembly SIMD exists) or ts",
-    ).choices(["ts", "wasm"]),
-  )
-  .option("--threads <n>", "threads for the WASM kernels (default: every core)", positiveInteger)
+  .addOption(targetOption())
+  .addOption(threadsOption())
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: EvalCommandOptions) => {
     process.exitCode = runEval(file, options);

@@ -310,15 +310,7 @@ function barrierFunc(): Func {
 function updateFunc(params: number, grads: number, state: number, count: number): Func {
   const fb = new FuncBuilder("update", ["i32", "i32", "i32", "i32"]);
   const [tid, T] = [get(2), get(3)];
-  const [p, g, s1, s2, lo, hi, n] = Array.from({ length: 7 }, () => fb.local("i32")) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [p, g, s1, s2, lo, hi, n] = fb.locals("i32", 7);
   const slot = (k: number): Expr => loadF(i32(CONTROL.optimizer + 4 * k));
   const S = OPTIMIZER_SLOTS;
   const hyper = Object.fromEntries(

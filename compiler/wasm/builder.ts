@@ -54,9 +54,14 @@ export function laneMask(n: number): Expr {
 export const hsum = (v: Expr): Expr =>
   fadd(fadd(lane(v, 0), lane(v, 1)), fadd(lane(v, 2), lane(v, 3)));
 
+/** A tuple of N numbers: the locals `FuncBuilder.locals` declares. */
+type Locals<N extends number, T extends number[] = []> = T["length"] extends N
+  ? T
+  : Locals<N, [...T, number]>;
+
 /** One function under construction: declares locals and hands out unique loop labels. */
 export class FuncBuilder {
-  private readonly locals: ValType[] = [];
+  private readonly declared: ValType[] = [];
   private labels = 0;
 
   constructor(
@@ -65,8 +70,31 @@ export class FuncBuilder {
   ) {}
 
   local(type: ValType): number {
-    this.locals.push(type);
-    return this.params.length + this.locals.length - 1;
+    this.declared.push(type);
+    return this.params.length + this.declared.length - 1;
+  }
+
+  /** `count` locals of one type. */
+  locals<N extends number>(type: ValType, count: N): Locals<N> {
+    return Array.from({ length: count }, () => this.local(type)) as Locals<N>;
+  }
+
+  /** Runs `body`, then again while `again` holds (a pointer short of its end, say). */
+  repeat(body: Expr[], again: Expr): Expr {
+    const top = this.label();
+    return { op: "loop", label: top, body: [...body, { op: "br_if", label: top, cond: again }] };
+  }
+
+  /** Runs `body` until `exit` holds, testing before each round. */
+  until(exit: Expr, body: Expr[]): Expr {
+    const top = this.label();
+    const out = this.label();
+    const round: Expr[] = [
+      { op: "br_if", label: out, cond: exit },
+      ...body,
+      { op: "br", label: top },
+    ];
+    return { op: "block", label: out, body: [{ op: "loop", label: top, body: round }] };
   }
 
   label(): string {
@@ -78,17 +106,11 @@ export class FuncBuilder {
    * unless `once` says the body runs at least once.
    */
   loop(counter: number, start: Expr, end: Expr, step: number, body: Expr[], once = false): Expr[] {
-    const top = this.label();
     const out = this.label();
-    const repeat: Expr = {
-      op: "loop",
-      label: top,
-      body: [
-        ...body,
-        set(counter, add(get(counter), i32(step))),
-        { op: "br_if", label: top, cond: ltS(get(counter), end) },
-      ],
-    };
+    const repeat = this.repeat(
+      [...body, set(counter, add(get(counter), i32(step)))],
+      ltS(get(counter), end),
+    );
     if (once) return [set(counter, start), repeat];
     return [
       set(counter, start),
@@ -104,7 +126,7 @@ export class FuncBuilder {
     return {
       name: this.name,
       params: this.params,
-      locals: this.locals,
+      locals: this.declared,
       body,
       ...(exported ? {} : { export: false }),
     };

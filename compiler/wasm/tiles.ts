@@ -85,25 +85,13 @@ function rowBlocks(
   }
   const left = fb.local("i32");
   body.push(set(left, M));
-  const top = fb.label();
-  const out = fb.label();
-  body.push({
-    op: "block",
-    label: out,
-    body: [
-      {
-        op: "loop",
-        label: top,
-        body: [
-          { op: "br_if", label: out, cond: { op: "i32.lt_s", a: get(left), b: i32(4) } },
-          ...tile(4),
-          ...advance(4),
-          set(left, sub(get(left), i32(4))),
-          { op: "br", label: top },
-        ],
-      },
-    ],
-  });
+  body.push(
+    fb.until({ op: "i32.lt_s", a: get(left), b: i32(4) }, [
+      ...tile(4),
+      ...advance(4),
+      set(left, sub(get(left), i32(4))),
+    ]),
+  );
   for (const h of [2, 1])
     body.push({
       op: "if",
@@ -118,12 +106,10 @@ export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
   // A computed M is evaluated once, before the column panels.
   const Mlocal = typeof p.M === "number" ? undefined : fb.local("i32");
   const M = Mlocal === undefined ? p.M : get(Mlocal);
-  const [AB, BB, CB, PB, PCJ, PA, PC, PAK, PBK, KEND] = Array.from({ length: 10 }, () =>
-    fb.local("i32"),
-  ) as [number, number, number, number, number, number, number, number, number, number];
+  const [AB, BB, CB, PB, PCJ, PA, PC, PAK, PBK, KEND] = fb.locals("i32", 10);
   const PT = "table" in p.b ? fb.local("i32") : -1;
   const PACK = fb.local("i32");
-  const acc = Array.from({ length: 8 }, () => fb.local("v128"));
+  const acc = fb.locals("v128", 8);
   const VB = [fb.local("v128"), fb.local("v128")];
   const VA = fb.local("v128");
   const kLocal = typeof p.K === "number" ? undefined : fb.local("i32");
@@ -156,12 +142,7 @@ export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
     step.push(set(PAK, add(get(PAK), i32(p.a.k))));
     if (table) step.push(set(PT, add(get(PT), i32(F32))));
     else step.push(set(PBK, add(get(PBK), i32(p.pack ? NR * F32 : (p.b as { k: number }).k))));
-    const k = fb.label();
-    body.push({
-      op: "loop",
-      label: k,
-      body: [...step, { op: "br_if", label: k, cond: ne(get(PAK), get(KEND)) }],
-    });
+    body.push(fb.repeat(step, ne(get(PAK), get(KEND))));
     for (let r = 0; r < h; r++) {
       if (whole) {
         for (let q = 0; q < halves; q++)
@@ -185,7 +166,6 @@ export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
     const [dst, src, end] = [fb.local("i32"), fb.local("i32"), fb.local("i32")];
     const rowsEnd =
       kLocal === undefined ? i32((p.K as number) * NR * F32) : mul(get(kLocal), i32(NR * F32));
-    const next = fb.label();
     const copy: Expr[] =
       "table" in p.b
         ? [set(src, add(get(PB), loadI(get(PT)))), set(PT, add(get(PT), i32(F32)))]
@@ -200,11 +180,7 @@ export function outerProduct(fb: FuncBuilder, p: OuterProduct): Expr[] {
       set(dst, get(PACK)),
       set(end, add(get(PACK), rowsEnd)),
       "table" in p.b ? set(PT, i32(p.b.table)) : set(src, get(PB)),
-      {
-        op: "loop",
-        label: next,
-        body: [...copy, { op: "br_if", label: next, cond: ne(get(dst), get(end)) }],
-      },
+      fb.repeat(copy, ne(get(dst), get(end))),
     ];
   };
 
@@ -265,13 +241,11 @@ export function dotProduct(fb: FuncBuilder, p: DotProduct): Expr[] {
   // A computed M is evaluated once, before the column panels.
   const Mlocal = typeof p.M === "number" ? undefined : fb.local("i32");
   const M = Mlocal === undefined ? p.M : get(Mlocal);
-  const [AB, CB, PA, PC, PAL, LEND, PBJ, BIAS] = Array.from({ length: 8 }, () =>
-    fb.local("i32"),
-  ) as [number, number, number, number, number, number, number, number];
+  const [AB, CB, PA, PC, PAL, LEND, PBJ, BIAS] = fb.locals("i32", 8);
   const PBC = [fb.local("i32"), fb.local("i32")];
   const BB = fb.local("i32");
   const SEG = fb.local("i32");
-  const acc = Array.from({ length: 8 }, () => fb.local("v128"));
+  const acc = fb.locals("v128", 8);
   const VB = [fb.local("v128"), fb.local("v128")];
   const VA = fb.local("v128");
   const full = p.L >> 2;
@@ -303,13 +277,8 @@ export function dotProduct(fb: FuncBuilder, p: DotProduct): Expr[] {
     ];
     const segment: Expr[] = [];
     if (full > 0) {
-      const l = fb.label();
       segment.push(set(LEND, add(get(PAL), i32(full * 16))));
-      segment.push({
-        op: "loop",
-        label: l,
-        body: [...step(), ...advance, { op: "br_if", label: l, cond: ne(get(PAL), get(LEND)) }],
-      });
+      segment.push(fb.repeat([...step(), ...advance], ne(get(PAL), get(LEND))));
     }
     if (tail > 0) segment.push(...step(laneMask(tail)));
     const seg = p.segments;

@@ -122,14 +122,7 @@ export const activationGrad: WasmKernel = ({ fb, N, ins, outs, a, acc, part }) =
   const hasAct = String(a["act"] ?? "") !== "";
   const dxOut = hasAct ? outs[0] : undefined;
   const dbOut = a["bias"] ? outs[hasAct ? 1 : 0] : undefined;
-  const [y, dy, dx, db, n, c] = Array.from({ length: 6 }, () => fb.local("i32")) as number[] as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [y, dy, dx, db, n, c] = fb.locals("i32", 6);
   const g = fb.local("v128");
   const gs = fb.local("f32");
   const sumV = fb.local("v128");

@@ -71,13 +71,7 @@ function epilogue(
   shape: { planes: number; rows: number; cols: number; stride: number; planeStride: number },
   mode: { bias?: Expr; act: WasmActivation; add: boolean },
 ): Expr[] {
-  const [S, s, p, r, B] = Array.from({ length: 5 }, () => fb.local("i32")) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [S, s, p, r, B] = fb.locals("i32", 5);
   const d = dst;
   const bv = fb.local("v128");
   const bs = fb.local("f32");
@@ -181,9 +175,7 @@ function windows(s: WasmStep, explicit: boolean, slots: number): Windows {
   const frame = s.scratch(align16(frameFloats * F32));
   const slot = Kd * P8 * F32;
   const columns = s.scratch(slots * slot);
-  const [c, oh, src, dst, S, D, k, col] = Array.from({ length: 8 }, () =>
-    fb.local("i32"),
-  ) as number[];
+  const [c, oh, src, dst, S, D, k, col] = fb.locals("i32", 8);
   const copyRow =
     d.SW === 1
       ? overRun(
@@ -334,9 +326,7 @@ function gradInputByColumns(s: WasmStep): Expr[] {
   const { lo, hi } = s.part(s.N);
   const dyn = perSample(fb, dy!, lo, d.K * P);
   const dxn = perSample(fb, s.outs[0]!, lo, d.C * d.H * d.W);
-  const [n, c, src, dst, row, S, D] = Array.from({ length: 7 }, () =>
-    fb.local("i32"),
-  ) as number[] as [number, number, number, number, number, number, number];
+  const [n, c, src, dst, row, S, D] = fb.locals("i32", 7);
   const scatter: Expr[] = [];
   for (let i = 0; i < d.KH; i++)
     for (let j = 0; j < d.KW; j++) {
@@ -471,13 +461,7 @@ function gradInputByCorrelation(s: WasmStep): Expr[] {
   const out = s.scratch(d.C * Q8 * F32);
   const flipped = s.scratch(d.C * Kd * F32);
   const table = tapTable(s, d.K, Hq, Wq, d.KH, d.KW);
-  const [c, k, t, src, dst] = Array.from({ length: 5 }, () => fb.local("i32")) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [c, k, t, src, dst] = fb.locals("i32", 5);
   // wf[c, k, t] = w[k, c, taps − 1 − t]: the tap order reversed is the kernel flipped both ways.
   const flip = [
     set(dst, flipped),
@@ -597,7 +581,7 @@ export const conv2dGradWeight: WasmKernel = (s) => {
   const dyn = perSample(fb, dy!, i32(0), d.K * P);
   const dyg = perSample(fb, dy!, i32(0), G * d.K * P);
   const dw = at(s.outs[0]!, lo, Kd * F32);
-  const [n, g, k, slot, dySlot] = Array.from({ length: 5 }, () => fb.local("i32")) as number[];
+  const [n, g, k, slot, dySlot] = fb.locals("i32", 5);
   const left = sub(s.N, get(n!));
   const fill = [
     ...win.fill(get(xn.local), get(slot!)),

@@ -87,32 +87,14 @@ export function zeroFill(fb: FuncBuilder, base: Expr, floats: number | Expr): Ex
   const p = fb.local("i32");
   const end = fb.local("i32");
   const bytes = typeof floats === "number" ? i32(floats * F32) : mul(floats, i32(F32));
-  const top = fb.label();
-  const out = fb.label();
   // Whole vectors while 16 bytes remain, then single floats.
   return [
     set(p, base),
     set(end, add(get(p), bytes)),
-    {
-      op: "block",
-      label: out,
-      body: [
-        {
-          op: "loop",
-          label: top,
-          body: [
-            {
-              op: "br_if",
-              label: out,
-              cond: { op: "i32.gt_s", a: add(get(p), i32(16)), b: get(end) },
-            },
-            storeV(get(p), ZERO_V),
-            set(p, add(get(p), i32(16))),
-            { op: "br", label: top },
-          ],
-        },
-      ],
-    },
+    fb.until({ op: "i32.gt_s", a: add(get(p), i32(16)), b: get(end) }, [
+      storeV(get(p), ZERO_V),
+      set(p, add(get(p), i32(16))),
+    ]),
     ...fb.loop(p, get(p), get(end), F32, [storeF(get(p), f32(0))]),
   ];
 }
@@ -145,14 +127,7 @@ export function copyPlanes(
   const x0 = Math.max(0, -left);
   const x1 = Math.min(w, W - left);
   if (y1 <= y0 || x1 <= x0) return [];
-  const [s, d, c, y, S, D] = Array.from({ length: 6 }, () => fb.local("i32")) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [s, d, c, y, S, D] = fb.locals("i32", 6);
   const row = overRun(
     fb,
     x1 - x0,

@@ -43,9 +43,7 @@ type Window = ReturnType<typeof windows>;
  */
 function overRows(s: WasmStep, w: Window, row: (input: number, out: number) => Expr[]): Expr[] {
   const { fb, N } = s;
-  const [plane, input, out, nc, oh, rowStart, outStart] = Array.from({ length: 7 }, () =>
-    fb.local("i32"),
-  ) as number[] as [number, number, number, number, number, number, number];
+  const [plane, input, out, nc, oh, rowStart, outStart] = fb.locals("i32", 7);
   const { lo, hi } = s.part({ op: "i32.mul", a: N, b: i32(w.C) });
   const perRow = [
     set(input, get(rowStart)),
@@ -179,11 +177,7 @@ export const maxPoolGrad: WasmKernel = (s) => {
   if (!w.inside) return undefined;
   const { fb } = s;
   const [m, g] = [fb.local("f32"), fb.local("f32")];
-  const [y, dy, shift] = Array.from({ length: 3 }, () => fb.local("i32")) as number[] as [
-    number,
-    number,
-    number,
-  ];
+  const [y, dy, shift] = fb.locals("i32", 3);
   // The window pointer walks x; dx at the same position is that pointer plus (dx − x).
   const dxAt = (input: number): Expr => add(get(input), get(shift));
   const first = (input: number, t: number, rest: Expr[]): Expr[] => [
@@ -200,8 +194,8 @@ export const maxPoolGrad: WasmKernel = (s) => {
     ...w.taps.reduceRight<Expr[]>((rest, t) => first(input, t, rest), []),
   ];
   // Four windows at once: each tap takes g where it is the first to equal the maximum.
-  const [mv, gv, taken, hit] = Array.from({ length: 4 }, () => fb.local("v128"));
-  const parts = Array.from({ length: 4 }, () => fb.local("v128"));
+  const [mv, gv, taken, hit] = fb.locals("v128", 4);
+  const parts = fb.locals("v128", 4);
   const quad = (input: number, out: number): Expr[] => {
     const body: Expr[] = [
       set(mv, loadV(add(get(y), get(out)))),
