@@ -46,6 +46,14 @@ function mustRunInWasm(step: Step): boolean {
     case "activation":
     case "activation_grad":
       return act;
+    case "softmax":
+    case "softmax_grad":
+    case "log_softmax":
+    case "log_softmax_grad":
+    case "nll":
+    case "cross_entropy":
+    case "class_loss_grad":
+      return true;
     default:
       return false;
   }
@@ -95,6 +103,38 @@ criterion MSE
     "max_pool_grad",
   ]);
   expect(fellBack(e)).toEqual([]);
+});
+
+test("the softmax and class-criterion kernels of the WASM list run as WASM", () => {
+  const model = (last: string, criterion: string) => `model M {
+  input x: [5]
+  Linear(7)
+  ${last}
+}
+criterion ${criterion}
+`;
+  const cases = [
+    model("SoftMax", "MSE"),
+    model("LogSoftMax", "MSE"),
+    model("LogSoftMax", "NLL"),
+    model("ReLU", "NLL"),
+    model("ReLU", "CrossEntropy"),
+  ];
+  const picked = new Set<string>();
+  for (const source of cases) {
+    const e = emittedModel(source, 3, { backend: "wasm" });
+    for (const step of stepsOf(e).filter(mustRunInWasm)) picked.add(step.kernel);
+    expect(fellBack(e)).toEqual([]);
+  }
+  expect([...picked].filter((k) => /softmax|nll|entropy|class/.test(k)).sort()).toEqual([
+    "class_loss_grad",
+    "cross_entropy",
+    "log_softmax",
+    "log_softmax_grad",
+    "nll",
+    "softmax",
+    "softmax_grad",
+  ]);
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -26,13 +26,17 @@ const OPCODES = {
   "f32.ne": [0x5c],
   "f32.lt": [0x5d],
   "f32.gt": [0x5e],
+  "f32.le": [0x5f],
   "i32.add": [0x6a],
   "i32.sub": [0x6b],
   "i32.mul": [0x6c],
   "i32.div_u": [0x6e],
   "i32.and": [0x71],
+  "i32.or": [0x72],
   "i32.shl": [0x74],
+  "i32.shr_s": [0x75],
   "f32.neg": [0x8c],
+  "f32.nearest": [0x90],
   "f32.sqrt": [0x91],
   "f32.add": [0x92],
   "f32.sub": [0x93],
@@ -40,7 +44,10 @@ const OPCODES = {
   "f32.div": [0x95],
   "f32.min": [0x96],
   "f32.max": [0x97],
+  "i32.trunc_sat_f32_s": [0xfc, 0x00],
   "f32.convert_i32_s": [0xb2],
+  "i32.reinterpret_f32": [0xbc],
+  "f32.reinterpret_i32": [0xbe],
   "i32.load": [0x28],
   "f32.load": [0x2a],
   "i32.store": [0x36],
@@ -118,7 +125,17 @@ type Store =
   | "i32.atomic.rmw.add"
   | "memory.atomic.notify";
 type Unary =
-  "i32.eqz" | "f32.neg" | "f32.sqrt" | "f32.convert_i32_s" | "f32x4.splat" | "f32x4.sqrt" | "drop";
+  | "i32.eqz"
+  | "f32.neg"
+  | "f32.nearest"
+  | "i32.trunc_sat_f32_s"
+  | "i32.reinterpret_f32"
+  | "f32.reinterpret_i32"
+  | "f32.sqrt"
+  | "f32.convert_i32_s"
+  | "f32x4.splat"
+  | "f32x4.sqrt"
+  | "drop";
 type Binary =
   | "i32.eq"
   | "i32.ne"
@@ -132,11 +149,14 @@ type Binary =
   | "i32.mul"
   | "i32.div_u"
   | "i32.and"
+  | "i32.or"
   | "i32.shl"
+  | "i32.shr_s"
   | "f32.eq"
   | "f32.ne"
   | "f32.lt"
   | "f32.gt"
+  | "f32.le"
   | "f32.add"
   | "f32.sub"
   | "f32.mul"
@@ -417,6 +437,10 @@ function encodeExpr(e: Expr, scope: Scope, out: Bytes): void {
       return out.op(e.op);
     case "i32.eqz":
     case "f32.neg":
+    case "f32.nearest":
+    case "i32.trunc_sat_f32_s":
+    case "i32.reinterpret_f32":
+    case "f32.reinterpret_i32":
     case "f32.sqrt":
     case "f32.convert_i32_s":
     case "f32x4.splat":
@@ -582,6 +606,10 @@ function watExpr(e: Expr, indent: string): string {
       return `${indent}(${e.op}${args(e.a, e.b, e.c)})`;
     case "i32.eqz":
     case "f32.neg":
+    case "f32.nearest":
+    case "i32.trunc_sat_f32_s":
+    case "i32.reinterpret_f32":
+    case "f32.reinterpret_i32":
     case "f32.sqrt":
     case "f32.convert_i32_s":
     case "f32x4.splat":

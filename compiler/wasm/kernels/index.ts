@@ -5,6 +5,15 @@ import { conv2d, conv2dGradInput, conv2dGradWeight } from "./convolution.js";
 import type { WasmKernel } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
 import { maxPool, maxPoolGrad } from "./pooling.js";
+import {
+  classLossGrad,
+  crossEntropy,
+  logSoftmax,
+  logSoftmaxGrad,
+  nll,
+  softmax,
+  softmaxGrad,
+} from "./softmax.js";
 
 export const wasmKernels: Readonly<Record<string, WasmKernel>> = {
   activation,
@@ -17,4 +26,11 @@ export const wasmKernels: Readonly<Record<string, WasmKernel>> = {
   linear_grad_weight: linearGradWeight,
   max_pool: maxPool,
   max_pool_grad: maxPoolGrad,
+  softmax,
+  softmax_grad: softmaxGrad,
+  log_softmax: logSoftmax,
+  log_softmax_grad: logSoftmaxGrad,
+  nll,
+  cross_entropy: crossEntropy,
+  class_loss_grad: classLossGrad,
 };
