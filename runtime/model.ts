@@ -67,7 +67,7 @@ export function instantiate(
   const backend = chooseBackend(options, wasm);
   const { f, iv, steps, createOptimizer, train, dispose } =
     backend === "wasm"
-      ? wasmArena(wasm!, kernels, length, N, random, options.threads ?? 1, layout.loss)
+      ? wasmArena(wasm!, kernels, length, N, random, threadsFor(options, N), layout.loss)
       : jsArena(layout, kernels, options, length, N, random);
 
   const at = (t: LayoutTensor) => t.offset.fixed + N * t.offset.perSample;
@@ -221,6 +221,14 @@ export function instantiate(
       [...params, ...buffers].forEach((t, i) => t.data.set(targets[i]!.data));
     },
   };
+}
+
+/** At most one thread per sample: a batch-1 model gains nothing but wake-ups from more. */
+function threadsFor(options: ModelOptions, N: number): number {
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new NetcError(`threads must be a positive integer, got ${threads}`);
+  return Math.min(threads, N);
 }
 
 /** The JS kernels' arena, a typed array of either precision, and the JS optimizers over it. */

@@ -126,8 +126,6 @@ export function wasmArena(
   threads: number,
   loss: number,
 ): WasmArena {
-  if (!Number.isInteger(threads) || threads < 1)
-    throw new NetcError(`threads must be a positive integer, got ${threads}`);
   const shared = threads > 1;
   const arenaEnd = Math.ceil((wasm.arenaBase + length * 4) / 16) * 16;
   const pages = Math.ceil((arenaEnd + threads * wasm.scratchBytes + SLACK) / PAGE);
