@@ -428,29 +428,11 @@ function encodeExpr(e: Expr, scope: Scope, out: Bytes): void {
       out.op(e.op);
       return out.u32(index);
     }
-    case "select":
-    case "v128.bitselect":
-    case "f32x4.relaxed_madd":
-      encodeExpr(e.a, scope, out);
-      encodeExpr(e.b, scope, out);
-      encodeExpr(e.c, scope, out);
-      return out.op(e.op);
-    case "i32.eqz":
-    case "f32.neg":
-    case "f32.nearest":
-    case "i32.trunc_sat_f32_s":
-    case "i32.reinterpret_f32":
-    case "f32.reinterpret_i32":
-    case "f32.sqrt":
-    case "f32.convert_i32_s":
-    case "f32x4.splat":
-    case "f32x4.sqrt":
-    case "drop":
-      encodeExpr(e.a, scope, out);
-      return out.op(e.op);
     default:
+      // Unary, binary and ternary operators alike: operands in order, then the opcode.
       encodeExpr(e.a, scope, out);
-      encodeExpr(e.b, scope, out);
+      if ("b" in e) encodeExpr(e.b, scope, out);
+      if ("c" in e) encodeExpr(e.c, scope, out);
       return out.op(e.op);
   }
 }
@@ -600,24 +582,8 @@ function watExpr(e: Expr, indent: string): string {
       return `${indent}(br_if $${e.label}${args(e.cond)})`;
     case "call":
       return `${indent}(call $${e.func}${args(...e.args)})`;
-    case "select":
-    case "v128.bitselect":
-    case "f32x4.relaxed_madd":
-      return `${indent}(${e.op}${args(e.a, e.b, e.c)})`;
-    case "i32.eqz":
-    case "f32.neg":
-    case "f32.nearest":
-    case "i32.trunc_sat_f32_s":
-    case "i32.reinterpret_f32":
-    case "f32.reinterpret_i32":
-    case "f32.sqrt":
-    case "f32.convert_i32_s":
-    case "f32x4.splat":
-    case "f32x4.sqrt":
-    case "drop":
-      return `${indent}(${e.op}${args(e.a)})`;
     default:
-      return `${indent}(${e.op}${args(e.a, e.b)})`;
+      return `${indent}(${e.op}${args(e.a, ...("b" in e ? [e.b] : []), ...("c" in e ? [e.c] : []))})`;
   }
 }
 
