@@ -4,11 +4,10 @@ import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { compile, type Compiled } from "../compiler/compile.js";
 import type { Step } from "../compiler/lower/program.js";
-import { FuncBuilder, i32 } from "../compiler/wasm/builder.js";
-import { encodeModule } from "../compiler/wasm/encoder.js";
-import { outerProduct } from "../compiler/wasm/tiles.js";
-import { createModel } from "../cli/in-process-model.js";
-import type { KernelFactory } from "../runtime/model.js";
+import { FuncBuilder, i32 } from "../compiler/backends/wasm/builder.js";
+import { encodeModule } from "../compiler/backends/wasm/encoder.js";
+import { outerProduct } from "../compiler/backends/wasm/tiles.js";
+import { createModel, kernelFactory } from "../cli/in-process-model.js";
 import type {} from "../runtime/webassembly.js";
 
 const CEILING = 50; // GFLOP/s per core for WASM SIMD (docs/wasm-backend.md)
@@ -59,15 +58,26 @@ function table(head: string[], rows: string[][], right: boolean[]): void {
 
 /** Useful FLOPs of a GEMM-shaped step (what the layer computes, not the kernel's padding). */
 function usefulFlops(step: Step): { flop: number; shape: string } | undefined {
-  const a = (key: string): number => step.attrs[key] as number;
-  if (step.kernel.startsWith("conv2d"))
-    return {
-      flop: 2 * BATCH * a("K") * a("C") * a("KH") * a("KW") * a("OH") * a("OW"),
-      shape: `${a("C")}→${a("K")} ${a("KH")}×${a("KW")} → ${a("OH")}×${a("OW")}`,
-    };
-  if (step.kernel.startsWith("linear"))
-    return { flop: 2 * BATCH * a("I") * a("O"), shape: `${a("I")}→${a("O")}` };
-  return undefined;
+  switch (step.kernel) {
+    case "conv2d":
+    case "conv2d_grad_input":
+    case "conv2d_grad_weight": {
+      const a = step.attrs;
+      return {
+        flop: 2 * BATCH * a.K * a.C * a.KH * a.KW * a.OH * a.OW,
+        shape: `${a.C}→${a.K} ${a.KH}×${a.KW} → ${a.OH}×${a.OW}`,
+      };
+    }
+    case "linear":
+    case "linear_grad_input":
+    case "linear_grad_weight":
+      return {
+        flop: 2 * BATCH * step.attrs.I * step.attrs.O,
+        shape: `${step.attrs.I}→${step.attrs.O}`,
+      };
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -111,8 +121,7 @@ function modelSteps(name: string): string[][] {
     string,
     (N: number, count: number, thread: number, threads: number) => void
   >;
-  const factory = new Function("f", "iv", "N", "random", compiled.kernelsSource) as KernelFactory;
-  const js = factory(f, iv, BATCH, Math.random);
+  const js = kernelFactory(compiled)(f, iv, BATCH, Math.random);
   js.mode(true, BATCH);
 
   const rows: string[][] = [];

@@ -1,19 +1,20 @@
 // `netc compile`: a .net file becomes an ES module (`<name>.js`) and its declarations (`<name>.d.ts`).
 import { mkdirSync } from "node:fs";
 import { basename, extname, join } from "node:path";
+import type { BackendName } from "../compiler/backends/backend.js";
 import { writeFileAtomic } from "../runtime/node/write-atomic.js";
 import { NetcError } from "../runtime/errors.js";
 import { compileFile } from "./compiled-file.js";
 import { ExitCode } from "./exit-codes.js";
 import { printable } from "./printable.js";
 import { standaloneModule } from "./standalone.js";
-import { formatCount } from "./units.js";
+import { formatCount } from "../compiler/units.js";
 import { UsageError } from "./usage-error.js";
 
 export const DEFAULT_RUNTIME = "netc/runtime";
 
 export interface CompileCommandOptions {
-  target: "wasm" | "ts";
+  backend: BackendName;
   outDir: string;
   standalone?: boolean;
   runtime?: string;
@@ -25,7 +26,7 @@ export function runCompile(path: string, options: CompileCommandOptions): ExitCo
     throw new UsageError("--standalone inlines the runtime: it cannot be used with --runtime");
   }
   const runtimeImport = options.runtime ?? DEFAULT_RUNTIME;
-  const file = compileFile(path, { model: options.model, runtimeImport, target: options.target });
+  const file = compileFile(path, { model: options.model, runtimeImport, backend: options.backend });
   if (!file.ok) return file.exitCode;
   const { compiled } = file;
   const module = options.standalone

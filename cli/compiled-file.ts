@@ -1,6 +1,7 @@
 // One `.net` file read, checked and compiled for compile/train/eval; diagnostics go to stderr,
 // rendered as `netc check` renders them, since stdout carries the command's own output.
 import { basename } from "node:path";
+import type { BackendName } from "../compiler/backends/backend.js";
 import { compile, type Compiled } from "../compiler/compile.js";
 import { checkFile, hasErrors, reportFailure } from "./checked-file.js";
 import { colorsFor } from "./colors.js";
@@ -11,7 +12,7 @@ export interface CompileFileOptions {
   /** Which model of the file (default: the first). */
   model?: string;
   runtimeImport?: string;
-  target?: "wasm" | "ts";
+  backend?: BackendName;
 }
 
 export type CompiledFile = { ok: true; compiled: Compiled } | { ok: false; exitCode: ExitCode };
@@ -30,7 +31,7 @@ export function compileFile(path: string, options: CompileFileOptions = {}): Com
   const result = compile(file.lines.text, {
     model: options.model,
     runtimeImport: options.runtimeImport,
-    target: options.target,
+    backend: options.backend,
     // The name alone: the module's text does not depend on where it was compiled from.
     source: basename(path),
   });

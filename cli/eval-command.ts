@@ -14,7 +14,7 @@ import { createModel, kernelChoice, type KernelChoice } from "./in-process-model
 import { printable } from "./printable.js";
 import { defaults } from "./train-command.js";
 import { formatConfusion, formatEvaluation } from "./training-report.js";
-import { formatCount } from "./units.js";
+import { formatCount } from "../compiler/units.js";
 
 export interface EvalCommandOptions extends KernelChoice {
   weights: string;

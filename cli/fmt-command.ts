@@ -1,5 +1,5 @@
 // `netc fmt`: rewrite .net files in netc's one style, or with --check list those that are not.
-import { parse } from "../grammar/index.js";
+import { parse } from "../compiler/check.js";
 import { format } from "../grammar/format.js";
 import { LineMap } from "../grammar/positions.js";
 import { NetcError } from "../runtime/errors.js";

@@ -1,5 +1,6 @@
 // The `netc` program: wires each command to commander and turns every outcome into an exit status.
 import { Command, CommanderError, Option } from "commander";
+import { backendNames } from "../compiler/backends/backend.js";
 import { NetcError } from "../runtime/errors.js";
 import { runCheck, type CheckOptions } from "./check-command.js";
 import { DEFAULT_RUNTIME, runCompile, type CompileCommandOptions } from "./compile-command.js";
@@ -29,11 +30,11 @@ program
   });
 
 // train and eval choose their kernels alike.
-const targetOption = () =>
+const backendOption = () =>
   new Option(
-    "--target <target>",
+    "--backend <backend>",
     "the kernels: wasm (default where WebAssembly SIMD exists) or ts",
-  ).choices(["ts", "wasm"]);
+  ).choices(backendNames);
 const threadsOption = () =>
   new Option("--threads <n>", "threads for the WASM kernels (default: every core)").argParser(
     positiveInteger,
@@ -62,10 +63,10 @@ program
   .argument("<file>", "the .net file")
   .addOption(
     new Option(
-      "--target <target>",
+      "--backend <backend>",
       "wasm: WASM SIMD kernels with the JS ones as fallback; ts: JS only",
     )
-      .choices(["ts", "wasm"])
+      .choices(backendNames)
       .default("wasm"),
   )
   .option("--out-dir <dir>", "where to write the files", "out")
@@ -102,7 +103,7 @@ program
   .option("--save <file>", "write the weights (safetensors) when training has finished")
   .option("--metrics <file>", "write each epoch's numbers as a line of JSON")
   .option("--limit <n>", "train on the first n training samples only", positiveInteger)
-  .addOption(targetOption())
+  .addOption(backendOption())
   .addOption(threadsOption())
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: TrainCommandOptions) => {
@@ -119,7 +120,7 @@ program
     "a Fashion-MNIST directory (default: installed, else the embedded sample)",
   )
   .option("--batch <n>", "samples per pass (default: the train block's)", positiveInteger)
-  .addOption(targetOption())
+  .addOption(backendOption())
   .addOption(threadsOption())
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: EvalCommandOptions) => {

@@ -1,7 +1,7 @@
 // The `shapes` table of one model, like Keras's model.summary(): a row per node, then totals.
 import type { IRNode, ModelIR } from "../compiler/index.js";
 import type { Colors } from "./colors.js";
-import { formatBytes, formatCount } from "./units.js";
+import { formatBytes, formatCount } from "../compiler/units.js";
 
 // Memory is estimated for float32, the precision models are trained in.
 const BYTES_PER_VALUE = 4;

@@ -1,7 +1,7 @@
 // A progress bar for each training epoch, on a terminal only: piped output gets the epoch lines alone.
 import cliProgress from "cli-progress";
 import type { StepProgress } from "../runtime/train-loop.js";
-import { formatCount } from "./units.js";
+import { formatCount } from "../compiler/units.js";
 
 export interface Progress {
   step(p: StepProgress): void;

@@ -1,6 +1,6 @@
 // Reads one `.net` file, turning each way it can fail to be a source into a one-line reason.
 import { readFileSync, statSync } from "node:fs";
-import { formatBytes } from "./units.js";
+import { formatBytes } from "../compiler/units.js";
 
 const LIMIT_MB = 4;
 // Far beyond any hand-written model; refusing early keeps a stray log or dataset from hanging netc.

@@ -1,7 +1,7 @@
 // `netc compile --standalone`: the runtime (built into dist/runtime) inlined into the module and
 // its types into the .d.ts, so that the module imports nothing.
 import { readFileSync } from "node:fs";
-import type { ModuleText } from "../compiler/emit-ts.js";
+import type { ModuleText } from "../compiler/module.js";
 import { bundleModules } from "./bundle-modules.js";
 
 /** dist/runtime, beside this file's dist/cli. */

@@ -1,6 +1,6 @@
 // `netc train`: compiles the model in memory, trains it on the data its task calls for, reports
 // each epoch, and saves the weights only when training finished.
-import type { OptimizerConfig } from "../runtime/api-types.js";
+import { defaultOptimizer } from "../runtime/optimizers.js";
 import { NetcError } from "../runtime/errors.js";
 import { taskData } from "../runtime/node/task-data.js";
 import { writeFileAtomic } from "../runtime/node/write-atomic.js";
@@ -12,7 +12,7 @@ import { checkOutputPath, JsonLinesFile } from "./output-file.js";
 import { printable } from "./printable.js";
 import { progressOn } from "./progress.js";
 import { formatEpoch, formatKernels, formatOptimizer, metricsRecord } from "./training-report.js";
-import { formatCount } from "./units.js";
+import { formatCount } from "../compiler/units.js";
 import { UsageError } from "./usage-error.js";
 
 export interface TrainCommandOptions extends KernelChoice {
@@ -32,10 +32,7 @@ export const defaults = {
   batch: 64,
   epochs: 10,
   seed: 0,
-  optimizer: {
-    name: "SGD",
-    args: { lr: 0.01, momentum: 0, weight_decay: 0, nesterov: false },
-  } satisfies OptimizerConfig,
+  optimizer: defaultOptimizer,
 };
 
 export function runTrain(path: string, options: TrainCommandOptions): ExitCode {

@@ -1,9 +1,9 @@
 // How train and eval print results: an epoch line, a metrics JSON object, a confusion matrix.
 import type { ConfusionMatrix } from "../runtime/data/metrics.js";
 import type { Evaluation } from "../runtime/evaluate.js";
-import type { OptimizerConfig } from "../runtime/api-types.js";
+import type { BackendName, OptimizerConfig } from "../runtime/api-types.js";
 import type { EpochResult } from "../runtime/train-loop.js";
-import { formatCount } from "./units.js";
+import { formatCount } from "../compiler/units.js";
 
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 const decimal = (x: number) => x.toFixed(4);
@@ -41,7 +41,7 @@ export function formatOptimizer(config: OptimizerConfig, lr: number): string {
 }
 
 /** `wasm kernels, 2 threads` */
-export function formatKernels(k: { backend: "wasm" | "ts"; threads: number }): string {
+export function formatKernels(k: { backend: BackendName; threads: number }): string {
   return `${k.backend} kernels${k.backend === "wasm" ? `, ${k.threads} thread${k.threads === 1 ? "" : "s"}` : ""}`;
 }
 

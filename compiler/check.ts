@@ -1,6 +1,6 @@
 // check(text): parse, resolve, infer shapes and check criterion and training settings.
 import type { BlockDecl, NetFile } from "../grammar/ast.js";
-import { parse } from "../grammar/index.js";
+import { parse as parseSyntax, type SyntaxProblem } from "../grammar/index.js";
 import { checkCriterion } from "./criterion.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import type { ModelIR } from "./ir.js";
@@ -12,6 +12,15 @@ export interface CheckResult {
   ast: NetFile;
   diagnostics: Diagnostic[];
   models: ModelIR[];
+}
+
+const syntaxDiagnostic = (p: SyntaxProblem): Diagnostic =>
+  diagnostic(p.code, p.range, { message: p.message });
+
+/** parse(text) → { ast, diagnostics }: the syntax tree with its syntax errors as diagnostics. */
+export function parse(text: string): { ast: NetFile; diagnostics: Diagnostic[] } {
+  const { ast, problems } = parseSyntax(text);
+  return { ast, diagnostics: problems.map(syntaxDiagnostic) };
 }
 
 export function check(text: string): CheckResult {

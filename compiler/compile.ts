@@ -1,13 +1,16 @@
-// compile(source): check, lower to kernels, plan memory, emit a module — the whole pipeline.
+// compile(source): check, lower to kernels, plan memory, emit both backends and the module.
+import type { WasmKernels } from "../runtime/api-types.js";
+import type { BackendName } from "./backends/backend.js";
+import { tsBackend } from "./backends/ts/emit.js";
+import { wasmBackend } from "./backends/wasm/emit.js";
 import { check } from "./check.js";
 import type { Diagnostic } from "./diagnostics.js";
-import { emitKernels, emitModule, layoutOf, type Layout, type ModuleText } from "./emit-ts.js";
 import type { ModelIR } from "./ir.js";
+import { layoutOf, type Layout } from "./lower/layout.js";
 import { lower, LoweringError } from "./lower/lower.js";
 import { planMemory } from "./lower/plan.js";
 import type { Program } from "./lower/program.js";
-import { emitWasm } from "./emit-wasm.js";
-import type { WasmKernels } from "../runtime/api-types.js";
+import { emitModule, type ModuleText } from "./module.js";
 
 export interface CompileOptions {
   /** Which model of the file (default: the first). */
@@ -16,8 +19,11 @@ export interface CompileOptions {
   runtimeImport?: string;
   /** The file name, for the generated module's header. */
   source?: string;
-  /** "wasm" (default): the module carries WASM kernels and the JS ones as fallback; "ts": JS only. */
-  target?: "wasm" | "ts";
+  /**
+   * "wasm" (default): the module carries the WASM kernels and the JS ones as their fallback;
+   * "ts": the JS kernels only.
+   */
+  backend?: BackendName;
 }
 
 export interface Compiled {
@@ -26,7 +32,7 @@ export interface Compiled {
   layout: Layout & { train: ModelIR["train"] };
   /** The body of the kernel factory `(f, iv, N, random) => steps`. */
   kernelsSource: string;
-  /** The WebAssembly kernels (whatever the target: tests and benchmarks run both). */
+  /** The WebAssembly kernels (whatever the backend: tests and benchmarks run both). */
   wasm: WasmKernels;
   module: ModuleText;
 }
@@ -53,15 +59,15 @@ export function compile(text: string, options: CompileOptions = {}): CompileResu
     const program = lower(model);
     const plan = planMemory(program);
     const layout = { ...layoutOf(program, plan), train: model.train };
-    const kernelsSource = emitKernels(program, plan);
-    const wasm = emitWasm(program, plan);
+    const kernelsSource = tsBackend.emit(program, plan);
+    const wasm = wasmBackend.emit(program, plan);
     const module = emitModule(
       program,
       layout,
       kernelsSource,
       options.runtimeImport ?? "netc/runtime",
       options.source ?? `${model.name}.net`,
-      (options.target ?? "wasm") === "wasm" ? wasm : undefined,
+      (options.backend ?? "wasm") === "wasm" ? wasm : undefined,
     );
     return {
       ok: true,

@@ -43,16 +43,16 @@ function entry<P>(severity: Severity, summary: string, message: (p: P) => string
 const didYouMean = (s?: string) => (s ? `; did you mean '${s}'?` : "");
 
 export const diagnosticTable = {
-  // Syntax
+  // Syntax: the grammar words these (grammar/index.ts).
   "invalid-character": entry(
     "error",
     "A character that no token starts with.",
-    (p: { text: string }) => `unexpected character '${p.text}'`,
+    (p: { message: string }) => p.message,
   ),
   "syntax-error": entry(
     "error",
     "The text does not follow the grammar.",
-    (p: { detail: string }) => p.detail,
+    (p: { message: string }) => p.message,
   ),
 
   // Declarations and names

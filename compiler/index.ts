@@ -1,5 +1,5 @@
 // The compiler's public API: usable in Node and in browsers (no Node-only imports).
-export { check, type CheckResult } from "./check.js";
+export { check, parse, type CheckResult } from "./check.js";
 export { compile, type CompileOptions, type CompileResult, type Compiled } from "./compile.js";
 export {
   diagnosticTable,
@@ -10,4 +10,3 @@ export {
 } from "./diagnostics.js";
 export type { IRNode, ModelIR, CriterionTerm, TrainConfig } from "./ir.js";
 export { layers, layerList, criterionList } from "./catalog/index.js";
-export { parse } from "../grammar/index.js";

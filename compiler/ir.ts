@@ -2,6 +2,7 @@
 import type { Span } from "../grammar/ast.js";
 import type { Args, ParamInit, Shape } from "./catalog/types.js";
 import type { NamedNode, UseSite } from "./graph.js";
+import type { TrainConfig } from "../runtime/api-types.js";
 
 export interface IRParam {
   /** Full name, PyTorch style: `conv1.weight`, `stage1.a.bias`. */
@@ -36,17 +37,8 @@ export interface CriterionTerm {
   range: Span;
 }
 
-export interface OptimizerConfig {
-  name: "SGD" | "Adam";
-  args: Args;
-}
-
-export interface TrainConfig {
-  optimizer?: OptimizerConfig;
-  batch?: number;
-  epochs?: number;
-  seed?: number;
-}
+// The `train` block's settings are data a compiled module carries: the runtime defines them.
+export type { OptimizerConfig, TrainConfig } from "../runtime/api-types.js";
 
 /** Where a source term of the model's body ends up: for inlay shapes and hover. */
 export interface TermInfo {

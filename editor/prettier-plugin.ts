@@ -2,7 +2,7 @@
 import type { Parser, Plugin, Printer, SupportLanguage } from "prettier";
 import type { NetFile, Span } from "../grammar/ast.js";
 import { format } from "../grammar/format.js";
-import { parse } from "../grammar/index.js";
+import { parse } from "../compiler/check.js";
 import { LineMap } from "../grammar/positions.js";
 
 /**

@@ -17,11 +17,11 @@ export type FormatResult = { text: string } | { error: string };
  * the parser could not fully read would lose what it skipped.
  */
 export function format(text: string, options: FormatOptions = {}): FormatResult {
-  const { ast, diagnostics } = parse(text);
-  const first = diagnostics[0];
+  const { ast, problems } = parse(text);
+  const first = problems[0];
   if (first) {
     const { line, column } = new LineMap(text).at(first.range.pos);
-    const more = diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more)` : "";
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
     return { error: `${line}:${column}: ${first.message}${more}; the file was not formatted` };
   }
   const printer = new Printer(text, ast.comments, options.indent ?? 2, options.printWidth ?? 100);
@@ -30,7 +30,7 @@ export function format(text: string, options: FormatOptions = {}): FormatResult 
   const missed = ast.comments.length - printer.printedComments;
   if (missed !== 0) return { error: `internal error: ${missed} comment(s) could not be placed` };
   const again = parse(out);
-  if (again.diagnostics.length > 0 || astDump(again.ast) !== astDump(ast)) {
+  if (again.problems.length > 0 || astDump(again.ast) !== astDump(ast)) {
     return { error: "internal error: the formatted text would not mean the same" };
   }
   return { text: out };

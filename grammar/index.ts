@@ -1,26 +1,31 @@
-// parse(text) → { ast, diagnostics }: lexing, parsing with recovery, and CST → AST.
+// parse(text) → { ast, problems }: lexing, parsing with recovery, and CST → AST.
 import { EOF, type CstElement } from "chevrotain";
-import { diagnostic, type Diagnostic } from "../compiler/diagnostics.js";
-import type { NetFile } from "./ast.js";
+import type { NetFile, Span } from "./ast.js";
 import { parseTokens, parser } from "./parser.js";
 import { netLexer, significantTokens } from "./tokens.js";
 import { toAst } from "./to-ast.js";
 
 export type * from "./ast.js";
 
+/** What the grammar finds wrong, as data; the compiler reports it under the same code. */
+export interface SyntaxProblem {
+  code: "invalid-character" | "syntax-error";
+  range: Span;
+  message: string;
+}
+
 export interface ParseResult {
   ast: NetFile;
-  diagnostics: Diagnostic[];
+  problems: SyntaxProblem[];
 }
 
 export function parse(text: string): ParseResult {
-  const diagnostics: Diagnostic[] = [];
+  const problems: SyntaxProblem[] = [];
   const lexed = netLexer.tokenize(text);
   for (const err of lexed.errors) {
     const range = { pos: err.offset, end: err.offset + Math.max(1, err.length) };
-    diagnostics.push(
-      diagnostic("invalid-character", range, { text: text.slice(range.pos, range.end) }),
-    );
+    const message = `unexpected character '${text.slice(range.pos, range.end)}'`;
+    problems.push({ code: "invalid-character", range, message });
   }
   // The lexer drops an invalid character, so the parser sees its neighbours side by side: a
   // syntax error at the very next token is a consequence, already reported.
@@ -42,25 +47,25 @@ export function parse(text: string): ParseResult {
       !declStarts.some((d) => d > previous && d <= range.pos);
     previous = range.pos;
     if (afterInvalid.has(range.pos) || again) continue;
-    diagnostics.push(diagnostic("syntax-error", range, { detail: err.message }));
+    problems.push({ code: "syntax-error", range, message: err.message });
   }
   const comments = (lexed.groups["comments"] ?? []).map((t) => ({
     text: t.image,
     range: { pos: t.startOffset, end: t.startOffset + t.image.length },
   }));
-  const errorOffsets = diagnostics.map((d) => d.range.pos);
+  const errorOffsets = problems.map((d) => d.range.pos);
   // Prose that lost its `#` is one syntax error; the stray characters after it are no news.
-  const kept = diagnostics.filter(
+  const kept = problems.filter(
     (d) =>
       d.code !== "invalid-character" ||
-      !diagnostics.some(
+      !problems.some(
         (s) =>
           s.code === "syntax-error" &&
           s.range.pos < d.range.pos &&
           !text.slice(s.range.pos, d.range.pos).includes("\n"),
       ),
   );
-  return { ast: toAst(cst, comments, text.length, errorOffsets), diagnostics: kept };
+  return { ast: toAst(cst, comments, text.length, errorOffsets), problems: kept };
 }
 
 /** Where a CST node starts; NaN for one the parser gave up on. */

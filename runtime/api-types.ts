@@ -1,6 +1,12 @@
 // The public types of a compiled model, self-contained (no imports): `netc compile --standalone`
-// inlines their declarations into the module's .d.ts. The compiler emits `Layout` from here;
-// test/api-types.test.ts keeps the copies of OptimizerConfig and TrainConfig equal to the originals.
+// inlines their declarations into the module's .d.ts. The compiler emits `Layout`, the `train`
+// block's settings and parameter initialisations from these definitions.
+
+/**
+ * Which kernels run: "wasm", WebAssembly SIMD (threads possible), or "ts", the readable
+ * JavaScript the compiler emits for every op.
+ */
+export type BackendName = "wasm" | "ts";
 
 /** A tensor's place in the model's memory. */
 export interface LayoutTensor {
@@ -63,6 +69,29 @@ export interface WasmKernels {
   sharedFlag: number;
 }
 
+/** What a compiled module's kernel factory returns: the phases of a step, run on the arena. */
+export interface Steps {
+  /** `count`: the samples that are real (batch statistics leave the padding out). */
+  forward(training: boolean, count?: number): void;
+  loss(count: number): void;
+  /** Without `inputGrads`, only the steps that lead to parameter gradients. */
+  backward(inputGrads?: boolean): void;
+  /** Each step's kernel alone, in forward, loss, backward order, reading what `mode` set. */
+  steps: (() => void)[];
+  mode(training: boolean, count: number): void;
+}
+
+/**
+ * The compiled module's `kernels` export: closes over the arena (Float32Array, or Float64Array
+ * for gradient checks), with every shape a constant.
+ */
+export type KernelFactory = (
+  f: Float32Array | Float64Array,
+  iv: Int32Array,
+  N: number,
+  random: () => number,
+) => Steps;
+
 export interface ModelOptions {
   /** Samples per step (default 64); fixed for the model's life. */
   batch?: number;
@@ -76,7 +105,7 @@ export interface ModelOptions {
    * Which kernels run: "wasm" (the default where the module has them and WebAssembly SIMD
    * exists) or "ts", the readable JavaScript reference.
    */
-  backend?: "wasm" | "ts";
+  backend?: BackendName;
   /**
    * Threads that share each step of the WASM kernels (default 1): the batch, or a weight
    * gradient's rows, is split between them; results do not depend on the count.
@@ -101,7 +130,7 @@ export type Input = Float32Array | Float64Array;
 export interface Model {
   readonly batch: number;
   /** The kernels this model runs. */
-  readonly backend: "wasm" | "ts";
+  readonly backend: BackendName;
   readonly params: TensorView[];
   readonly grads: TensorView[];
   /** Non-trainable tensors saved with the weights (batch-norm running statistics). */

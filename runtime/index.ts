@@ -1,13 +1,16 @@
 // The runtime's public API (`netc/runtime`): what compiled modules import, and their types.
-export { instantiate, type KernelFactory, type Steps } from "./model.js";
+export { instantiate } from "./model.js";
 export { NetcError } from "./errors.js";
 export type {
+  BackendName,
   Input,
+  KernelFactory,
   Layout,
   LayoutTensor,
   Model,
   ModelOptions,
   OptimizerConfig,
+  Steps,
   Target,
   TensorView,
   TrainConfig,

@@ -1,5 +1,5 @@
 // Parameter initialisation: fills each tensor as its layer's PyTorch default prescribes.
-import type { ParamInit } from "../compiler/catalog/types.js";
+import type { ParamInit } from "./api-types.js";
 import { Rng } from "./rng.js";
 
 export interface InitTarget {

@@ -1,6 +1,8 @@
 // A compiled model at run time: its arena, parameter views, and the compiled-module contract.
 import type {
+  BackendName,
   Input,
+  KernelFactory,
   Layout,
   LayoutTensor,
   Model,
@@ -13,34 +15,18 @@ import type {
 } from "./api-types.js";
 import { NetcError } from "./errors.js";
 import { initialize } from "./init.js";
-import { createOptimizer, type Optimizer } from "./optimizers.js";
+import { createOptimizer, defaultOptimizer, type Optimizer } from "./optimizers.js";
 import { Rng } from "./rng.js";
 import { decodeSafetensors, encodeSafetensors, loadInto, type NamedTensor } from "./safetensors.js";
 import { simdAvailable, wasmArena } from "./wasm.js";
 
-type Arena = Float32Array | Float64Array;
-
-export interface Steps {
-  /** `count`: the samples that are real (batch statistics leave the padding out). */
-  forward(training: boolean, count?: number): void;
-  loss(count: number): void;
-  /** Without `inputGrads`, only the steps that lead to parameter gradients. */
-  backward(inputGrads?: boolean): void;
-  /** Each step's kernel alone, in forward, loss, backward order, reading what `mode` set. */
-  steps: (() => void)[];
-  mode(training: boolean, count: number): void;
-}
-
-/** The generated kernel factory: closes over the arena, with every shape a constant. */
-export type KernelFactory = (f: Arena, iv: Int32Array, N: number, random: () => number) => Steps;
-
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** The WASM kernels unless asked otherwise, or unless they cannot run here (no SIMD, float64). */
-function chooseBackend(options: ModelOptions, wasm: WasmKernels | undefined): "wasm" | "ts" {
+function chooseBackend(options: ModelOptions, wasm: WasmKernels | undefined): BackendName {
   const wanted = options.backend ?? (wasm && options.precision !== "f64" ? "wasm" : "ts");
   if (wanted === "ts") return "ts";
-  if (!wasm) throw new NetcError("this model was compiled without WASM kernels (--target ts)");
+  if (!wasm) throw new NetcError("this model was compiled without WASM kernels (--backend ts)");
   if (options.precision === "f64")
     throw new NetcError('the WASM kernels are float32: precision "f64" needs backend "ts"');
   if (!simdAvailable()) {
@@ -98,11 +84,7 @@ export function instantiate(
   initialize(initial, seed);
   layout.params.forEach((p, i) => whole(p).data.set(initial[i]!.data));
 
-  const config = options.optimizer ??
-    layout.train?.optimizer ?? {
-      name: "SGD",
-      args: { lr: 0.01, momentum: 0, weight_decay: 0, nesterov: false },
-    };
+  const config = options.optimizer ?? layout.train?.optimizer ?? defaultOptimizer;
   let optimizer: Optimizer | undefined;
 
   /** Copies each named value in; returns how many samples it holds (the rest of the batch is zero). */
@@ -242,7 +224,7 @@ function jsArena(
 ) {
   if ((options.threads ?? 1) !== 1)
     throw new NetcError('threads need the WASM kernels (backend "wasm")');
-  const f: Arena =
+  const f: Float32Array | Float64Array =
     options.precision === "f64" ? new Float64Array(length) : new Float32Array(length);
   // Class targets are int32 in the same memory; a float64 arena keeps them in a side buffer.
   const iv = f instanceof Float32Array ? new Int32Array(f.buffer) : new Int32Array(length * 2);

@@ -1,7 +1,21 @@
 // The optimizers of a `train` block (SGD, Adam), updating the flat parameter buffer in place.
-import type { Args } from "../compiler/catalog/types.js";
-import type { OptimizerConfig } from "../compiler/ir.js";
+import type { OptimizerConfig } from "./api-types.js";
 import { NetcError } from "./errors.js";
+
+/**
+ * PyTorch's default of every optimizer argument that has one: the one table that the `train`
+ * block's signature (compiler/catalog/optimizers.ts) and the runtime's settings read.
+ */
+export const optimizerDefaults = {
+  SGD: { momentum: 0, weight_decay: 0, nesterov: false },
+  Adam: { lr: 0.001, betas: [0.9, 0.999] as readonly number[], eps: 1e-8, weight_decay: 0 },
+} as const;
+
+/** What a model trains with when neither its `train` block nor its caller names an optimizer. */
+export const defaultOptimizer: OptimizerConfig = {
+  name: "SGD",
+  args: { lr: 0.01, ...optimizerDefaults.SGD },
+};
 
 export interface Optimizer {
   /** Steps taken so far. */
@@ -43,22 +57,24 @@ export function optimizerSettings(config: OptimizerConfig): OptimizerSettings {
   const args = new Settings(config.name, config.args);
   if (config.name === "SGD") {
     // SGD has no default learning rate in PyTorch either.
-    const momentum = args.number("momentum", 0);
-    const nesterov = args.bool("nesterov", false);
+    const d = optimizerDefaults.SGD;
+    const momentum = args.number("momentum", d.momentum);
+    const nesterov = args.bool("nesterov", d.nesterov);
     if (nesterov && momentum === 0) {
       throw new NetcError("SGD: nesterov = true needs a momentum above 0");
     }
-    const weightDecay = args.number("weight_decay", 0);
+    const weightDecay = args.number("weight_decay", d.weight_decay);
     return { name: "SGD", lr: args.number("lr"), momentum, weightDecay, nesterov };
   }
-  const [beta1, beta2] = args.betas();
+  const d = optimizerDefaults.Adam;
+  const [beta1, beta2] = args.betas(d.betas);
   return {
     name: "Adam",
-    lr: args.number("lr", 0.001),
+    lr: args.number("lr", d.lr),
     beta1,
     beta2,
-    eps: args.number("eps", 1e-8),
-    weightDecay: args.number("weight_decay", 0),
+    eps: args.number("eps", d.eps),
+    weightDecay: args.number("weight_decay", d.weight_decay),
   };
 }
 
@@ -74,7 +90,7 @@ export function checkLearningRate(optimizer: string, lr: number): number {
 class Settings {
   constructor(
     private readonly optimizer: string,
-    private readonly args: Args,
+    private readonly args: OptimizerConfig["args"],
   ) {}
 
   number(name: string, fallback?: number): number {
@@ -94,8 +110,8 @@ class Settings {
     return value;
   }
 
-  betas(): [number, number] {
-    const value = this.args["betas"] ?? [0.9, 0.999];
+  betas(fallback: readonly number[]): [number, number] {
+    const value = this.args["betas"] ?? fallback;
     if (!Array.isArray(value) || value.length !== 2 || !value.every((b) => b >= 0 && b < 1)) {
       throw new NetcError(
         `${this.optimizer}: betas must be two numbers in [0, 1), got ${String(value)}`,

@@ -2,9 +2,8 @@
 // Float32Array; steps without WASM code call their JS kernels over the same memory; with
 // threads, workers instantiate the same module on the shared memory and take their part of
 // every step when the main thread posts a command.
-import type { OptimizerConfig, WasmKernels } from "./api-types.js";
+import type { KernelFactory, OptimizerConfig, Steps, WasmKernels } from "./api-types.js";
 import { NetcError } from "./errors.js";
-import type { KernelFactory, Steps } from "./model.js";
 import { checkLearningRate, optimizerSettings, type Optimizer } from "./optimizers.js";
 import { COMMANDS, CONTROL, OPTIMIZER_SLOTS as SLOT } from "./wasm-layout.js";
 import type {} from "./webassembly.js";

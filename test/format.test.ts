@@ -21,7 +21,7 @@ function netFiles(dir: string): { name: string; text: string }[] {
 
 const samples = netFiles("samples/");
 // The golden inputs without syntax errors: a wider variety of layouts than the samples.
-const golden = netFiles("test/golden/").filter((f) => parse(f.text).diagnostics.length === 0);
+const golden = netFiles("test/golden/").filter((f) => parse(f.text).problems.length === 0);
 
 /** The formatted text; fails the test when the formatter refuses. */
 function formatted(text: string, options?: FormatOptions): string {
@@ -42,7 +42,7 @@ function expectSound(text: string): void {
   expect(formatted(once)).toBe(once);
   expect(commentTexts(once)).toEqual(commentTexts(text));
   const reparsed = parse(once);
-  expect(reparsed.diagnostics).toEqual([]);
+  expect(reparsed.problems).toEqual([]);
   expect(astDump(reparsed.ast)).toBe(astDump(parse(text).ast));
 }
 
@@ -90,7 +90,7 @@ describe("format", () => {
           const at = Math.min(m.at, mutated.length);
           mutated = mutated.slice(0, at) + m.insert.join("") + mutated.slice(at + m.remove);
         }
-        if (parse(mutated).diagnostics.length > 0) {
+        if (parse(mutated).problems.length > 0) {
           expect("error" in format(mutated)).toBe(true);
           return;
         }

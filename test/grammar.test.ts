@@ -34,7 +34,7 @@ describe("parse", () => {
     "%s parses without diagnostics and every span lies inside the text",
     (file) => {
       const src = readFileSync(new URL(file, samplesDir), "utf8");
-      const { ast, diagnostics } = parse(src);
+      const { ast, problems: diagnostics } = parse(src);
       expect(diagnostics).toEqual([]);
       for (const r of ranges(ast.decls)) {
         expect(r.pos).toBeGreaterThanOrEqual(0);
@@ -58,7 +58,7 @@ describe("parse", () => {
 
   test("a chain continues on the next line after a trailing arrow or before a leading one", () => {
     const src = "model M {\n  input x: [4]\n  Linear(3) ->\n    ReLU\n  -> Linear(2)\n}\n";
-    const { ast, diagnostics } = parse(src);
+    const { ast, problems: diagnostics } = parse(src);
     expect(diagnostics).toEqual([]);
     const chain = firstStatementValue(ast, 1);
     expect(chain.kind === "Chain" && chain.steps.length).toBe(3);
@@ -67,7 +67,7 @@ describe("parse", () => {
   test("arguments may span lines after '(' and ','", () => {
     const src =
       "model M {\n  input x: [1, 8, 8]\n  SpatialConvolution(\n    6,\n    kernel=3\n  )\n}\n";
-    const { ast, diagnostics } = parse(src);
+    const { ast, problems: diagnostics } = parse(src);
     expect(diagnostics).toEqual([]);
     const call = firstStatementValue(ast, 1);
     expect(call.kind === "Call" && call.args.length).toBe(2);
@@ -111,7 +111,7 @@ describe("parse", () => {
   test("after a syntax error the rest of the file still parses", () => {
     const src =
       "model A {\n  input x: [1, 2\n  Linear(3, , )\n  ReLU\n}\nmodel B {\n  input y: [4]\n  Linear(2)\n}\ncriterion MSE\n";
-    const { ast, diagnostics } = parse(src);
+    const { ast, problems: diagnostics } = parse(src);
     expect(diagnostics.length).toBeGreaterThanOrEqual(1);
     expect(diagnostics.every((d) => d.code === "syntax-error")).toBe(true);
     expect(diagnostics[0]!.message).toBe("expected ']', found end of line");
@@ -122,7 +122,7 @@ describe("parse", () => {
 
   test("an unexpected character is reported where it stands, and parsing goes on", () => {
     const src = "model M {\n  input x: [4]\n  Linear(3) @\n  ReLU\n}\n";
-    const { ast, diagnostics } = parse(src);
+    const { ast, problems: diagnostics } = parse(src);
     expect(diagnostics.map((d) => [d.code, text(src, d)])).toEqual([["invalid-character", "@"]]);
     const m = ast.decls[0]!;
     expect(m.kind === "Model" && m.body.length).toBe(3);

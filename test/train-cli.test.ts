@@ -287,8 +287,8 @@ export const name: string = layout.model;
       "netc: --standalone inlines the runtime: it cannot be used with --runtime",
     ],
     [
-      ["--target", "c"],
-      "netc: option '--target <target>' argument 'c' is invalid. Allowed choices are ts, wasm. (see 'netc --help')",
+      ["--backend", "c"],
+      "netc: option '--backend <backend>' argument 'c' is invalid. Allowed choices are ts, wasm. (see 'netc --help')",
     ],
   ])("usage errors exit 2: %j", (flags, message) => {
     const out = join(dir, "never");
@@ -612,7 +612,7 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
       "option '--threads <n>' argument '0' is invalid. expected a positive integer (see 'netc --help')",
     ],
     [
-      ["train", "samples/mlp.net", ...sample, "--target", "ts", "--threads", "2"],
+      ["train", "samples/mlp.net", ...sample, "--backend", "ts", "--threads", "2"],
       2,
       "--threads needs the WASM kernels; the TS kernels run on one thread",
     ],

@@ -12,8 +12,8 @@ import {
   validate,
   type Expr,
   type ModuleSpec,
-} from "../compiler/wasm/encoder.js";
-import { FuncBuilder, get, i32, loadV, storeV } from "../compiler/wasm/builder.js";
+} from "../compiler/backends/wasm/encoder.js";
+import { FuncBuilder, get, i32, loadV, storeV } from "../compiler/backends/wasm/builder.js";
 
 describe("encoder", () => {
   test("LEB128 matches hand-encoded bytes", () => {

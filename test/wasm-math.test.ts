@@ -1,9 +1,9 @@
-// exp and log of the WASM kernels (compiler/wasm/math.ts) against Math.exp and Math.log rounded
+// exp and log of the WASM kernels (compiler/backends/wasm/math.ts) against Math.exp and Math.log rounded
 // to float32: within 2 ulp over their ranges, with NaN, underflow and overflow as Math's.
 import { expect, test } from "vitest";
-import { FuncBuilder, get, i32, loadF, storeF } from "../compiler/wasm/builder.js";
-import { encodeModule } from "../compiler/wasm/encoder.js";
-import { expInto, logInto } from "../compiler/wasm/math.js";
+import { FuncBuilder, get, i32, loadF, storeF } from "../compiler/backends/wasm/builder.js";
+import { encodeModule } from "../compiler/backends/wasm/encoder.js";
+import { expInto, logInto } from "../compiler/backends/wasm/math.js";
 
 /** f(x) for every x of `xs`, through a module applying `into` to each float in memory. */
 function run(into: typeof expInto, xs: number[]): Float32Array {

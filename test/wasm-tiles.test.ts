@@ -1,9 +1,9 @@
 // Tests of the outerProduct and dotProduct tiles against a float64 reference on odd shapes.
 // Each runs in a small module; every float of memory outside the result must keep its bits.
 import { describe, expect, test } from "vitest";
-import { f32, FuncBuilder, get, i32 } from "../compiler/wasm/builder.js";
-import { encodeModule, validate, type Expr } from "../compiler/wasm/encoder.js";
-import { dotProduct, outerProduct, type RowStarts } from "../compiler/wasm/tiles.js";
+import { f32, FuncBuilder, get, i32 } from "../compiler/backends/wasm/builder.js";
+import { encodeModule, validate, type Expr } from "../compiler/backends/wasm/encoder.js";
+import { dotProduct, outerProduct, type RowStarts } from "../compiler/backends/wasm/tiles.js";
 
 const SIZES = [1, 2, 3, 5, 7, 8, 9, 17, 33];
 const PAGE = 65536;

@@ -1,47 +1,30 @@
 // The activations' reference: each elementwise function with its derivative, and (log-)softmax.
+import { activationRow, evaluate, type Activation } from "../ops.js";
 import { size, type Args, type ReferenceContext, type ReferenceRule } from "./types.js";
 
-/** An elementwise activation as a function of the input x, and its derivative in x. */
-export interface Scalar {
-  f(x: number, a: Args): number;
-  df(x: number, a: Args): number;
-}
-
-const num = (a: Args, name: string) => a[name] as number;
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-// At a kink the derivative is PyTorch's choice: ReLU's is 0 at 0, LeakyReLU's and ELU's are
-// the negative side's.
-export const scalars: Record<string, Scalar> = {
-  relu: { f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) },
-  leaky_relu: {
-    f: (x, a) => (x > 0 ? x : num(a, "slope") * x),
-    df: (x, a) => (x > 0 ? 1 : num(a, "slope")),
-  },
-  elu: {
-    f: (x, a) => (x > 0 ? x : num(a, "alpha") * Math.expm1(x)),
-    df: (x, a) => (x > 0 ? 1 : num(a, "alpha") * Math.exp(x)),
-  },
-  sigmoid: { f: sigmoid, df: (x) => sigmoid(x) * (1 - sigmoid(x)) },
-  tanh: { f: Math.tanh, df: (x) => 1 - Math.tanh(x) ** 2 },
-  // PyTorch's Softplus is x itself where beta·x exceeds the threshold.
-  softplus: {
-    f: (x, a) => {
-      const b = num(a, "beta");
-      return b * x > num(a, "threshold") ? x : Math.log1p(Math.exp(b * x)) / b;
-    },
-    df: (x, a) => {
-      const b = num(a, "beta");
-      return b * x > num(a, "threshold") ? 1 : sigmoid(b * x);
-    },
-  },
-};
-
-/** y = f(x) elementwise; dx = dy · f'(x). */
-export function elementwiseReference(s: Scalar): ReferenceRule {
+/**
+ * y = f(x) elementwise; dx = dy · f'(x): the activation's row (ops.ts) evaluated in double
+ * precision, its derivative at y or at x as the row says.
+ */
+export function elementwiseReference(act: (args: Args) => Activation): ReferenceRule {
+  const at = (args: Args) => {
+    const a = act(args);
+    const row = activationRow(a);
+    const [f, df] = [row.f(a), row.df(a)];
+    return {
+      f: (x: number) => evaluate(f, x),
+      df: (x: number) => evaluate(df, row.gradReads === "y" ? evaluate(f, x) : x),
+    };
+  };
   return {
-    forward: (c) => ({ y: c.x[0]!.map((x) => s.f(x, c.args)) }),
-    backward: (c) => ({ dx: [c.x[0]!.map((x, i) => c.dy[i]! * s.df(x, c.args))] }),
+    forward(c) {
+      const { f } = at(c.args);
+      return { y: c.x[0]!.map(f) };
+    },
+    backward(c) {
+      const { df } = at(c.args);
+      return { dx: [c.x[0]!.map((x, i) => c.dy[i]! * df(x))] };
+    },
   };
 }
 

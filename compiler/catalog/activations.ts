@@ -1,9 +1,8 @@
 // Elementwise activations and the channel-wise (log-)softmax: rows of one table, shape-preserving.
-import { activationCode } from "../kernels/activations.js";
+import { activationRow, type Activation } from "../ops.js";
 import {
   elementwiseReference,
   logSoftmaxReference,
-  scalars,
   softmaxReference,
 } from "./activations.reference.js";
 import { size, type Args, type ArgSpec, type LayerDef, type Lowering } from "./types.js";
@@ -26,77 +25,96 @@ function activation(
   };
 }
 
-/** An elementwise activation: the `act` of the activation kernels, fusable into the layer before. */
+/**
+ * An elementwise activation: `act` makes its kernel row (ops.ts) from the layer's arguments. It
+ * fuses into the layer before unless its derivative needs its input, which is then kept.
+ */
 function elementwise(
   name: string,
   summary: string,
   aliases: string[],
-  act: string,
+  act: (args: Args) => Activation,
   args: ArgSpec[] = [],
 ): LayerDef {
-  const epilogue = (values: Args) => ({
-    act,
-    actParams: args.map((a) => values[a.name]).join(","),
-  });
-  // An activation whose derivative needs its input keeps it: it is not fused.
-  const ofInput = activationCode[act]!.gradOfInput === true;
+  const ofInput = (values: Args) => activationRow(act(values)).gradReads === "x";
   const layer = activation(name, summary, aliases, args, {
-    ...(ofInput ? {} : { epilogue }),
+    ...(ofInput({}) ? {} : { epilogue: act }),
     forward(c) {
-      c.step("activation", [c.x[0]!], [c.y], { ...epilogue(c.args), size: size(c.output) });
+      c.step("activation", [c.x[0]!], [c.y], { act: act(c.args), size: size(c.output) });
     },
     backward(c) {
       const dx = c.dx(0);
       if (!dx) return;
-      const attrs = { ...epilogue(c.args), bias: false, C: 1, S: size(c.output) };
-      c.step("activation_grad", [ofInput ? c.x[0]! : c.y, c.dy], [dx.tensor], attrs, dx.accumulate);
+      const attrs = { act: act(c.args), bias: false, C: 1, S: size(c.output) };
+      const v = ofInput(c.args) ? c.x[0]! : c.y;
+      c.step("activation_grad", [v, c.dy], [dx.tensor], attrs, dx.accumulate);
     },
   });
-  return { ...layer, reference: elementwiseReference(scalars[act]!) };
+  return { ...layer, reference: elementwiseReference(act) };
 }
 
+const num = (args: Args, name: string) => args[name] as number;
+
 /** SoftMax / LogSoftMax over dimension 0 of each sample (the channels). */
-function channelwise(name: string, summary: string, aliases: string[], kernel: string): LayerDef {
+function channelwise(
+  name: string,
+  summary: string,
+  aliases: string[],
+  kernel: "softmax" | "log_softmax",
+): LayerDef {
   const attrs = (shape: readonly number[]) => ({ C: shape[0]!, S: size(shape.slice(1)) });
+  const grad = kernel === "softmax" ? "softmax_grad" : "log_softmax_grad";
   const layer = activation(name, summary, aliases, [], {
     forward(c) {
       c.step(kernel, [c.x[0]!], [c.y], attrs(c.output));
     },
     backward(c) {
       const dx = c.dx(0);
-      if (dx) c.step(`${kernel}_grad`, [c.y, c.dy], [dx.tensor], attrs(c.output), dx.accumulate);
+      if (dx) c.step(grad, [c.y, c.dy], [dx.tensor], attrs(c.output), dx.accumulate);
     },
   });
   return { ...layer, reference: kernel === "softmax" ? softmaxReference : logSoftmaxReference };
 }
 
 export const activations: LayerDef[] = [
-  elementwise("ReLU", "max(0, x).", ["relu", "Relu", "RectifiedLinear"], "relu"),
-  elementwise("LeakyReLU", "x if x > 0, else slope·x.", ["LeakyRelu"], "leaky_relu", [
-    {
-      name: "slope",
-      type: "float",
-      default: 0.01,
-      min: 0,
-      doc: "slope for negative inputs (PyTorch's negative_slope)",
-    },
-  ]),
-  elementwise("ELU", "x if x > 0, else alpha·(exp(x) − 1).", ["Elu"], "elu", [
-    {
-      name: "alpha",
-      type: "float",
-      default: 1,
-      min: 0,
-      doc: "saturation value for negative inputs",
-    },
-  ]),
-  elementwise("Sigmoid", "1 / (1 + exp(−x)).", ["sigmoid", "Logistic"], "sigmoid"),
-  elementwise("Tanh", "tanh(x).", ["tanh", "TanH"], "tanh"),
+  elementwise("ReLU", "max(0, x).", ["relu", "Relu", "RectifiedLinear"], () => ({ fn: "relu" })),
+  elementwise(
+    "LeakyReLU",
+    "x if x > 0, else slope·x.",
+    ["LeakyRelu"],
+    (a) => ({ fn: "leaky_relu", slope: num(a, "slope") }),
+    [
+      {
+        name: "slope",
+        type: "float",
+        default: 0.01,
+        min: 0,
+        doc: "slope for negative inputs (PyTorch's negative_slope)",
+      },
+    ],
+  ),
+  elementwise(
+    "ELU",
+    "x if x > 0, else alpha·(exp(x) − 1).",
+    ["Elu"],
+    (a) => ({ fn: "elu", alpha: num(a, "alpha") }),
+    [
+      {
+        name: "alpha",
+        type: "float",
+        default: 1,
+        min: 0,
+        doc: "saturation value for negative inputs",
+      },
+    ],
+  ),
+  elementwise("Sigmoid", "1 / (1 + exp(−x)).", ["sigmoid", "Logistic"], () => ({ fn: "sigmoid" })),
+  elementwise("Tanh", "tanh(x).", ["tanh", "TanH"], () => ({ fn: "tanh" })),
   elementwise(
     "SoftPlus",
     "log(1 + exp(beta·x)) / beta; linear above the threshold.",
     ["Softplus"],
-    "softplus",
+    (a) => ({ fn: "softplus", beta: num(a, "beta"), threshold: num(a, "threshold") }),
     [
       { name: "beta", type: "float", default: 1, min: 0, doc: "sharpness" },
       {

@@ -25,8 +25,7 @@ export const add: LayerDef = {
       c.step("add", [...c.x], [c.y], { size: size(c.output) });
     },
     backward(c) {
-      const grads = c.x.map((_, i) => c.dx(i));
-      emitJoinGrad(c, "add_grad", grads, { size: size(c.output) });
+      emitJoinGrad(c, "add_grad", (accumulate) => ({ size: size(c.output), accumulate }));
     },
   },
   // y = Σ inputs; every input's gradient is dy.

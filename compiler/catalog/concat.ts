@@ -27,11 +27,10 @@ export const concat: LayerDef = {
   },
   lowering: {
     forward(c) {
-      c.step("concat", [...c.x], [c.y], { sizes: c.inputs.map(size).join(",") });
+      c.step("concat", [...c.x], [c.y], { sizes: c.inputs.map(size) });
     },
     backward(c) {
-      const grads = c.x.map((_, i) => c.dx(i));
-      emitJoinGrad(c, "concat_grad", grads, { sizes: c.inputs.map(size).join(",") });
+      emitJoinGrad(c, "concat_grad", (accumulate) => ({ sizes: c.inputs.map(size), accumulate }));
     },
   },
   // Each sample's output is the inputs' samples one after another (channels first, so this

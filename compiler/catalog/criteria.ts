@@ -1,5 +1,6 @@
 // Criteria (losses): what target each takes, which head it expects, as rows of one table.
 import { formatShape, type DiagnosticCode } from "../diagnostics.js";
+import type { LossAttrs, OpAttrs, OpName } from "../ops.js";
 import { bce, crossEntropy, mse, nll, type CriterionReference } from "./criteria.reference.js";
 import type { Shape } from "./types.js";
 
@@ -17,7 +18,39 @@ export interface CriterionDef {
     missing?: string;
   };
   reference: CriterionReference;
+  lowering: CriterionLowering;
 }
+
+/** Ops that write a loss, and ops that write a criterion's gradient. */
+type LossOp = "nll" | "cross_entropy" | "mse" | "bce";
+type LossGradOp = "class_loss_grad" | "mse_grad" | "bce_grad";
+
+/** What a criterion's lowering sees: its output and target tensors, and the layer making it. */
+export interface CriterionLowerContext {
+  /** The output judged, and its target. */
+  readonly x: number;
+  readonly target: number;
+  /** The output's channels and positions, and the term's weight. */
+  readonly attrs: LossAttrs;
+  /** The layer that makes the output, its input value, and whether nothing else reads it. */
+  readonly producer: { op: string; input: number | undefined; soleUse: boolean };
+  /** The loss step: reads (x, target), adds its weighted mean into the loss. */
+  loss<K extends LossOp>(kernel: K, attrs: OpAttrs[K]): void;
+  /** A gradient step reading (x, target) and writing the gradient of `of` (x, or deeper). */
+  grad<K extends LossGradOp & OpName>(kernel: K, of: number, attrs: OpAttrs[K]): void;
+  /** The gradient step writes past the producer: its own backward must not run. */
+  skipProducerBackward(): void;
+}
+
+export type CriterionLowering = (c: CriterionLowerContext) => void;
+
+/** MSE and BCE: a loss and its gradient with respect to the output. */
+const pointwise =
+  (loss: "mse" | "bce", grad: "mse_grad" | "bce_grad"): CriterionLowering =>
+  (c) => {
+    c.loss(loss, c.attrs);
+    c.grad(grad, c.x, c.attrs);
+  };
 
 function classTarget(output: Shape) {
   if (output.length >= 1 && output[0]! >= 2)
@@ -44,6 +77,15 @@ export const criteria: CriterionDef[] = [
       missing: "LogSoftMax",
     },
     reference: nll,
+    lowering(c) {
+      c.loss("nll", c.attrs);
+      // After a LogSoftMax that nothing else reads, the gradient goes straight to the
+      // LogSoftMax's input, as softmax − one-hot: one kernel for both layers.
+      if (c.producer.op === "LogSoftMax" && c.producer.soleUse && c.producer.input !== undefined) {
+        c.skipProducerBackward();
+        c.grad("class_loss_grad", c.producer.input, { ...c.attrs, mode: "log_softmax_nll" });
+      } else c.grad("class_loss_grad", c.x, { ...c.attrs, mode: "nll" });
+    },
   },
   {
     name: "CrossEntropy",
@@ -55,6 +97,10 @@ export const criteria: CriterionDef[] = [
       accepts: (op) => op !== "SoftMax" && op !== "LogSoftMax",
     },
     reference: crossEntropy,
+    lowering(c) {
+      c.loss("cross_entropy", c.attrs);
+      c.grad("class_loss_grad", c.x, { ...c.attrs, mode: "cross_entropy" });
+    },
   },
   {
     name: "BCE",
@@ -64,6 +110,7 @@ export const criteria: CriterionDef[] = [
     target: sameShape,
     head: { lint: "bce-without-sigmoid", accepts: (op) => op === "Sigmoid", missing: "Sigmoid" },
     reference: bce,
+    lowering: pointwise("bce", "bce_grad"),
   },
   {
     name: "MSE",
@@ -71,5 +118,6 @@ export const criteria: CriterionDef[] = [
     aliases: ["MSELoss", "MSECriterion", "L2"],
     target: sameShape,
     reference: mse,
+    lowering: pointwise("mse", "mse_grad"),
   },
 ];

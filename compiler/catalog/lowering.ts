@@ -1,8 +1,9 @@
 // Lowering pieces shared by several layers: window attributes, the fused bias+activation gradient.
+import type { Epilogue, OpAttrs, OpName, Window } from "../ops.js";
 import { pair, type Args, type GradientContext, type LowerContext, type Shape } from "./types.js";
 
 /** The constants every windowed kernel specialises on. */
-export function windowAttrs(input: Shape, output: Shape, args: Args) {
+export function windowAttrs(input: Shape, output: Shape, args: Args): Window {
   const [KH, KW] = pair(args["kernel"]);
   const [SH, SW] = pair(args["stride"]);
   const [PH, PW] = pair(args["pad"]);
@@ -22,12 +23,10 @@ export function windowAttrs(input: Shape, output: Shape, args: Args) {
   };
 }
 
-export function epilogueAttrs(c: LowerContext) {
-  return {
-    act: c.epilogue?.act ?? "",
-    actParams: c.epilogue?.actParams ?? "",
-    bias: c.args["bias"] === true,
-  };
+/** The layer's bias, and the activation fused into it if any. */
+export function epilogueAttrs(c: LowerContext): Epilogue {
+  const bias = c.args["bias"] === true;
+  return c.epilogue ? { bias, act: c.epilogue } : { bias };
 }
 
 /**
@@ -36,16 +35,10 @@ export function epilogueAttrs(c: LowerContext) {
  * gradient. `channels` × `spatial` is the per-sample layout of the output.
  */
 export function epilogueBackward(c: GradientContext, channels: number, spatial: number): void {
-  const { act, actParams, bias } = epilogueAttrs(c);
-  if (!act && !bias) return;
-  const outputs = [...(act ? [c.dy] : []), ...(bias ? [c.dparam("bias")] : [])];
-  c.step("activation_grad", [c.y, c.dy], outputs, {
-    act,
-    actParams,
-    bias,
-    C: channels,
-    S: spatial,
-  });
+  const epilogue = epilogueAttrs(c);
+  if (!epilogue.act && !epilogue.bias) return;
+  const outputs = [...(epilogue.act ? [c.dy] : []), ...(epilogue.bias ? [c.dparam("bias")] : [])];
+  c.step("activation_grad", [c.y, c.dy], outputs, { ...epilogue, C: channels, S: spatial });
 }
 
 /** Inputs of a layer with a weight and an optional bias. */
@@ -59,19 +52,18 @@ export const weightInputs = (c: LowerContext): number[] => [
  * The backward of a layer joining several values (Add, Concat): one kernel writing every input's
  * gradient, each overwritten or added to on its own (a value may already hold another part).
  */
-export function emitJoinGrad(
+export function emitJoinGrad<K extends OpName & ("add_grad" | "concat_grad")>(
   c: GradientContext,
-  kernel: string,
-  grads: ({ tensor: number; accumulate: boolean } | undefined)[],
-  attrs: Record<string, number | string>,
+  kernel: K,
+  attrs: (accumulate: boolean[]) => OpAttrs[K],
 ): void {
-  const needed = grads.filter((g): g is { tensor: number; accumulate: boolean } => g !== undefined);
-  if (needed.length === 0) return;
-  const accumulate = grads.map((g) => (g?.accumulate ? "1" : "0")).join(",");
+  const grads = c.x.map((_, i) => c.dx(i));
+  if (grads.every((g) => g === undefined)) return;
+  const accumulate = grads.map((g) => g?.accumulate ?? false);
   c.step(
     kernel,
     [c.dy],
     grads.map((g) => g?.tensor ?? -1),
-    { ...attrs, accumulate },
+    attrs(accumulate),
   );
 }

@@ -1,4 +1,5 @@
 // Optimizers a `train` block may name, with their signatures (PyTorch's defaults).
+import { optimizerDefaults } from "../../runtime/optimizers.js";
 import type { ArgSpec } from "./types.js";
 
 export interface OptimizerDef {
@@ -6,6 +7,8 @@ export interface OptimizerDef {
   summary: string;
   args: ArgSpec[];
 }
+
+const [SGD, Adam] = [optimizerDefaults.SGD, optimizerDefaults.Adam];
 
 const lr = (def?: number): ArgSpec => ({
   name: "lr",
@@ -17,7 +20,7 @@ const lr = (def?: number): ArgSpec => ({
 const weightDecay: ArgSpec = {
   name: "weight_decay",
   type: "float",
-  default: 0,
+  default: SGD.weight_decay,
   min: 0,
   doc: "L2 penalty added to the gradient",
 };
@@ -28,26 +31,26 @@ export const optimizers: OptimizerDef[] = [
     summary: "Stochastic gradient descent with optional (Nesterov) momentum.",
     args: [
       lr(),
-      { name: "momentum", type: "float", default: 0, min: 0, doc: "momentum factor" },
+      { name: "momentum", type: "float", default: SGD.momentum, min: 0, doc: "momentum factor" },
       weightDecay,
-      { name: "nesterov", type: "bool", default: false, doc: "Nesterov momentum" },
+      { name: "nesterov", type: "bool", default: SGD.nesterov, doc: "Nesterov momentum" },
     ],
   },
   {
     name: "Adam",
     summary: "Adam: adaptive moment estimation.",
     args: [
-      lr(0.001),
+      lr(Adam.lr),
       {
         name: "betas",
         type: "floats",
-        default: [0.9, 0.999],
+        default: Adam.betas,
         min: 0,
         below: 1,
         doc: "decay rates of the moment estimates",
       },
-      { name: "eps", type: "float", default: 1e-8, min: 0, doc: "added to the denominator" },
-      weightDecay,
+      { name: "eps", type: "float", default: Adam.eps, min: 0, doc: "added to the denominator" },
+      { ...weightDecay, default: Adam.weight_decay },
     ],
   },
 ];

@@ -120,7 +120,8 @@ export function poolingLayer(
         // Max pooling finds each window's argmax again from its input and output.
         const inputs = kernel === "max_pool" ? [c.x[0]!, c.y, c.dy] : [c.dy];
         const attrs = windowAttrs(c.inputs[0]!, c.output, c.args);
-        c.step(`${kernel}_grad`, inputs, [dx.tensor], attrs, dx.accumulate);
+        const grad = kernel === "max_pool" ? "max_pool_grad" : "avg_pool_grad";
+        c.step(grad, inputs, [dx.tensor], attrs, dx.accumulate);
       },
     },
     reference: kernel === "max_pool" ? maxReference : averageReference,

@@ -70,7 +70,13 @@ export const spatialConvolution: LayerDef = {
       epilogueBackward(c, attrs.K, attrs.OH * attrs.OW);
       const dx = c.dx(0);
       if (dx)
-        c.step("conv2d_grad_input", [c.dy, c.param("weight")], [dx.tensor], attrs, dx.accumulate);
+        c.step(
+          "conv2d_grad_input",
+          [c.dy, c.param("weight")],
+          [dx.tensor],
+          { ...attrs, bias: false },
+          dx.accumulate,
+        );
       c.step("conv2d_grad_weight", [c.dy, c.x[0]!], [c.dparam("weight")], attrs);
     },
   },

@@ -117,7 +117,7 @@ export const spatialFullConvolution: LayerDef = {
       const attrs = swapped(c.inputs[0]!, c.output, c.args);
       epilogueBackward(c, attrs.C, attrs.H * attrs.W);
       const dx = c.dx(0);
-      const plain = { ...attrs, bias: false, act: "", actParams: "" };
+      const plain = { ...attrs, bias: false };
       if (dx) c.step("conv2d", [c.dy, c.param("weight")], [dx.tensor], plain, dx.accumulate);
       c.step("conv2d_grad_weight", [c.x[0]!, c.dy], [c.dparam("weight")], attrs);
     },

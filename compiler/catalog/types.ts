@@ -1,11 +1,16 @@
 // The contract of a catalog entry: signature, shape rule, parameters and cost of one layer.
 import type { DiagnosticCode, DiagnosticParams } from "../diagnostics.js";
+import type { Activation, OpAttrs, OpName } from "../ops.js";
 
 /** A per-sample shape: the batch dimension is implicit. */
 export type Shape = readonly number[];
 
 export type ArgType = "int" | "float" | "bool" | "size2" | "ints" | "floats";
-export type ArgValue = number | boolean | readonly number[];
+import type { ArgValue, ParamInit } from "../../runtime/api-types.js";
+
+// One definition each, in the runtime's API types: compiled modules carry them as data.
+export type { ArgValue, ParamInit } from "../../runtime/api-types.js";
+
 export type Args = Readonly<Record<string, ArgValue | undefined>>;
 
 export interface ArgSpec {
@@ -28,9 +33,6 @@ export interface ArgSpec {
   /** `Linear(400 -> 120)`: the number before the arrow sets the argument named here. */
   inputSize?: string;
 }
-
-/** How a parameter starts: PyTorch's default initialisation for its layer. */
-export type ParamInit = { kind: "uniform"; bound: number } | { kind: "constant"; value: number };
 
 export interface ParamSpec {
   /** Local name, prefixed by the layer's name: `weight`, `bias`, `running_mean`. */
@@ -106,12 +108,6 @@ export function weightAndBias(
   return bias ? [w, { name: "bias", shape: [out], trainable: true, init }] : [w];
 }
 
-/** An activation fused into the layer before it (bias + activation in one loop). */
-export interface Epilogue {
-  act: string;
-  actParams: string;
-}
-
 /** What a layer's lowering sees: its tensors and a way to add kernel steps. */
 export interface LowerContext {
   readonly inputs: readonly Shape[];
@@ -124,12 +120,14 @@ export interface LowerContext {
   /** A tensor of the layer's own, kept from forward to backward (masks, batch statistics). */
   scratch(name: string, shape: Shape, perSample: boolean): number;
   /** An activation that follows this layer and was fused into it. */
-  readonly epilogue: Epilogue | undefined;
-  step(
-    kernel: string,
+  readonly epilogue: Activation | undefined;
+  /** Adds a kernel step; `accumulate` adds into its first output instead of overwriting it. */
+  step<K extends OpName>(
+    kernel: K,
     inputs: number[],
     outputs: number[],
-    attrs: Record<string, number | boolean | string>,
+    attrs: OpAttrs[K],
+    accumulate?: boolean,
   ): void;
 }
 
@@ -140,13 +138,6 @@ export interface GradientContext extends LowerContext {
   dx(i: number): { tensor: number; accumulate: boolean } | undefined;
   /** The gradient of a trainable parameter. */
   dparam(name: string): number;
-  step(
-    kernel: string,
-    inputs: number[],
-    outputs: number[],
-    attrs: Record<string, number | boolean | string>,
-    accumulate?: boolean,
-  ): void;
 }
 
 /** How a layer becomes kernels: its forward steps, and its gradient rule as backward steps. */
@@ -154,7 +145,7 @@ export interface Lowering {
   /** The output is the input's memory, unchanged (View, Flatten; Dropout in evaluation). */
   alias?: boolean;
   /** This layer is an activation that can be fused into a convolution or linear layer before it. */
-  epilogue?(args: Args): Epilogue;
+  epilogue?(args: Args): Activation;
   forward(c: LowerContext): void;
   backward(c: GradientContext): void;
 }

@@ -1,33 +1,16 @@
-// Lowering: a checked model becomes a kernel program — forward, loss, and its compile-time gradient.
-import { layers } from "../catalog/index.js";
-import type { Epilogue, GradientContext, LowerContext } from "../catalog/types.js";
+// Lowering: a checked model becomes a kernel program — forward, loss, and its compile-time
+// gradient. Each layer's catalog entry adds its own steps; this file walks the graph.
+import { criterionByName, layers } from "../catalog/index.js";
+import type { CriterionLowerContext } from "../catalog/criteria.js";
+import type { GradientContext, LowerContext } from "../catalog/types.js";
 import type { IRNode, ModelIR } from "../ir.js";
-import { elementCount, type Program, type Step, type Tensor } from "./program.js";
-
-/** Layers an elementwise activation can be fused into (bias + activation in their output loop). */
-const fusesActivation = new Set(["SpatialConvolution", "Linear"]);
+import { step } from "../ops.js";
+import { Gradients } from "./autodiff.js";
+import { chooseFusion } from "./fusion.js";
+import { ProgramBuilder } from "./program-builder.js";
+import { elementCount, type Program, type Step } from "./program.js";
 
 export class LoweringError extends Error {}
-
-class ProgramBuilder {
-  readonly tensors: Tensor[] = [];
-  readonly forward: Step[] = [];
-  readonly loss: Step[] = [];
-  readonly backward: Step[] = [];
-
-  tensor(t: Omit<Tensor, "id">): number {
-    const id = this.tensors.length;
-    this.tensors.push({ id, ...t });
-    return id;
-  }
-
-  /** The tensor whose memory `id` uses (following View/Flatten and fused activations). */
-  root(id: number): number {
-    let t = this.tensors[id]!;
-    while (t.aliasOf !== undefined) t = this.tensors[t.aliasOf]!;
-    return t.id;
-  }
-}
 
 export function lower(model: ModelIR): Program {
   const b = new ProgramBuilder();
@@ -35,7 +18,6 @@ export function lower(model: ModelIR): Program {
   const consumers = new Map<number, IRNode[]>();
   for (const n of model.nodes)
     for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  const isOutput = new Set(model.outputs.map((o) => o.node));
 
   // Parameters first, trainable ones contiguous (the optimizer's flat buffer), gradients alike.
   const params = new Map<string, number>();
@@ -71,23 +53,7 @@ export function lower(model: ModelIR): Program {
     );
   }
 
-  // Which activations fuse into the layer before them: that layer's output must feed nothing else.
-  const epilogues = new Map<number, Epilogue>();
-  const fused = new Set<number>();
-  for (const n of model.nodes) {
-    const rule = layers.get(n.op)?.lowering;
-    const producer = byId.get(n.inputs[0] ?? -1);
-    if (!rule?.epilogue || !producer || !fusesActivation.has(producer.op)) continue;
-    if (
-      consumers.get(producer.id)!.length !== 1 ||
-      isOutput.has(producer.id) ||
-      epilogues.has(producer.id)
-    )
-      continue;
-    epilogues.set(producer.id, rule.epilogue(n.attrs));
-    fused.add(n.id);
-  }
-
+  const { epilogues, fused } = chooseFusion(model, consumers);
   const values = new Map<number, number>();
   for (const n of model.nodes) {
     const rule = layers.get(n.op)?.lowering;
@@ -120,7 +86,7 @@ export function lower(model: ModelIR): Program {
       return id;
     },
     step(kernel, inputs, outputs, attrs, accumulate = false) {
-      steps.push({ kernel, inputs, outputs, attrs, accumulate });
+      steps.push(step({ kernel, inputs, outputs, attrs, accumulate }));
     },
   });
 
@@ -129,33 +95,7 @@ export function lower(model: ModelIR): Program {
     if (rule && !rule.alias && !fused.has(n.id)) rule.forward(context(n, b.forward));
   }
 
-  // Gradients: one tensor per memory root; the first part written overwrites, later ones add.
-  const gradOfRoot = new Map<number, number>();
-  const written = new Set<number>();
-  const gradient = (value: number) => {
-    const root = b.root(value);
-    let g = gradOfRoot.get(root);
-    if (g === undefined) {
-      const t = b.tensors[root]!;
-      g = b.tensor({
-        name: `grad:${t.name}`,
-        shape: t.shape,
-        perSample: true,
-        dtype: "f32",
-        role: "gradient",
-      });
-      gradOfRoot.set(root, g);
-    }
-    return g;
-  };
-  const part = (value: number) => {
-    const tensor = gradient(value);
-    const accumulate = written.has(tensor);
-    written.add(tensor);
-    return { tensor, accumulate };
-  };
-
-  const targets: Program["targets"] = [];
+  const gradients = new Gradients(b);
   const lossTensor = b.tensor({
     name: "loss",
     shape: [1],
@@ -163,11 +103,11 @@ export function lower(model: ModelIR): Program {
     dtype: "f32",
     role: "loss",
   });
-  /** LogSoftMax nodes whose backward the fused LogSoftMax+NLL gradient replaces. */
+  /** Layers whose backward a criterion's gradient step took over (LogSoftMax before NLL). */
   const skipBackward = new Set<number>();
-  model.criterion.forEach((term, k) => {
+  const targets: Program["targets"] = model.criterion.map((term, k) => {
     const node = byId.get(term.node)!;
-    const out = values.get(node.id)!;
+    const x = values.get(node.id)!;
     const classes = term.targetKind === "classes";
     const target = b.tensor({
       name: `target:${term.output}`,
@@ -176,78 +116,68 @@ export function lower(model: ModelIR): Program {
       dtype: classes ? "i32" : "f32",
       role: "target",
     });
-    targets.push({
+    const C = node.shape[0]!;
+    const S = elementCount(node.shape.slice(1));
+    const c: CriterionLowerContext = {
+      x,
+      target,
+      attrs: { C, S, P: elementCount(node.shape), weight: term.weight },
+      producer: {
+        op: node.op,
+        input: node.inputs[0] === undefined ? undefined : values.get(node.inputs[0]),
+        soleUse: consumers.get(node.id) === undefined,
+      },
+      // The first term writes the loss, the others add to it.
+      loss(kernel, attrs) {
+        const step = {
+          kernel,
+          inputs: [x, target],
+          outputs: [lossTensor],
+          attrs,
+          accumulate: k > 0,
+        };
+        b.loss.push(step as Step);
+      },
+      grad(kernel, of, attrs) {
+        const { tensor, accumulate } = gradients.part(of);
+        b.backward.push({
+          kernel,
+          inputs: [x, target],
+          outputs: [tensor],
+          attrs,
+          accumulate,
+        } as Step);
+      },
+      skipProducerBackward: () => skipBackward.add(node.id),
+    };
+    criterionByName.get(term.criterion)!.lowering(c);
+    return {
       name: term.output,
       tensor: target,
       criterion: term.criterion,
-      ...(classes ? { classes: node.shape[0]! } : {}),
-    });
-    const C = node.shape[0]!;
-    const S = elementCount(node.shape.slice(1));
-    const attrs = { C, S, P: elementCount(node.shape), weight: term.weight };
-    const lossStep = (kernel: string) =>
-      b.loss.push({
-        kernel,
-        inputs: [out, target],
-        outputs: [lossTensor],
-        attrs,
-        accumulate: k > 0,
-      });
-    const gradStep = (kernel: string, input: number, extra: Record<string, string> = {}) => {
-      const { tensor, accumulate } = part(input);
-      b.backward.push({
-        kernel,
-        inputs: [input, target],
-        outputs: [tensor],
-        attrs: { ...attrs, ...extra },
-        accumulate,
-      });
+      ...(classes ? { classes: C } : {}),
     };
-    if (term.criterion === "NLL") {
-      lossStep("nll");
-      const logSoftmaxFused = node.op === "LogSoftMax" && consumers.get(node.id) === undefined;
-      if (logSoftmaxFused) {
-        skipBackward.add(node.id);
-        // The gradient goes straight to LogSoftMax's input: softmax − one-hot.
-        const { tensor, accumulate } = part(values.get(node.inputs[0]!)!);
-        b.backward.push({
-          kernel: "class_loss_grad",
-          inputs: [out, target],
-          outputs: [tensor],
-          attrs: { ...attrs, mode: "log_softmax_nll" },
-          accumulate,
-        });
-      } else gradStep("class_loss_grad", out, { mode: "nll" });
-    } else if (term.criterion === "CrossEntropy") {
-      lossStep("cross_entropy");
-      gradStep("class_loss_grad", out, { mode: "cross_entropy" });
-    } else {
-      const kernel = term.criterion === "MSE" ? "mse" : "bce";
-      lossStep(kernel);
-      gradStep(`${kernel}_grad`, out);
-    }
   });
 
   for (const n of [...model.nodes].reverse()) {
     const rule = layers.get(n.op)?.lowering;
     if (!rule || rule.alias || fused.has(n.id) || skipBackward.has(n.id)) continue;
-    const y = values.get(n.id)!;
-    const dy = gradOfRoot.get(b.root(y));
-    if (dy === undefined || !written.has(dy)) continue; // the loss does not depend on it
+    const dy = gradients.reached(values.get(n.id)!);
+    if (dy === undefined) continue; // the loss does not depend on it
     const ctx: GradientContext = {
       ...context(n, b.backward),
       dy,
-      dx: (i) => part(values.get(n.inputs[i]!)!),
+      dx: (i) => gradients.part(values.get(n.inputs[i]!)!),
       dparam: (name) => {
         const g = grads.get(`${n.name}.${name}`)!;
-        written.add(g);
+        gradients.wrote(g);
         return g;
       },
     };
     rule.backward(ctx);
   }
   for (const g of grads.values()) {
-    if (written.has(g)) continue;
+    if (gradients.has(g)) continue;
     const attrs = { size: elementCount(b.tensors[g]!.shape), perSample: false };
     b.backward.push({ kernel: "zero", inputs: [], outputs: [g], attrs, accumulate: false });
   }
@@ -262,7 +192,10 @@ export function lower(model: ModelIR): Program {
     outputs: model.outputs.map((o) => ({ name: o.name, tensor: values.get(o.node)! })),
     targets,
     params: [...params].map(([name, tensor]) => ({ name, tensor, grad: grads.get(name) })),
-    inputGrads: model.inputs.map((i) => ({ name: i.name, tensor: gradient(values.get(i.node)!) })),
+    inputGrads: model.inputs.map((i) => ({
+      name: i.name,
+      tensor: gradients.of(values.get(i.node)!),
+    })),
     lossTensor,
   };
 }

@@ -1,5 +1,8 @@
 // The lowered program: tensors in one arena and the kernel steps of forward, loss and backward.
 import type { ParamInit } from "../catalog/types.js";
+import type { Step } from "../ops.js";
+
+export type { Step } from "../ops.js";
 
 export type TensorRole =
   | "input" // a model input, written by the caller
@@ -25,23 +28,11 @@ export interface Tensor {
   init?: ParamInit;
 }
 
-/** Attributes are plain numbers, flags and names: everything a kernel specialises on. */
-export type KernelAttrs = Readonly<Record<string, number | boolean | string>>;
-
-export interface Step {
-  kernel: string;
-  inputs: number[];
-  outputs: number[];
-  attrs: KernelAttrs;
-  /** Add into the outputs instead of overwriting them (a gradient reaching a value twice). */
-  accumulate: boolean;
-}
-
 export interface Program {
   model: string;
   tensors: Tensor[];
   forward: Step[];
-  /** Forward steps that differ in training (dropout masks, batch statistics). */
+  /** The criterion's steps, writing the loss. */
   loss: Step[];
   backward: Step[];
   inputs: { name: string; tensor: number }[];

@@ -8,7 +8,7 @@ import { formatShape } from "../../compiler/diagnostics.js";
 import type { IRNode, ModelIR } from "../../compiler/ir.js";
 import { trainSettings } from "../../compiler/train.js";
 import type { BlockDecl, ModelDecl, Span } from "../../grammar/ast.js";
-import { formatCount } from "../../cli/units.js";
+import { formatCount } from "../../compiler/units.js";
 import {
   blockNamed,
   findAt,

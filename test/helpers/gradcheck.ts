@@ -2,7 +2,8 @@
 import { expect } from "vitest";
 import { compile } from "../../compiler/compile.js";
 import type { Input, Model, Target } from "../../runtime/api-types.js";
-import { instantiate, type KernelFactory } from "../../runtime/model.js";
+import { kernelFactory } from "../../cli/in-process-model.js";
+import { instantiate } from "../../runtime/model.js";
 
 export function compileModel(source: string) {
   const result = compile(source);
@@ -10,13 +11,7 @@ export function compileModel(source: string) {
     const first = result.diagnostics.find((d) => d.severity === "error");
     throw new Error(`${result.error}: ${first?.message ?? ""}\n${source}`);
   }
-  const factory = new Function(
-    "f",
-    "iv",
-    "N",
-    "random",
-    result.compiled.kernelsSource,
-  ) as KernelFactory;
+  const factory = kernelFactory(result.compiled);
   const create = (options: Parameters<typeof instantiate>[2]) =>
     instantiate(result.compiled.layout, factory, options, result.compiled.wasm);
   return { ...result.compiled, create };

@@ -6,7 +6,8 @@ import { check } from "../../compiler/check.js";
 import { interpret, type Interpretation } from "../../compiler/interpret.js";
 import type { ModelIR } from "../../compiler/ir.js";
 import type { Input, Target } from "../../runtime/api-types.js";
-import { instantiate, type KernelFactory } from "../../runtime/model.js";
+import { kernelFactory } from "../../cli/in-process-model.js";
+import { instantiate } from "../../runtime/model.js";
 import { Rng } from "../../runtime/rng.js";
 import { compileModel } from "./gradcheck.js";
 
@@ -36,7 +37,7 @@ export function emittedModel(
   { seed = 0, backend = "ts" }: { seed?: number; backend?: Backend } = {},
 ) {
   const compiled = compileModel(source);
-  const factory = new Function("f", "iv", "N", "random", compiled.kernelsSource) as KernelFactory;
+  const factory = kernelFactory(compiled);
   // The factory is handed the arena the kernels run on: the WASM memory in the WASM backend.
   let arena: Float32Array | Float64Array = new Float32Array(0);
   const net = instantiate(

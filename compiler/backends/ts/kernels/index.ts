@@ -1,6 +1,7 @@
-// The kernel table: every kernel the lowering may name, by name.
+// The TS backend's kernel table: JavaScript for every kernel op, checked total by its type.
 import { activation, activationGrad } from "./activations.js";
 import { conv2d, conv2dGradInput, conv2dGradWeight } from "./convolution.js";
+import type { OpName } from "../../../ops.js";
 import type { KernelEmitter } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
 import { bce, bceGrad, classLossGrad, crossEntropy, mse, mseGrad, nll } from "./losses.js";
@@ -17,7 +18,8 @@ import {
 } from "./shape-ops.js";
 import { logSoftmax, logSoftmaxGrad, softmax, softmaxGrad } from "./softmax.js";
 
-export const kernels: Readonly<Record<string, KernelEmitter>> = {
+/** Keyed by every op: an op without JavaScript fails to compile. */
+export const tsKernels: { readonly [K in OpName]: KernelEmitter<K> } = {
   activation,
   activation_grad: activationGrad,
   conv2d,

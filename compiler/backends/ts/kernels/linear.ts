@@ -1,19 +1,17 @@
 // Fully connected layer: forward (with bias and activation epilogue), input and weight gradients.
-import { activationCode, activationParams } from "./activations.js";
-import { num, type KernelEmitter } from "./kernel.js";
+import { jsActivation } from "./activations.js";
+import type { KernelEmitter } from "./kernel.js";
 
 /** y[n,o] = act(b[o] + Σ_i w[o,i] · x[n,i]) */
-export const linear: KernelEmitter = ({ ins, outs, a }) => {
+export const linear: KernelEmitter<"linear"> = ({ ins, outs, a }) => {
   const [x, w, b] = ins;
-  const I = num(a, "I");
-  const O = num(a, "O");
-  const act = a["act"] ? activationCode[a["act"] as string]! : undefined;
-  const value = act ? act.fwd("s", activationParams(a)) : "s";
+  const { I, O } = a;
+  const value = a.act ? jsActivation(a.act, "s") : "s";
   return `for (let n = 0; n < N; n++) {
   const xo = ${x} + n * ${I};
   for (let o = 0; o < ${O}; o++) {
     const wo = ${w} + o * ${I};
-    let s = ${a["bias"] ? `f[${b} + o]` : "0"};
+    let s = ${a.bias ? `f[${b} + o]` : "0"};
     for (let i = 0; i < ${I}; i++) s += f[wo + i] * f[xo + i];
     f[${outs[0]} + n * ${O} + o] = ${value};
   }
@@ -21,10 +19,9 @@ export const linear: KernelEmitter = ({ ins, outs, a }) => {
 };
 
 /** dx[n,i] (+)= Σ_o dy[n,o] · w[o,i] */
-export const linearGradInput: KernelEmitter = ({ ins, outs, a, acc }) => {
+export const linearGradInput: KernelEmitter<"linear_grad_input"> = ({ ins, outs, a, acc }) => {
   const [dy, w] = ins;
-  const I = num(a, "I");
-  const O = num(a, "O");
+  const { I, O } = a;
   return `for (let n = 0; n < N; n++) {
   const xo = ${outs[0]} + n * ${I};
   ${acc ? "" : `for (let i = 0; i < ${I}; i++) f[xo + i] = 0;`}
@@ -38,10 +35,9 @@ export const linearGradInput: KernelEmitter = ({ ins, outs, a, acc }) => {
 };
 
 /** dw[o,i] = Σ_n dy[n,o] · x[n,i] */
-export const linearGradWeight: KernelEmitter = ({ ins, outs, a }) => {
+export const linearGradWeight: KernelEmitter<"linear_grad_weight"> = ({ ins, outs, a }) => {
   const [dy, x] = ins;
-  const I = num(a, "I");
-  const O = num(a, "O");
+  const { I, O } = a;
   return `for (let p = 0; p < ${O * I}; p++) f[${outs[0]} + p] = 0;
 for (let n = 0; n < N; n++) {
   const xo = ${x} + n * ${I};

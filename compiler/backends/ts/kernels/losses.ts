@@ -1,5 +1,6 @@
 // Criteria: each a mean over the first `count` samples (PyTorch's default), times its weight.
-import { assign, num, type KernelEmitter } from "./kernel.js";
+import type { LossAttrs } from "../../../ops.js";
+import { assign, type KernelEmitter } from "./kernel.js";
 
 /** Loss kernels add into the loss scalar; the first criterion term overwrites it. */
 const store = (loss: string, acc: boolean, value: string) => `f[${loss}] ${assign(acc)} ${value};`;
@@ -8,27 +9,26 @@ const store = (loss: string, acc: boolean, value: string) => `f[${loss}] ${assig
 function classLoss(
   ins: string[],
   outs: string[],
-  a: Record<string, unknown>,
+  a: LossAttrs,
   acc: boolean,
   term: string,
 ): string {
-  const C = a["C"] as number;
-  const S = a["S"] as number;
+  const { C, S } = a;
   return `{ let total = 0;
 for (let n = 0; n < count; n++) for (let s = 0; s < ${S}; s++) {
   const o = n * ${C * S} + s, t = iv[${ins[1]} + n * ${S} + s];
   ${term}
 }
-${store(outs[0]!, acc, `${a["weight"]} * total / (count * ${S})`)} }`;
+${store(outs[0]!, acc, `${a.weight} * total / (count * ${S})`)} }`;
 }
 
 /** NLL of log-probabilities: −x[target]. */
-export const nll: KernelEmitter = ({ ins, outs, a, acc }) =>
-  classLoss(ins, outs, a, acc, `total -= f[${ins[0]} + o + t * ${num(a, "S")}];`);
+export const nll: KernelEmitter<"nll"> = ({ ins, outs, a, acc }) =>
+  classLoss(ins, outs, a, acc, `total -= f[${ins[0]} + o + t * ${a.S}];`);
 
 /** CrossEntropy of raw scores: logsumexp − x[target], computed stably. */
-export const crossEntropy: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const [C, S] = [num(a, "C"), num(a, "S")];
+export const crossEntropy: KernelEmitter<"cross_entropy"> = ({ ins, outs, a, acc }) => {
+  const { C, S } = a;
   return classLoss(
     ins,
     outs,
@@ -47,10 +47,10 @@ export const crossEntropy: KernelEmitter = ({ ins, outs, a, acc }) => {
  * target: NLL's −1 at the target; LogSoftMax+NLL fused and CrossEntropy: softmax − one-hot.
  * Samples past `count` get zero.
  */
-export const classLossGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const [C, S] = [num(a, "C"), num(a, "S")];
-  const mode = a["mode"] as "nll" | "log_softmax_nll" | "cross_entropy";
-  const scale = `${a["weight"]} / (count * ${S})`;
+export const classLossGrad: KernelEmitter<"class_loss_grad"> = ({ ins, outs, a, acc }) => {
+  const { C, S } = a;
+  const { mode } = a;
+  const scale = `${a.weight} / (count * ${S})`;
   const [x, t] = ins;
   const dx = outs[0];
   const xc = `f[${x} + o + c * ${S}]`;
@@ -74,34 +74,34 @@ for (let n = 0; n < N; n++) for (let s = 0; s < ${S}; s++) {
 };
 
 /** Mean squared error against a target of the same shape. */
-export const mse: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const P = num(a, "P");
+export const mse: KernelEmitter<"mse"> = ({ ins, outs, a, acc }) => {
+  const { P } = a;
   return `{ let total = 0;
 for (let i = 0; i < count * ${P}; i++) { const d = f[${ins[0]} + i] - f[${ins[1]} + i]; total += d * d; }
-${store(outs[0]!, acc, `${a["weight"]} * total / (count * ${P})`)} }`;
+${store(outs[0]!, acc, `${a.weight} * total / (count * ${P})`)} }`;
 };
 
-export const mseGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const P = num(a, "P");
-  return `{ const k = 2 * ${a["weight"]} / (count * ${P});
+export const mseGrad: KernelEmitter<"mse_grad"> = ({ ins, outs, a, acc }) => {
+  const { P } = a;
+  return `{ const k = 2 * ${a.weight} / (count * ${P});
 for (let i = 0; i < N * ${P}; i++) f[${outs[0]} + i] ${assign(acc)} i < count * ${P} ? k * (f[${ins[0]} + i] - f[${ins[1]} + i]) : 0; }`;
 };
 
 /** Binary cross-entropy of probabilities; logs clamped at −100 as PyTorch does. */
-export const bce: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const P = num(a, "P");
+export const bce: KernelEmitter<"bce"> = ({ ins, outs, a, acc }) => {
+  const { P } = a;
   return `{ let total = 0;
 for (let i = 0; i < count * ${P}; i++) {
   const p = f[${ins[0]} + i], t = f[${ins[1]} + i];
   total -= t * Math.max(Math.log(p), -100) + (1 - t) * Math.max(Math.log(1 - p), -100);
 }
-${store(outs[0]!, acc, `${a["weight"]} * total / (count * ${P})`)} }`;
+${store(outs[0]!, acc, `${a.weight} * total / (count * ${P})`)} }`;
 };
 
 /** PyTorch's BCE gradient: (p − t) / max(p·(1 − p), 1e-12). */
-export const bceGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const P = num(a, "P");
-  return `{ const k = ${a["weight"]} / (count * ${P});
+export const bceGrad: KernelEmitter<"bce_grad"> = ({ ins, outs, a, acc }) => {
+  const { P } = a;
+  return `{ const k = ${a.weight} / (count * ${P});
 for (let i = 0; i < N * ${P}; i++) {
   const p = f[${ins[0]} + i];
   f[${outs[0]} + i] ${assign(acc)} i < count * ${P} ? k * (p - f[${ins[1]} + i]) / Math.max(p * (1 - p), 1e-12) : 0;

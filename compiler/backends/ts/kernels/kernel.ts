@@ -1,5 +1,5 @@
-// What a kernel is to the TS emitter: a function from its attributes and tensor offsets to JS source.
-import type { KernelAttrs } from "../lower/program.js";
+// What a kernel is to the TS backend: a function from its op's attributes and tensor offsets to JS source.
+import type { OpAttrs, OpName } from "../../../ops.js";
 
 /**
  * The emitted code runs inside a closure that has, in scope: `f` (the Float32Array arena),
@@ -7,17 +7,15 @@ import type { KernelAttrs } from "../lower/program.js";
  * (valid samples in this batch, ≤ N), `training` (a boolean) and `random()` (seeded, [0,1)).
  * `ins` and `outs` are the names of constants holding each tensor's offset in the arena.
  */
-export interface EmitArgs {
+export interface EmitArgs<K extends OpName> {
   ins: string[];
   outs: string[];
-  a: KernelAttrs;
+  a: OpAttrs[K];
   /** Add into the first output instead of overwriting it. */
   acc: boolean;
 }
 
-export type KernelEmitter = (e: EmitArgs) => string;
-
-export const num = (a: KernelAttrs, key: string): number => a[key] as number;
+export type KernelEmitter<K extends OpName> = (e: EmitArgs<K>) => string;
 
 /** `=` or `+=` for a kernel writing a gradient that may already hold another consumer's part. */
 export const assign = (acc: boolean): string => (acc ? "+=" : "=");

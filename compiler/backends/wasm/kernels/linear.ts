@@ -4,15 +4,14 @@
 import { sub } from "../builder.js";
 import { dotProduct, outerProduct } from "../tiles.js";
 import { wasmActivation } from "./activations.js";
-import { at, F32, num, type WasmKernel } from "./kernel.js";
+import { at, F32, type WasmKernel } from "./kernel.js";
 
 /** y[n,o] = act(b[o] + Σ_i w[o,i] · x[n,i]) */
-export const linear: WasmKernel = ({ fb, N, ins, outs, a, part }) => {
-  const act = wasmActivation(fb, a);
+export const linear: WasmKernel<"linear"> = ({ fb, N, ins, outs, a, part }) => {
+  const act = wasmActivation(fb, a.act);
   if (!act) return undefined;
   const [x, w, b] = ins;
-  const I = num(a, "I");
-  const O = num(a, "O");
+  const { I, O } = a;
   const { lo, hi } = part(N);
   return dotProduct(fb, {
     M: sub(hi, lo),
@@ -21,16 +20,24 @@ export const linear: WasmKernel = ({ fb, N, ins, outs, a, part }) => {
     a: { base: at(x!, lo, I * F32), row: I * F32 },
     b: { base: w!, k: I * F32 },
     c: { base: at(outs[0]!, lo, O * F32), row: O * F32, col: F32, mode: "set" },
-    ...(a["bias"] ? { bias: b! } : {}),
+    ...(a.bias ? { bias: b! } : {}),
     act: act.scalar,
   });
 };
 
 /** dx[n,i] (+)= Σ_o dy[n,o] · w[o,i] */
-export const linearGradInput: WasmKernel = ({ fb, N, ins, outs, a, acc, part, scratch }) => {
+export const linearGradInput: WasmKernel<"linear_grad_input"> = ({
+  fb,
+  N,
+  ins,
+  outs,
+  a,
+  acc,
+  part,
+  scratch,
+}) => {
   const [dy, w] = ins;
-  const I = num(a, "I");
-  const O = num(a, "O");
+  const { I, O } = a;
   const { lo, hi } = part(N);
   return outerProduct(fb, {
     M: sub(hi, lo),
@@ -45,10 +52,16 @@ export const linearGradInput: WasmKernel = ({ fb, N, ins, outs, a, acc, part, sc
 };
 
 /** dw[o,i] = Σ_n dy[n,o] · x[n,i]: each thread owns rows of dw and sums over the whole batch. */
-export const linearGradWeight: WasmKernel = ({ fb, N, ins, outs, a, part }) => {
+export const linearGradWeight: WasmKernel<"linear_grad_weight"> = ({
+  fb,
+  N,
+  ins,
+  outs,
+  a,
+  part,
+}) => {
   const [dy, x] = ins;
-  const I = num(a, "I");
-  const O = num(a, "O");
+  const { I, O } = a;
   const { lo, hi } = part(O);
   return outerProduct(fb, {
     M: sub(hi, lo),

@@ -1,7 +1,8 @@
-// The WASM kernel table: the kernels with WASM code, by the name the lowering gives them. A step
-// whose kernel is missing here, or declines its attributes, runs its JS kernel.
+// The WASM backend's kernel table: the ops with WASM code. A step whose op is missing here, or
+// whose kernel declines its attributes, runs its JS kernel.
 import { activation, activationGrad } from "./activations.js";
 import { conv2d, conv2dGradInput, conv2dGradWeight } from "./convolution.js";
+import type { OpName } from "../../../ops.js";
 import type { WasmKernel } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
 import { maxPool, maxPoolGrad } from "./pooling.js";
@@ -15,7 +16,7 @@ import {
   softmaxGrad,
 } from "./softmax.js";
 
-export const wasmKernels: Readonly<Record<string, WasmKernel>> = {
+export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   activation,
   activation_grad: activationGrad,
   conv2d,

@@ -1,18 +1,17 @@
 // Batch normalisation over channels [N, C, S]: batch statistics in training, running ones otherwise.
-import { num, type KernelEmitter } from "./kernel.js";
+import type { KernelEmitter } from "./kernel.js";
 
 /**
  * Inputs x, (gamma, beta), running mean, running var; outputs y, mean, invstd (kept for the
  * backward pass). Running statistics use the unbiased variance, as PyTorch does.
  */
-export const batchNorm: KernelEmitter = ({ ins, outs, a }) => {
-  const [C, S] = [num(a, "C"), num(a, "S")];
-  const affine = a["affine"] === true;
+export const batchNorm: KernelEmitter<"batch_norm"> = ({ ins, outs, a }) => {
+  const { C, S, affine } = a;
   const [x, gamma, beta, rmean, rvar] = affine ? ins : [ins[0], "", "", ins[1], ins[2]];
   const [y, mean, invstd] = outs;
   const scale = affine ? `f[${gamma} + c]` : "1";
   const shift = affine ? `f[${beta} + c]` : "0";
-  const m = num(a, "momentum");
+  const m = a.momentum;
   return `for (let c = 0; c < ${C}; c++) {
   let mu, inv;
   if (training) {
@@ -23,12 +22,12 @@ export const batchNorm: KernelEmitter = ({ ins, outs, a }) => {
     mu = s / M;
     let v = 0;
     for (let n = 0; n < count; n++) for (let i = (n * ${C} + c) * ${S}, e = i + ${S}; i < e; i++) { const d = f[${x} + i] - mu; v += d * d; }
-    inv = 1 / Math.sqrt(v / M + ${num(a, "eps")});
+    inv = 1 / Math.sqrt(v / M + ${a.eps});
     f[${rmean} + c] = ${1 - m} * f[${rmean} + c] + ${m} * mu;
     f[${rvar} + c] = ${1 - m} * f[${rvar} + c] + ${m} * (M > 1 ? v / (M - 1) : v);
   } else {
     mu = f[${rmean} + c];
-    inv = 1 / Math.sqrt(f[${rvar} + c] + ${num(a, "eps")});
+    inv = 1 / Math.sqrt(f[${rvar} + c] + ${a.eps});
   }
   f[${mean} + c] = mu;
   f[${invstd} + c] = inv;
@@ -38,9 +37,8 @@ export const batchNorm: KernelEmitter = ({ ins, outs, a }) => {
 };
 
 /** Inputs x, (gamma), mean, invstd, dy; outputs dx, (dgamma, dbeta): training-mode gradient. */
-export const batchNormGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const [C, S] = [num(a, "C"), num(a, "S")];
-  const affine = a["affine"] === true;
+export const batchNormGrad: KernelEmitter<"batch_norm_grad"> = ({ ins, outs, a, acc }) => {
+  const { C, S, affine } = a;
   const [x, gamma, mean, invstd, dy] = affine ? ins : [ins[0], "", ins[1], ins[2], ins[3]];
   const [dx, dgamma, dbeta] = outs;
   return `for (let c = 0; c < ${C}; c++) {
@@ -59,12 +57,11 @@ export const batchNormGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
 };
 
 /** y = x · mask with mask 0 (probability p) or 1/(1 − p) while training; y = x otherwise. */
-export const dropout: KernelEmitter = ({ ins, outs, a }) => {
-  const size = num(a, "size");
-  const p = num(a, "p");
+export const dropout: KernelEmitter<"dropout"> = ({ ins, outs, a }) => {
+  const { size, p } = a;
   return `if (training) for (let i = 0; i < N * ${size}; i++) { const m = random() < ${p} ? 0 : ${1 / (1 - p)}; f[${outs[1]} + i] = m; f[${outs[0]} + i] = f[${ins[0]} + i] * m; }
 else f.copyWithin(${outs[0]}, ${ins[0]}, ${ins[0]} + N * ${size});`;
 };
 
-export const dropoutGrad: KernelEmitter = ({ ins, outs, a, acc }) =>
-  `for (let i = 0; i < N * ${num(a, "size")}; i++) f[${outs[0]} + i] ${acc ? "+=" : "="} f[${ins[1]} + i] * f[${ins[0]} + i];`;
+export const dropoutGrad: KernelEmitter<"dropout_grad"> = ({ ins, outs, a, acc }) =>
+  `for (let i = 0; i < N * ${a.size}; i++) f[${outs[0]} + i] ${acc ? "+=" : "="} f[${ins[1]} + i] * f[${ins[0]} + i];`;

@@ -1,23 +1,13 @@
 // Direct 2-D convolution: forward, input gradient and weight gradient, loops over output rows.
-import { activationCode, activationParams } from "./activations.js";
-import { clearUnlessAccumulating, num, type EmitArgs, type KernelEmitter } from "./kernel.js";
-
-/** The shape constants every convolution kernel reads. */
-function dims(a: EmitArgs["a"]) {
-  const d = {} as Record<
-    "C" | "H" | "W" | "K" | "OH" | "OW" | "KH" | "KW" | "SH" | "SW" | "PH" | "PW",
-    number
-  >;
-  for (const k of ["C", "H", "W", "K", "OH", "OW", "KH", "KW", "SH", "SW", "PH", "PW"] as const)
-    d[k] = num(a, k);
-  return d;
-}
+import type { Window } from "../../../ops.js";
+import { jsActivation } from "./activations.js";
+import { clearUnlessAccumulating, type KernelEmitter } from "./kernel.js";
 
 /**
  * For kernel column j, the output columns whose input column ow·SW − PW + j lies inside the
  * image: the bounds of the innermost loop, so it needs no per-element test.
  */
-function columnRange(d: ReturnType<typeof dims>): string {
+function columnRange(d: Window): string {
   return `const lo = Math.max(0, Math.ceil((${d.PW} - j) / ${d.SW})), hi = Math.min(${d.OW}, Math.floor((${d.W} - 1 + ${d.PW} - j) / ${d.SW}) + 1);`;
 }
 
@@ -38,7 +28,7 @@ interface TapCode {
  * kernel tap (i, j); for each output row whose input row is inside the image; for the output
  * columns in range — the one loop nest of forward, input-gradient and weight-gradient kernels.
  */
-function tapLoops(d: ReturnType<typeof dims>, y: string, x: string, code: TapCode): string {
+function tapLoops(d: Window, y: string, x: string, code: TapCode): string {
   return `for (let n = 0; n < N; n++) for (let k = 0; k < ${d.K}; k++) {
   const yo = ${y} + (n * ${d.K} + k) * ${d.OH * d.OW};
   ${code.plane ?? ""}
@@ -60,21 +50,20 @@ function tapLoops(d: ReturnType<typeof dims>, y: string, x: string, code: TapCod
 }`;
 }
 
-const weightAt = (d: ReturnType<typeof dims>) => `((k * ${d.C} + c) * ${d.KH} + i) * ${d.KW} + j`;
+const weightAt = (d: Window) => `((k * ${d.C} + c) * ${d.KH} + i) * ${d.KW} + j`;
 
 /** y[n,k] = act(b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh·SH−PH+i, ow·SW−PW+j]) */
-export const conv2d: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const d = dims(a);
+export const conv2d: KernelEmitter<"conv2d"> = ({ ins, outs, a: d, acc }) => {
   const [x, w, b] = ins;
   const plane = d.OH * d.OW;
-  const act = a["act"] ? activationCode[a["act"] as string]! : undefined;
-  const init = a["bias"] ? `f[${b} + k]` : "0";
+  const act = d.act;
+  const init = d.bias ? `f[${b} + k]` : "0";
   return tapLoops(d, outs[0]!, x!, {
     plane: acc ? "" : `for (let p = 0; p < ${plane}; p++) f[yo + p] = ${init};`,
     tap: `const wv = f[${w} + ${weightAt(d)}];`,
     inner: `f[yr + ow] += wv * f[xr + ow * ${d.SW}];`,
     afterPlane: act
-      ? `for (let p = yo; p < yo + ${plane}; p++) { const v = f[p]; f[p] = ${act.fwd("v", activationParams(a))}; }`
+      ? `for (let p = yo; p < yo + ${plane}; p++) { const v = f[p]; f[p] = ${jsActivation(act, "v")}; }`
       : "",
   });
 };
@@ -83,13 +72,12 @@ export const conv2d: KernelEmitter = ({ ins, outs, a, acc }) => {
  * dx[n,c, ih, iw] (+)= Σ_k,i,j w[k,c,i,j] · dy[n,k,oh,ow], scattered from each output row.
  * The same loops are a transposed convolution's forward pass, which starts from its bias.
  */
-export const conv2dGradInput: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const d = dims(a);
+export const conv2dGradInput: KernelEmitter<"conv2d_grad_input"> = ({ ins, outs, a: d, acc }) => {
   const [dy, w, b] = ins;
   const dx = outs[0]!;
   const zero = acc
     ? ""
-    : a["bias"]
+    : d.bias
       ? `for (let nc = 0; nc < N * ${d.C}; nc++) f.fill(f[${b} + (nc % ${d.C})], ${dx} + nc * ${d.H * d.W}, ${dx} + (nc + 1) * ${d.H * d.W});\n`
       : clearUnlessAccumulating(dx, `N * ${d.C * d.H * d.W}`, false);
   return (
@@ -102,8 +90,7 @@ export const conv2dGradInput: KernelEmitter = ({ ins, outs, a, acc }) => {
 };
 
 /** dw[k,c,i,j] = Σ_n,oh,ow dy[n,k,oh,ow] · x[n,c, oh·SH−PH+i, ow·SW−PW+j] */
-export const conv2dGradWeight: KernelEmitter = ({ ins, outs, a }) => {
-  const d = dims(a);
+export const conv2dGradWeight: KernelEmitter<"conv2d_grad_weight"> = ({ ins, outs, a: d }) => {
   const [dy, x] = ins;
   const dw = outs[0]!;
   return `f.fill(0, ${dw}, ${dw} + ${d.K * d.C * d.KH * d.KW});

@@ -25,7 +25,6 @@ import {
   at,
   copyPlanes,
   F32,
-  num,
   overRun,
   zeroFill,
   type WasmKernel,
@@ -35,24 +34,17 @@ import {
 const ceil8 = (n: number): number => Math.ceil(n / 8) * 8;
 const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-function dims(s: WasmStep) {
-  const d = {} as Record<
-    "C" | "H" | "W" | "K" | "OH" | "OW" | "KH" | "KW" | "SH" | "SW" | "PH" | "PW",
-    number
-  >;
-  for (const k of ["C", "H", "W", "K", "OH", "OW", "KH", "KW", "SH", "SW", "PH", "PW"] as const)
-    d[k] = num(s.a, k);
-  return d;
-}
+/** The convolution ops: every one's attributes are a window. */
+type ConvStep = WasmStep<"conv2d" | "conv2d_grad_input" | "conv2d_grad_weight">;
 
 /** A zero-bordered frame of `planes` planes of rows × cols, with slack for the last taps' reads. */
-function frame(s: WasmStep, planes: number, rows: number, cols: number) {
+function frame(s: ConvStep, planes: number, rows: number, cols: number) {
   const floats = planes * rows * cols + cols + 16;
   return { base: s.scratch(floats * F32), floats };
 }
 
 /** Byte offsets of the taps (p, i, j) in a frame of planes × rows × cols, p outermost. */
-function tapTable(s: WasmStep, planes: number, rows: number, cols: number, KH: number, KW: number) {
+function tapTable(s: ConvStep, planes: number, rows: number, cols: number, KH: number, KW: number) {
   const offsets: number[] = [];
   for (let p = 0; p < planes; p++)
     for (let i = 0; i < KH; i++)
@@ -112,7 +104,7 @@ function epilogue(
  * Copying each column panel of B into L1 first pays off once enough row tiles read it: from 8
  * tiles (32 rows) on, measured on the workloads' convolutions (docs/wasm-backend.md).
  */
-function packed(s: WasmStep, rows: number, K: number): { pack?: Expr } {
+function packed(s: ConvStep, rows: number, K: number): { pack?: Expr } {
   return rows >= 32 ? { pack: s.scratch(K * 32) } : {};
 }
 
@@ -147,8 +139,8 @@ interface Windows {
   slot: number;
 }
 
-function windows(s: WasmStep, explicit: boolean, slots: number): Windows {
-  const d = dims(s);
+function windows(s: ConvStep, explicit: boolean, slots: number): Windows {
+  const d = s.a;
   const { fb } = s;
   const Hp = d.H + 2 * d.PH;
   const Wp = d.W + 2 * d.PW;
@@ -254,12 +246,12 @@ function windows(s: WasmStep, explicit: boolean, slots: number): Windows {
  * (Kd rows of OH·OW floats, 230 KB for the cnn workload's conv2) fall out of L1 and cost more
  * than the Wp − OW wasted columns of the implicit frame (docs/wasm-backend.md).
  */
-const explicitNeeded = (s: WasmStep): boolean => num(s.a, "SH") !== 1 || num(s.a, "SW") !== 1;
+const explicitNeeded = (s: ConvStep): boolean => s.a.SH !== 1 || s.a.SW !== 1;
 
 /** y[n,k] = act(b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh·SH−PH+i, ow·SW−PW+j]) */
-export const conv2d: WasmKernel = (s) => {
-  const d = dims(s);
-  const act = wasmActivation(s.fb, s.a);
+export const conv2d: WasmKernel<"conv2d"> = (s) => {
+  const d = s.a;
+  const act = wasmActivation(s.fb, s.a.act);
   if (!act) return undefined;
   const { fb } = s;
   const [x, w, b] = s.ins;
@@ -286,7 +278,7 @@ export const conv2d: WasmKernel = (s) => {
       out,
       yn.local,
       { planes: d.K, rows: d.OH, cols: d.OW, stride: win.rowStride, planeStride: win.pitch },
-      { ...(s.a["bias"] ? { bias: b! } : {}), act, add: s.acc },
+      { ...(s.a.bias ? { bias: b! } : {}), act, add: s.acc },
     ),
     xn.next,
   ];
@@ -298,8 +290,8 @@ export const conv2d: WasmKernel = (s) => {
  * full correlation, whichever does less work for the shape. With `bias` (a transposed
  * convolution's forward pass) the planes start from b[c].
  */
-export const conv2dGradInput: WasmKernel = (s) => {
-  const d = dims(s);
+export const conv2dGradInput: WasmKernel<"conv2d_grad_input"> = (s) => {
+  const d = s.a;
   const taps = d.KH * d.KW;
   const P8 = ceil8(d.OH * d.OW);
   // Multiply-adds (×2) of each way, the scatter counted at about two per element.
@@ -314,8 +306,8 @@ export const conv2dGradInput: WasmKernel = (s) => {
  * The columns dcol[(c,i,j), p] = Σ_k w[k,c,i,j] · dy[n,k,p] (an outer-product GEMM on w and dy as
  * they lie), then scattered into dx: dx[c, oh·SH−PH+i, ow·SW−PW+j] += dcol[(c,i,j), (oh,ow)].
  */
-function gradInputByColumns(s: WasmStep): Expr[] {
-  const d = dims(s);
+function gradInputByColumns(s: WasmStep<"conv2d_grad_input">): Expr[] {
+  const d = s.a;
   const { fb } = s;
   const [dy, w, b] = s.ins;
   const taps = d.KH * d.KW;
@@ -399,7 +391,7 @@ function gradInputByColumns(s: WasmStep): Expr[] {
       c: { base: cols, row: P8 * F32, mode: "set", padded: true },
       ...packed(s, Kd, d.K),
     }),
-    ...(s.acc ? [] : fillPlanes(fb, get(dxn.local), d.C, d.H * d.W, s.a["bias"] ? b : undefined)),
+    ...(s.acc ? [] : fillPlanes(fb, get(dxn.local), d.C, d.H * d.W, s.a.bias ? b : undefined)),
     ...fb.loop(c, i32(0), i32(d.C), 1, scatter, true),
     dyn.next,
     dxn.next,
@@ -448,8 +440,8 @@ function fillPlanes(
  * The full correlation of dy[n] with the flipped kernel: a stride-1 convolution of dy, framed by
  * KH−1−PH rows and KW−1−PW columns, with weights wf[c,k,i,j] = w[k,c,KH−1−i,KW−1−j].
  */
-function gradInputByCorrelation(s: WasmStep): Expr[] {
-  const d = dims(s);
+function gradInputByCorrelation(s: WasmStep<"conv2d_grad_input">): Expr[] {
+  const d = s.a;
   const { fb } = s;
   const [dy, w, b] = s.ins;
   const Hq = d.H + d.KH - 1;
@@ -510,7 +502,7 @@ function gradInputByCorrelation(s: WasmStep): Expr[] {
   const dyn = perSample(fb, dy!, lo, d.K * d.OH * d.OW);
   const dxn = perSample(fb, s.outs[0]!, lo, d.C * d.H * d.W);
   const n = fb.local("i32");
-  const identity = wasmActivation(fb, {})!;
+  const identity = wasmActivation(fb, undefined)!;
   const sample = [
     ...copyPlanes(fb, get(dyn.local), dypad.base, {
       planes: d.K,
@@ -535,7 +527,7 @@ function gradInputByCorrelation(s: WasmStep): Expr[] {
       dxn.local,
       { planes: d.C, rows: d.H, cols: d.W, stride: Wq, planeStride: Q8 },
       {
-        ...(s.a["bias"] && !s.acc ? { bias: b! } : {}),
+        ...(s.a.bias && !s.acc ? { bias: b! } : {}),
         act: identity,
         add: s.acc,
       },
@@ -557,8 +549,8 @@ function gradInputByCorrelation(s: WasmStep): Expr[] {
  * across lanes per G samples, G as many as fit in a quarter of L2, at most 8). Threads split the
  * output channels k, each summing over the whole batch.
  */
-export const conv2dGradWeight: WasmKernel = (s) => {
-  const d = dims(s);
+export const conv2dGradWeight: WasmKernel<"conv2d_grad_weight"> = (s) => {
+  const d = s.a;
   const { fb } = s;
   const [dy, x] = s.ins;
   const Kd = d.C * d.KH * d.KW;

@@ -1,7 +1,7 @@
 // The one place that writes WebAssembly binaries: a small typed instruction tree, encoded to bytes
 // or dumped as folded WAT. Browser-safe (no Node imports); see docs/wasm-backend.md for why we
 // own this instead of using binaryen.js.
-import type {} from "../../runtime/webassembly.js";
+import type {} from "../../../runtime/webassembly.js";
 
 export type ValType = "i32" | "f32" | "v128";
 
@@ -66,6 +66,7 @@ const OPCODES = {
   "v128.andnot": [0xfd, 0x4f],
   "v128.or": [0xfd, 0x50],
   "v128.bitselect": [0xfd, 0x52],
+  "f32x4.neg": [0xfd, 0xe1],
   "f32x4.sqrt": [0xfd, 0xe3],
   "f32x4.add": [0xfd, 0xe4],
   "f32x4.sub": [0xfd, 0xe5],
@@ -134,6 +135,7 @@ type Unary =
   | "f32.sqrt"
   | "f32.convert_i32_s"
   | "f32x4.splat"
+  | "f32x4.neg"
   | "f32x4.sqrt"
   | "drop";
 type Binary =

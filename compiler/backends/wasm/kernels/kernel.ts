@@ -1,5 +1,5 @@
-// What a kernel is to the WASM emitter: attributes and tensor addresses in, instructions out.
-import type { KernelAttrs } from "../../lower/program.js";
+// What a kernel is to the WASM backend: attributes and tensor addresses in, instructions out.
+import type { OpAttrs, OpName } from "../../../ops.js";
 import {
   add,
   f32,
@@ -16,7 +16,7 @@ import {
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
 
-export interface WasmStep {
+export interface WasmStep<K extends OpName = OpName> {
   fb: FuncBuilder;
   /** The batch and the count of real samples (i32). */
   N: Expr;
@@ -24,7 +24,7 @@ export interface WasmStep {
   /** Byte addresses of the step's tensors (an empty name has no address). */
   ins: Expr[];
   outs: Expr[];
-  a: KernelAttrs;
+  a: OpAttrs[K];
   /** Add into the first output instead of overwriting it. */
   acc: boolean;
   /**
@@ -40,10 +40,9 @@ export interface WasmStep {
 }
 
 /** Instructions for the step, or undefined where the WASM backend leaves it to the JS kernel. */
-export type WasmKernel = (s: WasmStep) => Expr[] | undefined;
+export type WasmKernel<K extends OpName> = (s: WasmStep<K>) => Expr[] | undefined;
 
 export const F32 = 4;
-export const num = (a: KernelAttrs, key: string): number => a[key] as number;
 
 /** A byte-address constant plus i·stride for an i32 local i. */
 export const at = (base: Expr, index: Expr, stride: number): Expr =>

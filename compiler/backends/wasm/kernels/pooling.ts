@@ -16,15 +16,13 @@ import {
   sub,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
-import { at, F32, num, zeroFill, type WasmKernel, type WasmStep } from "./kernel.js";
+import { at, F32, zeroFill, type WasmKernel, type WasmStep } from "./kernel.js";
 
-function windows(s: WasmStep) {
-  const d = {} as Record<
-    "C" | "H" | "W" | "OH" | "OW" | "KH" | "KW" | "SH" | "SW" | "PH" | "PW",
-    number
-  >;
-  for (const k of ["C", "H", "W", "OH", "OW", "KH", "KW", "SH", "SW", "PH", "PW"] as const)
-    d[k] = num(s.a, k);
+/** The pooling ops: every one's attributes are a window. */
+type PoolStep = WasmStep<"max_pool" | "max_pool_grad">;
+
+function windows(s: PoolStep) {
+  const d = s.a;
   const inside =
     d.PH === 0 && d.PW === 0 && (d.OH - 1) * d.SH + d.KH <= d.H && (d.OW - 1) * d.SW + d.KW <= d.W;
   const taps: number[] = [];
@@ -41,7 +39,7 @@ type Window = ReturnType<typeof windows>;
  * out)` with `input` the byte pointer of the row's first window and `out` the byte offset of its
  * first output from the output base, both locals the callee may advance.
  */
-function overRows(s: WasmStep, w: Window, row: (input: number, out: number) => Expr[]): Expr[] {
+function overRows(s: PoolStep, w: Window, row: (input: number, out: number) => Expr[]): Expr[] {
   const { fb, N } = s;
   const [plane, input, out, nc, oh, rowStart, outStart] = fb.locals("i32", 7);
   const { lo, hi } = s.part({ op: "i32.mul", a: N, b: i32(w.C) });
@@ -66,7 +64,7 @@ function overRows(s: WasmStep, w: Window, row: (input: number, out: number) => E
 
 /** The windows of a row from `first` on, one at a time, advancing both pointers. */
 function eachWindow(
-  s: WasmStep,
+  s: PoolStep,
   w: Window,
   count: number,
   input: number,
@@ -114,7 +112,7 @@ function quadTaps(w: Window, input: number): Expr[] {
   ];
 }
 
-export const maxPool: WasmKernel = (s) => {
+export const maxPool: WasmKernel<"max_pool"> = (s) => {
   const w = windows(s);
   if (!w.inside) return undefined;
   const { fb } = s;
@@ -149,7 +147,7 @@ export const maxPool: WasmKernel = (s) => {
 
 /** Groups of four 2×2 windows, advancing the pointers past them. */
 function eachQuad(
-  s: WasmStep,
+  s: PoolStep,
   w: Window,
   input: number,
   out: number,
@@ -172,7 +170,7 @@ function eachQuad(
 }
 
 /** dx[argmax] (+)= dy per window; inputs x, y, dy. */
-export const maxPoolGrad: WasmKernel = (s) => {
+export const maxPoolGrad: WasmKernel<"max_pool_grad"> = (s) => {
   const w = windows(s);
   if (!w.inside) return undefined;
   const { fb } = s;
@@ -235,7 +233,7 @@ export const maxPoolGrad: WasmKernel = (s) => {
 };
 
 /** Zeroes this thread's planes of the first output (the same split as overRows). */
-function zeroPlanes(s: WasmStep, plane: number): Expr[] {
-  const { lo, hi } = s.part({ op: "i32.mul", a: s.N, b: i32(num(s.a, "C")) });
+function zeroPlanes(s: PoolStep, plane: number): Expr[] {
+  const { lo, hi } = s.part({ op: "i32.mul", a: s.N, b: i32(s.a.C) });
   return zeroFill(s.fb, at(s.outs[0]!, lo, plane * F32), mul(sub(hi, lo), i32(plane)));
 }

@@ -4,7 +4,15 @@
 import { add, f32, get, i32, loadF, loadI, mul, set, storeF } from "../builder.js";
 import type { Expr } from "../encoder.js";
 import { expInto, logInto } from "../math.js";
-import { F32, num, type WasmKernel, type WasmStep } from "./kernel.js";
+import { F32, type WasmKernel, type WasmStep } from "./kernel.js";
+
+/** The class criteria: their attributes add the term's weight to the channels. */
+type ClassLossOp = "nll" | "cross_entropy" | "class_loss_grad";
+type LossStep = WasmStep<ClassLossOp>;
+/** Ops whose attributes give the channels C and positions S per sample. */
+type ChannelStep = WasmStep<
+  "softmax" | "softmax_grad" | "log_softmax" | "log_softmax_grad" | ClassLossOp
+>;
 
 const fadd = (a: Expr, b: Expr): Expr => ({ op: "f32.add", a, b });
 const fsub = (a: Expr, b: Expr): Expr => ({ op: "f32.sub", a, b });
@@ -15,13 +23,13 @@ const fmul = (a: Expr, b: Expr): Expr => ({ op: "f32.mul", a, b });
  * 0 of (n, p) from a tensor's base (locals).
  */
 function positions(
-  s: WasmStep,
+  s: ChannelStep,
   first: Expr,
   end: Expr,
   body: (o: number, n: number, p: number) => Expr[],
 ) {
   const { fb } = s;
-  const [C, S] = [num(s.a, "C"), num(s.a, "S")];
+  const { C, S } = s.a;
   const [n, p, o] = fb.locals("i32", 3);
   const perSample = fb.loop(p, i32(0), i32(S), 1, [
     set(o, add(mul(get(n), i32(C * S * F32)), mul(get(p), i32(F32)))),
@@ -31,8 +39,8 @@ function positions(
 }
 
 /** `body(at)` for each channel c, `at` the byte offset o + c·S·4 (a local). */
-function channels(s: WasmStep, o: number, body: (at: number, c: number) => Expr[]): Expr[] {
-  const [C, S] = [num(s.a, "C"), num(s.a, "S")];
+function channels(s: ChannelStep, o: number, body: (at: number, c: number) => Expr[]): Expr[] {
+  const { C, S } = s.a;
   const [c, at] = s.fb.locals("i32", 2);
   return [
     set(at, get(o)),
@@ -45,7 +53,7 @@ const store = (base: Expr, at: number, v: Expr, acc = false): Expr =>
   storeF(add(base, get(at)), acc ? fadd(load(base, at), v) : v);
 
 /** m = max over the channels of x at o, z = Σ exp(x − m) (the caller's f32 locals). */
-function maxAndSum(s: WasmStep, x: Expr, o: number, m: number, z: number): Expr[] {
+function maxAndSum(s: ChannelStep, x: Expr, o: number, m: number, z: number): Expr[] {
   const { fb } = s;
   const [v, e] = fb.locals("f32", 2);
   return [
@@ -62,11 +70,11 @@ function maxAndSum(s: WasmStep, x: Expr, o: number, m: number, z: number): Expr[
   ];
 }
 
-function samples(s: WasmStep) {
+function samples(s: ChannelStep) {
   return s.part(s.N);
 }
 
-export const softmax: WasmKernel = (s) => {
+export const softmax: WasmKernel<"softmax"> = (s) => {
   const [x, y] = [s.ins[0]!, s.outs[0]!];
   const [m, z, e] = s.fb.locals("f32", 3);
   const { lo, hi } = samples(s);
@@ -79,7 +87,7 @@ export const softmax: WasmKernel = (s) => {
   ]);
 };
 
-export const logSoftmax: WasmKernel = (s) => {
+export const logSoftmax: WasmKernel<"log_softmax"> = (s) => {
   const [x, y] = [s.ins[0]!, s.outs[0]!];
   const [m, z, lse] = s.fb.locals("f32", 3);
   const { lo, hi } = samples(s);
@@ -92,7 +100,7 @@ export const logSoftmax: WasmKernel = (s) => {
 };
 
 /** dx = y · (dy − Σ_c dy·y) */
-export const softmaxGrad: WasmKernel = (s) => {
+export const softmaxGrad: WasmKernel<"softmax_grad"> = (s) => {
   const [y, dy, dx] = [s.ins[0]!, s.ins[1]!, s.outs[0]!];
   const d = s.fb.local("f32");
   const { lo, hi } = samples(s);
@@ -106,7 +114,7 @@ export const softmaxGrad: WasmKernel = (s) => {
 };
 
 /** dx = dy − exp(y) · Σ_c dy */
-export const logSoftmaxGrad: WasmKernel = (s) => {
+export const logSoftmaxGrad: WasmKernel<"log_softmax_grad"> = (s) => {
   const [y, dy, dx] = [s.ins[0]!, s.ins[1]!, s.outs[0]!];
   const [d, e] = s.fb.locals("f32", 2);
   const { lo, hi } = samples(s);
@@ -121,18 +129,18 @@ export const logSoftmaxGrad: WasmKernel = (s) => {
 };
 
 /** The class index at sample n, position p: the i32 target [N, S]. */
-const classAt = (s: WasmStep, n: number, p: number): Expr =>
-  loadI(add(s.ins[1]!, mul(add(mul(get(n), i32(num(s.a, "S"))), get(p)), i32(F32))));
+const classAt = (s: LossStep, n: number, p: number): Expr =>
+  loadI(add(s.ins[1]!, mul(add(mul(get(n), i32(s.a.S)), get(p)), i32(F32))));
 
 /** weight · total / (count · S), written or added to the loss; summed by one thread. */
-function classLoss(s: WasmStep, term: (o: number, t: number, total: number) => Expr[]): Expr[] {
+function classLoss(s: LossStep, term: (o: number, t: number, total: number) => Expr[]): Expr[] {
   const { fb } = s;
   const [total] = fb.locals("f32", 1);
   const t = fb.local("i32");
   const { lo, hi } = s.part(i32(1));
-  const scale: Expr = { op: "f32.convert_i32_s", a: mul(s.count, i32(num(s.a, "S"))) };
+  const scale: Expr = { op: "f32.convert_i32_s", a: mul(s.count, i32(s.a.S)) };
   const loss = s.outs[0]!;
-  const value = { op: "f32.div", a: fmul(f32(num(s.a, "weight")), get(total)), b: scale } as Expr;
+  const value = { op: "f32.div", a: fmul(f32(s.a.weight), get(total)), b: scale } as Expr;
   return [
     {
       op: "if",
@@ -150,18 +158,18 @@ function classLoss(s: WasmStep, term: (o: number, t: number, total: number) => E
 }
 
 /** NLL of log-probabilities: −x[target]. */
-export const nll: WasmKernel = (s) => {
+export const nll: WasmKernel<"nll"> = (s) => {
   const x = s.ins[0]!;
-  const S = num(s.a, "S");
+  const S = s.a.S;
   return classLoss(s, (o, t, total) => [
     set(total, fsub(get(total), loadF(add(add(x, get(o)), mul(get(t), i32(S * F32)))))),
   ]);
 };
 
 /** CrossEntropy of raw scores: logsumexp − x[target]. */
-export const crossEntropy: WasmKernel = (s) => {
+export const crossEntropy: WasmKernel<"cross_entropy"> = (s) => {
   const x = s.ins[0]!;
-  const S = num(s.a, "S");
+  const S = s.a.S;
   const [m, z, l] = s.fb.locals("f32", 3);
   return classLoss(s, (o, t, total) => [
     ...maxAndSum(s, x, o, m, z),
@@ -180,14 +188,14 @@ export const crossEntropy: WasmKernel = (s) => {
  * The gradient of a class criterion at its input, from the target: NLL's −k at the target;
  * LogSoftMax+NLL and CrossEntropy k·(softmax − one-hot). Samples past `count` get zero.
  */
-export const classLossGrad: WasmKernel = (s) => {
+export const classLossGrad: WasmKernel<"class_loss_grad"> = (s) => {
   const { fb } = s;
   const [x, dx] = [s.ins[0]!, s.outs[0]!];
-  const mode = s.a["mode"] as "nll" | "log_softmax_nll" | "cross_entropy";
+  const { mode } = s.a;
   const [k, m, z, e] = fb.locals("f32", 4);
   const t = fb.local("i32");
   const { lo, hi } = samples(s);
-  const S = num(s.a, "S");
+  const S = s.a.S;
   const isTarget = (c: number): Expr => ({ op: "i32.eq", a: get(c), b: get(t) });
   const value = (at: number, c: number): Expr[] => {
     if (mode === "nll")
@@ -212,7 +220,7 @@ export const classLossGrad: WasmKernel = (s) => {
   return [
     set(k, {
       op: "f32.div",
-      a: f32(num(s.a, "weight")),
+      a: f32(s.a.weight),
       b: { op: "f32.convert_i32_s", a: mul(s.count, i32(S)) },
     }),
     ...positions(s, lo, hi, (o, n, p) => [

@@ -1,5 +1,5 @@
 // SoftMax and LogSoftMax over the channel dimension of [N, C, S...], and their gradients.
-import { assign, num, type KernelEmitter } from "./kernel.js";
+import { assign, type KernelEmitter } from "./kernel.js";
 
 /** Loops over (n, s) with `o` the offset of channel 0 and `S` the stride between channels. */
 function perPosition(C: number, S: number, body: string): string {
@@ -14,8 +14,8 @@ const maxAndSum = (x: string, C: number, S: number) => `let m = -Infinity;
   let z = 0;
   for (let c = 0; c < ${C}; c++) z += Math.exp(f[${x} + o + c * ${S}] - m);`;
 
-export const softmax: KernelEmitter = ({ ins, outs, a }) => {
-  const [C, S] = [num(a, "C"), num(a, "S")];
+export const softmax: KernelEmitter<"softmax"> = ({ ins, outs, a }) => {
+  const { C, S } = a;
   return perPosition(
     C,
     S,
@@ -24,8 +24,8 @@ export const softmax: KernelEmitter = ({ ins, outs, a }) => {
   );
 };
 
-export const logSoftmax: KernelEmitter = ({ ins, outs, a }) => {
-  const [C, S] = [num(a, "C"), num(a, "S")];
+export const logSoftmax: KernelEmitter<"log_softmax"> = ({ ins, outs, a }) => {
+  const { C, S } = a;
   return perPosition(
     C,
     S,
@@ -36,8 +36,8 @@ export const logSoftmax: KernelEmitter = ({ ins, outs, a }) => {
 };
 
 /** dx = y · (dy − Σ_c dy·y) */
-export const softmaxGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const [C, S] = [num(a, "C"), num(a, "S")];
+export const softmaxGrad: KernelEmitter<"softmax_grad"> = ({ ins, outs, a, acc }) => {
+  const { C, S } = a;
   const [y, dy] = ins;
   return perPosition(
     C,
@@ -49,8 +49,8 @@ export const softmaxGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
 };
 
 /** dx = dy − exp(y) · Σ_c dy */
-export const logSoftmaxGrad: KernelEmitter = ({ ins, outs, a, acc }) => {
-  const [C, S] = [num(a, "C"), num(a, "S")];
+export const logSoftmaxGrad: KernelEmitter<"log_softmax_grad"> = ({ ins, outs, a, acc }) => {
+  const { C, S } = a;
   const [y, dy] = ins;
   return perPosition(
     C,

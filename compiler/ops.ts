@@ -1,0 +1,325 @@
+// The kernel ops: every step the lowering may emit, declared once with typed attributes, and the
+// activations as formulas. The ground floor of the compiler's back half: the catalog, the lowering
+// and both backends read this file; it imports nothing.
+
+// ---------------------------------------------------------------------------------------------
+// Activations: one row each, its function and derivative written once as formulas that each
+// backend renders (JavaScript text, WASM scalar and f32x4 code) and the reference evaluates.
+
+/** An elementwise formula of one variable `v`: the input x, or in a derivative x or y. */
+export type Formula =
+  | { op: "v" }
+  | { op: "const"; value: number }
+  | { op: "add" | "sub" | "mul" | "div"; a: Formula; b: Formula }
+  | { op: "neg" | "exp" | "expm1" | "log1p" | "tanh"; a: Formula }
+  /** `a > b ? then : otherwise`; false when either side is NaN. */
+  | { op: "select"; a: Formula; b: Formula; then: Formula; otherwise: Formula };
+
+/** Builders that keep the rows readable. */
+export const F = {
+  v: { op: "v" } as Formula,
+  c: (value: number): Formula => ({ op: "const", value }),
+  add: (a: Formula, b: Formula): Formula => ({ op: "add", a, b }),
+  sub: (a: Formula, b: Formula): Formula => ({ op: "sub", a, b }),
+  mul: (a: Formula, b: Formula): Formula => ({ op: "mul", a, b }),
+  div: (a: Formula, b: Formula): Formula => ({ op: "div", a, b }),
+  neg: (a: Formula): Formula => ({ op: "neg", a }),
+  exp: (a: Formula): Formula => ({ op: "exp", a }),
+  expm1: (a: Formula): Formula => ({ op: "expm1", a }),
+  log1p: (a: Formula): Formula => ({ op: "log1p", a }),
+  tanh: (a: Formula): Formula => ({ op: "tanh", a }),
+  /** `a > b ? then : otherwise` */
+  ifGreater: (a: Formula, b: Formula, then: Formula, otherwise: Formula): Formula => ({
+    op: "select",
+    a,
+    b,
+    then,
+    otherwise,
+  }),
+};
+
+/** An activation and its parameters, as a fused epilogue or a standalone step carries it. */
+export type Activation =
+  | { fn: "relu" }
+  | { fn: "leaky_relu"; slope: number }
+  | { fn: "elu"; alpha: number }
+  | { fn: "sigmoid" }
+  | { fn: "tanh" }
+  | { fn: "softplus"; beta: number; threshold: number };
+
+export type ActivationName = Activation["fn"];
+
+export interface ActivationRow<A extends Activation = Activation> {
+  /** y = f(x), with `v` the input x. */
+  f(a: A): Formula;
+  /** dy/dx, with `v` the output y where `gradReads` is "y", else the input x. */
+  df(a: A): Formula;
+  /**
+   * "y": the derivative is a function of the output, so the input need not be kept and the
+   * activation can be fused into the layer before it. "x": it cannot be told from y alone.
+   */
+  gradReads: "x" | "y";
+}
+
+const { v, c } = F;
+const sigmoidOf = (x: Formula) => F.div(c(1), F.add(c(1), F.exp(F.neg(x))));
+
+// At a kink the derivative is PyTorch's choice: ReLU's is 0 at 0, LeakyReLU's and ELU's are the
+// negative side's.
+export const activationRows: {
+  [K in ActivationName]: ActivationRow<Extract<Activation, { fn: K }>>;
+} = {
+  relu: {
+    f: () => F.ifGreater(v, c(0), v, c(0)),
+    df: () => F.ifGreater(v, c(0), c(1), c(0)),
+    gradReads: "y",
+  },
+  leaky_relu: {
+    f: (a) => F.ifGreater(v, c(0), v, F.mul(c(a.slope), v)),
+    df: (a) => F.ifGreater(v, c(0), c(1), c(a.slope)),
+    gradReads: "y",
+  },
+  elu: {
+    f: (a) => F.ifGreater(v, c(0), v, F.mul(c(a.alpha), F.expm1(v))),
+    df: (a) => F.ifGreater(v, c(0), c(1), F.add(v, c(a.alpha))),
+    gradReads: "y",
+  },
+  sigmoid: { f: () => sigmoidOf(v), df: () => F.mul(v, F.sub(c(1), v)), gradReads: "y" },
+  tanh: { f: () => F.tanh(v), df: () => F.sub(c(1), F.mul(v, v)), gradReads: "y" },
+  // PyTorch's Softplus: x itself above the threshold, where its slope is 1. Which side of the
+  // threshold a value came from cannot be told from y alone, so the gradient reads x.
+  softplus: {
+    f: (a) =>
+      F.ifGreater(
+        F.mul(c(a.beta), v),
+        c(a.threshold),
+        v,
+        F.div(F.log1p(F.exp(F.mul(c(a.beta), v))), c(a.beta)),
+      ),
+    df: (a) =>
+      F.ifGreater(F.mul(c(a.beta), v), c(a.threshold), c(1), sigmoidOf(F.mul(c(a.beta), v))),
+    gradReads: "x",
+  },
+};
+
+export const activationRow = <A extends Activation>(a: A): ActivationRow<A> =>
+  activationRows[a.fn] as ActivationRow as ActivationRow<A>;
+
+/** A formula's value in double precision at `v`: the reference interpreter's reading of a row. */
+export function evaluate(f: Formula, x: number): number {
+  switch (f.op) {
+    case "v":
+      return x;
+    case "const":
+      return f.value;
+    case "add":
+      return evaluate(f.a, x) + evaluate(f.b, x);
+    case "sub":
+      return evaluate(f.a, x) - evaluate(f.b, x);
+    case "mul":
+      return evaluate(f.a, x) * evaluate(f.b, x);
+    case "div":
+      return evaluate(f.a, x) / evaluate(f.b, x);
+    case "neg":
+      return -evaluate(f.a, x);
+    case "exp":
+      return Math.exp(evaluate(f.a, x));
+    case "expm1":
+      return Math.expm1(evaluate(f.a, x));
+    case "log1p":
+      return Math.log1p(evaluate(f.a, x));
+    case "tanh":
+      return Math.tanh(evaluate(f.a, x));
+    case "select":
+      return evaluate(f.a, x) > evaluate(f.b, x) ? evaluate(f.then, x) : evaluate(f.otherwise, x);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attributes: plain numbers, flags, enums and activation rows; everything a kernel specialises on.
+
+/** A window over [C, H, W] giving [K, OH, OW]: convolutions (K filters) and pooling (K = C). */
+export interface Window {
+  C: number;
+  H: number;
+  W: number;
+  K: number;
+  OH: number;
+  OW: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
+  PH: number;
+  PW: number;
+}
+
+/** What a convolution or Linear adds in its output loop: a bias, then an activation. */
+export interface Epilogue {
+  bias: boolean;
+  act?: Activation;
+}
+
+/** Per sample: C channels of S positions each (C·S values). */
+export interface Channels {
+  C: number;
+  S: number;
+}
+
+/** A criterion term on an output of C channels × S positions (P = C·S values), times `weight`. */
+export interface LossAttrs extends Channels {
+  P: number;
+  weight: number;
+}
+
+/** Where a class criterion's gradient starts: NLL alone, NLL fused with its LogSoftMax, or CrossEntropy. */
+export type ClassLossMode = "nll" | "log_softmax_nll" | "cross_entropy";
+
+export interface BatchNormAttrs extends Channels {
+  eps: number;
+  momentum: number;
+  affine: boolean;
+}
+
+export interface Dense {
+  /** Input and output features. */
+  I: number;
+  O: number;
+}
+
+export interface Upsample {
+  C: number;
+  H: number;
+  W: number;
+  scale: number;
+}
+
+/**
+ * Every kernel op by name with its attributes. Tensors are in `inputs` and `outputs` of the step
+ * in the order given; a gradient output of −1 is not needed. `accumulate` on a step adds into its
+ * first output; the joins' gradients carry one flag per input.
+ */
+export interface OpAttrs {
+  /** x → y = act(x), `size` values per sample. */
+  activation: { act: Activation; size: number };
+  /**
+   * (y or x, dy) → (dx, db): dx = dy·act'(·) (dx may be dy itself) and the bias gradient summed
+   * per channel; without `act` only the bias gradient, without `bias` only dx.
+   */
+  activation_grad: Channels & Epilogue;
+  /** (x, w, b?) → y: a convolution with its epilogue. */
+  conv2d: Window & Epilogue;
+  /** (dy, w, b?) → dx; with `bias`, dx starts from it (a transposed convolution's forward). */
+  conv2d_grad_input: Window & { bias: boolean };
+  /** (dy, x) → dw */
+  conv2d_grad_weight: Window;
+  /** (x, w, b?) → y */
+  linear: Dense & Epilogue;
+  /** (dy, w) → dx */
+  linear_grad_input: Dense;
+  /** (dy, x) → dw */
+  linear_grad_weight: Dense;
+  /** x → y */
+  max_pool: Window;
+  /** (x, y, dy) → dx: the gradient goes to the first maximum of each window. */
+  max_pool_grad: Window;
+  /** x → y: padding counts in the mean. */
+  avg_pool: Window;
+  /** dy → dx */
+  avg_pool_grad: Window;
+  /** x → y over the C channels at each position. */
+  softmax: Channels;
+  /** (y, dy) → dx */
+  softmax_grad: Channels;
+  log_softmax: Channels;
+  /** (y, dy) → dx */
+  log_softmax_grad: Channels;
+  /** (log-probabilities, class targets) → loss (added to by every term after the first). */
+  nll: LossAttrs;
+  /** (scores, class targets) → loss */
+  cross_entropy: LossAttrs;
+  /** (x, class targets) → dx */
+  class_loss_grad: LossAttrs & { mode: ClassLossMode };
+  /** (x, targets) → loss */
+  mse: LossAttrs;
+  mse_grad: LossAttrs;
+  bce: LossAttrs;
+  bce_grad: LossAttrs;
+  /** (x1, x2, …) → y = Σ xi */
+  add: { size: number };
+  /** dy → (dx1, dx2, …), each set or added to as its flag says. */
+  add_grad: { size: number; accumulate: readonly boolean[] };
+  /** (x1, x2, …) → y, joined per sample; `sizes` per sample. */
+  concat: { sizes: readonly number[] };
+  concat_grad: { sizes: readonly number[]; accumulate: readonly boolean[] };
+  upsample_nearest: Upsample;
+  /** dy → dx */
+  upsample_nearest_grad: Upsample;
+  /** → t = 0: `size` values, times the batch when `perSample`. */
+  zero: { size: number; perSample: boolean };
+  /** (x, gamma?, beta?, running mean, running var) → (y, mean, invstd) */
+  batch_norm: BatchNormAttrs;
+  /** (x, gamma?, mean, invstd, dy) → (dx, dgamma?, dbeta?) */
+  batch_norm_grad: BatchNormAttrs;
+  /** x → (y, mask): while training, mask 0 with probability p, else 1/(1 − p). */
+  dropout: { p: number; size: number };
+  /** (dy, mask) → dx */
+  dropout_grad: { size: number };
+}
+
+export type OpName = keyof OpAttrs;
+
+/** One line per op, keyed by every op: the list a backend's coverage is measured against. */
+export const opSummaries: { readonly [K in OpName]: string } = {
+  activation: "elementwise activation",
+  activation_grad: "activation derivative and bias gradient",
+  conv2d: "2-D convolution with bias and activation",
+  conv2d_grad_input: "convolution input gradient (transposed convolution)",
+  conv2d_grad_weight: "convolution weight gradient",
+  linear: "fully connected layer with bias and activation",
+  linear_grad_input: "Linear input gradient",
+  linear_grad_weight: "Linear weight gradient",
+  max_pool: "max pooling",
+  max_pool_grad: "max pooling gradient",
+  avg_pool: "average pooling",
+  avg_pool_grad: "average pooling gradient",
+  softmax: "softmax over channels",
+  softmax_grad: "softmax gradient",
+  log_softmax: "log-softmax over channels",
+  log_softmax_grad: "log-softmax gradient",
+  nll: "negative log-likelihood",
+  cross_entropy: "cross-entropy on scores",
+  class_loss_grad: "class criterion gradient",
+  mse: "mean squared error",
+  mse_grad: "mean squared error gradient",
+  bce: "binary cross-entropy",
+  bce_grad: "binary cross-entropy gradient",
+  add: "elementwise sum",
+  add_grad: "elementwise sum gradient",
+  concat: "concatenation along channels",
+  concat_grad: "concatenation gradient",
+  upsample_nearest: "nearest upsampling",
+  upsample_nearest_grad: "nearest upsampling gradient",
+  zero: "zero fill",
+  batch_norm: "batch normalisation",
+  batch_norm_grad: "batch normalisation gradient",
+  dropout: "dropout",
+  dropout_grad: "dropout gradient",
+};
+
+export const opNames = Object.keys(opSummaries) as OpName[];
+
+/** A kernel step of op K: its tensors by id and its attributes. */
+export interface StepOf<K extends OpName> {
+  kernel: K;
+  inputs: number[];
+  outputs: number[];
+  attrs: OpAttrs[K];
+  /** Add into the first output instead of overwriting it (a gradient reaching a value twice). */
+  accumulate: boolean;
+}
+
+export type Step = { [K in OpName]: StepOf<K> }[OpName];
+
+/** A step of a generic op K is one member of the union; TypeScript cannot see it by itself. */
+export const step = <K extends OpName>(s: StepOf<K>): Step => s as unknown as Step;
