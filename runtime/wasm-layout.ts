@@ -8,6 +8,8 @@ export const CONTROL = {
   barrierGeneration: 64,
   /** Three i32 words: a sequence number, the command, the sample count. */
   command: 128,
+  /** i32: 1 while training (batch statistics, dropout masks), 0 in evaluation. */
+  training: 160,
   optimizer: 192,
   end: 256,
 } as const;

@@ -145,6 +145,12 @@ export function wasmArena(
     ? startWorkers((thread) => ({ module, memory, fallback, N, thread, threads, control }), threads)
     : [];
   const words = new Int32Array(memory.buffer, control, 3);
+  const mode = new Int32Array(memory.buffer, CONTROL.training, 1);
+  /** The mode the WASM kernels read and the JS ones close over, set before a pass. */
+  const setMode = (isTraining: boolean, count: number) => {
+    mode[0] = isTraining ? 1 : 0;
+    js.mode(isTraining, count);
+  };
   /** Runs a phase on every thread: workers are woken, thread 0 is this one. */
   const call = (command: Command, count: number): void => {
     if (workers.length > 0) {
@@ -158,7 +164,7 @@ export function wasmArena(
   // V8 runs new code in its baseline tier until a function is hot: one evaluation-mode pass
   // over the zeroed memory at creation takes that first-call cost, and changes no state
   // (batch statistics and dropout act only in training; the gradients are overwritten later).
-  js.mode(false, N);
+  setMode(false, N);
   for (const phase of ["forward", "loss", "backward"] as const) call(phase, N);
   let training = false;
   let valid = N;
@@ -171,12 +177,12 @@ export function wasmArena(
       forward(isTraining, count = N) {
         training = isTraining;
         valid = count;
-        js.mode(training, valid);
+        setMode(training, valid);
         call("forward", valid);
       },
       loss(count) {
         valid = count;
-        js.mode(training, valid);
+        setMode(training, valid);
         call("loss", valid);
       },
       backward(inputGrads = true) {
@@ -191,7 +197,7 @@ export function wasmArena(
       const o = optimizer as WasmOptimizer;
       training = true;
       valid = count;
-      js.mode(true, count);
+      setMode(true, count);
       o.prepare();
       call("train_step", count);
       const value = f[loss]!;

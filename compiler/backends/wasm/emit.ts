@@ -158,6 +158,7 @@ function emitSteps(program: Program, plan: MemoryPlan) {
       fb,
       N,
       count: get(1),
+      training: { op: "i32.load", addr: i32(CONTROL.training), offset: 0 },
       ins: step.inputs.map((id) => (id >= 0 ? local(address(id)) : i32(0))),
       outs: step.outputs.map((id) => (id >= 0 ? local(address(id)) : i32(0))),
       part(total, align = 1) {

@@ -21,6 +21,8 @@ export interface WasmStep<K extends OpName = OpName> {
   /** The batch and the count of real samples (i32). */
   N: Expr;
   count: Expr;
+  /** i32: 1 in training mode (batch statistics, dropout), 0 in evaluation. */
+  training: Expr;
   /** Byte addresses of the step's tensors (an empty name has no address). */
   ins: Expr[];
   outs: Expr[];
