@@ -24,18 +24,13 @@ const seed = 0;
 // but one inside it falling back to its JS kernel fails, so these tests exercise the WASM code.
 // A kernel that gains WASM code belongs here, or its tests may pass on the JS kernel alone.
 
-const wasmActivations = new Set<string | undefined>([undefined, "relu", "leaky_relu"]);
-
 function mustRunInWasm(step: Step): boolean {
-  const act = wasmActivations.has("act" in step.attrs ? step.attrs.act?.fn : undefined);
   switch (step.kernel) {
     case "conv2d":
-      return act;
     case "conv2d_grad_input":
     case "conv2d_grad_weight":
       return true;
     case "linear":
-      return act;
     case "linear_grad_input":
     case "linear_grad_weight":
       return true;
@@ -44,7 +39,7 @@ function mustRunInWasm(step: Step): boolean {
       return step.attrs.PH === 0 && step.attrs.PW === 0;
     case "activation":
     case "activation_grad":
-      return act;
+      return true;
     case "softmax":
     case "softmax_grad":
     case "log_softmax":
@@ -168,7 +163,14 @@ const batches = [1, 3, 5];
 const channelPairs = channels
   .flatMap((c) => channels.map((k) => [c, k]))
   .filter(([c, k]) => c! * k! < 289);
-const epilogues = ["", " -> ReLU", " -> LeakyReLU(slope=0.2)"];
+const epilogues = [
+  "",
+  " -> ReLU",
+  " -> LeakyReLU(slope=0.2)",
+  " -> Tanh",
+  " -> Sigmoid",
+  " -> ELU(alpha=0.7)",
+];
 const grads = (kernel: string) => [kernel, `${kernel}_grad_input`, `${kernel}_grad_weight`];
 
 /** Every kernel size with every stride, padding 0 to 3, on 9 × 13 and 13 × 9 inputs. */
@@ -180,7 +182,7 @@ const squareConvolutions: FamilyCase[] = [1, 2, 3, 4, 5, 6, 7].flatMap((k) =>
     const hw = i % 2 === 0 ? [9, 13] : [13, 9];
     const bias = i % 4 === 3 ? ", bias=false" : "";
     // Not a function of k modulo 3, as the batch is: each stride meets each pair of the two.
-    const epilogue = epilogues[(Math.floor((k - 1) / 2) + s - 1) % 3]!;
+    const epilogue = epilogues[(Math.floor((k - 1) / 2) + s - 1 + 3 * (k % 2)) % epilogues.length]!;
     const layer = `SpatialConvolution(${K}, ${windowText([k, k], [s, s], [pad, pad])}${bias})`;
     return {
       name: `C=${C} K=${K} kernel ${k} stride ${s} pad ${pad} on ${hw.join("×")}${epilogue}${bias}`,
@@ -222,7 +224,7 @@ const linears: FamilyCase[] = sizes.flatMap((I, a) =>
   sizes.map((O, b) => {
     const i = a * sizes.length + b;
     const bias = i % 4 === 3 ? ", bias=false" : "";
-    const epilogue = epilogues[(a + 2 * b) % 3]!;
+    const epilogue = epilogues[(a + 2 * b) % epilogues.length]!;
     return {
       name: `${I} → ${O}${epilogue}${bias}`,
       source: single([I], `Linear(${O}${bias})${epilogue}`),
@@ -293,7 +295,15 @@ const activations: FamilyCase[] = [
   [7, 1, 5],
   [17, 2, 3],
 ].flatMap((shape, i) =>
-  ["ReLU", "LeakyReLU(slope=0.3)"].map((layer) => ({
+  [
+    "ReLU",
+    "LeakyReLU(slope=0.3)",
+    "Tanh",
+    "Sigmoid",
+    "ELU",
+    "SoftPlus",
+    "SoftPlus(beta=2, threshold=1)",
+  ].map((layer) => ({
     name: `${layer} on [${shape.join(", ")}]`,
     source: single(shape, layer),
     N: batches[i % 3]!,

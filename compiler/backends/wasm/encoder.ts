@@ -44,6 +44,7 @@ const OPCODES = {
   "f32.div": [0x95],
   "f32.min": [0x96],
   "f32.max": [0x97],
+  "f32.abs": [0x8b],
   "i32.trunc_sat_f32_s": [0xfc, 0x00],
   "f32.convert_i32_s": [0xb2],
   "i32.reinterpret_f32": [0xbc],
@@ -58,14 +59,21 @@ const OPCODES = {
   "v128.store": [0xfd, 0x0b],
   "v128.const": [0xfd, 0x0c],
   "i8x16.shuffle": [0xfd, 0x0d],
+  "i32x4.splat": [0xfd, 0x11],
   "f32x4.splat": [0xfd, 0x13],
   "f32x4.extract_lane": [0xfd, 0x1f],
   "f32x4.eq": [0xfd, 0x41],
+  "f32x4.lt": [0xfd, 0x43],
   "f32x4.gt": [0xfd, 0x44],
   "v128.and": [0xfd, 0x4e],
   "v128.andnot": [0xfd, 0x4f],
   "v128.or": [0xfd, 0x50],
   "v128.bitselect": [0xfd, 0x52],
+  "i32x4.shl": [0xfd, 0xab],
+  "i32x4.shr_s": [0xfd, 0xac],
+  "i32x4.add": [0xfd, 0xae],
+  "i32x4.sub": [0xfd, 0xb1],
+  "f32x4.abs": [0xfd, 0xe0],
   "f32x4.neg": [0xfd, 0xe1],
   "f32x4.sqrt": [0xfd, 0xe3],
   "f32x4.add": [0xfd, 0xe4],
@@ -74,6 +82,9 @@ const OPCODES = {
   "f32x4.div": [0xfd, 0xe7],
   "f32x4.min": [0xfd, 0xe8],
   "f32x4.max": [0xfd, 0xe9],
+  "f32x4.pmin": [0xfd, 0xea],
+  "f32x4.pmax": [0xfd, 0xeb],
+  "f32x4.convert_i32x4_s": [0xfd, 0xfa],
   "f32x4.relaxed_madd": [0xfd, 0x105],
   "memory.atomic.notify": [0xfe, 0x00],
   "memory.atomic.wait32": [0xfe, 0x01],
@@ -127,6 +138,7 @@ type Store =
   | "memory.atomic.notify";
 type Unary =
   | "i32.eqz"
+  | "f32.abs"
   | "f32.neg"
   | "f32.nearest"
   | "i32.trunc_sat_f32_s"
@@ -135,6 +147,9 @@ type Unary =
   | "f32.sqrt"
   | "f32.convert_i32_s"
   | "f32x4.splat"
+  | "i32x4.splat"
+  | "f32x4.abs"
+  | "f32x4.convert_i32x4_s"
   | "f32x4.neg"
   | "f32x4.sqrt"
   | "drop";
@@ -166,7 +181,12 @@ type Binary =
   | "f32.min"
   | "f32.max"
   | "f32x4.eq"
+  | "f32x4.lt"
   | "f32x4.gt"
+  | "i32x4.add"
+  | "i32x4.sub"
+  | "i32x4.shl"
+  | "i32x4.shr_s"
   | "v128.and"
   | "v128.andnot"
   | "v128.or"
@@ -175,7 +195,9 @@ type Binary =
   | "f32x4.mul"
   | "f32x4.div"
   | "f32x4.min"
-  | "f32x4.max";
+  | "f32x4.max"
+  | "f32x4.pmin"
+  | "f32x4.pmax";
 type Ternary = "select" | "v128.bitselect" | "f32x4.relaxed_madd";
 
 /** An instruction with its operands as subtrees: encodes in post-order, prints as folded WAT. */
@@ -194,7 +216,8 @@ export type Expr =
   | { op: "f32x4.extract_lane"; lane: number; vec: Expr }
   /** Bytes of a and b (0–15 from a, 16–31 from b) picked by 16 constant lane indices. */
   | { op: "i8x16.shuffle"; a: Expr; b: Expr; lanes: readonly number[] }
-  | { op: "block" | "loop"; label: string; body: Expr[] }
+  /** With `result`, the block's last instruction leaves its value: a computation as an operand. */
+  | { op: "block" | "loop"; label: string; body: Expr[]; result?: ValType }
   | { op: "if"; cond: Expr; then: Expr[]; else?: Expr[] }
   | { op: "br"; label: string }
   | { op: "br_if"; label: string; cond: Expr }
@@ -403,7 +426,7 @@ function encodeExpr(e: Expr, scope: Scope, out: Bytes): void {
     case "block":
     case "loop":
       out.op(e.op);
-      out.byte(BLOCK_VOID);
+      out.byte(e.result ? VALTYPE[e.result] : BLOCK_VOID);
       block(e.body, e.label, scope, out);
       return out.byte(END);
     case "if":
@@ -573,7 +596,7 @@ function watExpr(e: Expr, indent: string): string {
       return `${indent}(i8x16.shuffle ${e.lanes.join(" ")}${args(e.a, e.b)})`;
     case "block":
     case "loop":
-      return `${indent}(${e.op} $${e.label}${args(...e.body)})`;
+      return `${indent}(${e.op} $${e.label}${e.result ? ` (result ${e.result})` : ""}${args(...e.body)})`;
     case "if": {
       const otherwise = e.else ? `\n${inner}(else${args(...e.else)})` : "";
       return `${indent}(if${args(e.cond)}\n${inner}(then${args(...e.then)})${otherwise})`;

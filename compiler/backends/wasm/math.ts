@@ -1,128 +1,302 @@
-// exp and log in f32 for the WASM kernels (WebAssembly has neither): Cephes' expf and logf,
-// range reduction by powers of two and a polynomial, within 2 ulp of the true value.
+// Elementary functions in f32 for the WASM kernels (WebAssembly has none): exp and log after
+// Cephes' expf and logf (range reduction by powers of two and a polynomial), tanh after Eigen's
+// rational approximation, and expm1 and log1p built on exp and log. Each is written once over `Lanes`, so the scalar and
+// the f32x4 code are the same arithmetic; each returns a valued block usable as an operand.
 import { f32, FuncBuilder, get, i32, set } from "./builder.js";
-import type { Expr } from "./encoder.js";
+import type { Expr, ValType } from "./encoder.js";
 
-const fmul = (a: Expr, b: Expr): Expr => ({ op: "f32.mul", a, b });
-const fadd = (a: Expr, b: Expr): Expr => ({ op: "f32.add", a, b });
-const fsub = (a: Expr, b: Expr): Expr => ({ op: "f32.sub", a, b });
+/** The operations the functions need, on one f32 or four (with i32 or i32x4 exponents). */
+export interface Lanes {
+  readonly type: ValType;
+  num(v: number): Expr;
+  int(v: number): Expr;
+  add(a: Expr, b: Expr): Expr;
+  sub(a: Expr, b: Expr): Expr;
+  mul(a: Expr, b: Expr): Expr;
+  div(a: Expr, b: Expr): Expr;
+  /** `b < a ? b : a` and `a < b ? b : a`: a NaN `a` passes through (one instruction on x64). */
+  min(a: Expr, b: Expr): Expr;
+  max(a: Expr, b: Expr): Expr;
+  abs(a: Expr): Expr;
+  neg(a: Expr): Expr;
+  lt(a: Expr, b: Expr): Expr;
+  gt(a: Expr, b: Expr): Expr;
+  eq(a: Expr, b: Expr): Expr;
+  /** `mask ? a : b`, for floats and for integers alike. */
+  select(a: Expr, b: Expr, mask: Expr): Expr;
+  /** Integer lanes: a float's bits, the float of some bits, conversion to a float. */
+  bits(a: Expr): Expr;
+  float(a: Expr): Expr;
+  convert(a: Expr): Expr;
+  iadd(a: Expr, b: Expr): Expr;
+  isub(a: Expr, b: Expr): Expr;
+  iand(a: Expr, b: Expr): Expr;
+  ior(a: Expr, b: Expr): Expr;
+  /** Either of two comparisons' results. */
+  or(a: Expr, b: Expr): Expr;
+  shl(a: Expr, by: number): Expr;
+  shr(a: Expr, by: number): Expr;
+  /** The type of the integer lanes' locals. */
+  readonly intType: ValType;
+}
+
+const op2 =
+  (op: string) =>
+  (a: Expr, b: Expr): Expr =>
+    ({ op, a, b }) as Expr;
+const op1 =
+  (op: string) =>
+  (a: Expr): Expr =>
+    ({ op, a }) as Expr;
+
+export const scalarLanes: Lanes = {
+  type: "f32",
+  intType: "i32",
+  num: f32,
+  int: i32,
+  add: op2("f32.add"),
+  sub: op2("f32.sub"),
+  mul: op2("f32.mul"),
+  div: op2("f32.div"),
+  min: op2("f32.min"),
+  max: op2("f32.max"),
+  abs: op1("f32.abs"),
+  neg: op1("f32.neg"),
+  lt: op2("f32.lt"),
+  gt: op2("f32.gt"),
+  eq: op2("f32.eq"),
+  select: (a, b, mask) => ({ op: "select", a, b, c: mask }),
+  bits: op1("i32.reinterpret_f32"),
+  float: op1("f32.reinterpret_i32"),
+  convert: op1("f32.convert_i32_s"),
+  iadd: op2("i32.add"),
+  isub: op2("i32.sub"),
+  iand: op2("i32.and"),
+  ior: op2("i32.or"),
+  or: op2("i32.or"),
+  shl: (a, by) => ({ op: "i32.shl", a, b: i32(by) }),
+  shr: (a, by) => ({ op: "i32.shr_s", a, b: i32(by) }),
+};
+
+export const vectorLanes: Lanes = {
+  type: "v128",
+  intType: "v128",
+  num: (v) => ({ op: "f32x4.splat", a: f32(v) }),
+  int: (v) => ({ op: "i32x4.splat", a: i32(v) }),
+  add: op2("f32x4.add"),
+  sub: op2("f32x4.sub"),
+  mul: op2("f32x4.mul"),
+  div: op2("f32x4.div"),
+  min: op2("f32x4.pmin"),
+  max: op2("f32x4.pmax"),
+  abs: op1("f32x4.abs"),
+  neg: op1("f32x4.neg"),
+  lt: op2("f32x4.lt"),
+  gt: op2("f32x4.gt"),
+  eq: op2("f32x4.eq"),
+  select: (a, b, mask) => ({ op: "v128.bitselect", a, b, c: mask }),
+  // The lanes' bits are the vector's bits: nothing to do.
+  bits: (a) => a,
+  float: (a) => a,
+  convert: op1("f32x4.convert_i32x4_s"),
+  iadd: op2("i32x4.add"),
+  isub: op2("i32x4.sub"),
+  iand: op2("v128.and"),
+  ior: op2("v128.or"),
+  or: op2("v128.or"),
+  shl: (a, by) => ({ op: "i32x4.shl", a, b: i32(by) }),
+  shr: (a, by) => ({ op: "i32x4.shr_s", a, b: i32(by) }),
+};
 
 /** p(x) by Horner's rule, highest coefficient first. */
-const horner = (x: Expr, coefficients: number[]): Expr =>
-  coefficients.slice(1).reduce<Expr>((acc, c) => fadd(fmul(acc, x), f32(c)), f32(coefficients[0]!));
+const horner = (L: Lanes, x: Expr, coefficients: readonly number[]): Expr =>
+  coefficients
+    .slice(1)
+    .reduce<Expr>((acc, c) => L.add(L.mul(acc, x), L.num(c)), L.num(coefficients[0]!));
 
-/** 2^e as the float with that exponent, for e in [−126, 127]. */
-const power = (e: Expr): Expr => ({
-  op: "f32.reinterpret_i32",
-  a: { op: "i32.shl", a: { op: "i32.add", a: e, b: i32(127) }, b: i32(23) },
+/** Statements, then the value they leave: one operand. */
+const valued = (fb: FuncBuilder, type: ValType, body: Expr[], value: Expr): Expr => ({
+  op: "block",
+  label: fb.label(),
+  result: type,
+  body: [...body, value],
 });
 
-/** Statements that leave exp(x) in the f32 local `out` (0 below −87.3, ∞ above 88.7). */
-export function expInto(fb: FuncBuilder, x: Expr, out: number): Expr[] {
-  const [raw, v, n, r] = fb.locals("f32", 4);
-  const [k, h] = fb.locals("i32", 2);
+/** 2^e as the float with that exponent, for integer lanes e in [−126, 127]. */
+const power = (L: Lanes, e: Expr): Expr => L.float(L.shl(L.iadd(e, L.int(127)), 23));
+
+const EXP_HI = 88.72283;
+const MAGIC = 12582912;
+const EXP_LO = -87.33655;
+
+/** exp(x): 0 below −87.3, ∞ above 88.7, NaN for NaN; within 2 ulp (test/wasm-math.test.ts). */
+export function exp(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
+  const [raw, v, n, r, out] = fb.locals(L.type, 5);
+  const [k, h] = fb.locals(L.intType, 2);
   const LOG2E = 1.44269504088896341;
-  return [
-    set(raw, x),
-    set(v, {
-      op: "f32.max",
-      a: { op: "f32.min", a: get(raw), b: f32(88.72283) },
-      b: f32(-87.33655),
-    }),
-    set(n, { op: "f32.nearest", a: fmul(get(v), f32(LOG2E)) }),
-    // r = v − n·ln 2, with ln 2 split in two so that n·C1 is exact.
-    set(r, fsub(fsub(get(v), fmul(get(n), f32(0.693359375))), fmul(get(n), f32(-2.1219444e-4)))),
-    set(
-      out,
-      fadd(
-        fadd(
-          fmul(
-            horner(
-              get(r),
-              [
-                1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1,
-                5.0000001201e-1,
-              ],
-            ),
-            fmul(get(r), get(r)),
-          ),
-          get(r),
+  return valued(
+    fb,
+    L.type,
+    [
+      set(raw, x),
+      set(v, L.max(L.min(get(raw), L.num(EXP_HI)), L.num(EXP_LO))),
+      // n = v·log2(e) rounded to an integer, by adding 1.5·2^23: the sum's low bits are n (the
+      // integer k), without a rounding or a float-to-int instruction (both slow in SIMD on x64).
+      set(n, L.add(L.mul(get(v), L.num(LOG2E)), L.num(MAGIC))),
+      set(k, L.isub(L.bits(get(n)), L.bits(L.num(MAGIC)))),
+      set(n, L.sub(get(n), L.num(MAGIC))),
+      // r = v − n·ln 2, with ln 2 split in two so that n·C1 is exact.
+      set(
+        r,
+        L.sub(
+          L.sub(get(v), L.mul(get(n), L.num(0.693359375))),
+          L.mul(get(n), L.num(-2.1219444e-4)),
         ),
-        f32(1),
       ),
-    ),
-    // × 2^n as two factors 2^h · 2^(n − h), h = n/2: each a normal float even for n = 128.
-    // Saturating: a NaN x gives k = 0 and stays NaN, where a trapping truncation would throw.
-    set(k, { op: "i32.trunc_sat_f32_s", a: get(n) }),
-    set(h, { op: "i32.shr_s", a: get(k), b: i32(1) }),
-    set(out, fmul(fmul(get(out), power(get(h))), power({ op: "i32.sub", a: get(k), b: get(h) }))),
-    // Past the clamp exp underflows to 0 or overflows to ∞, as Math.exp rounded to f32.
-    set(out, {
-      op: "select",
-      a: f32(0),
-      b: get(out),
-      c: { op: "f32.lt", a: get(raw), b: f32(-87.33655) },
-    }),
-    set(out, {
-      op: "select",
-      a: f32(Infinity),
-      b: get(out),
-      c: { op: "f32.gt", a: get(raw), b: f32(88.72283) },
-    }),
-  ];
+      set(
+        out,
+        L.add(
+          L.add(
+            L.mul(
+              horner(
+                L,
+                get(r),
+                [
+                  1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1,
+                  5.0000001201e-1,
+                ],
+              ),
+              L.mul(get(r), get(r)),
+            ),
+            get(r),
+          ),
+          L.num(1),
+        ),
+      ),
+      // × 2^n as two factors 2^h · 2^(n − h), h = n/2: each a normal float even for n = 128.
+      set(h, L.shr(get(k), 1)),
+      set(out, L.mul(L.mul(get(out), power(L, get(h))), power(L, L.isub(get(k), get(h))))),
+      // Past the clamp exp underflows to 0 or overflows to ∞, as Math.exp rounded to f32.
+      set(out, L.select(L.num(0), get(out), L.lt(get(raw), L.num(EXP_LO)))),
+    ],
+    L.select(L.num(Infinity), get(out), L.gt(get(raw), L.num(EXP_HI))),
+  );
 }
 
-/** Statements that leave log(x) in `out`, for a finite x > 0 (the kernels' sums of exps ≥ 1). */
-export function logInto(fb: FuncBuilder, x: Expr, out: number): Expr[] {
-  const [m, z] = fb.locals("f32", 2);
-  const [bits, e] = fb.locals("i32", 2);
+/** log(x) for x > 0 (the kernels' sums of exps ≥ 1, 1 + u ≥ 1); +∞ for +∞. Within 2 ulp. */
+export function log(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
+  const [raw, m, z, out] = fb.locals(L.type, 4);
+  const [e, small] = fb.locals(L.intType, 2);
   const SQRTHF = 0.707106781186547524;
-  return [
-    set(bits, { op: "i32.reinterpret_f32", a: x }),
-    // x = m · 2^e with m in [0.5, 1).
-    set(e, {
-      op: "i32.sub",
-      a: { op: "i32.and", a: { op: "i32.shr_s", a: get(bits), b: i32(23) }, b: i32(0xff) },
-      b: i32(126),
-    }),
-    set(m, {
-      op: "f32.reinterpret_i32",
-      a: {
-        op: "i32.or",
-        a: { op: "i32.and", a: get(bits), b: i32(0x807fffff) },
-        b: i32(0x3f000000),
-      },
-    }),
-    // m < √½: take 2m − 1 and e − 1, else m − 1: the polynomial's argument stays in [√½ − 1, √2 − 1).
-    {
-      op: "if",
-      cond: { op: "f32.lt", a: get(m), b: f32(SQRTHF) },
-      then: [
-        set(e, { op: "i32.sub", a: get(e), b: i32(1) }),
-        set(m, fsub(fadd(get(m), get(m)), f32(1))),
-      ],
-      else: [set(m, fsub(get(m), f32(1)))],
-    },
-    set(z, fmul(get(m), get(m))),
-    set(
-      out,
-      fmul(
-        fmul(
-          horner(
+  return valued(
+    fb,
+    L.type,
+    [
+      set(raw, x),
+      // x = m · 2^e with m in [0.5, 1).
+      set(e, L.isub(L.iand(L.shr(L.bits(get(raw)), 23), L.int(0xff)), L.int(126))),
+      set(m, L.float(L.ior(L.iand(L.bits(get(raw)), L.int(0x807fffff)), L.int(0x3f000000)))),
+      // m < √½: take 2m − 1 and e − 1, else m − 1: the polynomial's argument stays in
+      // [√½ − 1, √2 − 1).
+      set(small, L.lt(get(m), L.num(SQRTHF))),
+      set(e, L.select(L.isub(get(e), L.int(1)), get(e), get(small))),
+      set(m, L.select(L.sub(L.add(get(m), get(m)), L.num(1)), L.sub(get(m), L.num(1)), get(small))),
+      set(z, L.mul(get(m), get(m))),
+      set(
+        out,
+        L.mul(
+          L.mul(
+            horner(
+              L,
+              get(m),
+              [
+                7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1,
+                -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1,
+              ],
+            ),
             get(m),
-            [
-              7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1,
-              -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1,
-            ],
           ),
-          get(m),
+          get(z),
         ),
-        get(z),
       ),
-    ),
-    set(z, { op: "f32.convert_i32_s", a: get(e) }),
-    set(out, fadd(get(out), fmul(get(z), f32(-2.1219444e-4)))),
-    set(out, fsub(get(out), fmul(fmul(get(m), get(m)), f32(0.5)))),
-    set(out, fadd(fadd(get(m), get(out)), fmul(get(z), f32(0.693359375)))),
-  ];
+      set(z, L.convert(get(e))),
+      set(out, L.add(get(out), L.mul(get(z), L.num(-2.1219444e-4)))),
+      set(out, L.sub(get(out), L.mul(L.mul(get(m), get(m)), L.num(0.5)))),
+      set(out, L.add(L.add(get(m), get(out)), L.mul(get(z), L.num(0.693359375)))),
+    ],
+    L.select(L.num(Infinity), get(out), L.eq(get(raw), L.num(Infinity))),
+  );
 }
+
+/**
+ * tanh(x) as Eigen's fast float tanh: a rational function (odd degree 13 over even degree 6) of
+ * x clamped to ±7.905, where it reaches ±1; within 8 ulp (test/wasm-math.test.ts), a third of
+ * the instructions of an exp-based form. ±1 at ±∞, NaN for NaN, −0 for −0.
+ */
+export function tanh(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
+  const [v, z] = fb.locals(L.type, 2);
+  const CLAMP = 7.90531110763549805;
+  const numerator = L.mul(
+    horner(
+      L,
+      get(z),
+      [
+        -2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-8,
+        1.48572235717979e-5, 6.37261928875436e-4, 4.89352455891786e-3,
+      ],
+    ),
+    get(v),
+  );
+  const denominator = horner(
+    L,
+    get(z),
+    [1.19825839466702e-6, 1.18534705686654e-4, 2.268434632439e-3, 4.89352518554385e-3],
+  );
+  return valued(
+    fb,
+    L.type,
+    [set(v, L.max(L.min(x, L.num(CLAMP)), L.num(-CLAMP))), set(z, L.mul(get(v), get(v)))],
+    L.div(numerator, denominator),
+  );
+}
+
+/** exp(x) − 1 without the cancellation near 0: Taylor's series below |x| = ½. */
+export function expm1(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
+  const v = fb.local(L.type);
+  // Terms up to x⁸/8!: the first left out is below 6·10⁻⁹ of the result at |x| = ½.
+  const series = L.mul(
+    horner(L, get(v), [1 / 40320, 1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1]),
+    get(v),
+  );
+  return valued(
+    fb,
+    L.type,
+    [set(v, x)],
+    L.select(series, L.sub(exp(fb, L, get(v)), L.num(1)), L.lt(L.abs(get(v)), L.num(0.5))),
+  );
+}
+
+/**
+ * log(1 + x) for x ≥ 0 (softplus's exp): log(w)·x/(w − 1) with w = 1 + x rounded, which cancels
+ * w's rounding error (Goldberg); x itself where w rounds to 1, and where x is +∞.
+ */
+export function log1p(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
+  const [v, w] = fb.locals(L.type, 2);
+  const corrected = L.div(L.mul(log(fb, L, get(w)), get(v)), L.sub(get(w), L.num(1)));
+  return valued(
+    fb,
+    L.type,
+    [set(v, x), set(w, L.add(get(v), L.num(1)))],
+    L.select(get(v), corrected, L.or(L.eq(get(w), L.num(1)), L.eq(get(v), L.num(Infinity)))),
+  );
+}
+
+/** Statements that leave exp(x) in the f32 local `out`. */
+export const expInto = (fb: FuncBuilder, x: Expr, out: number): Expr[] => [
+  set(out, exp(fb, scalarLanes, x)),
+];
+
+/** Statements that leave log(x) in the f32 local `out`, for x > 0. */
+export const logInto = (fb: FuncBuilder, x: Expr, out: number): Expr[] => [
+  set(out, log(fb, scalarLanes, x)),
+];

@@ -1,6 +1,5 @@
-// Activations as WASM, scalar and f32x4: the formulas of ops.ts rendered to instructions, the
-// standalone kernel, and the derivative-and-bias-gradient pass. Formulas made of arithmetic,
-// compares and selects render here; the others (exp, tanh, …) stay with the JS kernels for now.
+// Activations as WASM, scalar and f32x4: the formulas of ops.ts rendered to instructions (exp,
+// tanh and the others from math.ts), the standalone kernel, and the derivative-and-bias pass.
 import { activationRow, type Activation, type Formula } from "../../../ops.js";
 import {
   add,
@@ -13,13 +12,13 @@ import {
   loadV,
   mul,
   set,
-  splat,
   storeF,
   storeV,
   sub,
   ZERO_V,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
+import { exp, expm1, log1p, scalarLanes, tanh, vectorLanes, type Lanes } from "../math.js";
 import { at, F32, overRun, zeroFill, type WasmKernel } from "./kernel.js";
 
 /** Functions of operand expressions; each operand is evaluated once. */
@@ -30,8 +29,6 @@ export interface WasmActivation {
   gradVec(v: Expr, dy: Expr): Expr;
   gradScalar(v: Expr, dy: Expr): Expr;
 }
-
-type Lanes = "f32" | "f32x4";
 
 /** How many times a formula reads v. */
 const reads = (g: Formula): number =>
@@ -46,129 +43,106 @@ const reads = (g: Formula): number =>
           : reads(g.a);
 
 /** Reads of an operand used `count` times: the first tees it into a local, the rest read that. */
-function once(fb: FuncBuilder, lanes: Lanes, value: Expr, count: number): () => Expr {
+function once(fb: FuncBuilder, L: Lanes, value: Expr, count: number): () => Expr {
   if (count <= 1) return () => value;
-  const local = fb.local(lanes === "f32x4" ? "v128" : "f32");
+  const local = fb.local(L.type);
   let first = true;
   return () => (first ? ((first = false), { op: "local.tee", local, value }) : get(local));
 }
 
-/**
- * Formulas as instructions on f32 or f32x4 operands, with v read through `use` in evaluation
- * order; undefined where a formula needs a function WASM has no code for.
- */
-class Render {
-  constructor(private readonly lanes: Lanes) {}
+const functions = { exp, expm1, log1p, tanh };
 
-  private get vector() {
-    return this.lanes === "f32x4";
-  }
-
-  walk(g: Formula, use: () => Expr): Expr | undefined {
-    const lanes = this.lanes;
-    switch (g.op) {
-      case "v":
-        return use();
-      case "const":
-        return this.vector ? splat(f32(g.value)) : f32(g.value);
-      case "add":
-      case "sub":
-      case "mul":
-      case "div": {
-        const a = this.walk(g.a, use);
-        const b = a && this.walk(g.b, use);
-        return b && ({ op: `${lanes}.${g.op}`, a: a!, b } as Expr);
-      }
-      case "neg": {
-        const a = this.walk(g.a, use);
-        return a && ({ op: `${lanes}.neg`, a } as Expr);
-      }
-      case "select": {
-        // The operands evaluate in order: then, otherwise, the comparison.
-        const then = this.walk(g.then, use);
-        const otherwise = then && this.walk(g.otherwise, use);
-        const cond = otherwise && this.compare(g.a, g.b, use);
-        return cond && this.select(then!, otherwise!, cond);
-      }
-      default:
-        return undefined;
+/** A formula as instructions on L's lanes, with v read through `use` in evaluation order. */
+function walk(fb: FuncBuilder, L: Lanes, g: Formula, use: () => Expr): Expr {
+  switch (g.op) {
+    case "v":
+      return use();
+    case "const":
+      return L.num(g.value);
+    case "add":
+    case "sub":
+    case "mul":
+    case "div": {
+      const a = walk(fb, L, g.a, use);
+      return L[g.op](a, walk(fb, L, g.b, use));
     }
-  }
-
-  compare(a: Formula, b: Formula, use: () => Expr): Expr | undefined {
-    const x = this.walk(a, use);
-    const y = x && this.walk(b, use);
-    return y && ({ op: `${this.lanes}.gt`, a: x!, b: y } as Expr);
-  }
-
-  /** `cond ? then : otherwise`; on f32x4 a pick of 0 is one `and` with the mask. */
-  select(then: Expr, otherwise: Expr, cond: Expr): Expr {
-    if (!this.vector) return { op: "select", a: then, b: otherwise, c: cond };
-    const zero =
-      otherwise.op === "f32x4.splat" && otherwise.a.op === "f32.const" && otherwise.a.value === 0;
-    return zero
-      ? { op: "v128.and", a: then, b: cond }
-      : { op: "v128.bitselect", a: then, b: otherwise, c: cond };
+    case "neg":
+      return L.neg(walk(fb, L, g.a, use));
+    case "select": {
+      // The operands evaluate in order: then, otherwise, the comparison.
+      const then = walk(fb, L, g.then, use);
+      const otherwise = walk(fb, L, g.otherwise, use);
+      return pick(L, then, otherwise, compare(fb, L, g.a, g.b, use));
+    }
+    default:
+      return functions[g.op](fb, L, walk(fb, L, g.a, use));
   }
 }
 
-/** act(v) on one lane width, or undefined where WASM has no code for it. */
-function render(fb: FuncBuilder, f: Formula, lanes: Lanes): ((v: Expr) => Expr) | undefined {
-  const r = new Render(lanes);
-  if (!r.walk(f, () => f32(0))) return undefined;
-  return (v) => r.walk(f, once(fb, lanes, v, reads(f)))!;
+function compare(fb: FuncBuilder, L: Lanes, a: Formula, b: Formula, use: () => Expr): Expr {
+  const x = walk(fb, L, a, use);
+  return L.gt(x, walk(fb, L, b, use));
 }
+
+const isZero = (e: Expr) =>
+  (e.op === "f32.const" && Object.is(e.value, 0)) ||
+  (e.op === "f32x4.splat" && e.a.op === "f32.const" && Object.is(e.a.value, 0));
+
+/** `cond ? then : otherwise`; on f32x4 a pick of 0 is one `and` with the mask. */
+const pick = (L: Lanes, then: Expr, otherwise: Expr, cond: Expr): Expr =>
+  L === vectorLanes && isZero(otherwise)
+    ? { op: "v128.and", a: then, b: cond }
+    : L.select(then, otherwise, cond);
+
+/** f(v) on L's lanes. */
+const render =
+  (fb: FuncBuilder, f: Formula, L: Lanes) =>
+  (v: Expr): Expr =>
+    walk(fb, L, f, once(fb, L, v, reads(f)));
 
 /**
  * dy · df(v). A derivative that picks between constants (ReLU's 1 or 0, LeakyReLU's 1 or slope)
- * picks between dy · constant instead, with no multiplication by 1 and none by 0 (which would
- * turn an infinite dy into NaN where the pick gives 0).
+ * picks between dy · constant instead: no multiplication by 1, and none by 0, which would turn
+ * an infinite dy into NaN where PyTorch's pick gives 0.
  */
-function renderGrad(
-  fb: FuncBuilder,
-  df: Formula,
-  lanes: Lanes,
-): ((v: Expr, dy: Expr) => Expr) | undefined {
-  const r = new Render(lanes);
-  if (!r.walk(df, () => f32(0))) return undefined;
-  const mul = (a: Expr, b: Expr) => ({ op: `${lanes}.mul`, a, b }) as Expr;
+function renderGrad(fb: FuncBuilder, df: Formula, L: Lanes) {
   if (df.op === "select" && df.then.op === "const" && df.otherwise.op === "const") {
     const [then, otherwise] = [df.then.value, df.otherwise.value];
-    return (v, dy) => {
-      const useDy = once(fb, lanes, dy, [then, otherwise].filter((k) => k !== 0).length);
-      const constant = (k: number) => r.walk({ op: "const", value: k }, useDy)!;
-      const pick = (k: number): Expr =>
-        k === 0 ? constant(0) : k === 1 ? useDy() : mul(useDy(), constant(k));
-      const [a, b] = [pick(then), pick(otherwise)];
-      const useV = once(fb, lanes, v, reads(df.a) + reads(df.b));
-      return r.select(a, b, r.compare(df.a, df.b, useV)!);
+    return (v: Expr, dy: Expr): Expr => {
+      const useDy = once(fb, L, dy, [then, otherwise].filter((k) => k !== 0).length);
+      const scaled = (k: number): Expr =>
+        k === 0 ? L.num(0) : k === 1 ? useDy() : L.mul(useDy(), L.num(k));
+      const [a, b] = [scaled(then), scaled(otherwise)];
+      const useV = once(fb, L, v, reads(df.a) + reads(df.b));
+      return pick(L, a, b, compare(fb, L, df.a, df.b, useV));
     };
   }
-  return (v, dy) => mul(dy, r.walk(df, once(fb, lanes, v, reads(df)))!);
+  return (v: Expr, dy: Expr): Expr => L.mul(dy, render(fb, df, L)(v));
 }
 
-/** The activation's code, the identity for none, or undefined when WASM has no code for it. */
-export function wasmActivation(
-  fb: FuncBuilder,
-  act: Activation | undefined,
-): WasmActivation | undefined {
-  if (!act) {
-    return { vec: (x) => x, scalar: (x) => x, gradVec: (_, dy) => dy, gradScalar: (_, dy) => dy };
-  }
+const identity: WasmActivation = {
+  vec: (x) => x,
+  scalar: (x) => x,
+  gradVec: (_, dy) => dy,
+  gradScalar: (_, dy) => dy,
+};
+
+/** The activation's code, or the identity for none. */
+export function wasmActivation(fb: FuncBuilder, act: Activation | undefined): WasmActivation {
+  if (!act) return identity;
   const row = activationRow(act);
-  const [vec, scalar] = [render(fb, row.f(act), "f32x4"), render(fb, row.f(act), "f32")];
-  const [gradVec, gradScalar] = [
-    renderGrad(fb, row.df(act), "f32x4"),
-    renderGrad(fb, row.df(act), "f32"),
-  ];
-  if (!vec || !scalar || !gradVec || !gradScalar) return undefined;
-  return { vec, scalar, gradVec, gradScalar };
+  const [f, df] = [row.f(act), row.df(act)];
+  return {
+    vec: render(fb, f, vectorLanes),
+    scalar: render(fb, f, scalarLanes),
+    gradVec: renderGrad(fb, df, vectorLanes),
+    gradScalar: renderGrad(fb, df, scalarLanes),
+  };
 }
 
 /** y = act(x), elementwise over N · size; threads split the samples. */
 export const activation: WasmKernel<"activation"> = ({ fb, N, ins, outs, a, part }) => {
   const act = wasmActivation(fb, a.act);
-  if (!act) return undefined;
   const [x, y, n] = [fb.local("i32"), fb.local("i32"), fb.local("i32")];
   const { size } = a;
   const { lo, hi } = part(N);
@@ -194,7 +168,6 @@ export const activation: WasmKernel<"activation"> = ({ fb, N, ins, outs, a, part
 export const activationGrad: WasmKernel<"activation_grad"> = (s) => {
   const { fb, N, ins, outs, a, acc, part } = s;
   const act = wasmActivation(fb, a.act);
-  if (!act) return undefined;
   const { C, S } = a;
   const dxOut = a.act ? outs[0] : undefined;
   const dbOut = a.bias ? outs[a.act ? 1 : 0] : undefined;

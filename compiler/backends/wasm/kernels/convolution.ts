@@ -252,7 +252,6 @@ const explicitNeeded = (s: ConvStep): boolean => s.a.SH !== 1 || s.a.SW !== 1;
 export const conv2d: WasmKernel<"conv2d"> = (s) => {
   const d = s.a;
   const act = wasmActivation(s.fb, s.a.act);
-  if (!act) return undefined;
   const { fb } = s;
   const [x, w, b] = s.ins;
   const Kd = d.C * d.KH * d.KW;
@@ -502,7 +501,7 @@ function gradInputByCorrelation(s: WasmStep<"conv2d_grad_input">): Expr[] {
   const dyn = perSample(fb, dy!, lo, d.K * d.OH * d.OW);
   const dxn = perSample(fb, s.outs[0]!, lo, d.C * d.H * d.W);
   const n = fb.local("i32");
-  const identity = wasmActivation(fb, undefined)!;
+  const identity = wasmActivation(fb, undefined);
   const sample = [
     ...copyPlanes(fb, get(dyn.local), dypad.base, {
       planes: d.K,

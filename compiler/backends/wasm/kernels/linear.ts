@@ -9,7 +9,6 @@ import { at, F32, type WasmKernel } from "./kernel.js";
 /** y[n,o] = act(b[o] + Σ_i w[o,i] · x[n,i]) */
 export const linear: WasmKernel<"linear"> = ({ fb, N, ins, outs, a, part }) => {
   const act = wasmActivation(fb, a.act);
-  if (!act) return undefined;
   const [x, w, b] = ins;
   const { I, O } = a;
   const { lo, hi } = part(N);
