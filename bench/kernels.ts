@@ -8,6 +8,8 @@ import { FuncBuilder, i32 } from "../compiler/backends/wasm/builder.js";
 import { encodeModule } from "../compiler/backends/wasm/encoder.js";
 import { outerProduct } from "../compiler/backends/wasm/tiles.js";
 import { createModel, kernelFactory } from "../cli/in-process-model.js";
+import { dropoutDraws, DropoutSeeds } from "../runtime/dropout.js";
+import { Rng } from "../runtime/rng.js";
 import type {} from "../runtime/webassembly.js";
 
 const CEILING = 50; // GFLOP/s per core for WASM SIMD (docs/wasm-backend.md)
@@ -121,7 +123,8 @@ function modelSteps(name: string): string[][] {
     string,
     (N: number, count: number, thread: number, threads: number) => void
   >;
-  const js = kernelFactory(compiled)(f, iv, BATCH, Math.random);
+  const draws = dropoutDraws(new DropoutSeeds(new Rng(0).fork("dropout")));
+  const js = kernelFactory(compiled)(f, iv, BATCH, draws);
   js.mode(true, BATCH);
 
   const rows: string[][] = [];

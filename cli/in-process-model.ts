@@ -27,7 +27,7 @@ export function kernelChoice(
 /** The JS kernels' factory, as a compiled module's `kernels` export would be. */
 export function kernelFactory(compiled: Compiled): KernelFactory {
   // The source is netc's own output, built from identifiers and numbers only (see the TS backend).
-  return new Function("f", "iv", "N", "random", compiled.kernelsSource) as KernelFactory;
+  return new Function("f", "iv", "N", "dropout", compiled.kernelsSource) as KernelFactory;
 }
 
 export function createModel(compiled: Compiled, options: ModelOptions): Model {

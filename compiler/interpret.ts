@@ -10,11 +10,11 @@ export interface InterpretOptions {
   /** Training mode: batch statistics (and their running averages), dropout masks. */
   training: boolean;
   /**
-   * Dropout's mask source in training: a uniform draw in [0, 1) per element, drawn layer by layer
-   * in node order and element by element (the order of the emitted code); an element is dropped
-   * when its draw is below p. Needed only when a Dropout runs in training.
+   * Dropout's mask source in training: the uniform draw in [0, 1) of element `index` of the
+   * Dropout layer named `layer`; an element is dropped when its draw is below p. Needed only
+   * when a Dropout runs in training.
    */
-  dropoutMask?: () => number;
+  dropoutMask?: (layer: string, index: number) => number;
 }
 
 export interface Interpretation {
@@ -88,7 +88,7 @@ export function interpret(
     N,
     training,
     param: (name) => params.get(`${n.name}.${name}`)!,
-    uniform: options.dropoutMask ?? noMask,
+    uniform: (index) => (options.dropoutMask ?? noMask)(n.name, index),
   });
 
   for (const n of model.nodes) {

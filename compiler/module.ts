@@ -41,7 +41,7 @@ import { instantiate } from ${JSON.stringify(runtimeImport)};
 
 export const layout = ${JSON.stringify(layout)};
 ${wasmConst}
-export function kernels(f, iv, N, random) {
+export function kernels(f, iv, N, dropout) {
 ${kernelsSource}
 }
 

@@ -261,8 +261,11 @@ export interface OpAttrs {
   batch_norm: BatchNormAttrs;
   /** (x, gamma?, mean, invstd, dy) → (dx, dgamma?, dbeta?) */
   batch_norm_grad: BatchNormAttrs;
-  /** x → (y, mask): while training, mask 0 with probability p, else 1/(1 − p). */
-  dropout: { p: number; size: number };
+  /**
+   * x → (y, mask): while training, mask 0 with probability p, else 1/(1 − p), drawn by a hash
+   * of the pass's seed, the layer's `salt` and the element's index (runtime/dropout.ts).
+   */
+  dropout: { p: number; size: number; salt: number };
   /** (dy, mask) → dx */
   dropout_grad: { size: number };
 }

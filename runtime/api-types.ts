@@ -81,6 +81,14 @@ export interface Steps {
   mode(training: boolean, count: number): void;
 }
 
+/** Dropout's draws for the current training pass (runtime/dropout.ts). */
+export interface DropoutDraws {
+  /** A layer's key in this pass, from its salt. */
+  key(salt: number): number;
+  /** Element `index`'s draw in [0, 2^24) under a key. */
+  draw(key: number, index: number): number;
+}
+
 /**
  * The compiled module's `kernels` export: closes over the arena (Float32Array, or Float64Array
  * for gradient checks), with every shape a constant.
@@ -89,7 +97,7 @@ export type KernelFactory = (
   f: Float32Array | Float64Array,
   iv: Int32Array,
   N: number,
-  random: () => number,
+  dropout: DropoutDraws,
 ) => Steps;
 
 export interface ModelOptions {

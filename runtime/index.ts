@@ -3,6 +3,7 @@ export { instantiate } from "./model.js";
 export { NetcError } from "./errors.js";
 export type {
   BackendName,
+  DropoutDraws,
   Input,
   KernelFactory,
   Layout,

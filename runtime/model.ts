@@ -1,6 +1,7 @@
 // A compiled model at run time: its arena, parameter views, and the compiled-module contract.
 import type {
   BackendName,
+  DropoutDraws,
   Input,
   KernelFactory,
   Layout,
@@ -16,6 +17,7 @@ import type {
 import { NetcError } from "./errors.js";
 import { initialize } from "./init.js";
 import { createOptimizer, defaultOptimizer, type Optimizer } from "./optimizers.js";
+import { DropoutSeeds, dropoutDraws } from "./dropout.js";
 import { Rng } from "./rng.js";
 import { decodeSafetensors, encodeSafetensors, loadInto, type NamedTensor } from "./safetensors.js";
 import { simdAvailable, wasmArena } from "./wasm.js";
@@ -48,13 +50,14 @@ export function instantiate(
     throw new NetcError(`batch must be a positive integer, got ${N}`);
   const seed = options.seed ?? 0;
   const length = layout.fixedSize + N * layout.perSampleSize;
-  const dropout = new Rng(seed).fork("dropout");
-  const random = () => dropout.next();
+  // Each training pass draws its dropout masks from the next seed of this stream.
+  const seeds = new DropoutSeeds(new Rng(seed).fork("dropout"));
+  const draws = dropoutDraws(seeds);
   const backend = chooseBackend(options, wasm);
   const { f, iv, steps, createOptimizer, train, dispose } =
     backend === "wasm"
-      ? wasmArena(wasm!, kernels, length, N, random, threadsFor(options, N), layout.loss)
-      : jsArena(layout, kernels, options, length, N, random);
+      ? wasmArena(wasm!, kernels, length, N, seeds, threadsFor(options, N), layout.loss)
+      : jsArena(layout, kernels, options, length, N, draws);
 
   const at = (t: LayoutTensor) => t.offset.fixed + N * t.offset.perSample;
   const view = (t: LayoutTensor, size: number): Float32Array | Float64Array =>
@@ -124,6 +127,7 @@ export function instantiate(
     training: boolean,
   ): { count: number; loss: number } {
     const count = write("input", layout.inputs, input);
+    if (training) seeds.next();
     steps.forward(training, count);
     if (!target) return { count, loss: NaN };
     const targets = write("target", layout.targets, target);
@@ -178,6 +182,7 @@ export function instantiate(
       if (targets !== count)
         throw new NetcError(`${count} input samples but ${targets} target samples`);
       optimizer ??= createOptimizer(config);
+      seeds.next();
       // A loss that is not finite skips the update: the caller stops, the weights stay.
       return train(count, optimizer);
     },
@@ -220,7 +225,7 @@ function jsArena(
   options: ModelOptions,
   length: number,
   N: number,
-  random: () => number,
+  dropout: DropoutDraws,
 ) {
   if ((options.threads ?? 1) !== 1)
     throw new NetcError('threads need the WASM kernels (backend "wasm")');
@@ -230,7 +235,7 @@ function jsArena(
   const iv = f instanceof Float32Array ? new Int32Array(f.buffer) : new Int32Array(length * 2);
   const region = (r: { offset: number; size: number }) =>
     f.subarray(r.offset, r.offset + r.size) as Float32Array;
-  const steps = kernels(f, iv, N, random);
+  const steps = kernels(f, iv, N, dropout);
   return {
     f,
     iv,

@@ -10,6 +10,8 @@ export const CONTROL = {
   command: 128,
   /** i32: 1 while training (batch statistics, dropout masks), 0 in evaluation. */
   training: 160,
+  /** u32: the seed of the current training pass's dropout masks (runtime/dropout.ts). */
+  dropoutSeed: 164,
   optimizer: 192,
   end: 256,
 } as const;

@@ -3,6 +3,7 @@
 // threads, workers instantiate the same module on the shared memory and take their part of
 // every step when the main thread posts a command.
 import type { KernelFactory, OptimizerConfig, Steps, WasmKernels } from "./api-types.js";
+import { dropoutDraws, type DropoutSeeds } from "./dropout.js";
 import { NetcError } from "./errors.js";
 import { checkLearningRate, optimizerSettings, type Optimizer } from "./optimizers.js";
 import { COMMANDS, CONTROL, OPTIMIZER_SLOTS as SLOT } from "./wasm-layout.js";
@@ -121,7 +122,7 @@ export function wasmArena(
   kernels: KernelFactory,
   length: number,
   N: number,
-  random: () => number,
+  seeds: DropoutSeeds,
   threads: number,
   loss: number,
 ): WasmArena {
@@ -131,7 +132,7 @@ export function wasmArena(
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
   const f = new Float32Array(memory.buffer, wasm.arenaBase, length);
   const iv = new Int32Array(memory.buffer, wasm.arenaBase, length);
-  const js = kernels(f, iv, N, random);
+  const js = kernels(f, iv, N, dropoutDraws(seeds));
   const module = moduleOf(wasm, shared);
   const env: Record<string, WebAssembly.Memory | Function> = { mem: memory };
   for (const i of wasm.fallback) env[`js${i}`] = js.steps[i]!;
@@ -146,9 +147,11 @@ export function wasmArena(
     : [];
   const words = new Int32Array(memory.buffer, control, 3);
   const mode = new Int32Array(memory.buffer, CONTROL.training, 1);
-  /** The mode the WASM kernels read and the JS ones close over, set before a pass. */
+  const seed = new Uint32Array(memory.buffer, CONTROL.dropoutSeed, 1);
+  /** The mode (and the pass's dropout seed) the WASM kernels read and the JS ones close over. */
   const setMode = (isTraining: boolean, count: number) => {
     mode[0] = isTraining ? 1 : 0;
+    seed[0] = seeds.seed;
     js.mode(isTraining, count);
   };
   /** Runs a phase on every thread: workers are woken, thread 0 is this one. */

@@ -328,8 +328,7 @@ describe("PyTorch fixtures", () => {
     // PyTorch's mask replayed: a draw below p drops an element, one at or above keeps it.
     const keep = f.dropoutKeep;
     const p = model.nodes.find((n) => n.op === "Dropout")?.attrs["p"] as number | undefined;
-    let draw = 0;
-    const dropoutMask = () => (keep![draw++] ? (1 + p!) / 2 : p! / 2);
+    const dropoutMask = (_: string, i: number) => (keep![i] ? (1 + p!) / 2 : p! / 2);
     const ref = interpret(model, params, inputs, targets, {
       N: f.batch,
       training: f.training,

@@ -4,6 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { OptimizerConfig } from "../compiler/ir.js";
+import {
+  dropoutDraw,
+  dropoutKey,
+  dropoutSalt,
+  DropoutSeeds,
+  dropoutThreshold,
+} from "../runtime/dropout.js";
 import { NetcError } from "../runtime/errors.js";
 import { initialize, type InitTarget } from "../runtime/init.js";
 import { writeFileAtomic } from "../runtime/node/write-atomic.js";
@@ -117,6 +124,46 @@ describe("Rng", () => {
     }
     expect(() => new Rng(-1)).toThrow("the seed must be an integer from 0 to 4294967295, got -1");
     expect(() => new Rng(2 ** 32 - 1)).not.toThrow();
+  });
+});
+
+describe("dropout masks", () => {
+  const kept = (key: number, p: number, n: number) => {
+    let count = 0;
+    for (let i = 0; i < n; i++) if (dropoutDraw(key, i) >= dropoutThreshold(p)) count++;
+    return count / n;
+  };
+
+  test.each([0.1, 0.5, 0.9])("drop a fraction p = %s of the elements", (p) => {
+    const key = dropoutKey(new DropoutSeeds(new Rng(3).fork("dropout")).next(), dropoutSalt("d"));
+    // 200,000 draws: the binomial's standard deviation is below 0.0012.
+    expect(Math.abs(kept(key, p, 200_000) - (1 - p))).toBeLessThan(0.005);
+  });
+
+  test("p = 0 keeps everything; a draw is dropped exactly when its uniform is below p", () => {
+    expect(kept(12345, 0, 10_000)).toBe(1);
+    for (const p of [0.1, 0.3, 1 / 3, 0.7]) {
+      const t = dropoutThreshold(p);
+      expect((t - 1) / 2 ** 24 < p && t / 2 ** 24 >= p).toBe(true);
+    }
+  });
+
+  test("passes, layers and neighbouring elements get unrelated masks", () => {
+    const seeds = new DropoutSeeds(new Rng(0).fork("dropout"));
+    const [first, second] = [seeds.next(), seeds.next()];
+    const mask = (seed: number, layer: string) =>
+      Array.from(
+        { length: 64 },
+        (_, i) => dropoutDraw(dropoutKey(seed, dropoutSalt(layer)), i) < 2 ** 23,
+      );
+    const agree = (a: boolean[], b: boolean[]) => a.filter((v, i) => v === b[i]).length;
+    // Independent fair masks agree on about half of 64 elements; 16 to 48 is a loose band.
+    const pairs = [
+      [mask(first, "a"), mask(second, "a")],
+      [mask(first, "a"), mask(first, "b")],
+      [mask(first, "block.0"), mask(first, "block.1")],
+    ];
+    for (const [a, b] of pairs) expect(agree(a!, b!)).toSatisfy((n: number) => n > 16 && n < 48);
   });
 });
 

@@ -39,6 +39,8 @@ function mustRunInWasm(step: Step): boolean {
       return step.attrs.PH === 0 && step.attrs.PW === 0;
     case "activation":
     case "activation_grad":
+    case "dropout":
+    case "dropout_grad":
       return true;
     case "softmax":
     case "softmax_grad":
@@ -323,6 +325,36 @@ criterion MSE
   kernels: ["max_pool", "max_pool_grad", "activation", "activation_grad"],
 });
 
+/** Dropout's masks in training are the interpreter's: the same hash of pass, layer and index. */
+const dropouts: FamilyCase[] = [
+  [[1], 0.5, 1],
+  [[3], 0.2, 3],
+  [[17], 0.5, 5],
+  [[3, 9, 13], 0.3, 3],
+  [[7, 1, 5], 0.9, 5],
+  [[100], 0, 3],
+].map(([shape, p, N]) => ({
+  name: `Dropout(${p}) on [${(shape as number[]).join(", ")}]`,
+  source: single(shape as number[], `Dropout(${p})`),
+  N: N as number,
+  kernels: ["dropout", "dropout_grad"],
+}));
+dropouts.push({
+  name: "two Dropouts in a network, one value used twice",
+  source: `model M {
+  input x: [3, 9, 13]
+  a = x -> SpatialConvolution(5, kernel=3, pad=1) -> ReLU -> Dropout(0.4)
+  b = a -> Dropout(0.6)
+  y = Add(a, b)
+  output y
+}
+criterion MSE
+`,
+  N: 5,
+  kernels: ["dropout", "dropout_grad"],
+  accumulating: "dropout_grad",
+});
+
 /** One value feeding two layers: the second gradient part is added to the first. */
 const fanOut = (name: string, input: number[], a: string, b: string, kernels: string[]) => ({
   name,
@@ -397,6 +429,7 @@ const families: Record<string, FamilyCase[]> = {
   linear: linears,
   pooling: poolings,
   activation: activations,
+  dropout: dropouts,
   "fan-out (accumulating gradients)": fanOuts,
   "small networks": stacks,
 };
@@ -526,33 +559,45 @@ describe("training the samples: WASM and TS take the same steps", () => {
 describe("threads", () => {
   const sample = (name: string) =>
     readFileSync(new URL(`../samples/${name}.net`, import.meta.url), "utf8");
-  test.each(["lenet5", "resnet-tiny"])(
-    "samples/%s trains bit for bit alike on 1, 2, 3 threads",
-    (name) => {
-      const compiled = compileModel(sample(name));
-      const N = 5;
-      const model = compiled.model;
-      const batches = [N, N, 3].map((count) => ({
-        x: float32(draw.inputs(model, count)),
-        t: float32(draw.targets(model, count)),
-      }));
-      const runs = [1, 2, 3].map((threads) => {
-        const net = compiled.create({ batch: N, seed: 2, backend: "wasm", threads });
-        try {
-          const losses = batches.map(({ x, t }) => net.trainStep(x, t));
-          const outputs = net.forward(batches[0]!.x);
-          return { losses, params: net.params.map((p) => Float32Array.from(p.data)), outputs };
-        } finally {
-          net.dispose();
-        }
-      });
-      for (const run of runs.slice(1)) {
-        expect(run.losses).toEqual(runs[0]!.losses);
-        expect(run.params).toEqual(runs[0]!.params);
-        expect(run.outputs).toEqual(runs[0]!.outputs);
+  const withDropout = `model M {
+  input x: [3, 9, 13]
+  SpatialConvolution(7, kernel=3, pad=1) -> ReLU
+  Dropout(0.3)
+  View(-1)
+  Linear(33) -> Tanh
+  Dropout
+  Linear(5)
+}
+criterion MSE
+`;
+  test.each([
+    ["samples/lenet5", sample("lenet5")],
+    ["samples/resnet-tiny", sample("resnet-tiny")],
+    ["a network with dropout", withDropout],
+  ])("%s trains bit for bit alike on 1, 2, 3 threads", (_, source) => {
+    const compiled = compileModel(source);
+    const N = 5;
+    const model = compiled.model;
+    const batches = [N, N, 3].map((count) => ({
+      x: float32(draw.inputs(model, count)),
+      t: float32(draw.targets(model, count)),
+    }));
+    const runs = [1, 2, 3].map((threads) => {
+      const net = compiled.create({ batch: N, seed: 2, backend: "wasm", threads });
+      try {
+        const losses = batches.map(({ x, t }) => net.trainStep(x, t));
+        const outputs = net.forward(batches[0]!.x);
+        return { losses, params: net.params.map((p) => Float32Array.from(p.data)), outputs };
+      } finally {
+        net.dispose();
       }
-    },
-  );
+    });
+    for (const run of runs.slice(1)) {
+      expect(run.losses).toEqual(runs[0]!.losses);
+      expect(run.params).toEqual(runs[0]!.params);
+      expect(run.outputs).toEqual(runs[0]!.outputs);
+    }
+  });
 
   test("bad thread counts and backends are refused with a clear error", () => {
     const compiled = compileModel(sample("mlp"));

@@ -1,4 +1,5 @@
 // Dropout: zeroes elements with probability p while training, scaling the rest by 1/(1-p).
+import { dropoutSalt } from "../../runtime/dropout.js";
 import { size, type LayerDef } from "./types.js";
 
 export const dropout: LayerDef = {
@@ -21,7 +22,8 @@ export const dropout: LayerDef = {
   lowering: {
     forward(c) {
       const mask = c.scratch("mask", c.output, true);
-      c.step("dropout", [c.x[0]!], [c.y, mask], { p: c.args["p"] as number, size: size(c.output) });
+      const attrs = { p: c.args["p"] as number, size: size(c.output), salt: dropoutSalt(c.name) };
+      c.step("dropout", [c.x[0]!], [c.y, mask], attrs);
     },
     backward(c) {
       const dx = c.dx(0);
@@ -31,14 +33,15 @@ export const dropout: LayerDef = {
     },
   },
   // Training: each element kept with probability 1 − p and scaled by 1/(1 − p); a draw below p
-  // drops it. Evaluation: the identity. The gradient passes through the same mask.
+  // drops it (element i's draw, from the pass and the layer). Evaluation: the identity. The
+  // gradient passes through the same mask.
   reference: {
     forward(c) {
       const p = c.args["p"] as number;
       const x = c.x[0]!;
       const mask = new Float64Array(x.length).fill(1);
       if (c.training)
-        for (let i = 0; i < x.length; i++) mask[i] = c.uniform() < p ? 0 : 1 / (1 - p);
+        for (let i = 0; i < x.length; i++) mask[i] = c.uniform(i) < p ? 0 : 1 / (1 - p);
       return { y: x.map((v, i) => v * mask[i]!), saved: { mask } };
     },
     backward(c) {

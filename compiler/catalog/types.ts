@@ -110,6 +110,8 @@ export function weightAndBias(
 
 /** What a layer's lowering sees: its tensors and a way to add kernel steps. */
 export interface LowerContext {
+  /** The layer's full name (`conv1`, `stage1.a`, `3`): unique in the model. */
+  readonly name: string;
   readonly inputs: readonly Shape[];
   readonly output: Shape;
   readonly args: Args;
@@ -165,8 +167,8 @@ export interface ReferenceContext {
   readonly training: boolean;
   /** A parameter or buffer by its local name (`weight`, `running_mean`), as before this pass. */
   param(name: string): Float64Array;
-  /** Dropout's mask source: a uniform draw in [0, 1) per element, in element order. */
-  uniform(): number;
+  /** Dropout's mask source: element `index`'s uniform draw in [0, 1) for this layer and pass. */
+  uniform(index: number): number;
 }
 
 export interface ReferenceForward {

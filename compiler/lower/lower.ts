@@ -67,6 +67,7 @@ export function lower(model: ModelIR): Program {
 
   const scratch = new Map<string, number>();
   const context = (n: IRNode, steps: Step[]): LowerContext => ({
+    name: n.name,
     inputs: n.inputs.map((i) => byId.get(i)!.shape),
     output: n.shape,
     args: n.attrs,

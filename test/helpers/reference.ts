@@ -8,6 +8,13 @@ import type { ModelIR } from "../../compiler/ir.js";
 import type { Input, Target } from "../../runtime/api-types.js";
 import { kernelFactory } from "../../cli/in-process-model.js";
 import { instantiate } from "../../runtime/model.js";
+import {
+  dropoutDraw,
+  dropoutKey,
+  dropoutSalt,
+  DropoutSeeds,
+  drawUniform,
+} from "../../runtime/dropout.js";
 import { Rng } from "../../runtime/rng.js";
 import { compileModel } from "./gradcheck.js";
 
@@ -95,10 +102,11 @@ export function float32(
   );
 }
 
-/** Dropout's draws from the stream the emitted model uses for `seed`, from its start. */
+/** Dropout's draws of the first training pass of an emitted model seeded with `seed`. */
 export const masks = (seed: number) => {
-  const rng = new Rng(seed).fork("dropout");
-  return () => rng.next();
+  const pass = new DropoutSeeds(new Rng(seed).fork("dropout")).next();
+  return (layer: string, index: number) =>
+    drawUniform(dropoutDraw(dropoutKey(pass, dropoutSalt(layer)), index));
 };
 
 /**

@@ -21,7 +21,7 @@ function emitStep<K extends OpName>(step: StepOf<K>): string {
 }
 
 /**
- * The body of `function (f, iv, N, random)` returning `{ forward(training, count), loss(count),
+ * The body of `function (f, iv, N, dropout)` returning `{ forward(training, count), loss(count),
  * backward(inputGrads) }`, and each step's function in `steps` (run by a WASM module, after
  * `mode`); `backward(false)` runs only the steps that lead to parameter gradients:
  * `f` is the arena (Float32Array, or Float64Array for gradient checks), `iv` an Int32Array over it.

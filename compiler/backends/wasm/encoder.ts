@@ -33,8 +33,10 @@ const OPCODES = {
   "i32.div_u": [0x6e],
   "i32.and": [0x71],
   "i32.or": [0x72],
+  "i32.xor": [0x73],
   "i32.shl": [0x74],
   "i32.shr_s": [0x75],
+  "i32.shr_u": [0x76],
   "f32.neg": [0x8c],
   "f32.nearest": [0x90],
   "f32.sqrt": [0x91],
@@ -68,11 +70,15 @@ const OPCODES = {
   "v128.and": [0xfd, 0x4e],
   "v128.andnot": [0xfd, 0x4f],
   "v128.or": [0xfd, 0x50],
+  "v128.xor": [0xfd, 0x51],
   "v128.bitselect": [0xfd, 0x52],
+  "i32x4.lt_s": [0xfd, 0x39],
   "i32x4.shl": [0xfd, 0xab],
   "i32x4.shr_s": [0xfd, 0xac],
+  "i32x4.shr_u": [0xfd, 0xad],
   "i32x4.add": [0xfd, 0xae],
   "i32x4.sub": [0xfd, 0xb1],
+  "i32x4.mul": [0xfd, 0xb5],
   "f32x4.abs": [0xfd, 0xe0],
   "f32x4.neg": [0xfd, 0xe1],
   "f32x4.sqrt": [0xfd, 0xe3],
@@ -167,8 +173,10 @@ type Binary =
   | "i32.div_u"
   | "i32.and"
   | "i32.or"
+  | "i32.xor"
   | "i32.shl"
   | "i32.shr_s"
+  | "i32.shr_u"
   | "f32.eq"
   | "f32.ne"
   | "f32.lt"
@@ -187,9 +195,13 @@ type Binary =
   | "i32x4.sub"
   | "i32x4.shl"
   | "i32x4.shr_s"
+  | "i32x4.shr_u"
+  | "i32x4.mul"
+  | "i32x4.lt_s"
   | "v128.and"
   | "v128.andnot"
   | "v128.or"
+  | "v128.xor"
   | "f32x4.add"
   | "f32x4.sub"
   | "f32x4.mul"

@@ -6,7 +6,8 @@ import type { KernelEmitter } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
 import { bce, bceGrad, classLossGrad, crossEntropy, mse, mseGrad, nll } from "./losses.js";
 import { zero } from "./fill.js";
-import { batchNorm, batchNormGrad, dropout, dropoutGrad } from "./normalization.js";
+import { batchNorm, batchNormGrad } from "./normalization.js";
+import { dropout, dropoutGrad } from "./dropout.js";
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "./pooling.js";
 import {
   add,

@@ -4,7 +4,8 @@ import type { OpAttrs, OpName } from "../../../ops.js";
 /**
  * The emitted code runs inside a closure that has, in scope: `f` (the Float32Array arena),
  * `iv` (an Int32Array over the same memory, for class targets), `N` (the batch), `count`
- * (valid samples in this batch, ≤ N), `training` (a boolean) and `random()` (seeded, [0,1)).
+ * (valid samples in this batch, ≤ N), `training` (a boolean) and `dropout` (the current
+ * training pass's draws, runtime/api-types.ts `DropoutDraws`).
  * `ins` and `outs` are the names of constants holding each tensor's offset in the arena.
  */
 export interface EmitArgs<K extends OpName> {

@@ -55,13 +55,3 @@ export const batchNormGrad: KernelEmitter<"batch_norm_grad"> = ({ ins, outs, a, 
   }
 }`;
 };
-
-/** y = x · mask with mask 0 (probability p) or 1/(1 − p) while training; y = x otherwise. */
-export const dropout: KernelEmitter<"dropout"> = ({ ins, outs, a }) => {
-  const { size, p } = a;
-  return `if (training) for (let i = 0; i < N * ${size}; i++) { const m = random() < ${p} ? 0 : ${1 / (1 - p)}; f[${outs[1]} + i] = m; f[${outs[0]} + i] = f[${ins[0]} + i] * m; }
-else f.copyWithin(${outs[0]}, ${ins[0]}, ${ins[0]} + N * ${size});`;
-};
-
-export const dropoutGrad: KernelEmitter<"dropout_grad"> = ({ ins, outs, a, acc }) =>
-  `for (let i = 0; i < N * ${a.size}; i++) f[${outs[0]} + i] ${acc ? "+=" : "="} f[${ins[1]} + i] * f[${ins[0]} + i];`;

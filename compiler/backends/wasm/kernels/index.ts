@@ -2,6 +2,7 @@
 // whose kernel declines its attributes, runs its JS kernel.
 import { activation, activationGrad } from "./activations.js";
 import { conv2d, conv2dGradInput, conv2dGradWeight } from "./convolution.js";
+import { dropout, dropoutGrad } from "./dropout.js";
 import type { OpName } from "../../../ops.js";
 import type { WasmKernel } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
@@ -34,4 +35,6 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   nll,
   cross_entropy: crossEntropy,
   class_loss_grad: classLossGrad,
+  dropout,
+  dropout_grad: dropoutGrad,
 };
