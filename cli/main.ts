@@ -10,7 +10,7 @@ import { runFmt, type FmtOptions } from "./fmt-command.js";
 import { runLsp, type LspOptions } from "./lsp-command.js";
 import { nonNegativeInteger, positiveInteger, positiveNumber, seedValue } from "./option-values.js";
 import { printable } from "./printable.js";
-import { runShapes } from "./shapes-command.js";
+import { runShapes, type ShapesOptions } from "./shapes-command.js";
 import { runTrain, type TrainCommandOptions } from "./train-command.js";
 import { UsageError } from "./usage-error.js";
 
@@ -53,8 +53,18 @@ program
   .command("shapes")
   .description("print each layer's output shape, parameters and FLOPs")
   .argument("<files...>", ".net files to summarize")
-  .action((files: string[]) => {
-    process.exitCode = runShapes(files);
+  .option("--kernels", "list the compiled steps instead: each one's layers and where it runs")
+  .option("--json", "with --kernels: print the steps as a JSON array")
+  .addOption(
+    new Option(
+      "--backend <backend>",
+      "with --kernels: the backend compiled for (default wasm)",
+    ).choices(backendNames),
+  )
+  .action((files: string[], options: ShapesOptions) => {
+    if ((options.json || options.backend) && !options.kernels)
+      throw new UsageError("--json and --backend go with --kernels");
+    process.exitCode = runShapes(files, options);
   });
 
 program

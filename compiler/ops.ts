@@ -320,6 +320,8 @@ export interface StepOf<K extends OpName> {
   attrs: OpAttrs[K];
   /** Add into the first output instead of overwriting it (a gradient reaching a value twice). */
   accumulate: boolean;
+  /** The layers (and criterion) the step computes: one, or several fused into it. */
+  layers: readonly string[];
 }
 
 export type Step = { [K in OpName]: StepOf<K> }[OpName];

@@ -294,6 +294,77 @@ describe("netc shapes", () => {
   });
 });
 
+describe("netc shapes --kernels", () => {
+  const mixed = write(
+    "kernels.net",
+    `model M {
+  input x: [3, 8, 8]
+  c = x -> SpatialConvolution(4, kernel=3, pad=1)
+  a = c -> Tanh
+  b = c -> Sigmoid
+  y = Add(a, b) -> View(-1) -> fc: Linear(5) -> SoftPlus
+  output y
+}
+criterion MSE
+`,
+  );
+
+  test("lenet5: every step, the layers fused into it, all as WASM", () => {
+    const run = netc(["shapes", "--kernels", "samples/lenet5.net"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(
+      /^LeNet5 \(samples\/lenet5\.net\): \d+ steps, every step runs as WASM$/m,
+    );
+    expect(run.stdout).toMatch(
+      /^forward +conv2d +wasm +conv1 \(SpatialConvolution\) \+ 1 \(ReLU\)$/m,
+    );
+    expect(run.stdout).toMatch(/^loss +nll +wasm +NLL$/m);
+    // The LogSoftMax's backward is the criterion's gradient step, fused.
+    expect(run.stdout).toMatch(/^backward +class_loss_grad +wasm +12 \(LogSoftMax\) \+ NLL$/m);
+  });
+
+  test("--json: a step per element with its layers and backend; notes on unfused activations", () => {
+    const run = netc(["shapes", "--kernels", "--json", mixed]);
+    expect(run.status).toBe(0);
+    const rows = JSON.parse(run.stdout) as {
+      phase: string;
+      kernel: string;
+      layers: string[];
+      backend: string;
+      note?: string;
+    }[];
+    const forward = rows.filter((r) => r.phase === "forward");
+    expect(forward.map((r) => [r.kernel, r.layers])).toEqual([
+      ["conv2d", ["0"]],
+      ["activation", ["1"]],
+      ["activation", ["2"]],
+      ["add", ["3"]],
+      ["linear", ["fc"]],
+      ["activation", ["6"]],
+    ]);
+    expect(rows.every((r) => r.backend === "wasm" || r.backend === "js")).toBe(true);
+    expect(forward[1]!.note).toBe(
+      "not fused into SpatialConvolution '0': that layer's output is used by 2 layers",
+    );
+    expect(forward[5]!.note).toBe(
+      "not fused into Linear 'fc': its derivative needs its input, which the fused loop would not keep",
+    );
+  });
+
+  test("--backend ts: every step runs as JavaScript", () => {
+    const run = netc(["shapes", "--kernels", "--backend", "ts", "samples/mlp.net"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/: \d+ steps, (\d+) run as JavaScript$/m);
+    expect(run.stdout).not.toMatch(/ wasm /);
+  });
+
+  test("--json without --kernels is a usage error", () => {
+    const run = netc(["shapes", "--json", "samples/mlp.net"]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe("netc: --json and --backend go with --kernels\n");
+  });
+});
+
 describe("bad input gets one line on stderr and no stack trace", () => {
   const missing = join(dir, "missing.net");
   const directory = join(dir, "folder.net");

@@ -38,7 +38,7 @@ function elementwise(
 ): LayerDef {
   const ofInput = (values: Args) => activationRow(act(values)).gradReads === "x";
   const layer = activation(name, summary, aliases, args, {
-    ...(ofInput({}) ? {} : { epilogue: act }),
+    activation: act,
     forward(c) {
       c.step("activation", [c.x[0]!], [c.y], { act: act(c.args), size: size(c.output) });
     },

@@ -146,8 +146,8 @@ export interface GradientContext extends LowerContext {
 export interface Lowering {
   /** The output is the input's memory, unchanged (View, Flatten; Dropout in evaluation). */
   alias?: boolean;
-  /** This layer is an activation that can be fused into a convolution or linear layer before it. */
-  epilogue?(args: Args): Activation;
+  /** This layer is an elementwise activation: the lowering may fuse it into the layer before. */
+  activation?(args: Args): Activation;
   forward(c: LowerContext): void;
   backward(c: GradientContext): void;
 }

@@ -53,7 +53,7 @@ export function lower(model: ModelIR): Program {
     );
   }
 
-  const { epilogues, fused } = chooseFusion(model, consumers);
+  const { epilogues, fused, unfused } = chooseFusion(model, consumers);
   const values = new Map<number, number>();
   for (const n of model.nodes) {
     const rule = layers.get(n.op)?.lowering;
@@ -66,30 +66,35 @@ export function lower(model: ModelIR): Program {
   }
 
   const scratch = new Map<string, number>();
-  const context = (n: IRNode, steps: Step[]): LowerContext => ({
-    name: n.name,
-    inputs: n.inputs.map((i) => byId.get(i)!.shape),
-    output: n.shape,
-    args: n.attrs,
-    x: n.inputs.map((i) => values.get(i)!),
-    y: values.get(n.id)!,
-    epilogue: epilogues.get(n.id),
-    param(name) {
-      return params.get(`${n.name}.${name}`)!;
-    },
-    scratch(name, shape, perSample) {
-      const key = `${n.name}:${name}`;
-      let id = scratch.get(key);
-      if (id === undefined) {
-        id = b.tensor({ name: key, shape, perSample, dtype: "f32", role: "scratch" });
-        scratch.set(key, id);
-      }
-      return id;
-    },
-    step(kernel, inputs, outputs, attrs, accumulate = false) {
-      steps.push(step({ kernel, inputs, outputs, attrs, accumulate }));
-    },
-  });
+  const context = (n: IRNode, steps: Step[]): LowerContext => {
+    // The steps of a layer compute a fused activation after it too.
+    const fusedAct = epilogues.get(n.id);
+    const layers = fusedAct ? [n.name, fusedAct.layer] : [n.name];
+    return {
+      name: n.name,
+      inputs: n.inputs.map((i) => byId.get(i)!.shape),
+      output: n.shape,
+      args: n.attrs,
+      x: n.inputs.map((i) => values.get(i)!),
+      y: values.get(n.id)!,
+      epilogue: fusedAct?.act,
+      param(name) {
+        return params.get(`${n.name}.${name}`)!;
+      },
+      scratch(name, shape, perSample) {
+        const key = `${n.name}:${name}`;
+        let id = scratch.get(key);
+        if (id === undefined) {
+          id = b.tensor({ name: key, shape, perSample, dtype: "f32", role: "scratch" });
+          scratch.set(key, id);
+        }
+        return id;
+      },
+      step(kernel, inputs, outputs, attrs, accumulate = false) {
+        steps.push(step({ kernel, inputs, outputs, attrs, accumulate, layers }));
+      },
+    };
+  };
 
   for (const n of model.nodes) {
     const rule = layers.get(n.op)?.lowering;
@@ -130,24 +135,15 @@ export function lower(model: ModelIR): Program {
       },
       // The first term writes the loss, the others add to it.
       loss(kernel, attrs) {
-        const step = {
-          kernel,
-          inputs: [x, target],
-          outputs: [lossTensor],
-          attrs,
-          accumulate: k > 0,
-        };
-        b.loss.push(step as Step);
+        const [inputs, outputs, accumulate] = [[x, target], [lossTensor], k > 0];
+        b.loss.push(step({ kernel, inputs, outputs, attrs, accumulate, layers: [term.criterion] }));
       },
       grad(kernel, of, attrs) {
         const { tensor, accumulate } = gradients.part(of);
-        b.backward.push({
-          kernel,
-          inputs: [x, target],
-          outputs: [tensor],
-          attrs,
-          accumulate,
-        } as Step);
+        // A gradient past the producer computes the producer's backward too.
+        const layers = skipBackward.has(node.id) ? [node.name, term.criterion] : [term.criterion];
+        const [inputs, outputs] = [[x, target], [tensor]];
+        b.backward.push(step({ kernel, inputs, outputs, attrs, accumulate, layers }));
       },
       skipProducerBackward: () => skipBackward.add(node.id),
     };
@@ -180,7 +176,10 @@ export function lower(model: ModelIR): Program {
   for (const g of grads.values()) {
     if (gradients.has(g)) continue;
     const attrs = { size: elementCount(b.tensors[g]!.shape), perSample: false };
-    b.backward.push({ kernel: "zero", inputs: [], outputs: [g], attrs, accumulate: false });
+    const layers = [b.tensors[g]!.name.replace(/^grad:/, "")];
+    b.backward.push(
+      step({ kernel: "zero", inputs: [], outputs: [g], attrs, accumulate: false, layers }),
+    );
   }
 
   return {
@@ -198,5 +197,6 @@ export function lower(model: ModelIR): Program {
       tensor: gradients.of(values.get(i.node)!),
     })),
     lossTensor,
+    unfused,
   };
 }

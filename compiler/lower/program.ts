@@ -42,6 +42,8 @@ export interface Program {
   params: { name: string; tensor: number; grad: number | undefined }[];
   inputGrads: { name: string; tensor: number }[];
   lossTensor: number;
+  /** Activations next to a convolution or Linear that run as steps of their own, and why. */
+  unfused: { layer: string; reason: string }[];
 }
 
 export const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
