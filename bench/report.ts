@@ -113,7 +113,70 @@ function table(head: string[], align: string[], rows: string[][]): string[] {
   return [row(head), row(align), ...rows.map(row)];
 }
 
-export function report(info: RunInfo, contenders: Contender[], workloads: Workload[]): string {
+/** Every sample's training speed: netc and PyTorch at each thread count, and the ratios. */
+export interface SampleResults {
+  rows: { name: string; batch: number; optimizer: string; jsSteps: number }[];
+  /** By contender ("netc-wasm 1t", "PyTorch 2t"): samples/s by sample, or why none. */
+  runs: Record<string, { cells: Record<string, Cell> } | { note: string }>;
+}
+
+function samplesSection(results: SampleResults): string[] {
+  const cell = (who: string, sample: string): Cell | undefined => {
+    const run = results.runs[who];
+    return run && "cells" in run ? run.cells[sample] : undefined;
+  };
+  const shown = (c: Cell | undefined) =>
+    c === undefined ? "–" : "note" in c ? c.note : `${c.approx ? "≈" : ""}${figure(c.value)}`;
+  const versus = (mine: Cell | undefined, theirs: Cell | undefined) => {
+    const [a, b] = [valueOf(mine), valueOf(theirs)];
+    return a === undefined || b === undefined ? "–" : ratio(a / b);
+  };
+  const rows = results.rows.map((r) => {
+    const row = [r.name, String(r.batch), r.optimizer, String(r.jsSteps)];
+    for (const t of [1, 2]) {
+      const [mine, theirs] = [cell(`netc-wasm ${t}t`, r.name), cell(`PyTorch ${t}t`, r.name)];
+      row.push(shown(mine), shown(theirs), versus(mine, theirs));
+    }
+    return row;
+  });
+  const notes = Object.entries(results.runs).flatMap(([who, run]) =>
+    "note" in run ? [`- ${who}: ${run.note}`] : [],
+  );
+  return [
+    "",
+    "## Every sample: training, samples/s at the sample's batch and optimizer",
+    "",
+    "Each sample's `train` block (batch, optimizer) on both sides; PyTorch's model is rebuilt " +
+      "from netc's IR (bench/peers/torch_samples.py); random data. JS steps: steps of the WASM " +
+      "backend that run their JavaScript kernel.",
+    "",
+    ...notes,
+    ...(notes.length > 0 ? [""] : []),
+    ...table(
+      [
+        "sample",
+        "batch",
+        "optimizer",
+        "JS steps",
+        "netc-wasm 1t",
+        "PyTorch 1t",
+        "1t ×",
+        "netc-wasm 2t",
+        "PyTorch 2t",
+        "2t ×",
+      ],
+      ["---", "--:", "---", "--:", "--:", "--:", "--:", "--:", "--:", "--:"],
+      rows,
+    ),
+  ];
+}
+
+export function report(
+  info: RunInfo,
+  contenders: Contender[],
+  workloads: Workload[],
+  samples?: SampleResults,
+): string {
   const p = info.protocol;
   const lines = [
     `# netc benchmark${p.quick ? " (quick run)" : ""}`,
@@ -188,5 +251,6 @@ export function report(info: RunInfo, contenders: Contender[], workloads: Worklo
         ),
       );
     }
+  if (samples) lines.push(...samplesSection(samples));
   return lines.join("\n") + "\n";
 }

@@ -1,7 +1,8 @@
 // `npm run bench`: netc against PyTorch, onnxruntime, TF.js and ConvNetJS on the workloads of
-// shared/design/benchmarks.md, in one run; prints the report and writes bench/results.md.
-// `-- --quick` for a check under a minute (bench/results-quick.md), `--only netc,torch` and
-// `--workloads mlp,lenet5` to narrow it (bench/results-partial.md).
+// shared/design/benchmarks.md, then every sample's training against PyTorch's, in one run; prints
+// the report and writes bench/results.md. `-- --quick` for a check in about a minute
+// (bench/results-quick.md); `--only netc,torch`, `--workloads mlp,lenet5` and
+// `--samples lenet5,tiny-unet` to narrow it (bench/results-partial.md).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, tmpdir } from "node:os";
@@ -11,12 +12,16 @@ import { parseArgs } from "node:util";
 import type { Contender, Context } from "./contender.js";
 import { loadData } from "./data.js";
 import { runConvnetjs } from "./peers/convnetjs.js";
-import { netcVariants, runNetc } from "./peers/netc.js";
+import { netcName, netcVariants, runNetc } from "./peers/netc.js";
 import { runOnnx } from "./peers/onnx.js";
 import { runTfjs } from "./peers/tfjs.js";
 import { runTorch } from "./peers/torch.js";
 import { fullProtocol, quickProtocol } from "./protocol.js";
-import { report } from "./report.js";
+import { formatOptimizer } from "../cli/training-report.js";
+import { defaultOptimizer, optimizerSettings } from "../runtime/optimizers.js";
+import type { OptimizerConfig } from "../runtime/api-types.js";
+import { report, type SampleResults } from "./report.js";
+import { loadSamples, netcSamples, torchSamples } from "./samples.js";
 import { forwardFlops, workloads } from "./workloads.js";
 
 const PEERS = ["netc", "torch", "onnx", "tfjs", "convnetjs"] as const;
@@ -56,12 +61,46 @@ function netcVersion(root: string): string {
   }
 }
 
+/**
+ * Every sample trained by netc (WASM, 1 and 2 threads) and PyTorch (1 and 2 threads), PyTorch
+ * first for the same reason as above.
+ */
+const describeOptimizer = (o: OptimizerConfig) => formatOptimizer(o, optimizerSettings(o).lr);
+
+async function benchSamples(
+  ctx: Context,
+  root: string,
+  peers: readonly Peer[],
+  only: string | undefined,
+): Promise<SampleResults> {
+  const samples = loadSamples(
+    root,
+    only?.split(",").map((s) => s.trim()),
+  );
+  const runs: SampleResults["runs"] = {};
+  if (peers.includes("torch"))
+    for (const threads of [1, 2])
+      runs[`PyTorch ${threads}t`] = torchSamples(ctx, root, samples, threads);
+  for (const variant of netcVariants.filter((v) => v.backend === "wasm"))
+    runs[netcName(variant)] = { cells: await netcSamples(ctx, samples, variant) };
+  return {
+    rows: samples.map((s) => ({
+      name: s.name,
+      batch: s.batch,
+      optimizer: describeOptimizer(s.compiled.layout.train.optimizer ?? defaultOptimizer),
+      jsSteps: s.jsSteps,
+    })),
+    runs,
+  };
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
       quick: { type: "boolean", default: false },
       only: { type: "string" },
       workloads: { type: "string" },
+      samples: { type: "string" },
     },
   });
   const peers = list<Peer>("--only", values.only, PEERS);
@@ -91,6 +130,7 @@ async function main() {
   };
 
   const contenders: Contender[] = [];
+  let sampleResults: SampleResults | undefined;
   const dir = mkdtempSync(join(tmpdir(), "netc-bench-"));
   try {
     // PyTorch first, while no netc worker threads exist to compete with its threads.
@@ -105,12 +145,15 @@ async function main() {
     if (peers.includes("onnx")) contenders.push(await runOnnx(ctx, torch?.onnx ?? {}));
     if (peers.includes("tfjs")) contenders.push(...(await runTfjs(ctx, root)));
     if (peers.includes("convnetjs")) contenders.push(await runConvnetjs(ctx));
+    if (peers.includes("netc"))
+      sampleResults = await benchSamples(ctx, root, peers, values.samples);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 
   const cpu = cpus();
-  const filtered = values.only !== undefined || values.workloads !== undefined;
+  const filtered =
+    values.only !== undefined || values.workloads !== undefined || values.samples !== undefined;
   const file = protocol.quick ? "results-quick.md" : filtered ? "results-partial.md" : "results.md";
   const out = join(root, "bench", file);
   const markdown = report(
@@ -128,6 +171,7 @@ async function main() {
     },
     contenders,
     chosen,
+    sampleResults,
   );
   // The report is committed, so it is written as Prettier formats it (`npm test` checks that).
   const prettier = await import("prettier");

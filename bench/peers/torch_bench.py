@@ -154,4 +154,5 @@ def main():
     print(json.dumps({"version": version, "cells": cells, "onnx": onnx}))
 
 
-main()
+if __name__ == "__main__":
+    main()
