@@ -52,6 +52,17 @@ function mustRunInWasm(step: Step): boolean {
     case "nll":
     case "cross_entropy":
     case "class_loss_grad":
+    case "mse":
+    case "mse_grad":
+    case "bce":
+    case "bce_grad":
+    case "add":
+    case "add_grad":
+    case "concat":
+    case "concat_grad":
+    case "upsample_nearest":
+    case "upsample_nearest_grad":
+    case "zero":
       return true;
     default:
       return false;
@@ -100,6 +111,8 @@ criterion MSE
     "linear_grad_weight",
     "max_pool",
     "max_pool_grad",
+    "mse",
+    "mse_grad",
   ]);
   expect(fellBack(e)).toEqual([]);
 });
@@ -151,7 +164,10 @@ interface FamilyCase {
    * the softmax, leaving gradients that are float32 noise in both backends.
    */
   initialised?: boolean;
-  /** A kernel that must run as WASM adding into its output (a gradient's second part). */
+  /**
+   * A kernel that must run as WASM adding into an output (a gradient's second part): the step's
+   * flag, or a join's flag for one of its inputs.
+   */
   accumulating?: string;
 }
 
@@ -358,6 +374,142 @@ const fanOuts: FamilyCase[] = [
   ]),
 ];
 
+/** A model of one input and the values `lines` bind, its outputs and its criterion. */
+const graph = (input: number[], lines: string[], outputs: string, criterion = "MSE") =>
+  `model M {\n  input x: [${input.join(", ")}]\n${lines.map((l) => `  ${l}\n`).join("")}  output ${outputs}\n}\ncriterion ${criterion}\n`;
+
+const joins: FamilyCase[] = [
+  {
+    name: "Add of two values",
+    source: graph(
+      [3, 5, 7],
+      ["a = x -> ReLU", "b = x -> LeakyReLU(slope=0.3)", "y = Add(a, b)"],
+      "y",
+    ),
+    N: 5,
+    kernels: ["add", "add_grad"],
+  },
+  {
+    name: "Add of three vectors of 17, the input twice",
+    source: graph(
+      [17],
+      ["a = x -> Linear(17)", "b = x -> ReLU", "s = Add(a, x, b)", "y = Add(s, x)"],
+      "y",
+    ),
+    N: 3,
+    kernels: ["add", "add_grad"],
+    accumulating: "add_grad",
+  },
+  {
+    name: "Add of a value to itself",
+    source: graph([7, 3, 5], ["a = x -> ReLU", "y = Add(a, a)"], "y"),
+    N: 1,
+    kernels: ["add", "add_grad"],
+    accumulating: "add_grad",
+  },
+  {
+    name: "Concat of [C, H, W] values along the channels",
+    source: graph(
+      [3, 5, 7],
+      ["a = x -> SpatialConvolution(7, kernel=1)", "b = x -> ReLU", "y = Concat(a, b)"],
+      "y",
+    ),
+    N: 3,
+    kernels: ["concat", "concat_grad"],
+  },
+  {
+    name: "Concat of vectors of 1, 3, 7 and 17, the input twice",
+    source: graph(
+      [17],
+      [
+        "a = x -> Linear(1)",
+        "b = x -> Linear(3)",
+        "c = Concat(a, b, x)",
+        "d = x -> Linear(7)",
+        "y = Concat(c, d, x)",
+      ],
+      "y",
+    ),
+    N: 5,
+    kernels: ["concat", "concat_grad"],
+    accumulating: "concat_grad",
+  },
+  {
+    name: "Concat of a value twice and the input",
+    source: graph([3], ["a = x -> Linear(7)", "y = Concat(a, x, a)"], "y"),
+    N: 3,
+    kernels: ["concat", "concat_grad"],
+    accumulating: "concat_grad",
+  },
+  ...(
+    [
+      [1, [3, 5, 7]],
+      [2, [3, 5, 7]],
+      [3, [7, 3, 9]],
+      [2, [1, 2, 13]],
+      [3, [17, 4, 1]],
+    ] as const
+  ).map(([scale, input], i) => ({
+    name: `nearest upsampling ×${scale} of [${input.join(", ")}]`,
+    source: single(input, `SpatialUpSamplingNearest(${scale})`),
+    N: batches[i % 3]!,
+    kernels: ["upsample_nearest", "upsample_nearest_grad"],
+  })),
+  fanOut(
+    "two upsamplings",
+    [3, 5, 7],
+    "SpatialUpSamplingNearest(3)",
+    "SpatialUpSamplingNearest(3) -> ReLU",
+    ["upsample_nearest", "upsample_nearest_grad", "add", "add_grad"],
+  ),
+  {
+    name: "BCE after a Sigmoid",
+    source: single([3, 5, 7], "Sigmoid", "BCE"),
+    N: 3,
+    kernels: ["bce", "bce_grad"],
+  },
+  {
+    name: "0.5 · MSE + BCE on two heads",
+    source: graph(
+      [17],
+      ["a = x -> Linear(3)", "b = x -> Linear(7) -> Sigmoid"],
+      "a, b",
+      "0.5 * MSE(a) + BCE(b)",
+    ),
+    N: 5,
+    kernels: ["mse", "mse_grad", "bce", "bce_grad"],
+  },
+  {
+    name: "MSE and BCE on one value, the second through a View",
+    source: graph(
+      [5],
+      ["a = x -> Linear(6) -> Sigmoid", "b = a -> View(2, 3)"],
+      "a, b",
+      "0.5 * MSE(a) + BCE(b)",
+    ),
+    N: 3,
+    kernels: ["mse", "mse_grad", "bce", "bce_grad"],
+    accumulating: "bce_grad",
+  },
+  {
+    name: "MSE · 3 + MSE on two heads of one value",
+    source: graph(
+      [3, 5, 7],
+      ["a = x -> ReLU", "b = x -> SpatialUpSamplingNearest(2)"],
+      "a, b",
+      "MSE(a) * 3 + MSE(b)",
+    ),
+    N: 3,
+    kernels: ["mse", "mse_grad"],
+  },
+  {
+    name: "an output without a criterion: its parameters' gradients are zero",
+    source: graph([7], ["a = x -> Linear(3)", "b = x -> Linear(17)"], "a, b", "MSE(a)"),
+    N: 3,
+    kernels: ["zero"],
+  },
+];
+
 const stack = (N: number, criterion: string, head: string): FamilyCase => ({
   name: `a small network, ${criterion}`,
   source: `model M {
@@ -388,6 +540,7 @@ const families: Record<string, FamilyCase[]> = {
   pooling: poolings,
   activation: activations,
   "fan-out (accumulating gradients)": fanOuts,
+  "joins and criteria": joins,
   "small networks": stacks,
 };
 
@@ -400,7 +553,9 @@ for (const [family, cases] of Object.entries(families)) {
       for (const k of c.kernels) expect(kernels, `the program has a ${k} step`).toContain(k);
       expect(fellBack(e), "steps the WASM backend covers running their JS kernel").toEqual([]);
       if (c.accumulating) {
-        const adding = stepsOf(e).findIndex((s) => s.kernel === c.accumulating && s.accumulate);
+        const adds = (s: Step) =>
+          s.accumulate || ("accumulate" in s.attrs && s.attrs.accumulate.includes(true));
+        const adding = stepsOf(e).findIndex((s) => s.kernel === c.accumulating && adds(s));
         expect(adding, `an accumulating ${c.accumulating} step`).toBeGreaterThanOrEqual(0);
         expect(e.compiled.wasm.fallback).not.toContain(adding);
       }
@@ -433,6 +588,19 @@ const partial: Pick<FamilyCase, "name" | "source" | "initialised">[] = [
 criterion MSE
 `,
   },
+  {
+    name: "Concat, upsampling and Add under MSE",
+    source: graph(
+      [3, 5, 7],
+      [
+        "a = x -> SpatialConvolution(4, kernel=3, pad=1)",
+        "u = Concat(a, x) -> SpatialUpSamplingNearest(2)",
+        "y = Add(u, u -> ReLU)",
+      ],
+      "y",
+    ),
+  },
+  ...joins.filter((c) => c.kernels.includes("bce")),
 ];
 
 describe("a partial batch equals the same samples as a whole batch", () => {
@@ -478,6 +646,42 @@ describe("a partial batch equals the same samples as a whole batch", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// BCE where its logs need care: probabilities of 0 and 1 (log clamped at −100), denormals (the
+// clamp acts below e^−100 ≈ 3.7e-44), and values outside [0, 1] (NaN, as Math.log gives).
+
+describe("BCE at the edges equals the JS kernel", () => {
+  const run = (source: string, x: number[], t: number[]) =>
+    (["ts", "wasm"] as const).map((backend) => {
+      const e = emittedModel(source, 1, { backend });
+      expect(fellBack(e)).toEqual([]);
+      const loss = e.net.lossAndGrad(Float32Array.from(x), Float32Array.from(t));
+      return { loss, dx: Float64Array.from(e.net.inputGrad as Float32Array) };
+    });
+
+  test("saturated and denormal probabilities", () => {
+    // Sigmoid (a JS kernel in both) rounds these to 0, denormals from 1e-45 to 6e-39, and 1.
+    const x = [-200, -103.5, -101, -100, -99, -95, -88, -60, 0, 17, 30, 200];
+    const t = x.map((_, i) => [0, 0.25, 1, 0.5][i % 4]!);
+    const [ts, wasm] = run(single([x.length], "Sigmoid", "BCE"), x, t);
+    expectClose("loss", [wasm!.loss], [ts!.loss], F32);
+    expectClose("input gradient", wasm!.dx, ts!.dx, F32);
+  });
+
+  test("values outside [0, 1] give NaN", () => {
+    for (const p of [-0.5, 1.5, NaN]) {
+      const [ts, wasm] = run(single([3], "View(3)", "BCE"), [0.5, p, 0.25], [0.5, 0.5, 0.5]);
+      expect(ts!.loss).toBeNaN();
+      expect(wasm!.loss).toBeNaN();
+    }
+  });
+
+  test("-0 is 0", () => {
+    const [ts, wasm] = run(single([2], "View(2)", "BCE"), [-0, 0.5], [0.25, 0.5]);
+    expectClose("loss", [wasm!.loss], [ts!.loss], F32);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // The samples trained a few steps on each backend from one seed. Their weights are not compared:
 // Adam moves a weight whose gradient is float32 noise by ±lr whichever the noise's sign. The first
 // step's gradients are, since both start from the same weights.
@@ -511,12 +715,13 @@ describe("training the samples: WASM and TS take the same steps", () => {
 
 // ---------------------------------------------------------------------------------------------
 // Threads split each step's outputs, never a sum, so any thread count computes the same bits.
-// resnet-tiny has JS fallback steps (Add, AvgPool, CrossEntropy), which run on thread 0 alone.
+// resnet-tiny (average pooling) and tiny-detector (Sigmoid) have JS fallback steps, which run on
+// thread 0 alone; tiny-unet joins and upsamples, tiny-detector sums MSE and BCE.
 
 describe("threads", () => {
   const sample = (name: string) =>
     readFileSync(new URL(`../samples/${name}.net`, import.meta.url), "utf8");
-  test.each(["lenet5", "resnet-tiny"])(
+  test.each(["lenet5", "resnet-tiny", "tiny-unet", "tiny-detector"])(
     "samples/%s trains bit for bit alike on 1, 2, 3 threads",
     (name) => {
       const compiled = compileModel(sample(name));

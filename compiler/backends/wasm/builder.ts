@@ -36,11 +36,20 @@ export const splat = (a: Expr): Expr => ({ op: "f32x4.splat", a });
 export const vadd = (a: Expr, b: Expr): Expr => ({ op: "f32x4.add", a, b });
 export const vmul = (a: Expr, b: Expr): Expr => ({ op: "f32x4.mul", a, b });
 export const fadd = (a: Expr, b: Expr): Expr => ({ op: "f32.add", a, b });
+export const fsub = (a: Expr, b: Expr): Expr => ({ op: "f32.sub", a, b });
 export const fmul = (a: Expr, b: Expr): Expr => ({ op: "f32.mul", a, b });
+export const fdiv = (a: Expr, b: Expr): Expr => ({ op: "f32.div", a, b });
 export const lane = (vec: Expr, index: number): Expr => ({
   op: "f32x4.extract_lane",
   lane: index,
   vec,
+});
+/** The f32x4 whose lane j is lane `picks[j]` of a (0–3) or of b (4–7). */
+export const shuffle = (a: Expr, b: Expr, picks: readonly number[]): Expr => ({
+  op: "i8x16.shuffle",
+  a,
+  b,
+  lanes: picks.flatMap((l) => [0, 1, 2, 3].map((byte) => 4 * l + byte)),
 });
 export const ZERO_V: Expr = { op: "v128.const", bytes: Array<number>(16).fill(0) };
 

@@ -10,8 +10,10 @@ import {
   loadV,
   mul,
   set,
+  splat,
   storeF,
   storeV,
+  sub,
   ZERO_V,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
@@ -23,7 +25,7 @@ export interface WasmStep<K extends OpName = OpName> {
   count: Expr;
   /** i32: 1 in training mode (batch statistics, dropout), 0 in evaluation. */
   training: Expr;
-  /** Byte addresses of the step's tensors (an empty name has no address). */
+  /** Byte addresses of the step's tensors; one the step need not write is 0 (see `needed`). */
   ins: Expr[];
   outs: Expr[];
   a: OpAttrs[K];
@@ -45,6 +47,56 @@ export interface WasmStep<K extends OpName = OpName> {
 export type WasmKernel<K extends OpName> = (s: WasmStep<K>) => Expr[] | undefined;
 
 export const F32 = 4;
+
+/**
+ * Whether a step's tensor has an address: emit.ts gives an output the step need not write (a
+ * gradient of −1) the address 0, where the control words lie and no tensor can.
+ */
+export const needed = (address: Expr): boolean =>
+  !(address.op === "i32.const" && address.value === 0);
+
+/** f32 or f32x4 arithmetic, so one body serves a run's whole vectors and its tail. */
+export interface Lanes {
+  type: "f32" | "v128";
+  load(addr: Expr, offset: number): Expr;
+  /** Stores `value`, or with `acc` adds it to what is there. */
+  store(addr: Expr, value: Expr, offset: number, acc?: boolean): Expr;
+  const(value: number): Expr;
+  add(a: Expr, b: Expr): Expr;
+  sub(a: Expr, b: Expr): Expr;
+  mul(a: Expr, b: Expr): Expr;
+  div(a: Expr, b: Expr): Expr;
+  max(a: Expr, b: Expr): Expr;
+}
+
+function lanes(type: "f32" | "v128"): Lanes {
+  const prefix = type === "f32" ? "f32" : "f32x4";
+  const binary =
+    (op: "add" | "sub" | "mul" | "div" | "max") =>
+    (a: Expr, b: Expr): Expr =>
+      ({ op: `${prefix}.${op}`, a, b }) as Expr;
+  const load = type === "f32" ? loadF : loadV;
+  const plus = binary("add");
+  return {
+    type,
+    load,
+    store: (addr, value, offset, acc = false) =>
+      (type === "f32" ? storeF : storeV)(
+        addr,
+        acc ? plus(load(addr, offset), value) : value,
+        offset,
+      ),
+    const: (value) => (type === "f32" ? f32(value) : splat(f32(value))),
+    add: plus,
+    sub: binary("sub"),
+    mul: binary("mul"),
+    div: binary("div"),
+    max: binary("max"),
+  };
+}
+
+export const SCALAR = lanes("f32");
+export const VECTOR = lanes("v128");
 
 /** A byte-address constant plus i·stride for an i32 local i. */
 export const at = (base: Expr, index: Expr, stride: number): Expr =>
@@ -81,6 +133,31 @@ export function overRun(
   }
   for (let t = 0; t < (length & 3); t++) body.push(...scalar(t * F32));
   return body;
+}
+
+/**
+ * Over floats [lo, hi) of tensors at `bases`: `body(p, o, lanes)` with `p` pointer locals into
+ * each (set to the range's start and advanced as it goes), once per f32x4 group and once per
+ * float of the tail.
+ */
+export function overRange(
+  fb: FuncBuilder,
+  lo: Expr,
+  hi: Expr,
+  bases: Expr[],
+  body: (p: number[], offset: number, lanes: Lanes) => Expr[],
+): Expr[] {
+  const p = bases.map(() => fb.local("i32"));
+  return [
+    ...bases.map((base, i) => set(p[i]!, at(base, lo, F32))),
+    ...overRun(
+      fb,
+      sub(hi, lo),
+      p,
+      (o) => body(p, o, VECTOR),
+      (o) => body(p, o, SCALAR),
+    ),
+  ];
 }
 
 /** Zeroes `floats` floats from the byte address `base`. */
