@@ -659,25 +659,42 @@ describe("BCE at the edges equals the JS kernel", () => {
     });
 
   test("saturated and denormal probabilities", () => {
-    // Sigmoid (a JS kernel in both) rounds these to 0, denormals from 1e-45 to 6e-39, and 1.
-    const x = [-200, -103.5, -101, -100, -99, -95, -88, -60, 0, 17, 30, 200];
+    // Rounded to float32 these are 0, denormals from 1e-45 to 6e-39, and 1.
+    // Fourteen: three f32x4 groups and a tail of two.
+    const x = [-200, -103.5, -101, -100, -99, -95, -88, -60, 0, 17, 30, 200, -101.5, 40];
     const t = x.map((_, i) => [0, 0.25, 1, 0.5][i % 4]!);
-    const [ts, wasm] = run(single([x.length], "Sigmoid", "BCE"), x, t);
-    expectClose("loss", [wasm!.loss], [ts!.loss], F32);
-    expectClose("input gradient", wasm!.dx, ts!.dx, F32);
-  });
-
-  test("values outside [0, 1] give NaN", () => {
-    for (const p of [-0.5, 1.5, NaN]) {
-      const [ts, wasm] = run(single([3], "View(3)", "BCE"), [0.5, p, 0.25], [0.5, 0.5, 0.5]);
-      expect(ts!.loss).toBeNaN();
-      expect(wasm!.loss).toBeNaN();
+    const p = x.map((v) => Math.fround(1 / (1 + Math.exp(-v))));
+    // Through a Sigmoid (a JS kernel in both), and on the probabilities themselves, where the
+    // input's gradient is BCE's own.
+    for (const [layer, input] of [
+      ["Sigmoid", x],
+      ["View(-1)", p],
+    ] as const) {
+      const [ts, wasm] = run(single([x.length], layer, "BCE"), input, t);
+      expectClose(`${layer} loss`, [wasm!.loss], [ts!.loss], F32);
+      expectClose(`${layer} input gradient`, wasm!.dx, ts!.dx, F32);
     }
   });
 
+  // Five values: one f32x4 group and a scalar tail.
+  const at = (index: number, p: number) =>
+    [0.5, 0.75, 0.25, 0.5, 0.125].map((x, i) => (i === index ? p : x));
+  const t = [0.5, 0.25, 0.5, 1, 0];
+
+  test("values outside [0, 1] give NaN", () => {
+    for (const p of [-0.5, 1.5, -1e-40, NaN])
+      for (const index of [1, 4]) {
+        const [ts, wasm] = run(single([5], "View(5)", "BCE"), at(index, p), t);
+        expect(ts!.loss).toBeNaN();
+        expect(wasm!.loss, `p = ${p} at ${index}`).toBeNaN();
+      }
+  });
+
   test("-0 is 0", () => {
-    const [ts, wasm] = run(single([2], "View(2)", "BCE"), [-0, 0.5], [0.25, 0.5]);
-    expectClose("loss", [wasm!.loss], [ts!.loss], F32);
+    for (const index of [1, 4]) {
+      const [ts, wasm] = run(single([5], "View(5)", "BCE"), at(index, -0), t);
+      expectClose("loss", [wasm!.loss], [ts!.loss], F32);
+    }
   });
 });
 

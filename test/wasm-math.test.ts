@@ -1,19 +1,31 @@
 // exp and log of the WASM kernels (compiler/backends/wasm/math.ts) against Math.exp and Math.log rounded
 // to float32: within 2 ulp over their ranges, with NaN, underflow and overflow as Math's.
 import { expect, test } from "vitest";
-import { FuncBuilder, get, i32, loadF, storeF } from "../compiler/backends/wasm/builder.js";
-import { encodeModule } from "../compiler/backends/wasm/encoder.js";
+import {
+  FuncBuilder,
+  get,
+  i32,
+  SCALAR,
+  VECTOR,
+  type Lanes,
+} from "../compiler/backends/wasm/builder.js";
+import { encodeModule, type Expr } from "../compiler/backends/wasm/encoder.js";
 import { expInto, logInto } from "../compiler/backends/wasm/math.js";
 
-/** f(x) for every x of `xs`, through a module applying `into` to each float in memory. */
-function run(into: typeof expInto, xs: number[]): Float32Array {
+/** f(x) for every x of `xs`, through a module applying `into` to each float (or f32x4) in memory. */
+function run(
+  into: (fb: FuncBuilder, x: Expr, out: number) => Expr[],
+  xs: number[],
+  L: Lanes = SCALAR,
+): Float32Array {
   const fb = new FuncBuilder("run", ["i32"]);
   const [p] = fb.locals("i32", 1);
-  const [out] = fb.locals("f32", 1);
-  const bytes = xs.length * 4;
-  const body = fb.loop(p, i32(0), get(0), 4, [
-    ...into(fb, loadF(get(p)), out),
-    storeF(get(p), get(out), bytes),
+  const [out] = fb.locals(L.type, 1);
+  // Whole vectors: the input padded with ones.
+  const bytes = Math.ceil(xs.length / 4) * 16;
+  const body = fb.loop(p, i32(0), get(0), L === SCALAR ? 4 : 16, [
+    ...into(fb, L.load(get(p), 0), out),
+    L.store(get(p), get(out), bytes),
   ]);
   const pages = Math.ceil((2 * bytes) / 65536) + 1;
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
@@ -21,7 +33,7 @@ function run(into: typeof expInto, xs: number[]): Float32Array {
     encodeModule({ minPages: pages, functions: [fb.build(body)] }),
   );
   const exports = new WebAssembly.Instance(module, { env: { mem: memory } }).exports;
-  new Float32Array(memory.buffer, 0, xs.length).set(xs);
+  new Float32Array(memory.buffer, 0, bytes / 4).fill(1).set(xs);
   (exports["run"] as (n: number) => void)(bytes);
   return new Float32Array(memory.buffer, bytes, xs.length);
 }
@@ -49,4 +61,10 @@ test("log is within 2 ulp from 1e-30 to 1e30, on both sides of √½ and 1", () 
   xs.push(1, Math.fround(Math.SQRT1_2), Math.fround(Math.SQRT1_2 * 1.0000001), 2, 0.5);
   expect(worst(xs, run(logInto, xs), Math.log)).toBeLessThanOrEqual(2);
   expect(run(logInto, [1])[0]).toBe(0);
+});
+
+test("log on f32x4 gives each lane the bits of the scalar log", () => {
+  const xs = Array.from({ length: 4003 }, (_, i) => Math.fround(Math.exp(-87 + (175 * i) / 4002)));
+  const vector = run((fb, x, out) => logInto(fb, x, out, VECTOR), xs, VECTOR);
+  expect(vector).toEqual(run(logInto, xs));
 });

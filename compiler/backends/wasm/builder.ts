@@ -53,6 +53,58 @@ export const shuffle = (a: Expr, b: Expr, picks: readonly number[]): Expr => ({
 });
 export const ZERO_V: Expr = { op: "v128.const", bytes: Array<number>(16).fill(0) };
 
+/** f32 or f32x4 arithmetic, so one body serves a run's whole vectors and its tail. */
+export interface Lanes {
+  type: "f32" | "v128";
+  load(addr: Expr, offset: number): Expr;
+  /** Stores `value`, or with `acc` adds it to what is there. */
+  store(addr: Expr, value: Expr, offset: number, acc?: boolean): Expr;
+  const(value: number): Expr;
+  add(a: Expr, b: Expr): Expr;
+  sub(a: Expr, b: Expr): Expr;
+  mul(a: Expr, b: Expr): Expr;
+  div(a: Expr, b: Expr): Expr;
+  max(a: Expr, b: Expr): Expr;
+  /** a < b, a ≤ b: an i32 0 or 1 on f32, a lane mask on f32x4; false where either is NaN. */
+  lt(a: Expr, b: Expr): Expr;
+  le(a: Expr, b: Expr): Expr;
+  /** `cond ? a : b` for a cond from `lt` or `le`. */
+  select(a: Expr, b: Expr, cond: Expr): Expr;
+}
+
+function lanes(type: "f32" | "v128"): Lanes {
+  const prefix = type === "f32" ? "f32" : "f32x4";
+  const binary =
+    (op: "add" | "sub" | "mul" | "div" | "max" | "lt" | "le") =>
+    (a: Expr, b: Expr): Expr =>
+      ({ op: `${prefix}.${op}`, a, b }) as Expr;
+  const load = type === "f32" ? loadF : loadV;
+  const plus = binary("add");
+  return {
+    type,
+    load,
+    store: (addr, value, offset, acc = false) =>
+      (type === "f32" ? storeF : storeV)(
+        addr,
+        acc ? plus(load(addr, offset), value) : value,
+        offset,
+      ),
+    const: (value) => (type === "f32" ? f32(value) : splat(f32(value))),
+    add: plus,
+    sub: binary("sub"),
+    mul: binary("mul"),
+    div: binary("div"),
+    max: binary("max"),
+    lt: binary("lt"),
+    le: binary("le"),
+    select: (a, b, c) =>
+      type === "f32" ? { op: "select", a, b, c } : { op: "v128.bitselect", a, b, c },
+  };
+}
+
+export const SCALAR = lanes("f32");
+export const VECTOR = lanes("v128");
+
 /** A v128 whose first `n` f32 lanes are all ones and the rest zero: masks a short tail. */
 export function laneMask(n: number): Expr {
   const bytes = Array.from({ length: 16 }, (_, i) => (i < 4 * n ? 0xff : 0));

@@ -58,14 +58,19 @@ const OPCODES = {
   "v128.store": [0xfd, 0x0b],
   "v128.const": [0xfd, 0x0c],
   "i8x16.shuffle": [0xfd, 0x0d],
+  "i32x4.splat": [0xfd, 0x11],
   "f32x4.splat": [0xfd, 0x13],
   "f32x4.extract_lane": [0xfd, 0x1f],
   "f32x4.eq": [0xfd, 0x41],
+  "f32x4.lt": [0xfd, 0x43],
   "f32x4.gt": [0xfd, 0x44],
+  "f32x4.le": [0xfd, 0x45],
   "v128.and": [0xfd, 0x4e],
   "v128.andnot": [0xfd, 0x4f],
   "v128.or": [0xfd, 0x50],
   "v128.bitselect": [0xfd, 0x52],
+  "i32x4.shr_s": [0xfd, 0xac],
+  "i32x4.sub": [0xfd, 0xb1],
   "f32x4.neg": [0xfd, 0xe1],
   "f32x4.sqrt": [0xfd, 0xe3],
   "f32x4.add": [0xfd, 0xe4],
@@ -74,6 +79,7 @@ const OPCODES = {
   "f32x4.div": [0xfd, 0xe7],
   "f32x4.min": [0xfd, 0xe8],
   "f32x4.max": [0xfd, 0xe9],
+  "f32x4.convert_i32x4_s": [0xfd, 0xfa],
   "f32x4.relaxed_madd": [0xfd, 0x105],
   "memory.atomic.notify": [0xfe, 0x00],
   "memory.atomic.wait32": [0xfe, 0x01],
@@ -134,7 +140,9 @@ type Unary =
   | "f32.reinterpret_i32"
   | "f32.sqrt"
   | "f32.convert_i32_s"
+  | "i32x4.splat"
   | "f32x4.splat"
+  | "f32x4.convert_i32x4_s"
   | "f32x4.neg"
   | "f32x4.sqrt"
   | "drop";
@@ -166,7 +174,11 @@ type Binary =
   | "f32.min"
   | "f32.max"
   | "f32x4.eq"
+  | "f32x4.lt"
   | "f32x4.gt"
+  | "f32x4.le"
+  | "i32x4.shr_s"
+  | "i32x4.sub"
   | "v128.and"
   | "v128.andnot"
   | "v128.or"

@@ -9,12 +9,14 @@ import {
   loadF,
   loadV,
   mul,
+  SCALAR,
   set,
-  splat,
   storeF,
   storeV,
   sub,
+  VECTOR,
   ZERO_V,
+  type Lanes,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
 
@@ -55,49 +57,6 @@ export const F32 = 4;
 export const needed = (address: Expr): boolean =>
   !(address.op === "i32.const" && address.value === 0);
 
-/** f32 or f32x4 arithmetic, so one body serves a run's whole vectors and its tail. */
-export interface Lanes {
-  type: "f32" | "v128";
-  load(addr: Expr, offset: number): Expr;
-  /** Stores `value`, or with `acc` adds it to what is there. */
-  store(addr: Expr, value: Expr, offset: number, acc?: boolean): Expr;
-  const(value: number): Expr;
-  add(a: Expr, b: Expr): Expr;
-  sub(a: Expr, b: Expr): Expr;
-  mul(a: Expr, b: Expr): Expr;
-  div(a: Expr, b: Expr): Expr;
-  max(a: Expr, b: Expr): Expr;
-}
-
-function lanes(type: "f32" | "v128"): Lanes {
-  const prefix = type === "f32" ? "f32" : "f32x4";
-  const binary =
-    (op: "add" | "sub" | "mul" | "div" | "max") =>
-    (a: Expr, b: Expr): Expr =>
-      ({ op: `${prefix}.${op}`, a, b }) as Expr;
-  const load = type === "f32" ? loadF : loadV;
-  const plus = binary("add");
-  return {
-    type,
-    load,
-    store: (addr, value, offset, acc = false) =>
-      (type === "f32" ? storeF : storeV)(
-        addr,
-        acc ? plus(load(addr, offset), value) : value,
-        offset,
-      ),
-    const: (value) => (type === "f32" ? f32(value) : splat(f32(value))),
-    add: plus,
-    sub: binary("sub"),
-    mul: binary("mul"),
-    div: binary("div"),
-    max: binary("max"),
-  };
-}
-
-export const SCALAR = lanes("f32");
-export const VECTOR = lanes("v128");
-
 /** A byte-address constant plus i·stride for an i32 local i. */
 export const at = (base: Expr, index: Expr, stride: number): Expr =>
   add(base, mul(index, i32(stride)));
@@ -134,6 +93,12 @@ export function overRun(
   for (let t = 0; t < (length & 3); t++) body.push(...scalar(t * F32));
   return body;
 }
+
+/** A local of each width: one for a body's f32x4 groups, one for its scalar tail. */
+export const laneLocal = (fb: FuncBuilder): Record<Lanes["type"], number> => ({
+  f32: fb.local("f32"),
+  v128: fb.local("v128"),
+});
 
 /**
  * Over floats [lo, hi) of tensors at `bases`: `body(p, o, lanes)` with `p` pointer locals into

@@ -1,17 +1,31 @@
 // MSE and BCE on WASM, and the reduction every criterion's loss shares: a weighted mean over the
 // first `count` samples, summed by one thread. The gradients split the batch's floats by thread.
-import { f32, fadd, fdiv, fmul, fsub, get, hsum, i32, mul, set, sub, ZERO_V } from "../builder.js";
+import {
+  f32,
+  fadd,
+  fdiv,
+  fmul,
+  get,
+  hsum,
+  i32,
+  mul,
+  SCALAR,
+  set,
+  splat,
+  sub,
+  VECTOR,
+  ZERO_V,
+  type Lanes,
+} from "../builder.js";
 import type { Expr } from "../encoder.js";
 import { logInto } from "../math.js";
 import {
   at,
   F32,
+  laneLocal,
   overRange,
   overRun,
-  SCALAR,
-  VECTOR,
   zeroFill,
-  type Lanes,
   type WasmKernel,
   type WasmStep,
 } from "./kernel.js";
@@ -47,44 +61,32 @@ export function lossTerm(s: LossStep, per: number, sum: (total: number) => Expr[
 
 /**
  * Σ over the first `count` samples of the P floats at each of `bases`: `term(p, o, lanes, acc)`
- * adds into the local `acc` of the lanes' type. Each sample is summed apart (in f32x4 partial
- * sums, or one float at a time where `vectors` is false), then the samples' sums are added.
+ * adds into the local `acc` of the lanes' type. Each sample is summed apart in f32x4 partial
+ * sums and a scalar tail, then the samples' sums are added.
  */
 function sampleSums(
   s: LossStep,
   bases: Expr[],
   total: number,
   term: (p: number[], offset: number, lanes: Lanes, acc: number) => Expr[],
-  vectors: boolean,
 ): Expr[] {
   const { fb } = s;
   const { P } = s.a;
   const n = fb.local("i32");
   const p = bases.map(() => fb.local("i32"));
   const [sumV, sumS] = [fb.local("v128"), fb.local("f32")];
-  const oneByOne = (): Expr[] => {
-    const i = fb.local("i32");
-    return fb.loop(i, i32(0), i32(P), 1, [
-      ...term(p, 0, SCALAR, sumS),
-      ...p.map((r) => set(r, { op: "i32.add", a: get(r), b: i32(F32) })),
-    ]);
-  };
-  const run = vectors
-    ? overRun(
-        fb,
-        P,
-        p,
-        (o) => term(p, o, VECTOR, sumV),
-        (o) => term(p, o, SCALAR, sumS),
-      )
-    : oneByOne();
-  const sample = vectors ? fadd(hsum(get(sumV)), get(sumS)) : get(sumS);
   return fb.loop(n, i32(0), s.count, 1, [
     ...bases.map((base, k) => set(p[k]!, at(base, get(n), P * F32))),
-    ...(vectors ? [set(sumV, ZERO_V)] : []),
+    set(sumV, ZERO_V),
     set(sumS, f32(0)),
-    ...run,
-    set(total, fadd(get(total), sample)),
+    ...overRun(
+      fb,
+      P,
+      p,
+      (o) => term(p, o, VECTOR, sumV),
+      (o) => term(p, o, SCALAR, sumS),
+    ),
+    set(total, fadd(get(total), fadd(hsum(get(sumV)), get(sumS)))),
   ]);
 }
 
@@ -102,11 +104,11 @@ function lossGrad(
   const [x, t, dx] = [s.ins[0]!, s.ins[1]!, s.outs[0]!];
   const { lo, hi } = s.part(mul(s.N, i32(P)), 4);
   const [valid, mid] = fb.locals("i32", 2);
-  const k = { f32: fb.local("f32"), v128: fb.local("v128") };
+  const k = laneLocal(fb);
   const lt = (a: Expr, b: Expr): Expr => ({ op: "i32.lt_s", a, b });
   return [
     set(k.f32, fdiv(f32(numerator), countTimes(s, P))),
-    set(k.v128, { op: "f32x4.splat", a: get(k.f32) }),
+    set(k.v128, splat(get(k.f32))),
     // [lo, mid) holds real samples, [mid, hi) padding.
     set(valid, mul(s.count, i32(P))),
     set(mid, select(lo, select(get(valid), hi, lt(get(valid), hi)), lt(get(valid), lo))),
@@ -121,26 +123,20 @@ function lossGrad(
 /** Mean squared error: Σ (x − t)² over the real samples. */
 export const mse: WasmKernel<"mse"> = (s) => {
   const { fb } = s;
-  const d = { f32: fb.local("f32"), v128: fb.local("v128") };
+  const d = laneLocal(fb);
   return lossTerm(s, s.a.P, (total) =>
-    sampleSums(
-      s,
-      [s.ins[0]!, s.ins[1]!],
-      total,
-      (p, o, L, sum) => {
-        const diff = d[L.type];
-        const squared = L.mul(
-          {
-            op: "local.tee",
-            local: diff,
-            value: L.sub(L.load(get(p[0]!), o), L.load(get(p[1]!), o)),
-          },
-          get(diff),
-        );
-        return [set(sum, L.add(get(sum), squared))];
-      },
-      true,
-    ),
+    sampleSums(s, [s.ins[0]!, s.ins[1]!], total, (p, o, L, sum) => {
+      const diff = d[L.type];
+      const squared = L.mul(
+        {
+          op: "local.tee",
+          local: diff,
+          value: L.sub(L.load(get(p[0]!), o), L.load(get(p[1]!), o)),
+        },
+        get(diff),
+      );
+      return [set(sum, L.add(get(sum), squared))];
+    }),
   );
 };
 
@@ -154,51 +150,47 @@ export const mseGrad: WasmKernel<"mse_grad"> = (s) =>
  * denormal: those are scaled by 2^23 first (exact) and 23·ln 2 taken off. logInto makes 0 and
  * −0 numbers far below −100 (−104 and −504), so the clamp gives −100 for them too.
  */
-function clampedLogInto(s: LossStep, x: Expr, out: number): Expr[] {
+function clampedLogInto(s: LossStep, L: Lanes, x: Expr, out: number): Expr[] {
   const { fb } = s;
-  const v = fb.local("f32");
-  const denormal = fb.local("i32");
+  const v = fb.local(L.type);
+  const denormal = fb.local(L.type === "f32" ? "i32" : "v128");
+  const c = L.const;
   return [
     set(v, x),
-    set(denormal, { op: "f32.lt", a: get(v), b: f32(2 ** -126) }),
-    ...logInto(fb, select(fmul(get(v), f32(2 ** 23)), get(v), get(denormal)), out),
-    set(out, fsub(get(out), select(f32(23 * Math.LN2), f32(0), get(denormal)))),
-    set(out, { op: "f32.max", a: get(out), b: f32(-100) }),
-    set(out, select(get(out), f32(NaN), { op: "f32.le", a: f32(0), b: get(v) })),
+    set(denormal, L.lt(get(v), c(2 ** -126))),
+    ...logInto(fb, L.select(L.mul(get(v), c(2 ** 23)), get(v), get(denormal)), out, L),
+    set(out, L.sub(get(out), L.select(c(23 * Math.LN2), c(0), get(denormal)))),
+    set(out, L.max(get(out), c(-100))),
+    set(out, L.select(get(out), c(NaN), L.le(c(0), get(v)))),
   ];
 }
 
-/**
- * Binary cross-entropy: −Σ t·log p + (1 − t)·log(1 − p), each log clamped. One float at a time:
- * logInto is scalar, and the loss reads each output once per step.
- */
+/** Binary cross-entropy: −Σ t·log p + (1 − t)·log(1 − p), each log clamped. */
 export const bce: WasmKernel<"bce"> = (s) => {
   const { fb } = s;
-  const [p, t, logP, logQ] = fb.locals("f32", 4);
+  const locals = [0, 1, 2, 3].map(() => laneLocal(fb));
   return lossTerm(s, s.a.P, (total) =>
-    sampleSums(
-      s,
-      [s.ins[0]!, s.ins[1]!],
-      total,
-      (ptr, o, L, sum) => [
+    sampleSums(s, [s.ins[0]!, s.ins[1]!], total, (ptr, o, L, sum) => {
+      const [p, t, logP, logQ] = locals.map((l) => l[L.type]) as [number, number, number, number];
+      const one = L.const(1);
+      return [
         set(p, L.load(get(ptr[0]!), o)),
         set(t, L.load(get(ptr[1]!), o)),
-        ...clampedLogInto(s, get(p), logP),
-        ...clampedLogInto(s, fsub(f32(1), get(p)), logQ),
+        ...clampedLogInto(s, L, get(p), logP),
+        ...clampedLogInto(s, L, L.sub(one, get(p)), logQ),
         set(
           sum,
-          fsub(get(sum), fadd(fmul(get(t), get(logP)), fmul(fsub(f32(1), get(t)), get(logQ)))),
+          L.sub(get(sum), L.add(L.mul(get(t), get(logP)), L.mul(L.sub(one, get(t)), get(logQ)))),
         ),
-      ],
-      false,
-    ),
+      ];
+    }),
   );
 };
 
 /** PyTorch's BCE gradient: k · (p − t) / max(p·(1 − p), 1e-12). */
 export const bceGrad: WasmKernel<"bce_grad"> = (s) => {
   const { fb } = s;
-  const q = { f32: fb.local("f32"), v128: fb.local("v128") };
+  const q = laneLocal(fb);
   return lossGrad(s, s.a.weight, (x, t, k, L) => {
     const p = q[L.type];
     const tee: Expr = { op: "local.tee", local: p, value: x };

@@ -8,23 +8,24 @@ import {
   loadF,
   loadV,
   mul,
+  SCALAR,
   set,
   shuffle,
   storeF,
   storeV,
   sub,
+  VECTOR,
+  type Lanes,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
 import {
   at,
   F32,
+  laneLocal,
   needed,
   overRange,
   overRun,
-  SCALAR,
-  VECTOR,
   zeroFill,
-  type Lanes,
   type WasmKernel,
   type WasmStep,
 } from "./kernel.js";
@@ -46,7 +47,7 @@ export const addGrad: WasmKernel<"add_grad"> = (s) => {
   const { fb } = s;
   const outs = s.outs.flatMap((dx, k) => (needed(dx) ? [{ dx, acc: s.a.accumulate[k]! }] : []));
   const { lo, hi } = s.part(mul(s.N, i32(s.a.size)), 4);
-  const dy = { f32: fb.local("f32"), v128: fb.local("v128") };
+  const dy = laneLocal(fb);
   return overRange(fb, lo, hi, [s.ins[0]!, ...outs.map((o) => o.dx)], (p, o, L) => {
     const value = dy[L.type];
     return [
