@@ -1,5 +1,5 @@
-// exp and log in f32 for the WASM kernels (WebAssembly has neither): Cephes' expf and logf,
-// range reduction by powers of two and a polynomial, within 2 ulp of the true value.
+// exp and log in f32 for the WASM kernels (WebAssembly has neither), the log also in f32x4:
+// Cephes' expf and logf, range reduction by powers of two and a polynomial, within 2 ulp.
 import { f32, FuncBuilder, get, i32, SCALAR, set, type Lanes } from "./builder.js";
 import type { Expr } from "./encoder.js";
 
