@@ -49,6 +49,17 @@ function mustRunInWasm(step: Step): boolean {
     case "nll":
     case "cross_entropy":
     case "class_loss_grad":
+    case "mse":
+    case "mse_grad":
+    case "bce":
+    case "bce_grad":
+    case "add":
+    case "add_grad":
+    case "concat":
+    case "concat_grad":
+    case "upsample_nearest":
+    case "upsample_nearest_grad":
+    case "zero":
       return true;
     default:
       return false;
@@ -97,6 +108,8 @@ criterion MSE
     "linear_grad_weight",
     "max_pool",
     "max_pool_grad",
+    "mse",
+    "mse_grad",
   ]);
   expect(fellBack(e)).toEqual([]);
 });
@@ -148,7 +161,10 @@ interface FamilyCase {
    * the softmax, leaving gradients that are float32 noise in both backends.
    */
   initialised?: boolean;
-  /** A kernel that must run as WASM adding into its output (a gradient's second part). */
+  /**
+   * A kernel that must run as WASM adding into an output (a gradient's second part): the step's
+   * flag, or a join's flag for one of its inputs.
+   */
   accumulating?: string;
 }
 
@@ -400,6 +416,145 @@ const fanOuts: FamilyCase[] = [
   ]),
 ];
 
+/** A model of one input and the values `lines` bind, its outputs and its criterion. */
+const graph = (input: number[], lines: string[], outputs: string, criterion = "MSE") =>
+  `model M {\n  input x: [${input.join(", ")}]\n${lines.map((l) => `  ${l}\n`).join("")}  output ${outputs}\n}\ncriterion ${criterion}\n`;
+
+const joins: FamilyCase[] = [
+  {
+    name: "Add of two values",
+    source: graph(
+      [3, 5, 7],
+      ["a = x -> ReLU", "b = x -> LeakyReLU(slope=0.3)", "y = Add(a, b)"],
+      "y",
+    ),
+    N: 5,
+    kernels: ["add", "add_grad"],
+  },
+  {
+    name: "Add of three vectors of 17, the input twice",
+    source: graph(
+      [17],
+      ["a = x -> Linear(17)", "b = x -> ReLU", "s = Add(a, x, b)", "y = Add(s, x)"],
+      "y",
+    ),
+    N: 3,
+    kernels: ["add", "add_grad"],
+    accumulating: "add_grad",
+  },
+  {
+    name: "Add of a value to itself",
+    source: graph([7, 3, 5], ["a = x -> ReLU", "y = Add(a, a)"], "y"),
+    N: 1,
+    kernels: ["add", "add_grad"],
+    accumulating: "add_grad",
+  },
+  {
+    name: "Concat of [C, H, W] values along the channels",
+    source: graph(
+      [3, 5, 7],
+      ["a = x -> SpatialConvolution(7, kernel=1)", "b = x -> ReLU", "y = Concat(a, b)"],
+      "y",
+    ),
+    N: 3,
+    kernels: ["concat", "concat_grad"],
+  },
+  {
+    name: "Concat of vectors of 1, 3, 7 and 17, the input twice",
+    source: graph(
+      [17],
+      [
+        "a = x -> Linear(1)",
+        "b = x -> Linear(3)",
+        "c = Concat(a, b, x)",
+        "d = x -> Linear(7)",
+        "y = Concat(c, d, x)",
+      ],
+      "y",
+    ),
+    N: 5,
+    kernels: ["concat", "concat_grad"],
+    accumulating: "concat_grad",
+    // Drawn weights gave Linear(1)'s one bias gradient, a sum over 5 samples, a cancellation to
+    // 6·10⁻⁷ that float32 cannot resolve to the tolerance.
+    initialised: true,
+  },
+  {
+    name: "Concat of a value twice and the input",
+    source: graph([3], ["a = x -> Linear(7)", "y = Concat(a, x, a)"], "y"),
+    N: 3,
+    kernels: ["concat", "concat_grad"],
+    accumulating: "concat_grad",
+  },
+  ...(
+    [
+      [1, [3, 5, 7]],
+      [2, [3, 5, 7]],
+      [3, [7, 3, 9]],
+      [2, [1, 2, 13]],
+      [3, [17, 4, 1]],
+    ] as const
+  ).map(([scale, input], i) => ({
+    name: `nearest upsampling ×${scale} of [${input.join(", ")}]`,
+    source: single(input, `SpatialUpSamplingNearest(${scale})`),
+    N: batches[i % 3]!,
+    kernels: ["upsample_nearest", "upsample_nearest_grad"],
+  })),
+  fanOut(
+    "two upsamplings",
+    [3, 5, 7],
+    "SpatialUpSamplingNearest(3)",
+    "SpatialUpSamplingNearest(3) -> ReLU",
+    ["upsample_nearest", "upsample_nearest_grad", "add", "add_grad"],
+  ),
+  {
+    name: "BCE after a Sigmoid",
+    source: single([3, 5, 7], "Sigmoid", "BCE"),
+    N: 3,
+    kernels: ["bce", "bce_grad"],
+  },
+  {
+    name: "0.5 · MSE + BCE on two heads",
+    source: graph(
+      [17],
+      ["a = x -> Linear(3)", "b = x -> Linear(7) -> Sigmoid"],
+      "a, b",
+      "0.5 * MSE(a) + BCE(b)",
+    ),
+    N: 5,
+    kernels: ["mse", "mse_grad", "bce", "bce_grad"],
+  },
+  {
+    name: "MSE and BCE on one value, the second through a View",
+    source: graph(
+      [5],
+      ["a = x -> Linear(6) -> Sigmoid", "b = a -> View(2, 3)"],
+      "a, b",
+      "0.5 * MSE(a) + BCE(b)",
+    ),
+    N: 3,
+    kernels: ["mse", "mse_grad", "bce", "bce_grad"],
+    accumulating: "bce_grad",
+  },
+  {
+    name: "MSE · 3 + MSE on two heads of one value",
+    source: graph(
+      [3, 5, 7],
+      ["a = x -> ReLU", "b = x -> SpatialUpSamplingNearest(2)"],
+      "a, b",
+      "MSE(a) * 3 + MSE(b)",
+    ),
+    N: 3,
+    kernels: ["mse", "mse_grad"],
+  },
+  {
+    name: "an output without a criterion: its parameters' gradients are zero",
+    source: graph([7], ["a = x -> Linear(3)", "b = x -> Linear(17)"], "a, b", "MSE(a)"),
+    N: 3,
+    kernels: ["zero"],
+  },
+];
+
 const stack = (N: number, criterion: string, head: string): FamilyCase => ({
   name: `a small network, ${criterion}`,
   source: `model M {
@@ -431,6 +586,7 @@ const families: Record<string, FamilyCase[]> = {
   activation: activations,
   dropout: dropouts,
   "fan-out (accumulating gradients)": fanOuts,
+  "joins and criteria": joins,
   "small networks": stacks,
 };
 
@@ -443,7 +599,9 @@ for (const [family, cases] of Object.entries(families)) {
       for (const k of c.kernels) expect(kernels, `the program has a ${k} step`).toContain(k);
       expect(fellBack(e), "steps the WASM backend covers running their JS kernel").toEqual([]);
       if (c.accumulating) {
-        const adding = stepsOf(e).findIndex((s) => s.kernel === c.accumulating && s.accumulate);
+        const adds = (s: Step) =>
+          s.accumulate || ("accumulate" in s.attrs && s.attrs.accumulate.includes(true));
+        const adding = stepsOf(e).findIndex((s) => s.kernel === c.accumulating && adds(s));
         expect(adding, `an accumulating ${c.accumulating} step`).toBeGreaterThanOrEqual(0);
         expect(e.compiled.wasm.fallback).not.toContain(adding);
       }
@@ -476,6 +634,19 @@ const partial: Pick<FamilyCase, "name" | "source" | "initialised">[] = [
 criterion MSE
 `,
   },
+  {
+    name: "Concat, upsampling and Add under MSE",
+    source: graph(
+      [3, 5, 7],
+      [
+        "a = x -> SpatialConvolution(4, kernel=3, pad=1)",
+        "u = Concat(a, x) -> SpatialUpSamplingNearest(2)",
+        "y = Add(u, u -> ReLU)",
+      ],
+      "y",
+    ),
+  },
+  ...joins.filter((c) => c.kernels.includes("bce")),
 ];
 
 describe("a partial batch equals the same samples as a whole batch", () => {
@@ -521,6 +692,55 @@ describe("a partial batch equals the same samples as a whole batch", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// BCE where its logs need care: probabilities of 0 and 1 (log clamped at −100), denormals (the
+// clamp acts below e^−100 ≈ 3.7e-44), and values outside [0, 1] (NaN, as Math.log gives).
+
+describe("BCE at the edges equals the JS kernel", () => {
+  const run = (source: string, x: number[], t: number[]) =>
+    (["ts", "wasm"] as const).map((backend) => {
+      const e = emittedModel(source, 1, { backend });
+      expect(fellBack(e)).toEqual([]);
+      const loss = e.net.lossAndGrad(Float32Array.from(x), Float32Array.from(t));
+      return { loss, dx: Float64Array.from(e.net.inputGrad as Float32Array) };
+    });
+
+  test("saturated and denormal probabilities", () => {
+    // Rounded to float32 these are 0, denormals from 1e-45 to 6e-39, and 1.
+    // Fourteen: three f32x4 groups and a tail of two.
+    const x = [-200, -103.5, -101, -100, -99, -95, -88, -60, 0, 17, 30, 200, -101.5, 40];
+    const t = x.map((_, i) => [0, 0.25, 1, 0.5][i % 4]!);
+    const p = x.map((v) => Math.fround(1 / (1 + Math.exp(-v))));
+    // On the probabilities themselves, where the input's gradient is BCE's own. (Not through a
+    // Sigmoid: in float32, as in PyTorch, sigmoid(17) is 1 and its BCE the clamp, where the JS
+    // kernel's double sigmoid rounds to 1 − 2⁻²⁴.)
+    const [ts, wasm] = run(single([x.length], "View(-1)", "BCE"), p, t);
+    expectClose("loss", [wasm!.loss], [ts!.loss], F32);
+    expectClose("input gradient", wasm!.dx, ts!.dx, F32);
+  });
+
+  // Five values: one f32x4 group and a scalar tail.
+  const at = (index: number, p: number) =>
+    [0.5, 0.75, 0.25, 0.5, 0.125].map((x, i) => (i === index ? p : x));
+  const t = [0.5, 0.25, 0.5, 1, 0];
+
+  test("values outside [0, 1] give NaN", () => {
+    for (const p of [-0.5, 1.5, -1e-40, NaN])
+      for (const index of [1, 4]) {
+        const [ts, wasm] = run(single([5], "View(5)", "BCE"), at(index, p), t);
+        expect(ts!.loss).toBeNaN();
+        expect(wasm!.loss, `p = ${p} at ${index}`).toBeNaN();
+      }
+  });
+
+  test("-0 is 0", () => {
+    for (const index of [1, 4]) {
+      const [ts, wasm] = run(single([5], "View(5)", "BCE"), at(index, -0), t);
+      expectClose("loss", [wasm!.loss], [ts!.loss], F32);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // The samples trained a few steps on each backend from one seed. Their weights are not compared:
 // Adam moves a weight whose gradient is float32 noise by ±lr whichever the noise's sign. The first
 // step's gradients are, since both start from the same weights.
@@ -554,7 +774,8 @@ describe("training the samples: WASM and TS take the same steps", () => {
 
 // ---------------------------------------------------------------------------------------------
 // Threads split each step's outputs, never a sum, so any thread count computes the same bits.
-// resnet-tiny has JS fallback steps (Add, AvgPool, CrossEntropy), which run on thread 0 alone.
+// resnet-tiny (average pooling) and tiny-detector (Sigmoid) have JS fallback steps, which run on
+// thread 0 alone; tiny-unet joins and upsamples, tiny-detector sums MSE and BCE.
 
 describe("threads", () => {
   const sample = (name: string) =>
@@ -573,6 +794,8 @@ criterion MSE
   test.each([
     ["samples/lenet5", sample("lenet5")],
     ["samples/resnet-tiny", sample("resnet-tiny")],
+    ["samples/tiny-unet", sample("tiny-unet")],
+    ["samples/tiny-detector", sample("tiny-detector")],
     ["a network with dropout", withDropout],
   ])("%s trains bit for bit alike on 1, 2, 3 threads", (_, source) => {
     const compiled = compileModel(source);

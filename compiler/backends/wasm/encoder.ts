@@ -67,6 +67,7 @@ const OPCODES = {
   "f32x4.eq": [0xfd, 0x41],
   "f32x4.lt": [0xfd, 0x43],
   "f32x4.gt": [0xfd, 0x44],
+  "f32x4.le": [0xfd, 0x45],
   "v128.and": [0xfd, 0x4e],
   "v128.andnot": [0xfd, 0x4f],
   "v128.or": [0xfd, 0x50],
@@ -152,8 +153,8 @@ type Unary =
   | "f32.reinterpret_i32"
   | "f32.sqrt"
   | "f32.convert_i32_s"
-  | "f32x4.splat"
   | "i32x4.splat"
+  | "f32x4.splat"
   | "f32x4.abs"
   | "f32x4.convert_i32x4_s"
   | "f32x4.neg"
@@ -190,6 +191,7 @@ type Binary =
   | "f32.max"
   | "f32x4.eq"
   | "f32x4.lt"
+  | "f32x4.le"
   | "f32x4.gt"
   | "i32x4.add"
   | "i32x4.sub"

@@ -2,117 +2,14 @@
 // Cephes' expf and logf (range reduction by powers of two and a polynomial), tanh after Eigen's
 // rational approximation, and expm1 and log1p built on exp and log. Each is written once over `Lanes`, so the scalar and
 // the f32x4 code are the same arithmetic; each returns a valued block usable as an operand.
-import { f32, FuncBuilder, get, i32, set } from "./builder.js";
+import { FuncBuilder, get, SCALAR, set, type Lanes } from "./builder.js";
 import type { Expr, ValType } from "./encoder.js";
-
-/** The operations the functions need, on one f32 or four (with i32 or i32x4 exponents). */
-export interface Lanes {
-  readonly type: ValType;
-  num(v: number): Expr;
-  int(v: number): Expr;
-  add(a: Expr, b: Expr): Expr;
-  sub(a: Expr, b: Expr): Expr;
-  mul(a: Expr, b: Expr): Expr;
-  div(a: Expr, b: Expr): Expr;
-  /** `b < a ? b : a` and `a < b ? b : a`: a NaN `a` passes through (one instruction on x64). */
-  min(a: Expr, b: Expr): Expr;
-  max(a: Expr, b: Expr): Expr;
-  abs(a: Expr): Expr;
-  neg(a: Expr): Expr;
-  lt(a: Expr, b: Expr): Expr;
-  gt(a: Expr, b: Expr): Expr;
-  eq(a: Expr, b: Expr): Expr;
-  /** `mask ? a : b`, for floats and for integers alike. */
-  select(a: Expr, b: Expr, mask: Expr): Expr;
-  /** Integer lanes: a float's bits, the float of some bits, conversion to a float. */
-  bits(a: Expr): Expr;
-  float(a: Expr): Expr;
-  convert(a: Expr): Expr;
-  iadd(a: Expr, b: Expr): Expr;
-  isub(a: Expr, b: Expr): Expr;
-  iand(a: Expr, b: Expr): Expr;
-  ior(a: Expr, b: Expr): Expr;
-  /** Either of two comparisons' results. */
-  or(a: Expr, b: Expr): Expr;
-  shl(a: Expr, by: number): Expr;
-  shr(a: Expr, by: number): Expr;
-  /** The type of the integer lanes' locals. */
-  readonly intType: ValType;
-}
-
-const op2 =
-  (op: string) =>
-  (a: Expr, b: Expr): Expr =>
-    ({ op, a, b }) as Expr;
-const op1 =
-  (op: string) =>
-  (a: Expr): Expr =>
-    ({ op, a }) as Expr;
-
-export const scalarLanes: Lanes = {
-  type: "f32",
-  intType: "i32",
-  num: f32,
-  int: i32,
-  add: op2("f32.add"),
-  sub: op2("f32.sub"),
-  mul: op2("f32.mul"),
-  div: op2("f32.div"),
-  min: op2("f32.min"),
-  max: op2("f32.max"),
-  abs: op1("f32.abs"),
-  neg: op1("f32.neg"),
-  lt: op2("f32.lt"),
-  gt: op2("f32.gt"),
-  eq: op2("f32.eq"),
-  select: (a, b, mask) => ({ op: "select", a, b, c: mask }),
-  bits: op1("i32.reinterpret_f32"),
-  float: op1("f32.reinterpret_i32"),
-  convert: op1("f32.convert_i32_s"),
-  iadd: op2("i32.add"),
-  isub: op2("i32.sub"),
-  iand: op2("i32.and"),
-  ior: op2("i32.or"),
-  or: op2("i32.or"),
-  shl: (a, by) => ({ op: "i32.shl", a, b: i32(by) }),
-  shr: (a, by) => ({ op: "i32.shr_s", a, b: i32(by) }),
-};
-
-export const vectorLanes: Lanes = {
-  type: "v128",
-  intType: "v128",
-  num: (v) => ({ op: "f32x4.splat", a: f32(v) }),
-  int: (v) => ({ op: "i32x4.splat", a: i32(v) }),
-  add: op2("f32x4.add"),
-  sub: op2("f32x4.sub"),
-  mul: op2("f32x4.mul"),
-  div: op2("f32x4.div"),
-  min: op2("f32x4.pmin"),
-  max: op2("f32x4.pmax"),
-  abs: op1("f32x4.abs"),
-  neg: op1("f32x4.neg"),
-  lt: op2("f32x4.lt"),
-  gt: op2("f32x4.gt"),
-  eq: op2("f32x4.eq"),
-  select: (a, b, mask) => ({ op: "v128.bitselect", a, b, c: mask }),
-  // The lanes' bits are the vector's bits: nothing to do.
-  bits: (a) => a,
-  float: (a) => a,
-  convert: op1("f32x4.convert_i32x4_s"),
-  iadd: op2("i32x4.add"),
-  isub: op2("i32x4.sub"),
-  iand: op2("v128.and"),
-  ior: op2("v128.or"),
-  or: op2("v128.or"),
-  shl: (a, by) => ({ op: "i32x4.shl", a, b: i32(by) }),
-  shr: (a, by) => ({ op: "i32x4.shr_s", a, b: i32(by) }),
-};
 
 /** p(x) by Horner's rule, highest coefficient first. */
 const horner = (L: Lanes, x: Expr, coefficients: readonly number[]): Expr =>
   coefficients
     .slice(1)
-    .reduce<Expr>((acc, c) => L.add(L.mul(acc, x), L.num(c)), L.num(coefficients[0]!));
+    .reduce<Expr>((acc, c) => L.add(L.mul(acc, x), L.const(c)), L.const(coefficients[0]!));
 
 /** Statements, then the value they leave: one operand. */
 const valued = (fb: FuncBuilder, type: ValType, body: Expr[], value: Expr): Expr => ({
@@ -139,18 +36,18 @@ export function exp(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
     L.type,
     [
       set(raw, x),
-      set(v, L.max(L.min(get(raw), L.num(EXP_HI)), L.num(EXP_LO))),
+      set(v, L.max(L.min(get(raw), L.const(EXP_HI)), L.const(EXP_LO))),
       // n = v·log2(e) rounded to an integer, by adding 1.5·2^23: the sum's low bits are n (the
       // integer k), without a rounding or a float-to-int instruction (both slow in SIMD on x64).
-      set(n, L.add(L.mul(get(v), L.num(LOG2E)), L.num(MAGIC))),
-      set(k, L.isub(L.bits(get(n)), L.bits(L.num(MAGIC)))),
-      set(n, L.sub(get(n), L.num(MAGIC))),
+      set(n, L.add(L.mul(get(v), L.const(LOG2E)), L.const(MAGIC))),
+      set(k, L.isub(L.bits(get(n)), L.bits(L.const(MAGIC)))),
+      set(n, L.sub(get(n), L.const(MAGIC))),
       // r = v − n·ln 2, with ln 2 split in two so that n·C1 is exact.
       set(
         r,
         L.sub(
-          L.sub(get(v), L.mul(get(n), L.num(0.693359375))),
-          L.mul(get(n), L.num(-2.1219444e-4)),
+          L.sub(get(v), L.mul(get(n), L.const(0.693359375))),
+          L.mul(get(n), L.const(-2.1219444e-4)),
         ),
       ),
       set(
@@ -170,16 +67,16 @@ export function exp(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
             ),
             get(r),
           ),
-          L.num(1),
+          L.const(1),
         ),
       ),
       // × 2^n as two factors 2^h · 2^(n − h), h = n/2: each a normal float even for n = 128.
       set(h, L.shr(get(k), 1)),
       set(out, L.mul(L.mul(get(out), power(L, get(h))), power(L, L.isub(get(k), get(h))))),
       // Past the clamp exp underflows to 0 or overflows to ∞, as Math.exp rounded to f32.
-      set(out, L.select(L.num(0), get(out), L.lt(get(raw), L.num(EXP_LO)))),
+      set(out, L.select(L.const(0), get(out), L.lt(get(raw), L.const(EXP_LO)))),
     ],
-    L.select(L.num(Infinity), get(out), L.gt(get(raw), L.num(EXP_HI))),
+    L.select(L.const(Infinity), get(out), L.gt(get(raw), L.const(EXP_HI))),
   );
 }
 
@@ -198,9 +95,12 @@ export function log(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
       set(m, L.float(L.ior(L.iand(L.bits(get(raw)), L.int(0x807fffff)), L.int(0x3f000000)))),
       // m < √½: take 2m − 1 and e − 1, else m − 1: the polynomial's argument stays in
       // [√½ − 1, √2 − 1).
-      set(small, L.lt(get(m), L.num(SQRTHF))),
+      set(small, L.lt(get(m), L.const(SQRTHF))),
       set(e, L.select(L.isub(get(e), L.int(1)), get(e), get(small))),
-      set(m, L.select(L.sub(L.add(get(m), get(m)), L.num(1)), L.sub(get(m), L.num(1)), get(small))),
+      set(
+        m,
+        L.select(L.sub(L.add(get(m), get(m)), L.const(1)), L.sub(get(m), L.const(1)), get(small)),
+      ),
       set(z, L.mul(get(m), get(m))),
       set(
         out,
@@ -220,11 +120,11 @@ export function log(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
         ),
       ),
       set(z, L.convert(get(e))),
-      set(out, L.add(get(out), L.mul(get(z), L.num(-2.1219444e-4)))),
-      set(out, L.sub(get(out), L.mul(L.mul(get(m), get(m)), L.num(0.5)))),
-      set(out, L.add(L.add(get(m), get(out)), L.mul(get(z), L.num(0.693359375)))),
+      set(out, L.add(get(out), L.mul(get(z), L.const(-2.1219444e-4)))),
+      set(out, L.sub(get(out), L.mul(L.mul(get(m), get(m)), L.const(0.5)))),
+      set(out, L.add(L.add(get(m), get(out)), L.mul(get(z), L.const(0.693359375)))),
     ],
-    L.select(L.num(Infinity), get(out), L.eq(get(raw), L.num(Infinity))),
+    L.select(L.const(Infinity), get(out), L.eq(get(raw), L.const(Infinity))),
   );
 }
 
@@ -255,7 +155,7 @@ export function tanh(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
   return valued(
     fb,
     L.type,
-    [set(v, L.max(L.min(x, L.num(CLAMP)), L.num(-CLAMP))), set(z, L.mul(get(v), get(v)))],
+    [set(v, L.max(L.min(x, L.const(CLAMP)), L.const(-CLAMP))), set(z, L.mul(get(v), get(v)))],
     L.div(numerator, denominator),
   );
 }
@@ -272,7 +172,7 @@ export function expm1(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
     fb,
     L.type,
     [set(v, x)],
-    L.select(series, L.sub(exp(fb, L, get(v)), L.num(1)), L.lt(L.abs(get(v)), L.num(0.5))),
+    L.select(series, L.sub(exp(fb, L, get(v)), L.const(1)), L.lt(L.abs(get(v)), L.const(0.5))),
   );
 }
 
@@ -282,21 +182,21 @@ export function expm1(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
  */
 export function log1p(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
   const [v, w] = fb.locals(L.type, 2);
-  const corrected = L.div(L.mul(log(fb, L, get(w)), get(v)), L.sub(get(w), L.num(1)));
+  const corrected = L.div(L.mul(log(fb, L, get(w)), get(v)), L.sub(get(w), L.const(1)));
   return valued(
     fb,
     L.type,
-    [set(v, x), set(w, L.add(get(v), L.num(1)))],
-    L.select(get(v), corrected, L.or(L.eq(get(w), L.num(1)), L.eq(get(v), L.num(Infinity)))),
+    [set(v, x), set(w, L.add(get(v), L.const(1)))],
+    L.select(get(v), corrected, L.or(L.eq(get(w), L.const(1)), L.eq(get(v), L.const(Infinity)))),
   );
 }
 
-/** Statements that leave exp(x) in the f32 local `out`. */
-export const expInto = (fb: FuncBuilder, x: Expr, out: number): Expr[] => [
-  set(out, exp(fb, scalarLanes, x)),
+/** Statements that leave exp(x) in the local `out` (an f32, or a v128 on VECTOR lanes). */
+export const expInto = (fb: FuncBuilder, x: Expr, out: number, L: Lanes = SCALAR): Expr[] => [
+  set(out, exp(fb, L, x)),
 ];
 
-/** Statements that leave log(x) in the f32 local `out`, for x > 0. */
-export const logInto = (fb: FuncBuilder, x: Expr, out: number): Expr[] => [
-  set(out, log(fb, scalarLanes, x)),
+/** Statements that leave log(x) in the local `out`, for x > 0. */
+export const logInto = (fb: FuncBuilder, x: Expr, out: number, L: Lanes = SCALAR): Expr[] => [
+  set(out, log(fb, L, x)),
 ];

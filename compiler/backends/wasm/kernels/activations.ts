@@ -11,14 +11,17 @@ import {
   loadF,
   loadV,
   mul,
+  SCALAR,
   set,
   storeF,
   storeV,
   sub,
+  VECTOR,
   ZERO_V,
+  type Lanes,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
-import { exp, expm1, log1p, scalarLanes, tanh, vectorLanes, type Lanes } from "../math.js";
+import { exp, expm1, log1p, tanh } from "../math.js";
 import { at, F32, overRun, zeroFill, type WasmKernel } from "./kernel.js";
 
 /** Functions of operand expressions; each operand is evaluated once. */
@@ -58,7 +61,7 @@ function walk(fb: FuncBuilder, L: Lanes, g: Formula, use: () => Expr): Expr {
     case "v":
       return use();
     case "const":
-      return L.num(g.value);
+      return L.const(g.value);
     case "add":
     case "sub":
     case "mul":
@@ -90,7 +93,7 @@ const isZero = (e: Expr) =>
 
 /** `cond ? then : otherwise`; on f32x4 a pick of 0 is one `and` with the mask. */
 const pick = (L: Lanes, then: Expr, otherwise: Expr, cond: Expr): Expr =>
-  L === vectorLanes && isZero(otherwise)
+  L === VECTOR && isZero(otherwise)
     ? { op: "v128.and", a: then, b: cond }
     : L.select(then, otherwise, cond);
 
@@ -111,7 +114,7 @@ function renderGrad(fb: FuncBuilder, df: Formula, L: Lanes) {
     return (v: Expr, dy: Expr): Expr => {
       const useDy = once(fb, L, dy, [then, otherwise].filter((k) => k !== 0).length);
       const scaled = (k: number): Expr =>
-        k === 0 ? L.num(0) : k === 1 ? useDy() : L.mul(useDy(), L.num(k));
+        k === 0 ? L.const(0) : k === 1 ? useDy() : L.mul(useDy(), L.const(k));
       const [a, b] = [scaled(then), scaled(otherwise)];
       const useV = once(fb, L, v, reads(df.a) + reads(df.b));
       return pick(L, a, b, compare(fb, L, df.a, df.b, useV));
@@ -133,10 +136,10 @@ export function wasmActivation(fb: FuncBuilder, act: Activation | undefined): Wa
   const row = activationRow(act);
   const [f, df] = [row.f(act), row.df(act)];
   return {
-    vec: render(fb, f, vectorLanes),
-    scalar: render(fb, f, scalarLanes),
-    gradVec: renderGrad(fb, df, vectorLanes),
-    gradScalar: renderGrad(fb, df, scalarLanes),
+    vec: render(fb, f, VECTOR),
+    scalar: render(fb, f, SCALAR),
+    gradVec: renderGrad(fb, df, VECTOR),
+    gradScalar: renderGrad(fb, df, SCALAR),
   };
 }
 

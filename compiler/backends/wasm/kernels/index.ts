@@ -6,7 +6,17 @@ import { dropout, dropoutGrad } from "./dropout.js";
 import type { OpName } from "../../../ops.js";
 import type { WasmKernel } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
+import { bce, bceGrad, mse, mseGrad } from "./losses.js";
 import { maxPool, maxPoolGrad } from "./pooling.js";
+import {
+  add,
+  addGrad,
+  concat,
+  concatGrad,
+  upsampleNearest,
+  upsampleNearestGrad,
+  zero,
+} from "./shape-ops.js";
 import {
   classLossGrad,
   crossEntropy,
@@ -37,4 +47,15 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   class_loss_grad: classLossGrad,
   dropout,
   dropout_grad: dropoutGrad,
+  mse,
+  mse_grad: mseGrad,
+  bce,
+  bce_grad: bceGrad,
+  add,
+  add_grad: addGrad,
+  concat,
+  concat_grad: concatGrad,
+  upsample_nearest: upsampleNearest,
+  upsample_nearest_grad: upsampleNearestGrad,
+  zero,
 };

@@ -9,10 +9,14 @@ import {
   loadF,
   loadV,
   mul,
+  SCALAR,
   set,
   storeF,
   storeV,
+  sub,
+  VECTOR,
   ZERO_V,
+  type Lanes,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
 
@@ -23,7 +27,7 @@ export interface WasmStep<K extends OpName = OpName> {
   count: Expr;
   /** i32: 1 in training mode (batch statistics, dropout), 0 in evaluation. */
   training: Expr;
-  /** Byte addresses of the step's tensors (an empty name has no address). */
+  /** Byte addresses of the step's tensors; one the step need not write is 0 (see `needed`). */
   ins: Expr[];
   outs: Expr[];
   a: OpAttrs[K];
@@ -45,6 +49,13 @@ export interface WasmStep<K extends OpName = OpName> {
 export type WasmKernel<K extends OpName> = (s: WasmStep<K>) => Expr[] | undefined;
 
 export const F32 = 4;
+
+/**
+ * Whether a step's tensor has an address: emit.ts gives an output the step need not write (a
+ * gradient of −1) the address 0, where the control words lie and no tensor can.
+ */
+export const needed = (address: Expr): boolean =>
+  !(address.op === "i32.const" && address.value === 0);
 
 /** A byte-address constant plus i·stride for an i32 local i. */
 export const at = (base: Expr, index: Expr, stride: number): Expr =>
@@ -81,6 +92,37 @@ export function overRun(
   }
   for (let t = 0; t < (length & 3); t++) body.push(...scalar(t * F32));
   return body;
+}
+
+/** A local of each width: one for a body's f32x4 groups, one for its scalar tail. */
+export const laneLocal = (fb: FuncBuilder): Record<Lanes["type"], number> => ({
+  f32: fb.local("f32"),
+  v128: fb.local("v128"),
+});
+
+/**
+ * Over floats [lo, hi) of tensors at `bases`: `body(p, o, lanes)` with `p` pointer locals into
+ * each (set to the range's start and advanced as it goes), once per f32x4 group and once per
+ * float of the tail.
+ */
+export function overRange(
+  fb: FuncBuilder,
+  lo: Expr,
+  hi: Expr,
+  bases: Expr[],
+  body: (p: number[], offset: number, lanes: Lanes) => Expr[],
+): Expr[] {
+  const p = bases.map(() => fb.local("i32"));
+  return [
+    ...bases.map((base, i) => set(p[i]!, at(base, lo, F32))),
+    ...overRun(
+      fb,
+      sub(hi, lo),
+      p,
+      (o) => body(p, o, VECTOR),
+      (o) => body(p, o, SCALAR),
+    ),
+  ];
 }
 
 /** Zeroes `floats` floats from the byte address `base`. */

@@ -10,6 +10,7 @@ import {
   loadV,
   mul,
   set,
+  shuffle,
   splat,
   storeF,
   storeV,
@@ -83,16 +84,8 @@ function eachWindow(
   );
 }
 
-/** Lanes of f32x4 a (0–3) and b (4–7) as byte indices of a shuffle. */
-const lanes = (...fs: number[]): number[] => fs.flatMap((l) => [0, 1, 2, 3].map((b) => 4 * l + b));
-const EVENS = lanes(0, 2, 4, 6);
-const ODDS = lanes(1, 3, 5, 7);
-const shuffle = (a: Expr, b: Expr, picks: number[]): Expr => ({
-  op: "i8x16.shuffle",
-  a,
-  b,
-  lanes: picks,
-});
+const EVENS = [0, 2, 4, 6];
+const ODDS = [1, 3, 5, 7];
 const greater = (a: Expr, b: Expr): Expr => ({ op: "f32x4.gt", a, b });
 const pick = (a: Expr, b: Expr, mask: Expr): Expr => ({ op: "v128.bitselect", a, b, c: mask });
 
@@ -212,7 +205,7 @@ export const maxPoolGrad: WasmKernel<"max_pool_grad"> = (s) => {
       const [evens, odds] = [get(parts[2 * r]!), get(parts[2 * r + 1]!)];
       for (const half of [0, 1]) {
         const offset = r * w.W * F32 + 16 * half;
-        let value = shuffle(evens, odds, half === 0 ? lanes(0, 4, 1, 5) : lanes(2, 6, 3, 7));
+        let value = shuffle(evens, odds, half === 0 ? [0, 4, 1, 5] : [2, 6, 3, 7]);
         if (s.acc) value = { op: "f32x4.add", a: loadV(dxAt(input), offset), b: value };
         body.push(storeV(dxAt(input), value, offset));
       }

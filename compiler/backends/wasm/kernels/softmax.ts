@@ -1,10 +1,24 @@
 // SoftMax, LogSoftMax and the class criteria on WASM, position by position over the C channels
-// (stride S floats apart): scalar loops with exp and log from compiler/wasm/math.ts. Threads
+// (stride S floats apart): scalar loops with exp and log from backends/wasm/math.ts. Threads
 // split the samples; a loss, one number, is summed by one thread.
-import { add, f32, get, i32, loadF, loadI, mul, set, storeF } from "../builder.js";
+import {
+  add,
+  f32,
+  fadd,
+  fmul,
+  fsub,
+  get,
+  i32,
+  loadF,
+  loadI,
+  mul,
+  set,
+  storeF,
+} from "../builder.js";
 import type { Expr } from "../encoder.js";
 import { expInto, logInto } from "../math.js";
 import { F32, type WasmKernel, type WasmStep } from "./kernel.js";
+import { lossTerm } from "./losses.js";
 
 /** The class criteria: their attributes add the term's weight to the channels. */
 type ClassLossOp = "nll" | "cross_entropy" | "class_loss_grad";
@@ -13,10 +27,6 @@ type LossStep = WasmStep<ClassLossOp>;
 type ChannelStep = WasmStep<
   "softmax" | "softmax_grad" | "log_softmax" | "log_softmax_grad" | ClassLossOp
 >;
-
-const fadd = (a: Expr, b: Expr): Expr => ({ op: "f32.add", a, b });
-const fsub = (a: Expr, b: Expr): Expr => ({ op: "f32.sub", a, b });
-const fmul = (a: Expr, b: Expr): Expr => ({ op: "f32.mul", a, b });
 
 /**
  * For samples [first, end) and positions p: `body(o, n, p)` with `o` the byte offset of channel
@@ -132,29 +142,15 @@ export const logSoftmaxGrad: WasmKernel<"log_softmax_grad"> = (s) => {
 const classAt = (s: LossStep, n: number, p: number): Expr =>
   loadI(add(s.ins[1]!, mul(add(mul(get(n), i32(s.a.S)), get(p)), i32(F32))));
 
-/** weight · total / (count · S), written or added to the loss; summed by one thread. */
-function classLoss(s: LossStep, term: (o: number, t: number, total: number) => Expr[]): Expr[] {
-  const { fb } = s;
-  const [total] = fb.locals("f32", 1);
-  const t = fb.local("i32");
-  const { lo, hi } = s.part(i32(1));
-  const scale: Expr = { op: "f32.convert_i32_s", a: mul(s.count, i32(s.a.S)) };
-  const loss = s.outs[0]!;
-  const value = { op: "f32.div", a: fmul(f32(s.a.weight), get(total)), b: scale } as Expr;
-  return [
-    {
-      op: "if",
-      cond: { op: "i32.lt_s", a: lo, b: hi },
-      then: [
-        set(total, f32(0)),
-        ...positions(s, i32(0), s.count, (o, n, p) => [
-          set(t, classAt(s, n, p)),
-          ...term(o, t, total),
-        ]),
-        storeF(loss, s.acc ? fadd(loadF(loss), value) : value),
-      ],
-    },
-  ];
+/** A class criterion's loss: `term` adds the value at each real (sample, position). */
+function classLoss(
+  s: WasmStep<"nll" | "cross_entropy">,
+  term: (o: number, t: number, total: number) => Expr[],
+): Expr[] {
+  const t = s.fb.local("i32");
+  return lossTerm(s, s.a.S, (total) =>
+    positions(s, i32(0), s.count, (o, n, p) => [set(t, classAt(s, n, p)), ...term(o, t, total)]),
+  );
 }
 
 /** NLL of log-probabilities: −x[target]. */
