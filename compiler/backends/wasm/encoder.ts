@@ -66,6 +66,7 @@ const OPCODES = {
   "v128.andnot": [0xfd, 0x4f],
   "v128.or": [0xfd, 0x50],
   "v128.bitselect": [0xfd, 0x52],
+  "v128.any_true": [0xfd, 0x53],
   "f32x4.neg": [0xfd, 0xe1],
   "f32x4.sqrt": [0xfd, 0xe3],
   "f32x4.add": [0xfd, 0xe4],
@@ -74,6 +75,7 @@ const OPCODES = {
   "f32x4.div": [0xfd, 0xe7],
   "f32x4.min": [0xfd, 0xe8],
   "f32x4.max": [0xfd, 0xe9],
+  "f32x4.pmax": [0xfd, 0xeb],
   "f32x4.relaxed_madd": [0xfd, 0x105],
   "memory.atomic.notify": [0xfe, 0x00],
   "memory.atomic.wait32": [0xfe, 0x01],
@@ -137,6 +139,7 @@ type Unary =
   | "f32x4.splat"
   | "f32x4.neg"
   | "f32x4.sqrt"
+  | "v128.any_true"
   | "drop";
 type Binary =
   | "i32.eq"
@@ -175,7 +178,8 @@ type Binary =
   | "f32x4.mul"
   | "f32x4.div"
   | "f32x4.min"
-  | "f32x4.max";
+  | "f32x4.max"
+  | "f32x4.pmax";
 type Ternary = "select" | "v128.bitselect" | "f32x4.relaxed_madd";
 
 /** An instruction with its operands as subtrees: encodes in post-order, prints as folded WAT. */

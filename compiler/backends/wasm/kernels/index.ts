@@ -5,7 +5,7 @@ import { conv2d, conv2dGradInput, conv2dGradWeight } from "./convolution.js";
 import type { OpName } from "../../../ops.js";
 import type { WasmKernel } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
-import { maxPool, maxPoolGrad } from "./pooling.js";
+import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "./pooling.js";
 import {
   classLossGrad,
   crossEntropy,
@@ -27,6 +27,8 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   linear_grad_weight: linearGradWeight,
   max_pool: maxPool,
   max_pool_grad: maxPoolGrad,
+  avg_pool: avgPool,
+  avg_pool_grad: avgPoolGrad,
   softmax,
   softmax_grad: softmaxGrad,
   log_softmax: logSoftmax,
