@@ -146,47 +146,157 @@ const shuffle = (a: Expr, b: Expr, picks: number[]): Expr => ({
   lanes: bytesOf(picks),
 });
 
-/** An f32x4 of the lanes `want` asks for: one shuffle per source past the first. */
-function pick(sources: Expr[], want: Lane[]): Expr {
-  const ZERO = -1;
-  const key = (l: Lane) => (l === undefined ? undefined : l === "zero" ? ZERO : l.from);
-  const laneOf = (l: Lane) => (l === undefined || l === "zero" ? 0 : l.lane);
-  const order = [...new Set(want.map(key).filter((k): k is number => k !== undefined))];
-  const source = (k: number) => (k === ZERO ? ZERO_V : sources[k]!);
-  const first = order[0];
-  if (first === undefined || (order.length === 1 && first === ZERO)) return ZERO_V;
-  if (order.length === 1) {
-    const picks = want.map((l, m) => (l === undefined ? m : laneOf(l)));
-    return picks.every((p, m) => p === m)
-      ? source(first)
-      : shuffle(source(first), source(first), picks);
+/** A lane of a shuffle of a (0–3) and b (4–7): that lane, any of these, or any at all. */
+type Slot = number | readonly number[] | undefined;
+
+const allows = (slot: Slot, x: number): boolean =>
+  slot === undefined || (typeof slot === "number" ? slot === x : slot.includes(x));
+
+/** Shuffles x64 does in one instruction besides pshufd and shufps: palignr, unpck, pblendw. */
+const ONE_INSTRUCTION: number[][] = [
+  ...[0, 1, 2, 3, 4, 5, 6, 7].map((c) => [0, 1, 2, 3].map((m) => (c + m) % 8)),
+  [0, 4, 1, 5],
+  [2, 6, 3, 7],
+  [4, 0, 5, 1],
+  [6, 2, 7, 3],
+  ...Array.from({ length: 16 }, (_, mask) => [0, 1, 2, 3].map((m) => ((mask >> m) & 1) * 4 + m)),
+];
+
+/**
+ * Lanes meeting the slots, as one x64 instruction where they can be (V8 matches these patterns;
+ * others take two byte shuffles and an or): lanes of one operand (pshufd), two of one operand
+ * then two of the other (shufps), or one of ONE_INSTRUCTION.
+ */
+function choose(slots: Slot[]): number[] {
+  const inside = (slot: Slot, base: number, m: number): number | undefined => {
+    if (slot === undefined) return base + m;
+    if (typeof slot === "number") return slot >= base && slot < base + 4 ? slot : undefined;
+    return slot.find((x) => x >= base && x < base + 4);
+  };
+  for (const [lo, hi] of [
+    [0, 0],
+    [4, 4],
+    [0, 4],
+    [4, 0],
+  ] as const) {
+    const picks = slots.map((slot, m) => inside(slot, m < 2 ? lo : hi, m % 4));
+    if (picks.every((x) => x !== undefined)) return picks;
   }
-  // The first shuffle reads the first source as it lies; later ones keep what is in place.
+  const pattern = ONE_INSTRUCTION.find((lanes) => lanes.every((x, m) => allows(slots[m], x)));
+  return (
+    pattern ??
+    slots.map((slot, m) => (slot === undefined ? m : typeof slot === "number" ? slot : slot[0]!))
+  );
+}
+
+const ZERO = -1;
+const sourceOf = (l: Lane) => (l === undefined ? undefined : l === "zero" ? ZERO : l.from);
+
+/**
+ * The shuffles that build the lanes `want` asks for, one per source past the first (the zero
+ * vector counting as one): the first reads two sources as they lie, each later one keeps what is
+ * in place and takes the next source's lanes.
+ */
+function shuffles(want: Lane[]): { sources: number[]; steps: number[][] } {
+  const sources = [...new Set(want.map(sourceOf).filter((k): k is number => k !== undefined))];
+  // Source k's lanes as operand a (base 0) or b (base 4).
+  const slot = (l: Lane, base: number): Slot =>
+    l === "zero" ? [0, 1, 2, 3].map((x) => base + x) : base + (l as { lane: number }).lane;
+  const [first, second] = [sources[0], sources[1] ?? sources[0]];
+  const steps = [
+    choose(
+      want.map((l) => {
+        const k = sourceOf(l);
+        return k === first ? slot(l, 0) : k === second ? slot(l, 4) : undefined;
+      }),
+    ),
+  ];
+  sources.slice(2).forEach((k, n) => {
+    const placed = new Set(sources.slice(0, n + 2));
+    const slots = want.map((l, m): Slot => {
+      const at = sourceOf(l);
+      return at === k ? slot(l, 4) : at !== undefined && placed.has(at) ? m : undefined;
+    });
+    steps.push(choose(slots));
+  });
+  return { sources, steps };
+}
+
+/** Lanes that leave operand a or b as it is. */
+const keeps = (picks: number[], base: number) => picks.every((x, m) => x === base + m);
+
+/** Instructions of a shuffle on x64: none, one where V8 matches a pattern, else about three. */
+function shuffleCost(picks: number[]): number {
+  if (keeps(picks, 0) || keeps(picks, 4)) return 0;
+  const half = (lanes: number[]) => lanes.every((x) => x < 4) || lanes.every((x) => x >= 4);
+  if (half(picks) || (half(picks.slice(0, 2)) && half(picks.slice(2)))) return 1;
+  return ONE_INSTRUCTION.some((p) => p.every((x, m) => x === picks[m])) ? 1 : 3;
+}
+
+/** What building `want` costs, in x64 instructions. */
+const pickCost = (want: Lane[]): number =>
+  shuffles(want).steps.reduce((sum, picks) => sum + shuffleCost(picks), 0);
+
+/** An f32x4 of the lanes `want` asks for. */
+function pick(sources: Expr[], want: Lane[]): Expr {
+  const plan = shuffles(want);
+  const first = plan.sources[0];
+  if (first === undefined || (plan.sources.length === 1 && first === ZERO)) return ZERO_V;
+  const source = (k: number) => (k === ZERO ? ZERO_V : sources[k]!);
   let value = source(first);
-  order.slice(1).forEach((k, n) => {
-    const picks = want.map((l, m) =>
-      key(l) === k ? 4 + laneOf(l) : n === 0 && key(l) === first ? laneOf(l) : m,
-    );
-    value = shuffle(value, source(k), picks);
+  plan.steps.forEach((picks, n) => {
+    const b = source(plan.sources[n + 1] ?? first);
+    value = keeps(picks, 0) ? value : keeps(picks, 4) ? b : shuffle(value, b, picks);
   });
   return value;
 }
 
-/** Lane l < v: the float `offset + 4·l·stride` bytes from `base`, from as few loads as cover them. */
-function gather(base: Expr, offset: number, stride: number, v: number): Expr {
-  const loads: number[] = [];
-  const want = [0, 1, 2, 3].map((l): Lane => {
-    if (l >= v) return undefined;
-    const p = l * stride;
-    let k = loads.findIndex((start) => p >= start && p < start + 4);
-    if (k < 0) k = loads.push(p) - 1;
-    return { from: k, lane: p - loads[k]! };
+/** Loads (their first float) covering ascending float positions, and each position's lane. */
+function cover(positions: (number | undefined)[]): { starts: number[]; want: Lane[] } {
+  const starts: number[] = [];
+  const want = positions.map((p): Lane => {
+    if (p === undefined) return undefined;
+    let k = starts.findIndex((start) => p >= start && p < start + 4);
+    if (k < 0) k = starts.push(p) - 1;
+    return { from: k, lane: p - starts[k]! };
   });
-  return pick(
-    loads.map((p) => loadV(base, offset + p * F32)),
-    want,
-  );
+  return { starts, want };
 }
+
+/**
+ * The taps of one row of v grouped windows: lane l of tap j is the float j + l·SW from the row's
+ * first, `offset` bytes from `base`. Loads covering the whole row, held in `held` (locals), serve
+ * the taps they serve at no more instructions than the tap's own loads and shuffles.
+ */
+function rowTaps(g: Geometry, held: number[], base: Expr, offset: number, v: number) {
+  const lanes = (j: number) => [0, 1, 2, 3].map((l) => (l < v ? j + l * g.SW : undefined));
+  const row = Array.from({ length: g.KW }, (_, j) => lanes(j)).flat();
+  const shared = cover([...new Set(row.filter((p) => p !== undefined))].sort((a, b) => a - b));
+  const used = new Set<number>();
+  const taps = Array.from({ length: g.KW }, (_, j) => {
+    const own = cover(lanes(j));
+    const want = lanes(j).map((p): Lane => {
+      if (p === undefined) return undefined;
+      const k = shared.starts.findIndex((start) => p >= start && p < start + 4);
+      return { from: k, lane: p - shared.starts[k]! };
+    });
+    if (pickCost(want) > own.starts.length + pickCost(own.want)) {
+      const sources = own.starts.map((p) => loadV(base, offset + p * F32));
+      return pick(sources, own.want);
+    }
+    for (const l of want) if (l && l !== "zero") used.add(l.from);
+    return pick(
+      held.map((l) => get(l)),
+      want,
+    );
+  });
+  const loads = [...used].map((k) => set(held[k]!, loadV(base, offset + shared.starts[k]! * F32)));
+  return { loads, taps };
+}
+
+/** Locals enough for the shared loads of any row. */
+const rowLoads = (s: PoolStep, g: Geometry): number[] =>
+  Array.from({ length: Math.ceil((3 * g.SW + g.KW) / 4) }, () => s.fb.local("v128"));
 
 /** The first v lanes of `value` at `addr`. */
 function storeLanes(s: PoolStep, addr: Expr, value: Expr, v: number): Expr[] {
@@ -256,13 +366,13 @@ function pool(s: PoolStep, fold: Fold): Expr[] {
   const [accV, rowV] = fb.locals("v128", 2);
   const accS = fb.local("f32");
   const [r, p] = fb.locals("i32", 2);
+  const held = g.grouped ? rowLoads(s, g) : [];
   const grouped = (win: number, out: number, v: number): Expr[] => {
     const body = [set(accV, splat(f32(fold.init)))];
-    for (let i = 0; i < g.KH; i++)
-      for (let j = 0; j < g.KW; j++) {
-        const tap = gather(get(win), (i * g.pitch + j) * F32, g.SW, v);
-        body.push(set(accV, fold.vec(get(accV), tap)));
-      }
+    for (let i = 0; i < g.KH; i++) {
+      const row = rowTaps(g, held, get(win), i * g.pitch * F32, v);
+      body.push(...row.loads, ...row.taps.map((tap) => set(accV, fold.vec(get(accV), tap))));
+    }
     return [...body, ...storeLanes(s, add(get(y), get(out)), fold.doneVec(get(accV)), v)];
   };
   // One window: each row's taps in vectors and a scalar tail, the lanes folded in at the end.
@@ -313,37 +423,60 @@ export const avgPool: WasmKernel<"avg_pool"> = (s) => pool(s, meanFold(s));
 
 /**
  * One row of taps of v grouped windows, as vectors of consecutive positions from the first
- * window's first tap: window l's tap j lands at l·SW + j with lane l of `parts[j]` (locals).
- * Where windows overlap, a position sums the parts landing on it; undefined: none lands. The last
- * vector writes only the lanes up to the row's end, unless `whole` (zeros past it).
+ * window's first tap: window l's tap j lands at l·SW + j, with lane l of `parts[j]` (locals).
+ * Taps j ≡ r (mod SW) land on the positions t·SW + r (residue r, lane t): tap r + k·SW of window
+ * l where tap r of window l + k does. So each residue is its taps' parts shifted k lanes and
+ * added (where windows overlap), and the residues interleave into the row: shifts, unpacks and
+ * blends, one x64 instruction each. `sets` computes the residues into locals; a vector is
+ * undefined where no tap lands. The last vector ends at the row's last position, or, `whole`,
+ * has zeros past it.
  */
-function spread(g: Geometry, parts: number[], v: number, whole: boolean) {
+function spread(s: PoolStep, g: Geometry, parts: number[], v: number, whole: boolean) {
   const span = (v - 1) * g.SW + g.KW;
-  const distinct = [...new Set(parts)];
-  const sources = distinct.map(get);
+  const sets: Expr[] = [];
+  /** Residue r's lanes 4b…4b + 3 in local blocks[r][b]; undefined: no tap lands there. */
+  const blocks = Array.from({ length: g.SW }, (_, r) => {
+    const read = (t: number) => t * g.SW + r < span;
+    const shifts: number[] = [];
+    for (let k = 0; r + k * g.SW < g.KW; k++) shifts.push(k);
+    const row: (number | undefined)[] = [];
+    for (let b = 0; read(4 * b); b++) {
+      let sum: Expr | undefined;
+      for (const k of shifts) {
+        const want = [0, 1, 2, 3].map((m): Lane => {
+          const [t, l] = [4 * b + m, 4 * b + m - k];
+          if (!read(t)) return undefined;
+          return l >= 0 && l < v ? { from: 0, lane: l } : "zero";
+        });
+        if (want.every((w) => w === undefined || w === "zero")) continue;
+        const piece = pick([get(parts[r + k * g.SW]!)], want);
+        sum = sum ? vadd(sum, piece) : piece;
+      }
+      if (sum?.op === "local.get" || !sum) row.push(sum?.local);
+      else {
+        const local = s.fb.local("v128");
+        sets.push(set(local, sum));
+        row.push(local);
+      }
+    }
+    return row;
+  });
+  const locals: number[] = [];
   const vectors: (Expr | undefined)[] = [];
   for (let q = 0; 4 * q < span; q++) {
-    const landing = [0, 1, 2, 3].map((m) => {
+    const want = [0, 1, 2, 3].map((m): Lane => {
       const p = 4 * q + m;
-      const who: Lane[] = [];
-      for (let l = 0; l < v && p < span; l++) {
-        const j = p - l * g.SW;
-        if (j >= 0 && j < g.KW) who.push({ from: distinct.indexOf(parts[j]!), lane: l });
-      }
-      return who;
+      if (p >= span) return whole ? "zero" : undefined;
+      const [r, t] = [p % g.SW, Math.floor(p / g.SW)];
+      const local = blocks[r]![Math.floor(t / 4)];
+      if (local === undefined) return "zero";
+      if (!locals.includes(local)) locals.push(local);
+      return { from: locals.indexOf(local), lane: t % 4 };
     });
-    let sum: Expr | undefined;
-    const layers = Math.max(...landing.map((who) => who.length));
-    for (let n = 0; n < layers; n++) {
-      const layer = pick(
-        sources,
-        landing.map((who, m) => who[n] ?? (whole || 4 * q + m < span ? "zero" : undefined)),
-      );
-      sum = sum ? vadd(sum, layer) : layer;
-    }
-    vectors.push(sum);
+    const lands = want.some((w) => w !== undefined && w !== "zero");
+    vectors.push(lands ? pick(locals.map(get), want) : undefined);
   }
-  return { vectors, lanes: whole ? 4 * vectors.length : span };
+  return { sets, vectors, lanes: whole ? 4 * vectors.length : span };
 }
 
 /** A spread row at `offset` bytes from the local `d`: stored, or added to what is there. */
@@ -355,9 +488,9 @@ function writeRow(
   stores: boolean,
 ): Expr[] {
   const t = s.fb.local("v128");
-  return row.vectors.flatMap((vector, q): Expr[] => {
-    if (!vector && !stores) return [];
-    const value = vector ?? ZERO_V;
+  return row.vectors.flatMap((value, q): Expr[] => {
+    // Where nothing lands, the destination already holds zero or is added nothing.
+    if (!value) return [];
     const base = offset + 16 * q;
     const lanes = Math.min(4, row.lanes - 4 * q);
     if (lanes === 4)
@@ -410,6 +543,7 @@ export const maxPoolGrad: WasmKernel<"max_pool_grad"> = (s) => {
   const [y, dy, toDx, shift, d, r, p] = fb.locals("i32", 7);
   const [m, gv, taken, hit, t] = fb.locals("v128", 5);
   const parts = g.grouped ? Array.from({ length: g.KW }, () => fb.local("v128")) : [];
+  const held = g.grouped ? rowLoads(s, g) : [];
   // The window pointer walks x (or its frame); the same position's gradient is `shift` on.
   const grouped = (win: number, out: number, v: number): Expr[] => {
     const body = [
@@ -419,17 +553,18 @@ export const maxPoolGrad: WasmKernel<"max_pool_grad"> = (s) => {
       set(d, add(get(win), get(shift))),
     ];
     for (let i = 0; i < g.KH; i++) {
-      for (let j = 0; j < g.KW; j++) {
-        const tap = gather(get(win), (i * g.pitch + j) * F32, g.SW, v);
+      const taps = rowTaps(g, held, get(win), i * g.pitch * F32, v);
+      body.push(...taps.loads);
+      taps.taps.forEach((tap, j) => {
         // Each tap takes g where it is the first to equal the maximum.
         body.push(
           set(hit, { op: "v128.andnot", a: { op: "f32x4.eq", a: tap, b: get(m) }, b: get(taken) }),
           set(taken, { op: "v128.or", a: get(taken), b: get(hit) }),
           set(parts[j]!, { op: "v128.and", a: get(gv), b: get(hit) }),
         );
-      }
-      const row = spread(g, parts, v, dst.whole);
-      body.push(...writeRow(s, d, i * g.pitch * F32, row, dst.stores));
+      });
+      const row = spread(s, g, parts, v, dst.whole);
+      body.push(...row.sets, ...writeRow(s, d, i * g.pitch * F32, row, dst.stores));
     }
     return body;
   };
@@ -501,11 +636,12 @@ export const avgPoolGrad: WasmKernel<"avg_pool_grad"> = (s) => {
   const gs = fb.local("f32");
   // Every tap of a window takes the same part: one spread row serves all the window's rows.
   const grouped = (win: number, out: number, v: number): Expr[] => {
-    const row = spread(g, Array<number>(g.KW).fill(gv), v, dst.whole);
+    const row = spread(s, g, Array<number>(g.KW).fill(gv), v, dst.whole);
     const held = row.vectors.map((vector) => vector && fb.local("v128"));
     const once = { ...row, vectors: held.map((l) => (l === undefined ? undefined : get(l))) };
     return [
       set(gv, { op: "f32x4.div", a: loadV(add(get(dy), get(out))), b: splat(f32(size)) }),
+      ...row.sets,
       ...row.vectors.flatMap((vector, q) => (vector ? [set(held[q]!, vector)] : [])),
       ...Array.from({ length: g.KH }, (_, i) =>
         writeRow(s, win, i * g.pitch * F32, once, dst.stores),
