@@ -571,8 +571,8 @@ describe("training the samples: WASM and TS take the same steps", () => {
 
 // ---------------------------------------------------------------------------------------------
 // Threads split each step's outputs, never a sum, so any thread count computes the same bits.
-// resnet-tiny has JS fallback steps (Add, CrossEntropy), which run on thread 0 alone. Padded and
-// overlapping poolings work in frames, one per thread.
+// resnet-tiny has JS fallback steps (Add), which run on thread 0 alone. Padded and overlapping
+// poolings work in frames, one per thread.
 
 describe("threads", () => {
   const sample = (name: string) =>

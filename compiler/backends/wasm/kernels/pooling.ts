@@ -1,10 +1,11 @@
 // Max and average pooling on WASM, forward and backward, for every window, stride and padding.
 // A padded plane is first copied into a frame whose border no window takes (NaN for max: never
 // greater, never equal; zero for average: it adds nothing), so every window lies whole in its
-// source. Small windows go four to an f32x4 along the output row, each tap's lanes gathered from
-// unaligned loads by shuffles; large ones one at a time, each row of taps in f32x4. Gradients
-// are scattered into dx, or into a zeroed frame then copied out; max pooling's recomputes the
-// argmax: the first tap equal to the output, as PyTorch's.
+// source. Windows of up to 49 taps go four to an f32x4 along the output row, each tap's lanes
+// gathered by shuffles from loads shared along the row; larger ones one at a time, each row of
+// taps in f32x4. Gradients spread each row of taps into consecutive vectors, stored into dx, or
+// added where windows overlap (into a zeroed frame then copied out, as where padded). Max
+// pooling's recomputes the argmax: the first tap equal to the output, as PyTorch's.
 import {
   add,
   f32,
@@ -24,9 +25,18 @@ import {
   ZERO_V,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
+import { pick, pickCost, type Lane } from "../lanes.js";
 import type { Window } from "../../../ops.js";
-import { at, copyPlanes, F32, fill, overRun, zeroFill, type WasmStep } from "./kernel.js";
-import type { WasmKernel } from "./kernel.js";
+import {
+  at,
+  copyPlanes,
+  F32,
+  fill,
+  overRun,
+  zeroFill,
+  type WasmKernel,
+  type WasmStep,
+} from "./kernel.js";
 
 type PoolStep = WasmStep<"max_pool" | "max_pool_grad" | "avg_pool" | "avg_pool_grad">;
 
@@ -44,7 +54,7 @@ function geometry(a: Window) {
     framed,
     /** Floats from one source row to the next: the plane's, or its frame's. */
     pitch,
-    /** Bytes of a frame, with room for the floats a gather's last load reads past its end. */
+    /** Bytes of a frame, with room for the 3 floats a last vector reads or adds past its end. */
     frameBytes: ((a.H + 2 * a.PH) * pitch + 3) * F32,
     grouped: a.KW < 4 || a.KH * a.KW <= UNROLLED_TAPS,
     overlap: a.SW < a.KW || a.SH < a.KH,
@@ -130,126 +140,7 @@ const frameOut = (s: PoolStep, g: Geometry, frame: Expr, plane: Expr): Expr[] =>
   });
 
 // ---------------------------------------------------------------------------------------------
-// Lanes picked from several vectors.
-
-/** A lane to build: lane `lane` of source `from`, zero, or anything (left unused). */
-type Lane = { from: number; lane: number } | "zero" | undefined;
-
-/** f32 lanes of a (0–3) and b (4–7) as the byte indices of a shuffle. */
-const bytesOf = (picks: number[]): number[] =>
-  picks.flatMap((l) => [0, 1, 2, 3].map((b) => 4 * l + b));
-
-const shuffle = (a: Expr, b: Expr, picks: number[]): Expr => ({
-  op: "i8x16.shuffle",
-  a,
-  b,
-  lanes: bytesOf(picks),
-});
-
-/** A lane of a shuffle of a (0–3) and b (4–7): that lane, any of these, or any at all. */
-type Slot = number | readonly number[] | undefined;
-
-const allows = (slot: Slot, x: number): boolean =>
-  slot === undefined || (typeof slot === "number" ? slot === x : slot.includes(x));
-
-/** Shuffles x64 does in one instruction besides pshufd and shufps: palignr, unpck, pblendw. */
-const ONE_INSTRUCTION: number[][] = [
-  ...[0, 1, 2, 3, 4, 5, 6, 7].map((c) => [0, 1, 2, 3].map((m) => (c + m) % 8)),
-  [0, 4, 1, 5],
-  [2, 6, 3, 7],
-  [4, 0, 5, 1],
-  [6, 2, 7, 3],
-  ...Array.from({ length: 16 }, (_, mask) => [0, 1, 2, 3].map((m) => ((mask >> m) & 1) * 4 + m)),
-];
-
-/**
- * Lanes meeting the slots, as one x64 instruction where they can be (V8 matches these patterns;
- * others take two byte shuffles and an or): lanes of one operand (pshufd), two of one operand
- * then two of the other (shufps), or one of ONE_INSTRUCTION.
- */
-function choose(slots: Slot[]): number[] {
-  const inside = (slot: Slot, base: number, m: number): number | undefined => {
-    if (slot === undefined) return base + m;
-    if (typeof slot === "number") return slot >= base && slot < base + 4 ? slot : undefined;
-    return slot.find((x) => x >= base && x < base + 4);
-  };
-  for (const [lo, hi] of [
-    [0, 0],
-    [4, 4],
-    [0, 4],
-    [4, 0],
-  ] as const) {
-    const picks = slots.map((slot, m) => inside(slot, m < 2 ? lo : hi, m % 4));
-    if (picks.every((x) => x !== undefined)) return picks;
-  }
-  const pattern = ONE_INSTRUCTION.find((lanes) => lanes.every((x, m) => allows(slots[m], x)));
-  return (
-    pattern ??
-    slots.map((slot, m) => (slot === undefined ? m : typeof slot === "number" ? slot : slot[0]!))
-  );
-}
-
-const ZERO = -1;
-const sourceOf = (l: Lane) => (l === undefined ? undefined : l === "zero" ? ZERO : l.from);
-
-/**
- * The shuffles that build the lanes `want` asks for, one per source past the first (the zero
- * vector counting as one): the first reads two sources as they lie, each later one keeps what is
- * in place and takes the next source's lanes.
- */
-function shuffles(want: Lane[]): { sources: number[]; steps: number[][] } {
-  const sources = [...new Set(want.map(sourceOf).filter((k): k is number => k !== undefined))];
-  // Source k's lanes as operand a (base 0) or b (base 4).
-  const slot = (l: Lane, base: number): Slot =>
-    l === "zero" ? [0, 1, 2, 3].map((x) => base + x) : base + (l as { lane: number }).lane;
-  const [first, second] = [sources[0], sources[1] ?? sources[0]];
-  const steps = [
-    choose(
-      want.map((l) => {
-        const k = sourceOf(l);
-        return k === first ? slot(l, 0) : k === second ? slot(l, 4) : undefined;
-      }),
-    ),
-  ];
-  sources.slice(2).forEach((k, n) => {
-    const placed = new Set(sources.slice(0, n + 2));
-    const slots = want.map((l, m): Slot => {
-      const at = sourceOf(l);
-      return at === k ? slot(l, 4) : at !== undefined && placed.has(at) ? m : undefined;
-    });
-    steps.push(choose(slots));
-  });
-  return { sources, steps };
-}
-
-/** Lanes that leave operand a or b as it is. */
-const keeps = (picks: number[], base: number) => picks.every((x, m) => x === base + m);
-
-/** Instructions of a shuffle on x64: none, one where V8 matches a pattern, else about three. */
-function shuffleCost(picks: number[]): number {
-  if (keeps(picks, 0) || keeps(picks, 4)) return 0;
-  const half = (lanes: number[]) => lanes.every((x) => x < 4) || lanes.every((x) => x >= 4);
-  if (half(picks) || (half(picks.slice(0, 2)) && half(picks.slice(2)))) return 1;
-  return ONE_INSTRUCTION.some((p) => p.every((x, m) => x === picks[m])) ? 1 : 3;
-}
-
-/** What building `want` costs, in x64 instructions. */
-const pickCost = (want: Lane[]): number =>
-  shuffles(want).steps.reduce((sum, picks) => sum + shuffleCost(picks), 0);
-
-/** An f32x4 of the lanes `want` asks for. */
-function pick(sources: Expr[], want: Lane[]): Expr {
-  const plan = shuffles(want);
-  const first = plan.sources[0];
-  if (first === undefined || (plan.sources.length === 1 && first === ZERO)) return ZERO_V;
-  const source = (k: number) => (k === ZERO ? ZERO_V : sources[k]!);
-  let value = source(first);
-  plan.steps.forEach((picks, n) => {
-    const b = source(plan.sources[n + 1] ?? first);
-    value = keeps(picks, 0) ? value : keeps(picks, 4) ? b : shuffle(value, b, picks);
-  });
-  return value;
-}
+// Taps gathered, outputs stored.
 
 /** Loads (their first float) covering ascending float positions, and each position's lane. */
 function cover(positions: (number | undefined)[]): { starts: number[]; want: Lane[] } {
