@@ -14,7 +14,6 @@ import {
   storeF,
   storeV,
   vadd,
-  ZERO_V,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
 
@@ -90,13 +89,13 @@ export function fill(fb: FuncBuilder, base: Expr, floats: number | Expr, value: 
   const p = fb.local("i32");
   const end = fb.local("i32");
   const bytes = typeof floats === "number" ? i32(floats * F32) : mul(floats, i32(F32));
-  const lanes = new Uint8Array(new Float32Array(4).fill(value).buffer);
+  const vector = [...new Uint8Array(new Float32Array(4).fill(value).buffer)];
   // Whole vectors while 16 bytes remain, then single floats.
   return [
     set(p, base),
     set(end, add(get(p), bytes)),
     fb.until({ op: "i32.gt_s", a: add(get(p), i32(16)), b: get(end) }, [
-      storeV(get(p), value === 0 ? ZERO_V : { op: "v128.const", bytes: [...lanes] }),
+      storeV(get(p), { op: "v128.const", bytes: vector }),
       set(p, add(get(p), i32(16))),
     ]),
     ...fb.loop(p, get(p), get(end), F32, [storeF(get(p), f32(value))]),
