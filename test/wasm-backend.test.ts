@@ -36,7 +36,9 @@ function mustRunInWasm(step: Step): boolean {
       return true;
     case "max_pool":
     case "max_pool_grad":
-      return step.attrs.PH === 0 && step.attrs.PW === 0;
+    case "avg_pool":
+    case "avg_pool_grad":
+      return true;
     case "activation":
     case "activation_grad":
     case "dropout":
@@ -302,6 +304,43 @@ poolings.push(
     kernels: ["avg_pool", "avg_pool_grad"],
   },
 );
+/** Windows the square family misses: 1×1 inputs, strides past the window, large windows. */
+const pooling = (name: string, input: number[], layer: string, N: number): FamilyCase => {
+  const kernel = layer.startsWith("SpatialMax") ? "max_pool" : "avg_pool";
+  return { name, source: single(input, layer), N, kernels: [kernel, `${kernel}_grad`] };
+};
+poolings.push(
+  pooling("Max, a 1×1 input padded to 3×3", [7, 1, 1], "SpatialMaxPooling(3, stride=1, pad=1)", 3),
+  pooling("Average, a 1×1 input padded to 2×2", [3, 1, 1], "SpatialAveragePooling(2, pad=1)", 5),
+  pooling(
+    "Max, window 2×3 every 4×5, padded",
+    [3, 13, 9],
+    `SpatialMaxPooling(${windowText([2, 3], [4, 5], [1, 1])})`,
+    3,
+  ),
+  pooling(
+    "Average, window 3×5 every 2×1, padded",
+    [7, 9, 13],
+    `SpatialAveragePooling(${windowText([3, 5], [2, 1], [1, 2])})`,
+    3,
+  ),
+  pooling(
+    "Max, window 9×6, one at a time, padded",
+    [3, 12, 14],
+    `SpatialMaxPooling(${windowText([9, 6], [3, 2], [4, 3])})`,
+    3,
+  ),
+  pooling(
+    "Average, window 10×7, one at a time, padded",
+    [3, 12, 14],
+    `SpatialAveragePooling(${windowText([10, 7], [3, 2], [5, 3])})`,
+    1,
+  ),
+  pooling("Max, global over 9×13", [17, 9, 13], "SpatialMaxPooling(kernel=[9, 13])", 3),
+  pooling("Average, global over 9×13", [17, 9, 13], "SpatialAveragePooling(kernel=[9, 13])", 5),
+  pooling("Average, LeNet's first", [6, 28, 28], "SpatialAveragePooling(2)", 3),
+  pooling("Average, LeNet's second", [16, 10, 10], "SpatialAveragePooling(2)", 5),
+);
 
 /** Standalone activations: their input is not a convolution's or a linear layer's. */
 const activations: FamilyCase[] = [
@@ -409,6 +448,27 @@ const fanOuts: FamilyCase[] = [
     "SpatialMaxPooling(3, stride=2)",
     "SpatialMaxPooling(kernel=[3, 5], stride=2, pad=[0, 1])",
     ["max_pool", "max_pool_grad"],
+  ),
+  fanOut(
+    "two average poolings",
+    [7, 9, 13],
+    "SpatialAveragePooling(3, stride=2)",
+    "SpatialAveragePooling(kernel=[3, 5], stride=2, pad=[0, 1])",
+    ["avg_pool", "avg_pool_grad"],
+  ),
+  fanOut(
+    "max poolings, a large window and a small one",
+    [3, 12, 14],
+    `SpatialMaxPooling(${windowText([10, 7], [3, 2], [5, 3])})`,
+    `SpatialMaxPooling(${windowText([4, 4], [3, 2], [2, 1])})`,
+    ["max_pool", "max_pool_grad"],
+  ),
+  fanOut(
+    "average poolings, a large window and a small one",
+    [3, 12, 14],
+    `SpatialAveragePooling(${windowText([9, 6], [3, 2], [4, 3])})`,
+    `SpatialAveragePooling(${windowText([3, 2], [3, 2], [1, 1])})`,
+    ["avg_pool", "avg_pool_grad"],
   ),
   fanOut("two activations", [3, 9, 13], "ReLU", "LeakyReLU(slope=0.3)", [
     "activation",
@@ -774,8 +834,9 @@ describe("training the samples: WASM and TS take the same steps", () => {
 
 // ---------------------------------------------------------------------------------------------
 // Threads split each step's outputs, never a sum, so any thread count computes the same bits.
-// resnet-tiny (average pooling) and tiny-detector (Sigmoid) have JS fallback steps, which run on
-// thread 0 alone; tiny-unet joins and upsamples, tiny-detector sums MSE and BCE.
+// Every op runs as WASM in these (Add and batch normalisation aside); padded and overlapping
+// poolings work in frames, one per thread; tiny-unet joins and upsamples, tiny-detector sums MSE
+// and BCE, dropout draws its masks by element.
 
 describe("threads", () => {
   const sample = (name: string) =>
@@ -791,12 +852,23 @@ describe("threads", () => {
 }
 criterion MSE
 `;
+  const poolings = `model M {
+  input x: [3, 12, 14]
+  h = x -> c: SpatialConvolution(5, kernel=3, pad=1) -> ReLU
+  a = h -> SpatialMaxPooling(3, stride=2, pad=1)
+  b = h -> SpatialAveragePooling(kernel=[4, 3], stride=2, pad=[1, 1])
+  y = Add(a, b) -> SpatialAveragePooling(3, stride=1, pad=1) -> View(-1) -> l: Linear(7)
+  output y
+}
+criterion MSE
+`;
   test.each([
     ["samples/lenet5", sample("lenet5")],
     ["samples/resnet-tiny", sample("resnet-tiny")],
     ["samples/tiny-unet", sample("tiny-unet")],
     ["samples/tiny-detector", sample("tiny-detector")],
     ["a network with dropout", withDropout],
+    ["padded, overlapping, accumulating poolings", poolings],
   ])("%s trains bit for bit alike on 1, 2, 3 threads", (_, source) => {
     const compiled = compileModel(source);
     const N = 5;

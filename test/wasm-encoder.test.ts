@@ -1,5 +1,5 @@
 // Tests of the WASM binary encoder: LEB128, sections, hand-encoded bytes, newer instructions run.
-// The newer ones (data, imports and calls, if/else, shuffles, atomics) validate and execute.
+// The newer ones (data, imports and calls, if/else, shuffles, pmax, atomics) validate and execute.
 import { describe, expect, test } from "vitest";
 import {
   encodeModule,
@@ -13,7 +13,7 @@ import {
   type Expr,
   type ModuleSpec,
 } from "../compiler/backends/wasm/encoder.js";
-import { FuncBuilder, get, i32, loadV, storeV } from "../compiler/backends/wasm/builder.js";
+import { FuncBuilder, get, i32, loadV, storeV, ZERO_V } from "../compiler/backends/wasm/builder.js";
 
 describe("encoder", () => {
   test("LEB128 matches hand-encoded bytes", () => {
@@ -176,6 +176,25 @@ describe("newer encoder features", () => {
     exports["shuffle"]!();
     expect([...floats.subarray(8, 12)]).toEqual([3.5, -0.5, 1.5, -2.5]);
     expect(() => encodeModule(shuffle(lanes.slice(1)))).toThrow(/16 lane/);
+  });
+
+  test("f32x4.pmax takes the second operand only where it is greater; v128.any_true", () => {
+    // What max pooling needs: a NaN tap is passed over, and of equal zeros the first stays.
+    const spec: ModuleSpec = {
+      minPages: 1,
+      functions: [
+        new FuncBuilder("pmax", []).build([
+          storeV(i32(32), { op: "f32x4.pmax", a: loadV(i32(0)), b: loadV(i32(16)) }),
+          storeI(48, { op: "v128.any_true", a: loadV(i32(0)) }),
+          storeI(52, { op: "v128.any_true", a: ZERO_V }),
+        ]),
+      ],
+    };
+    const { exports, f32: floats, i32: words } = run(spec);
+    floats.set([1, 1, -0, -Infinity, 2, NaN, 0, NaN]);
+    exports["pmax"]!();
+    expect([...floats.subarray(8, 12)]).toEqual([2, 1, -0, -Infinity]);
+    expect([words[12], words[13]]).toEqual([1, 0]);
   });
 
   test("atomic ops validate and run, on a plain and on a shared memory", () => {

@@ -81,6 +81,7 @@ const OPCODES = {
   "i32x4.sub": [0xfd, 0xb1],
   "i32x4.mul": [0xfd, 0xb5],
   "f32x4.abs": [0xfd, 0xe0],
+  "v128.any_true": [0xfd, 0x53],
   "f32x4.neg": [0xfd, 0xe1],
   "f32x4.sqrt": [0xfd, 0xe3],
   "f32x4.add": [0xfd, 0xe4],
@@ -159,6 +160,7 @@ type Unary =
   | "f32x4.convert_i32x4_s"
   | "f32x4.neg"
   | "f32x4.sqrt"
+  | "v128.any_true"
   | "drop";
 type Binary =
   | "i32.eq"

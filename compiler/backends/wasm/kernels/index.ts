@@ -7,7 +7,7 @@ import type { OpName } from "../../../ops.js";
 import type { WasmKernel } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
 import { bce, bceGrad, mse, mseGrad } from "./losses.js";
-import { maxPool, maxPoolGrad } from "./pooling.js";
+import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "./pooling.js";
 import {
   add,
   addGrad,
@@ -38,6 +38,8 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   linear_grad_weight: linearGradWeight,
   max_pool: maxPool,
   max_pool_grad: maxPoolGrad,
+  avg_pool: avgPool,
+  avg_pool_grad: avgPoolGrad,
   softmax,
   softmax_grad: softmaxGrad,
   log_softmax: logSoftmax,

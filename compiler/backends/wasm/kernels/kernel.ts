@@ -3,6 +3,7 @@ import type { OpAttrs, OpName } from "../../../ops.js";
 import {
   add,
   f32,
+  fadd,
   FuncBuilder,
   get,
   i32,
@@ -15,8 +16,8 @@ import {
   storeV,
   sub,
   VECTOR,
-  ZERO_V,
   type Lanes,
+  vadd,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
 
@@ -125,27 +126,33 @@ export function overRange(
   ];
 }
 
-/** Zeroes `floats` floats from the byte address `base`. */
-export function zeroFill(fb: FuncBuilder, base: Expr, floats: number | Expr): Expr[] {
+/** Sets `floats` floats from the byte address `base` to `value`. */
+export function fill(fb: FuncBuilder, base: Expr, floats: number | Expr, value: number): Expr[] {
   const p = fb.local("i32");
   const end = fb.local("i32");
   const bytes = typeof floats === "number" ? i32(floats * F32) : mul(floats, i32(F32));
+  const vector = [...new Uint8Array(new Float32Array(4).fill(value).buffer)];
   // Whole vectors while 16 bytes remain, then single floats.
   return [
     set(p, base),
     set(end, add(get(p), bytes)),
     fb.until({ op: "i32.gt_s", a: add(get(p), i32(16)), b: get(end) }, [
-      storeV(get(p), ZERO_V),
+      storeV(get(p), { op: "v128.const", bytes: vector }),
       set(p, add(get(p), i32(16))),
     ]),
-    ...fb.loop(p, get(p), get(end), F32, [storeF(get(p), f32(0))]),
+    ...fb.loop(p, get(p), get(end), F32, [storeF(get(p), f32(value))]),
   ];
 }
 
+/** Zeroes `floats` floats from the byte address `base`. */
+export const zeroFill = (fb: FuncBuilder, base: Expr, floats: number | Expr): Expr[] =>
+  fill(fb, base, floats, 0);
+
 /**
  * Copies `planes` planes of h × w floats from `src` into planes of H × W at `dst`, shifted down
- * by `top` rows and right by `left` columns (negative shifts crop). The rest of `dst` is not
- * touched: a caller zeroes it once and copies sample after sample into the same frame.
+ * by `top` rows and right by `left` columns (negative shifts crop), or adds them with `add`.
+ * The rest of `dst` is not touched: a caller zeroes it once and copies sample after sample into
+ * the same frame.
  */
 export function copyPlanes(
   fb: FuncBuilder,
@@ -161,6 +168,7 @@ export function copyPlanes(
     left: number;
     /** Floats from one destination plane to the next (default H·W). */
     plane?: number;
+    add?: boolean;
   },
 ): Expr[] {
   const { planes, h, w, H, W, top, left } = shape;
@@ -175,8 +183,12 @@ export function copyPlanes(
     fb,
     x1 - x0,
     [s, d],
-    (o) => [storeV(get(d), loadV(get(s), o), o)],
-    (o) => [storeF(get(d), loadF(get(s), o), o)],
+    (o) => [
+      storeV(get(d), shape.add ? vadd(loadV(get(d), o), loadV(get(s), o)) : loadV(get(s), o), o),
+    ],
+    (o) => [
+      storeF(get(d), shape.add ? fadd(loadF(get(d), o), loadF(get(s), o)) : loadF(get(s), o), o),
+    ],
   );
   const perRow = [
     set(s, get(S)),

@@ -1,232 +1,566 @@
-// Max pooling on WASM for windows that lie inside the input (no padding): the taps are unrolled
-// with constant offsets, and 2×2 windows at stride 2 take four outputs per f32x4 (even and odd
-// lanes shuffled apart). The gradient recomputes the argmax: the first maximum, as PyTorch's.
+// Max and average pooling on WASM, forward and backward, for every window, stride and padding.
+// A padded plane is first copied into a frame whose border no window takes (NaN for max: never
+// greater, never equal; zero for average: it adds nothing), so every window lies whole in its
+// source. Windows of up to 49 taps go four to an f32x4 along the output row, each tap's lanes
+// gathered by shuffles from loads shared along the row; larger ones one at a time, each row of
+// taps in f32x4. Gradients spread each row of taps into consecutive vectors, stored into dx, or
+// added where windows overlap (into a zeroed frame then copied out, as where padded). Max
+// pooling's recomputes the argmax: the first tap equal to the output, as PyTorch's.
 import {
   add,
   f32,
+  fadd,
   get,
   i32,
+  lane,
   loadF,
   loadV,
   mul,
   set,
-  shuffle,
   splat,
   storeF,
   storeV,
   sub,
+  vadd,
+  ZERO_V,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
-import { at, F32, zeroFill, type WasmKernel, type WasmStep } from "./kernel.js";
+import { pick, pickCost, type Lane } from "../lanes.js";
+import type { Window } from "../../../ops.js";
+import {
+  at,
+  copyPlanes,
+  F32,
+  fill,
+  overRun,
+  zeroFill,
+  type WasmKernel,
+  type WasmStep,
+} from "./kernel.js";
 
-/** The pooling ops: every one's attributes are a window. */
-type PoolStep = WasmStep<"max_pool" | "max_pool_grad">;
-
-function windows(s: PoolStep) {
-  const d = s.a;
-  const inside =
-    d.PH === 0 && d.PW === 0 && (d.OH - 1) * d.SH + d.KH <= d.H && (d.OW - 1) * d.SW + d.KW <= d.W;
-  const taps: number[] = [];
-  for (let i = 0; i < d.KH; i++) for (let j = 0; j < d.KW; j++) taps.push((i * d.W + j) * F32);
-  // 2×2 at stride 2: groups of four outputs read eight floats from each of two rows.
-  const pairs = d.KH === 2 && d.KW === 2 && d.SH === 2 && d.SW === 2 ? d.OW >> 2 : 0;
-  return { ...d, inside, taps, groups: pairs };
-}
-
-type Window = ReturnType<typeof windows>;
+type PoolStep = WasmStep<"max_pool" | "max_pool_grad" | "avg_pool" | "avg_pool_grad">;
 
 /**
- * Visits the output rows of this thread's planes (threads split the N·C planes): `row(input,
- * out)` with `input` the byte pointer of the row's first window and `out` the byte offset of its
- * first output from the output base, both locals the callee may advance.
+ * Taps unrolled for four windows at once. Beyond, a window wide enough to fill vectors runs alone
+ * (global pooling has one window per plane: four windows per vector would leave three lanes idle).
  */
-function overRows(s: PoolStep, w: Window, row: (input: number, out: number) => Expr[]): Expr[] {
-  const { fb, N } = s;
-  const [plane, input, out, nc, oh, rowStart, outStart] = fb.locals("i32", 7);
-  const { lo, hi } = s.part({ op: "i32.mul", a: N, b: i32(w.C) });
-  const perRow = [
-    set(input, get(rowStart)),
+const UNROLLED_TAPS = 49;
+
+function geometry(a: Window) {
+  const framed = a.PH > 0 || a.PW > 0;
+  const pitch = a.W + 2 * a.PW;
+  return {
+    ...a,
+    framed,
+    /** Floats from one source row to the next: the plane's, or its frame's. */
+    pitch,
+    /** Bytes of a frame, with room for the 3 floats a last vector reads or adds past its end. */
+    frameBytes: ((a.H + 2 * a.PH) * pitch + 3) * F32,
+    grouped: a.KW < 4 || a.KH * a.KW <= UNROLLED_TAPS,
+    overlap: a.SW < a.KW || a.SH < a.KH,
+    /** Every input position lies in exactly one window. */
+    tiled: !framed && a.SW === a.KW && a.SH === a.KH && a.OW * a.SW === a.W && a.OH * a.SH === a.H,
+  };
+}
+
+type Geometry = ReturnType<typeof geometry>;
+
+interface Walk {
+  /** The tensor whose planes are walked (x, or dx for the average's gradient). */
+  tensor: Expr;
+  /** Where each plane's windows are read instead, once `before` has copied it there. */
+  frame?: Expr;
+  before?: (plane: Expr) => Expr[];
+  after?: (plane: Expr) => Expr[];
+  /**
+   * `v` adjacent windows of an output row (up to four when grouped, else one): `win` is the byte
+   * address of the first one's top-left tap, `out` the byte offset of its output in its tensor.
+   */
+  windows(win: number, out: number, v: number): Expr[];
+}
+
+/** This thread's planes (threads split the N·C planes), row by row of outputs. */
+function walk(s: PoolStep, g: Geometry, w: Walk): Expr[] {
+  const { fb } = s;
+  const [plane, nc, oh, k, rowStart, outStart, win, out] = fb.locals("i32", 8);
+  const { lo, hi } = s.part(mul(s.N, i32(g.C)));
+  const per = g.grouped ? 4 : 1;
+  const [runs, rest] = [Math.floor(g.OW / per), g.OW % per];
+  const next = (v: number) => [
+    set(win, add(get(win), i32(v * g.SW * F32))),
+    set(out, add(get(out), i32(v * F32))),
+  ];
+  const row = [
+    set(win, get(rowStart)),
     set(out, get(outStart)),
-    ...row(input, out),
-    set(rowStart, add(get(rowStart), i32(w.SH * w.W * F32))),
-    set(outStart, add(get(outStart), i32(w.OW * F32))),
+    ...(runs > 0
+      ? fb.loop(k, i32(0), i32(runs), 1, [...w.windows(win, out, per), ...next(per)], true)
+      : []),
+    ...(rest > 0 ? w.windows(win, out, rest) : []),
+    set(rowStart, add(get(rowStart), i32(g.SH * g.pitch * F32))),
+    set(outStart, add(get(outStart), i32(g.OW * F32))),
   ];
   const perPlane = [
-    set(rowStart, get(plane)),
-    ...s.fb.loop(oh, i32(0), i32(w.OH), 1, perRow, true),
-    set(plane, add(get(plane), i32(w.H * w.W * F32))),
+    ...(w.before?.(get(plane)) ?? []),
+    set(rowStart, w.frame ?? get(plane)),
+    ...fb.loop(oh, i32(0), i32(g.OH), 1, row, true),
+    ...(w.after?.(get(plane)) ?? []),
+    set(plane, add(get(plane), i32(g.H * g.W * F32))),
   ];
   return [
-    set(plane, at(s.ins[0]!, lo, w.H * w.W * F32)),
-    set(outStart, mul(lo, i32(w.OH * w.OW * F32))),
+    set(plane, at(w.tensor, lo, g.H * g.W * F32)),
+    set(outStart, mul(lo, i32(g.OH * g.OW * F32))),
     ...fb.loop(nc, lo, hi, 1, perPlane),
   ];
 }
 
-/** The windows of a row from `first` on, one at a time, advancing both pointers. */
-function eachWindow(
-  s: PoolStep,
-  w: Window,
-  count: number,
-  input: number,
-  out: number,
-  body: Expr[],
-) {
-  if (count <= 0) return [];
-  const k = s.fb.local("i32");
-  return s.fb.loop(
-    k,
-    i32(0),
-    i32(count),
-    1,
-    [...body, set(input, add(get(input), i32(w.SW * F32))), set(out, add(get(out), i32(F32)))],
-    true,
-  );
+/** The plane at `plane` into the frame's interior (its border is set once per step). */
+const frameIn = (s: PoolStep, g: Geometry, plane: Expr, frame: Expr): Expr[] =>
+  copyPlanes(s.fb, plane, frame, {
+    planes: 1,
+    h: g.H,
+    w: g.W,
+    H: g.H + 2 * g.PH,
+    W: g.pitch,
+    top: g.PH,
+    left: g.PW,
+  });
+
+/** The frame's interior into the plane at `plane`, set or added. */
+const frameOut = (s: PoolStep, g: Geometry, frame: Expr, plane: Expr): Expr[] =>
+  copyPlanes(s.fb, frame, plane, {
+    planes: 1,
+    h: g.H + 2 * g.PH,
+    w: g.pitch,
+    H: g.H,
+    W: g.W,
+    top: -g.PH,
+    left: -g.PW,
+    add: s.acc,
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Taps gathered, outputs stored.
+
+/** Loads (their first float) covering ascending float positions, and each position's lane. */
+function cover(positions: (number | undefined)[]): { starts: number[]; want: Lane[] } {
+  const starts: number[] = [];
+  const want = positions.map((p): Lane => {
+    if (p === undefined) return undefined;
+    let k = starts.findIndex((start) => p >= start && p < start + 4);
+    if (k < 0) k = starts.push(p) - 1;
+    return { from: k, lane: p - starts[k]! };
+  });
+  return { starts, want };
 }
 
-const EVENS = [0, 2, 4, 6];
-const ODDS = [1, 3, 5, 7];
-const greater = (a: Expr, b: Expr): Expr => ({ op: "f32x4.gt", a, b });
-const pick = (a: Expr, b: Expr, mask: Expr): Expr => ({ op: "v128.bitselect", a, b, c: mask });
+/**
+ * The taps of one row of v grouped windows: lane l of tap j is the float j + l·SW from the row's
+ * first, `offset` bytes from `base`. Loads covering the whole row, held in `held` (locals), serve
+ * the taps they serve at no more instructions than the tap's own loads and shuffles.
+ */
+function rowTaps(g: Geometry, held: number[], base: Expr, offset: number, v: number) {
+  const lanes = (j: number) => [0, 1, 2, 3].map((l) => (l < v ? j + l * g.SW : undefined));
+  const row = Array.from({ length: g.KW }, (_, j) => lanes(j)).flat();
+  const shared = cover([...new Set(row.filter((p) => p !== undefined))].sort((a, b) => a - b));
+  const used = new Set<number>();
+  const taps = Array.from({ length: g.KW }, (_, j) => {
+    const own = cover(lanes(j));
+    const want = lanes(j).map((p): Lane => {
+      if (p === undefined) return undefined;
+      const k = shared.starts.findIndex((start) => p >= start && p < start + 4);
+      return { from: k, lane: p - shared.starts[k]! };
+    });
+    if (pickCost(want) > own.starts.length + pickCost(own.want)) {
+      const sources = own.starts.map((p) => loadV(base, offset + p * F32));
+      return pick(sources, own.want);
+    }
+    for (const l of want) if (l && l !== "zero") used.add(l.from);
+    return pick(
+      held.map((l) => get(l)),
+      want,
+    );
+  });
+  const loads = [...used].map((k) => set(held[k]!, loadV(base, offset + shared.starts[k]! * F32)));
+  return { loads, taps };
+}
 
-/** The four taps of four 2×2 windows at `input`: (0,0), (0,1), (1,0), (1,1), in argmax order. */
-function quadTaps(w: Window, input: number): Expr[] {
-  const row = (r: number) => [
-    loadV(get(input), r * w.W * F32),
-    loadV(get(input), r * w.W * F32 + 16),
-  ];
-  const [a0, a1] = row(0);
-  const [b0, b1] = row(1);
+/** Locals enough for the shared loads of any row. */
+const rowLoads = (s: PoolStep, g: Geometry): number[] =>
+  Array.from({ length: Math.ceil((3 * g.SW + g.KW) / 4) }, () => s.fb.local("v128"));
+
+/** The first v lanes of `value` at `addr`. */
+function storeLanes(s: PoolStep, addr: Expr, value: Expr, v: number): Expr[] {
+  if (v === 4) return [storeV(addr, value)];
+  const t = s.fb.local("v128");
   return [
-    shuffle(a0!, a1!, EVENS),
-    shuffle(a0!, a1!, ODDS),
-    shuffle(b0!, b1!, EVENS),
-    shuffle(b0!, b1!, ODDS),
+    set(t, value),
+    ...Array.from({ length: v }, (_, m) => storeF(addr, lane(get(t), m), 4 * m)),
   ];
 }
 
-export const maxPool: WasmKernel<"max_pool"> = (s) => {
-  const w = windows(s);
-  if (!w.inside) return undefined;
+// ---------------------------------------------------------------------------------------------
+// Forward.
+
+/** How a window's taps fold into its value. */
+interface Fold {
+  /** What a frame's border holds: a value that changes no window's. */
+  border: number;
+  init: number;
+  vec(acc: Expr, tap: Expr): Expr;
+  /** Folds `tap` into the f32 local `acc`. */
+  scalar(acc: number, tap: Expr): Expr[];
+  /** The folded taps as the window's value (the average divides by the window's size). */
+  doneVec(acc: Expr): Expr;
+  doneScalar(acc: Expr): Expr;
+}
+
+/** Max takes a tap only when greater, so NaN taps are passed over; pmax does just that. */
+function maxFold(s: PoolStep): Fold {
+  const t = s.fb.local("f32");
+  return {
+    border: NaN,
+    init: -Infinity,
+    vec: (acc, tap) => ({ op: "f32x4.pmax", a: acc, b: tap }),
+    scalar: (acc, tap) => [
+      set(t, tap),
+      set(acc, {
+        op: "select",
+        a: get(t),
+        b: get(acc),
+        c: { op: "f32.gt", a: get(t), b: get(acc) },
+      }),
+    ],
+    doneVec: (acc) => acc,
+    doneScalar: (acc) => acc,
+  };
+}
+
+/** The sum over the window divided by its whole size: padding counts (count_include_pad). */
+function meanFold(s: PoolStep): Fold {
+  const size = s.a.KH * s.a.KW;
+  return {
+    border: 0,
+    init: 0,
+    vec: vadd,
+    scalar: (acc, tap) => [set(acc, fadd(get(acc), tap))],
+    doneVec: (acc) => ({ op: "f32x4.div", a: acc, b: splat(f32(size)) }),
+    doneScalar: (acc) => ({ op: "f32.div", a: acc, b: f32(size) }),
+  };
+}
+
+function pool(s: PoolStep, fold: Fold): Expr[] {
+  const g = geometry(s.a);
   const { fb } = s;
-  const [m, v] = [fb.local("f32"), fb.local("f32")];
-  const [mv, tv] = [fb.local("v128"), fb.local("v128")];
   const y = fb.local("i32");
-  // m starts below everything and takes a tap only when greater: NaN taps are passed over.
-  const scalar = (input: number, out: number): Expr[] => [
-    set(m, f32(-Infinity)),
-    ...w.taps.flatMap((t) => [
-      set(v, loadF(get(input), t)),
-      set(m, { op: "select", a: get(v), b: get(m), c: { op: "f32.gt", a: get(v), b: get(m) } }),
+  const frame = g.framed ? s.scratch(g.frameBytes) : undefined;
+  const [accV, rowV] = fb.locals("v128", 2);
+  const accS = fb.local("f32");
+  const [r, p] = fb.locals("i32", 2);
+  const held = g.grouped ? rowLoads(s, g) : [];
+  const grouped = (win: number, out: number, v: number): Expr[] => {
+    const body = [set(accV, splat(f32(fold.init)))];
+    for (let i = 0; i < g.KH; i++) {
+      const row = rowTaps(g, held, get(win), i * g.pitch * F32, v);
+      body.push(...row.loads, ...row.taps.map((tap) => set(accV, fold.vec(get(accV), tap))));
+    }
+    return [...body, ...storeLanes(s, add(get(y), get(out)), fold.doneVec(get(accV)), v)];
+  };
+  // One window: each row's taps in vectors and a scalar tail, the lanes folded in at the end.
+  // Rows fold apart, then into the window's: the rows' chains of dependent folds overlap.
+  const single = (win: number, out: number): Expr[] => [
+    set(accV, splat(f32(fold.init))),
+    set(accS, f32(fold.init)),
+    ...windowRows(s, g, win, r, [
+      set(p, get(r)),
+      set(rowV, splat(f32(fold.init))),
+      ...overRun(
+        fb,
+        g.KW,
+        [p],
+        (o) => [set(rowV, fold.vec(get(rowV), loadV(get(p), o)))],
+        (o) => fold.scalar(accS, loadF(get(p), o)),
+      ),
+      set(accV, fold.vec(get(accV), get(rowV))),
     ]),
-    storeF(add(get(y), get(out)), get(m)),
-  ];
-  const quad = (input: number, out: number): Expr[] => [
-    set(mv, splat(f32(-Infinity))),
-    ...quadTaps(w, input).flatMap((tap) => [
-      set(tv, tap),
-      set(mv, pick(get(tv), get(mv), greater(get(tv), get(mv)))),
-    ]),
-    storeV(add(get(y), get(out)), get(mv)),
+    ...[0, 1, 2, 3].flatMap((l) => fold.scalar(accS, lane(get(accV), l))),
+    storeF(add(get(y), get(out)), fold.doneScalar(get(accS))),
   ];
   return [
     set(y, s.outs[0]!),
-    ...overRows(s, w, (input, out) => [
-      ...eachQuad(s, w, input, out, quad),
-      ...eachWindow(s, w, w.OW - 4 * w.groups, input, out, scalar(input, out)),
-    ]),
+    ...(frame ? fill(fb, frame, g.frameBytes / F32, fold.border) : []),
+    ...walk(s, g, {
+      tensor: s.ins[0]!,
+      ...(frame ? { frame, before: (plane: Expr) => frameIn(s, g, plane, frame) } : {}),
+      windows: (win, out, v) => (g.grouped ? grouped(win, out, v) : single(win, out)),
+    }),
   ];
-};
+}
 
-/** Groups of four 2×2 windows, advancing the pointers past them. */
-function eachQuad(
+/** `body` once per row of the window at `win`, with the local `r` at the row's first tap. */
+function windowRows(s: PoolStep, g: Geometry, win: number, r: number, body: Expr[]): Expr[] {
+  const i = s.fb.local("i32");
+  return [
+    set(r, get(win)),
+    ...s.fb.loop(i, i32(0), i32(g.KH), 1, [...body, set(r, add(get(r), i32(g.pitch * F32)))], true),
+  ];
+}
+
+export const maxPool: WasmKernel<"max_pool"> = (s) => pool(s, maxFold(s));
+export const avgPool: WasmKernel<"avg_pool"> = (s) => pool(s, meanFold(s));
+
+// ---------------------------------------------------------------------------------------------
+// Gradients.
+
+/**
+ * One row of taps of v grouped windows, as vectors of consecutive positions from the first
+ * window's first tap: window l's tap j lands at l·SW + j, with lane l of `parts[j]` (locals).
+ * Taps j ≡ r (mod SW) land on the positions t·SW + r (residue r, lane t): tap r + k·SW of window
+ * l where tap r of window l + k does. So each residue is its taps' parts shifted k lanes and
+ * added (where windows overlap), and the residues interleave into the row: shifts, unpacks and
+ * blends, one x64 instruction each. `sets` computes the residues into locals; a vector is
+ * undefined where no tap lands. The last vector ends at the row's last position, or, `whole`,
+ * has zeros past it.
+ */
+function spread(s: PoolStep, g: Geometry, parts: number[], v: number, whole: boolean) {
+  const span = (v - 1) * g.SW + g.KW;
+  const sets: Expr[] = [];
+  /** Residue r's lanes 4b…4b + 3 in local blocks[r][b]; undefined: no tap lands there. */
+  const blocks = Array.from({ length: g.SW }, (_, r) => {
+    const read = (t: number) => t * g.SW + r < span;
+    const shifts: number[] = [];
+    for (let k = 0; r + k * g.SW < g.KW; k++) shifts.push(k);
+    const row: (number | undefined)[] = [];
+    for (let b = 0; read(4 * b); b++) {
+      let sum: Expr | undefined;
+      for (const k of shifts) {
+        const want = [0, 1, 2, 3].map((m): Lane => {
+          const [t, l] = [4 * b + m, 4 * b + m - k];
+          if (!read(t)) return undefined;
+          return l >= 0 && l < v ? { from: 0, lane: l } : "zero";
+        });
+        if (want.every((w) => w === undefined || w === "zero")) continue;
+        const piece = pick([get(parts[r + k * g.SW]!)], want);
+        sum = sum ? vadd(sum, piece) : piece;
+      }
+      if (sum?.op === "local.get" || !sum) row.push(sum?.local);
+      else {
+        const local = s.fb.local("v128");
+        sets.push(set(local, sum));
+        row.push(local);
+      }
+    }
+    return row;
+  });
+  const locals: number[] = [];
+  const vectors: (Expr | undefined)[] = [];
+  for (let q = 0; 4 * q < span; q++) {
+    const want = [0, 1, 2, 3].map((m): Lane => {
+      const p = 4 * q + m;
+      if (p >= span) return whole ? "zero" : undefined;
+      const [r, t] = [p % g.SW, Math.floor(p / g.SW)];
+      const local = blocks[r]![Math.floor(t / 4)];
+      if (local === undefined) return "zero";
+      if (!locals.includes(local)) locals.push(local);
+      return { from: locals.indexOf(local), lane: t % 4 };
+    });
+    const lands = want.some((w) => w !== undefined && w !== "zero");
+    vectors.push(lands ? pick(locals.map(get), want) : undefined);
+  }
+  return { sets, vectors, lanes: whole ? 4 * vectors.length : span };
+}
+
+/** A spread row at `offset` bytes from the local `d`: stored, or added to what is there. */
+function writeRow(
   s: PoolStep,
-  w: Window,
-  input: number,
-  out: number,
-  body: (input: number, out: number) => Expr[],
-) {
-  if (w.groups === 0) return [];
-  const k = s.fb.local("i32");
-  return s.fb.loop(
-    k,
-    i32(0),
-    i32(w.groups),
-    1,
-    [
-      ...body(input, out),
-      set(input, add(get(input), i32(8 * F32))),
-      set(out, add(get(out), i32(4 * F32))),
-    ],
-    true,
-  );
+  d: number,
+  offset: number,
+  row: ReturnType<typeof spread>,
+  stores: boolean,
+): Expr[] {
+  const t = s.fb.local("v128");
+  return row.vectors.flatMap((value, q): Expr[] => {
+    // Where nothing lands, the destination already holds zero or is added nothing.
+    if (!value) return [];
+    const base = offset + 16 * q;
+    const lanes = Math.min(4, row.lanes - 4 * q);
+    if (lanes === 4)
+      return [storeV(get(d), stores ? value : vadd(loadV(get(d), base), value), base)];
+    return [
+      set(t, value),
+      ...Array.from({ length: lanes }, (_, m) => {
+        const x = lane(get(t), m);
+        const o = base + 4 * m;
+        return storeF(get(d), stores ? x : fadd(loadF(get(d), o), x), o);
+      }),
+    ];
+  });
+}
+
+/**
+ * What a gradient needs around its windows: the destination of each plane's scatter (dx's plane,
+ * or a zeroed frame copied out to it after), and how windows write it. `writesAll`: the kernel
+ * writes every tap of a window, so it may store instead of adding where windows do not overlap.
+ */
+function destination(s: PoolStep, g: Geometry, writesAll: boolean) {
+  // Overlapping windows add into a frame: whole vectors, whose zeros past a row's end may land
+  // on the next row, never on another thread's plane.
+  const dxFrame = g.framed || g.overlap ? s.scratch(g.frameBytes) : undefined;
+  // Stores need windows that do not overlap and a destination zeroed first (or wholly covered).
+  const stores = writesAll && !g.overlap && (dxFrame !== undefined || !s.acc);
+  const clears = !s.acc && !(stores && g.tiled);
+  return {
+    stores,
+    whole: dxFrame !== undefined && !stores,
+    frame: dxFrame,
+    /** Before a plane's windows, given dx's plane. */
+    before: (dx: Expr): Expr[] =>
+      dxFrame
+        ? zeroFill(s.fb, dxFrame, g.frameBytes / F32)
+        : clears
+          ? zeroFill(s.fb, dx, g.H * g.W)
+          : [],
+    after: (dx: Expr): Expr[] => (dxFrame ? frameOut(s, g, dxFrame, dx) : []),
+  };
 }
 
 /** dx[argmax] (+)= dy per window; inputs x, y, dy. */
 export const maxPoolGrad: WasmKernel<"max_pool_grad"> = (s) => {
-  const w = windows(s);
-  if (!w.inside) return undefined;
+  const g = geometry(s.a);
   const { fb } = s;
-  const [m, g] = [fb.local("f32"), fb.local("f32")];
-  const [y, dy, shift] = fb.locals("i32", 3);
-  // The window pointer walks x; dx at the same position is that pointer plus (dx − x).
-  const dxAt = (input: number): Expr => add(get(input), get(shift));
-  const first = (input: number, t: number, rest: Expr[]): Expr[] => [
-    {
-      op: "if",
-      cond: { op: "f32.eq", a: loadF(get(input), t), b: get(m) },
-      then: [storeF(dxAt(input), { op: "f32.add", a: loadF(dxAt(input), t), b: get(g) }, t)],
-      else: rest,
-    },
-  ];
-  const scalar = (input: number, out: number): Expr[] => [
-    set(m, loadF(add(get(y), get(out)))),
-    set(g, loadF(add(get(dy), get(out)))),
-    ...w.taps.reduceRight<Expr[]>((rest, t) => first(input, t, rest), []),
-  ];
-  // Four windows at once: each tap takes g where it is the first to equal the maximum.
-  const [mv, gv, taken, hit] = fb.locals("v128", 4);
-  const parts = fb.locals("v128", 4);
-  const quad = (input: number, out: number): Expr[] => {
-    const body: Expr[] = [
-      set(mv, loadV(add(get(y), get(out)))),
+  // One window at a time, only the first maximum is written.
+  const dst = destination(s, g, g.grouped);
+  const xFrame = g.framed ? s.scratch(g.frameBytes) : undefined;
+  const [y, dy, toDx, shift, d, r, p] = fb.locals("i32", 7);
+  const [m, gv, taken, hit, t] = fb.locals("v128", 5);
+  const parts = g.grouped ? Array.from({ length: g.KW }, () => fb.local("v128")) : [];
+  const held = g.grouped ? rowLoads(s, g) : [];
+  // The window pointer walks x (or its frame); the same position's gradient is `shift` on.
+  const grouped = (win: number, out: number, v: number): Expr[] => {
+    const body = [
+      set(m, loadV(add(get(y), get(out)))),
       set(gv, loadV(add(get(dy), get(out)))),
-      set(taken, { op: "v128.const", bytes: Array<number>(16).fill(0) }),
+      set(taken, ZERO_V),
+      set(d, add(get(win), get(shift))),
     ];
-    quadTaps(w, input).forEach((tap, t) => {
-      body.push(
-        set(hit, { op: "v128.andnot", a: { op: "f32x4.eq", a: tap, b: get(mv) }, b: get(taken) }),
-        set(taken, { op: "v128.or", a: get(taken), b: get(hit) }),
-        set(parts[t]!, { op: "v128.and", a: get(gv), b: get(hit) }),
-      );
-    });
-    // Windows do not overlap: each dx position gets one window's part, interleaved back.
-    for (const r of [0, 1]) {
-      const [evens, odds] = [get(parts[2 * r]!), get(parts[2 * r + 1]!)];
-      for (const half of [0, 1]) {
-        const offset = r * w.W * F32 + 16 * half;
-        let value = shuffle(evens, odds, half === 0 ? [0, 4, 1, 5] : [2, 6, 3, 7]);
-        if (s.acc) value = { op: "f32x4.add", a: loadV(dxAt(input), offset), b: value };
-        body.push(storeV(dxAt(input), value, offset));
-      }
+    for (let i = 0; i < g.KH; i++) {
+      const taps = rowTaps(g, held, get(win), i * g.pitch * F32, v);
+      body.push(...taps.loads);
+      taps.taps.forEach((tap, j) => {
+        // Each tap takes g where it is the first to equal the maximum.
+        body.push(
+          set(hit, { op: "v128.andnot", a: { op: "f32x4.eq", a: tap, b: get(m) }, b: get(taken) }),
+          set(taken, { op: "v128.or", a: get(taken), b: get(hit) }),
+          set(parts[j]!, { op: "v128.and", a: get(gv), b: get(hit) }),
+        );
+      });
+      const row = spread(s, g, parts, v, dst.whole);
+      body.push(...row.sets, ...writeRow(s, d, i * g.pitch * F32, row, dst.stores));
     }
     return body;
   };
+  const [ms, gs] = [fb.local("f32"), fb.local("f32")];
+  const found = fb.label();
+  // Adds g at the tap `o` bytes from p and leaves the window: the first maximum has it.
+  const take = (o: number): Expr[] => [
+    storeF(add(get(p), get(shift)), fadd(loadF(add(get(p), get(shift)), o), get(gs)), o),
+    { op: "br", label: found },
+  ];
+  const equal = (o: number): Expr => ({ op: "f32.eq", a: loadF(get(p), o), b: get(ms) });
+  // One window: rows of taps four at a time, looked at one by one where one of the four is equal.
+  const single = (win: number, out: number): Expr[] => [
+    set(ms, loadF(add(get(y), get(out)))),
+    set(gs, loadF(add(get(dy), get(out)))),
+    set(t, splat(get(ms))),
+    {
+      op: "block",
+      label: found,
+      body: windowRows(s, g, win, r, [
+        set(p, get(r)),
+        ...overRun(
+          fb,
+          g.KW,
+          [p],
+          (o) => [
+            {
+              op: "if",
+              cond: { op: "v128.any_true", a: { op: "f32x4.eq", a: loadV(get(p), o), b: get(t) } },
+              then: [0, 1, 2, 3].map((l): Expr => ({
+                op: "if",
+                cond: equal(o + 4 * l),
+                then: take(o + 4 * l),
+              })),
+            },
+          ],
+          (o) => [{ op: "if", cond: equal(o), then: take(o) }],
+        ),
+      ]),
+    },
+  ];
   return [
-    // Positions no window covers (an odd last row or column) keep their zero.
-    ...(s.acc ? [] : zeroPlanes(s, w.H * w.W)),
     set(y, s.ins[1]!),
     set(dy, s.ins[2]!),
-    set(shift, sub(s.outs[0]!, s.ins[0]!)),
-    ...overRows(s, w, (input, out) => [
-      ...eachQuad(s, w, input, out, quad),
-      ...eachWindow(s, w, w.OW - 4 * w.groups, input, out, scalar(input, out)),
-    ]),
+    set(toDx, sub(s.outs[0]!, s.ins[0]!)),
+    ...(xFrame ? fill(fb, xFrame, g.frameBytes / F32, NaN) : []),
+    ...walk(s, g, {
+      tensor: s.ins[0]!,
+      ...(xFrame ? { frame: xFrame } : {}),
+      before: (x) => [
+        ...(xFrame ? frameIn(s, g, x, xFrame) : []),
+        ...dst.before(add(x, get(toDx))),
+        set(shift, sub(dst.frame ?? add(x, get(toDx)), xFrame ?? x)),
+      ],
+      after: (x) => dst.after(add(x, get(toDx))),
+      windows: (win, out, v) => (g.grouped ? grouped(win, out, v) : single(win, out)),
+    }),
   ];
 };
 
-/** Zeroes this thread's planes of the first output (the same split as overRows). */
-function zeroPlanes(s: PoolStep, plane: number): Expr[] {
-  const { lo, hi } = s.part({ op: "i32.mul", a: s.N, b: i32(s.a.C) });
-  return zeroFill(s.fb, at(s.outs[0]!, lo, plane * F32), mul(sub(hi, lo), i32(plane)));
-}
+/** dx (+)= dy / (KH·KW) over each window; input dy. */
+export const avgPoolGrad: WasmKernel<"avg_pool_grad"> = (s) => {
+  const g = geometry(s.a);
+  const { fb } = s;
+  const dst = destination(s, g, true);
+  const size = g.KH * g.KW;
+  const [dy, r, p] = fb.locals("i32", 3);
+  const gv = fb.local("v128");
+  const gs = fb.local("f32");
+  // Every tap of a window takes the same part: one spread row serves all the window's rows.
+  const grouped = (win: number, out: number, v: number): Expr[] => {
+    const row = spread(s, g, Array<number>(g.KW).fill(gv), v, dst.whole);
+    const held = row.vectors.map((vector) => vector && fb.local("v128"));
+    const once = { ...row, vectors: held.map((l) => (l === undefined ? undefined : get(l))) };
+    return [
+      set(gv, { op: "f32x4.div", a: loadV(add(get(dy), get(out))), b: splat(f32(size)) }),
+      ...row.sets,
+      ...row.vectors.flatMap((vector, q) => (vector ? [set(held[q]!, vector)] : [])),
+      ...Array.from({ length: g.KH }, (_, i) =>
+        writeRow(s, win, i * g.pitch * F32, once, dst.stores),
+      ).flat(),
+    ];
+  };
+  const single = (win: number, out: number): Expr[] => [
+    set(gs, { op: "f32.div", a: loadF(add(get(dy), get(out))), b: f32(size) }),
+    set(gv, splat(get(gs))),
+    ...windowRows(s, g, win, r, [
+      set(p, get(r)),
+      ...overRun(
+        fb,
+        g.KW,
+        [p],
+        (o) => [storeV(get(p), dst.stores ? get(gv) : vadd(loadV(get(p), o), get(gv)), o)],
+        (o) => [storeF(get(p), dst.stores ? get(gs) : fadd(loadF(get(p), o), get(gs)), o)],
+      ),
+    ]),
+  ];
+  return [
+    set(dy, s.ins[0]!),
+    ...walk(s, g, {
+      tensor: s.outs[0]!,
+      ...(dst.frame ? { frame: dst.frame } : {}),
+      before: dst.before,
+      after: dst.after,
+      windows: (win, out, v) => (g.grouped ? grouped(win, out, v) : single(win, out)),
+    }),
+  ];
+};
