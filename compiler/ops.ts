@@ -12,8 +12,8 @@ export type Formula =
   | { op: "const"; value: number }
   | { op: "add" | "sub" | "mul" | "div"; a: Formula; b: Formula }
   | { op: "neg" | "exp" | "expm1" | "log1p" | "tanh"; a: Formula }
-  /** `a > b ? then : otherwise`; false when either side is NaN. */
-  | { op: "select"; a: Formula; b: Formula; then: Formula; otherwise: Formula };
+  /** `a > b ? then : otherwise` (or `>=`); the comparison is false when either side is NaN. */
+  | { op: "select"; cmp: ">" | ">="; a: Formula; b: Formula; then: Formula; otherwise: Formula };
 
 /** Builders that keep the rows readable. */
 export const F = {
@@ -31,6 +31,16 @@ export const F = {
   /** `a > b ? then : otherwise` */
   ifGreater: (a: Formula, b: Formula, then: Formula, otherwise: Formula): Formula => ({
     op: "select",
+    cmp: ">",
+    a,
+    b,
+    then,
+    otherwise,
+  }),
+  /** `a >= b ? then : otherwise` */
+  ifAtLeast: (a: Formula, b: Formula, then: Formula, otherwise: Formula): Formula => ({
+    op: "select",
+    cmp: ">=",
     a,
     b,
     then,
@@ -65,13 +75,14 @@ const { v, c } = F;
 const sigmoidOf = (x: Formula) => F.div(c(1), F.add(c(1), F.exp(F.neg(x))));
 
 // At a kink the derivative is PyTorch's choice: ReLU's is 0 at 0, LeakyReLU's and ELU's are the
-// negative side's.
+// negative side's. NaN propagates as in PyTorch: ReLU's comparisons are written so that a NaN
+// input gives NaN (clamp_min) and a NaN output passes dy through (threshold_backward).
 export const activationRows: {
   [K in ActivationName]: ActivationRow<Extract<Activation, { fn: K }>>;
 } = {
   relu: {
-    f: () => F.ifGreater(v, c(0), v, c(0)),
-    df: () => F.ifGreater(v, c(0), c(1), c(0)),
+    f: () => F.ifGreater(c(0), v, c(0), v),
+    df: () => F.ifAtLeast(c(0), v, c(0), c(1)),
     gradReads: "y",
   },
   leaky_relu: {
@@ -130,8 +141,10 @@ export function evaluate(f: Formula, x: number): number {
       return Math.log1p(evaluate(f.a, x));
     case "tanh":
       return Math.tanh(evaluate(f.a, x));
-    case "select":
-      return evaluate(f.a, x) > evaluate(f.b, x) ? evaluate(f.then, x) : evaluate(f.otherwise, x);
+    case "select": {
+      const [a, b] = [evaluate(f.a, x), evaluate(f.b, x)];
+      return (f.cmp === ">" ? a > b : a >= b) ? evaluate(f.then, x) : evaluate(f.otherwise, x);
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import { missingOps } from "../compiler/backends/backend.js";
 import { tsBackend } from "../compiler/backends/ts/emit.js";
 import { jsFormula } from "../compiler/backends/ts/kernels/activations.js";
 import { wasmBackend } from "../compiler/backends/wasm/emit.js";
+import { compileModel } from "./helpers/gradcheck.js";
 import {
   activationRows,
   evaluate,
@@ -42,6 +43,31 @@ test.each(Object.keys(activationRows) as ActivationName[])(
       const js = new Function("v", `return ${jsFormula(formula, "v")};`) as (v: number) => number;
       for (const x of [-4, -1.5, -0.25, 0, 0.25, 1.5, 4])
         expect(js(x), `${fn} at ${x}`).toBe(evaluate(formula, x));
+    }
+  },
+);
+
+const one = (input: string, body: string, criterion = "MSE") =>
+  `model M {\n  input x: ${input}\n${body}\n}\ncriterion ${criterion}\n`;
+
+// ---------------------------------------------------------------------------------------------
+// NaN propagates as in PyTorch: through every activation, fused or standalone, on both backends.
+
+test.each(["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "SoftPlus"])(
+  "%s passes a NaN input on as NaN, standalone and fused into Linear, on both backends",
+  (act) => {
+    const standalone = one("[4]", `  ${act}`);
+    const fused = one("[4]", `  Linear(3) -> ${act}`);
+    for (const source of [standalone, fused]) {
+      const compiled = compileModel(source);
+      for (const backend of ["ts", "wasm"] as const) {
+        const net = compiled.create({ batch: 1, backend });
+        const y = net.forward(Float32Array.from([NaN, -1, 0, 2])) as Float32Array;
+        // The standalone activation keeps the other elements; Linear spreads the NaN to all.
+        expect(Number.isNaN(y[0]), `${backend}: ${source}`).toBe(true);
+        if (source === fused) expect([...y].every(Number.isNaN), backend).toBe(true);
+        else expect([...y.subarray(1)].some(Number.isNaN), backend).toBe(false);
+      }
     }
   },
 );

@@ -81,6 +81,7 @@ export interface Lanes {
   lt(a: Expr, b: Expr): Expr;
   le(a: Expr, b: Expr): Expr;
   gt(a: Expr, b: Expr): Expr;
+  ge(a: Expr, b: Expr): Expr;
   eq(a: Expr, b: Expr): Expr;
   /** Either of two comparisons. */
   or(a: Expr, b: Expr): Expr;
@@ -131,6 +132,7 @@ function lanes(type: "f32" | "v128"): Lanes {
     lt: op("f32.lt", "f32x4.lt"),
     le: op("f32.le", "f32x4.le"),
     gt: op("f32.gt", "f32x4.gt"),
+    ge: op("f32.ge", "f32x4.ge"),
     eq: op("f32.eq", "f32x4.eq"),
     or: op("i32.or", "v128.or"),
     select: (a, b, c) => (scalar ? { op: "select", a, b, c } : { op: "v128.bitselect", a, b, c }),

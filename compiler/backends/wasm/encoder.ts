@@ -27,6 +27,7 @@ const OPCODES = {
   "f32.lt": [0x5d],
   "f32.gt": [0x5e],
   "f32.le": [0x5f],
+  "f32.ge": [0x60],
   "i32.add": [0x6a],
   "i32.sub": [0x6b],
   "i32.mul": [0x6c],
@@ -67,6 +68,7 @@ const OPCODES = {
   "f32x4.eq": [0xfd, 0x41],
   "f32x4.lt": [0xfd, 0x43],
   "f32x4.gt": [0xfd, 0x44],
+  "f32x4.ge": [0xfd, 0x46],
   "f32x4.le": [0xfd, 0x45],
   "v128.and": [0xfd, 0x4e],
   "v128.andnot": [0xfd, 0x4f],
@@ -185,6 +187,7 @@ type Binary =
   | "f32.lt"
   | "f32.gt"
   | "f32.le"
+  | "f32.ge"
   | "f32.add"
   | "f32.sub"
   | "f32.mul"
@@ -195,6 +198,7 @@ type Binary =
   | "f32x4.lt"
   | "f32x4.le"
   | "f32x4.gt"
+  | "f32x4.ge"
   | "i32x4.add"
   | "i32x4.sub"
   | "i32x4.shl"

@@ -27,7 +27,7 @@ export function jsFormula(f: Formula, v: string): string {
     case "neg":
       return `(-${jsFormula(f.a, v)})`;
     case "select":
-      return `(${jsFormula(f.a, v)} > ${jsFormula(f.b, v)} ? ${jsFormula(f.then, v)} : ${jsFormula(f.otherwise, v)})`;
+      return `(${jsFormula(f.a, v)} ${f.cmp} ${jsFormula(f.b, v)} ? ${jsFormula(f.then, v)} : ${jsFormula(f.otherwise, v)})`;
     default:
       return `${unary[f.op]}(${jsFormula(f.a, v)})`;
   }

@@ -75,27 +75,37 @@ function walk(fb: FuncBuilder, L: Lanes, g: Formula, use: () => Expr): Expr {
       // The operands evaluate in order: then, otherwise, the comparison.
       const then = walk(fb, L, g.then, use);
       const otherwise = walk(fb, L, g.otherwise, use);
-      return pick(L, then, otherwise, compare(fb, L, g.a, g.b, use));
+      return pick(L, then, otherwise, compare(fb, L, g, use));
     }
     default:
       return functions[g.op](fb, L, walk(fb, L, g.a, use));
   }
 }
 
-function compare(fb: FuncBuilder, L: Lanes, a: Formula, b: Formula, use: () => Expr): Expr {
-  const x = walk(fb, L, a, use);
-  return L.gt(x, walk(fb, L, b, use));
+/** A select's comparison. */
+function compare(
+  fb: FuncBuilder,
+  L: Lanes,
+  g: Extract<Formula, { op: "select" }>,
+  use: () => Expr,
+): Expr {
+  const x = walk(fb, L, g.a, use);
+  return (g.cmp === ">" ? L.gt : L.ge)(x, walk(fb, L, g.b, use));
 }
 
 const isZero = (e: Expr) =>
   (e.op === "f32.const" && Object.is(e.value, 0)) ||
   (e.op === "f32x4.splat" && e.a.op === "f32.const" && Object.is(e.a.value, 0));
 
-/** `cond ? then : otherwise`; on f32x4 a pick of 0 is one `and` with the mask. */
+/** `cond ? then : otherwise`; on f32x4 a pick of 0 is one `and` (or `andnot`) with the mask. */
 const pick = (L: Lanes, then: Expr, otherwise: Expr, cond: Expr): Expr =>
-  L === VECTOR && isZero(otherwise)
-    ? { op: "v128.and", a: then, b: cond }
-    : L.select(then, otherwise, cond);
+  L !== VECTOR
+    ? L.select(then, otherwise, cond)
+    : isZero(otherwise)
+      ? { op: "v128.and", a: then, b: cond }
+      : isZero(then)
+        ? { op: "v128.andnot", a: otherwise, b: cond }
+        : L.select(then, otherwise, cond);
 
 /** f(v) on L's lanes. */
 const render =
@@ -117,7 +127,7 @@ function renderGrad(fb: FuncBuilder, df: Formula, L: Lanes) {
         k === 0 ? L.const(0) : k === 1 ? useDy() : L.mul(useDy(), L.const(k));
       const [a, b] = [scaled(then), scaled(otherwise)];
       const useV = once(fb, L, v, reads(df.a) + reads(df.b));
-      return pick(L, a, b, compare(fb, L, df.a, df.b, useV));
+      return pick(L, a, b, compare(fb, L, df, useV));
     };
   }
   return (v: Expr, dy: Expr): Expr => L.mul(dy, render(fb, df, L)(v));
