@@ -52,6 +52,8 @@ function mustRunInWasm(step: Step): boolean {
     case "nll":
     case "cross_entropy":
     case "class_loss_grad":
+    case "batch_norm":
+    case "batch_norm_grad":
       return true;
     default:
       return false;
@@ -313,6 +315,79 @@ criterion MSE
   kernels: ["max_pool", "max_pool_grad", "activation", "activation_grad"],
 });
 
+/**
+ * Batch normalisation: 2-D over every channel count, odd planes and batch, with and without the
+ * affine parameters; 1-D on [C] (four channels a vector, then one by one) and [C, L].
+ */
+const spatialNorms: FamilyCase[] = [
+  [9, 13],
+  [13, 9],
+  [5, 7],
+  [3, 3],
+  [1, 5],
+  [7, 1],
+  [2, 11],
+  [1, 1],
+].map((hw, i) => {
+  const C = channels[i % channels.length]!;
+  const args = [
+    ...(i % 2 === 1 ? ["affine=false"] : []),
+    ...(i % 3 === 0 ? ["eps=0.01", "momentum=0.3"] : []),
+  ].join(", ");
+  const N = hw[0]! * hw[1]! === 1 ? 3 : batches[i % 3]!;
+  return {
+    name: `SpatialBatchNormalization(${args}) C=${C} on ${hw.join("×")}`,
+    source: single([C, ...hw], `SpatialBatchNormalization(${args})`),
+    N,
+    kernels: ["batch_norm", "batch_norm_grad"],
+  };
+});
+
+/** A single sample has no variance over [C]: batches of three and five only. */
+const featureNorms: FamilyCase[] = [[1], [3], [7], [17], [33], [3, 5], [17, 2], [7, 9], [5, 1]].map(
+  (shape, i) => {
+    const args = i % 2 === 1 ? "affine=false, momentum=0.5" : "eps=0.001";
+    return {
+      name: `BatchNormalization(${args}) on [${shape.join(", ")}]`,
+      source: single(shape, `BatchNormalization(${args})`),
+      N: batches[1 + (i % 2)]!,
+      kernels: ["batch_norm", "batch_norm_grad"],
+    };
+  },
+);
+
+const norms: FamilyCase[] = [
+  ...spatialNorms,
+  ...featureNorms,
+  {
+    name: "SpatialBatchNormalization -> ReLU",
+    source: single([7, 9, 13], "SpatialBatchNormalization -> ReLU"),
+    N: 5,
+    kernels: ["batch_norm", "batch_norm_grad", "activation", "activation_grad"],
+  },
+  {
+    // A bias before batch normalisation has a zero gradient: float32 noise against the reference.
+    name: "a small network of convolutions and both batch normalisations",
+    source: `model M {
+  input x: [3, 9, 13]
+  c1: SpatialConvolution(7, kernel=3, pad=1, bias=false)
+  SpatialBatchNormalization -> ReLU
+  SpatialMaxPooling(2)
+  c2: SpatialConvolution(5, kernel=2, bias=false)
+  SpatialBatchNormalization(affine=false) -> LeakyReLU(slope=0.1)
+  View(-1)
+  f1: Linear(33, bias=false)
+  BatchNormalization -> ReLU
+  f2: Linear(7)
+}
+criterion CrossEntropy
+`,
+    N: 5,
+    kernels: [...grads("conv2d"), ...grads("linear"), "batch_norm", "batch_norm_grad"],
+    initialised: true,
+  },
+];
+
 /** One value feeding two layers: the second gradient part is added to the first. */
 const fanOut = (name: string, input: number[], a: string, b: string, kernels: string[]) => ({
   name,
@@ -356,6 +431,20 @@ const fanOuts: FamilyCase[] = [
     "activation",
     "activation_grad",
   ]),
+  fanOut(
+    "two spatial batch normalisations",
+    [7, 9, 13],
+    "SpatialBatchNormalization",
+    "SpatialBatchNormalization(affine=false, eps=0.1)",
+    ["batch_norm", "batch_norm_grad"],
+  ),
+  fanOut(
+    "two batch normalisations of features",
+    [17],
+    "BatchNormalization(affine=false)",
+    "BatchNormalization",
+    ["batch_norm", "batch_norm_grad"],
+  ),
 ];
 
 const stack = (N: number, criterion: string, head: string): FamilyCase => ({
@@ -387,6 +476,7 @@ const families: Record<string, FamilyCase[]> = {
   linear: linears,
   pooling: poolings,
   activation: activations,
+  "batch normalisation": norms,
   "fan-out (accumulating gradients)": fanOuts,
   "small networks": stacks,
 };
@@ -429,6 +519,17 @@ const partial: Pick<FamilyCase, "name" | "source" | "initialised">[] = [
   SpatialMaxPooling(3, stride=2)
   View(-1)
   f: Linear(17) -> LeakyReLU(slope=0.1)
+}
+criterion MSE
+`,
+  },
+  {
+    name: "linear, batch norm of features",
+    source: `model M {
+  input x: [9]
+  f1: Linear(33, bias=false)
+  BatchNormalization(momentum=0.2) -> ReLU
+  f2: Linear(5)
 }
 criterion MSE
 `,
@@ -512,37 +613,54 @@ describe("training the samples: WASM and TS take the same steps", () => {
 // ---------------------------------------------------------------------------------------------
 // Threads split each step's outputs, never a sum, so any thread count computes the same bits.
 // resnet-tiny has JS fallback steps (Add, AvgPool, CrossEntropy), which run on thread 0 alone.
+// Batch normalisation's threads split the channels: 3 and 33 features cut at vector groups.
 
 describe("threads", () => {
   const sample = (name: string) =>
     readFileSync(new URL(`../samples/${name}.net`, import.meta.url), "utf8");
-  test.each(["lenet5", "resnet-tiny"])(
-    "samples/%s trains bit for bit alike on 1, 2, 3 threads",
-    (name) => {
-      const compiled = compileModel(sample(name));
-      const N = 5;
-      const model = compiled.model;
-      const batches = [N, N, 3].map((count) => ({
-        x: float32(draw.inputs(model, count)),
-        t: float32(draw.targets(model, count)),
-      }));
-      const runs = [1, 2, 3].map((threads) => {
-        const net = compiled.create({ batch: N, seed: 2, backend: "wasm", threads });
-        try {
-          const losses = batches.map(({ x, t }) => net.trainStep(x, t));
-          const outputs = net.forward(batches[0]!.x);
-          return { losses, params: net.params.map((p) => Float32Array.from(p.data)), outputs };
-        } finally {
-          net.dispose();
-        }
-      });
-      for (const run of runs.slice(1)) {
-        expect(run.losses).toEqual(runs[0]!.losses);
-        expect(run.params).toEqual(runs[0]!.params);
-        expect(run.outputs).toEqual(runs[0]!.outputs);
+  const normalised = `model M {
+  input x: [3, 9, 13]
+  SpatialConvolution(7, kernel=3, bias=false)
+  SpatialBatchNormalization -> ReLU
+  SpatialMaxPooling(2)
+  View(-1)
+  Linear(33, bias=false)
+  BatchNormalization(affine=false)
+  Linear(3)
+  BatchNormalization
+}
+criterion MSE
+`;
+  test.each([
+    ["samples/lenet5", sample("lenet5")],
+    ["samples/resnet-tiny", sample("resnet-tiny")],
+    ["a batch-normalised network", normalised],
+  ])("%s trains bit for bit alike on 1, 2, 3 threads", (_, source) => {
+    const compiled = compileModel(source);
+    const N = 5;
+    const model = compiled.model;
+    const batches = [N, N, 3].map((count) => ({
+      x: float32(draw.inputs(model, count)),
+      t: float32(draw.targets(model, count)),
+    }));
+    const runs = [1, 2, 3].map((threads) => {
+      const net = compiled.create({ batch: N, seed: 2, backend: "wasm", threads });
+      try {
+        const losses = batches.map(({ x, t }) => net.trainStep(x, t));
+        const outputs = net.forward(batches[0]!.x);
+        // The running statistics too: buffers, not parameters.
+        const params = [...net.params, ...net.buffers].map((p) => Float32Array.from(p.data));
+        return { losses, params, outputs };
+      } finally {
+        net.dispose();
       }
-    },
-  );
+    });
+    for (const run of runs.slice(1)) {
+      expect(run.losses).toEqual(runs[0]!.losses);
+      expect(run.params).toEqual(runs[0]!.params);
+      expect(run.outputs).toEqual(runs[0]!.outputs);
+    }
+  });
 
   test("bad thread counts and backends are refused with a clear error", () => {
     const compiled = compileModel(sample("mlp"));

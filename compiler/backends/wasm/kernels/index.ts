@@ -5,6 +5,7 @@ import { conv2d, conv2dGradInput, conv2dGradWeight } from "./convolution.js";
 import type { OpName } from "../../../ops.js";
 import type { WasmKernel } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
+import { batchNorm, batchNormGrad } from "./normalization.js";
 import { maxPool, maxPoolGrad } from "./pooling.js";
 import {
   classLossGrad,
@@ -34,4 +35,6 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   nll,
   cross_entropy: crossEntropy,
   class_loss_grad: classLossGrad,
+  batch_norm: batchNorm,
+  batch_norm_grad: batchNormGrad,
 };

@@ -23,7 +23,7 @@ export interface WasmStep<K extends OpName = OpName> {
   count: Expr;
   /** i32: 1 in training mode (batch statistics, dropout), 0 in evaluation. */
   training: Expr;
-  /** Byte addresses of the step's tensors (an empty name has no address). */
+  /** Byte addresses of the step's tensors; an output nothing needs (−1) is i32(0) (`given`). */
   ins: Expr[];
   outs: Expr[];
   a: OpAttrs[K];
@@ -45,6 +45,10 @@ export interface WasmStep<K extends OpName = OpName> {
 export type WasmKernel<K extends OpName> = (s: WasmStep<K>) => Expr[] | undefined;
 
 export const F32 = 4;
+
+/** Whether a step's tensor has an address: one the program does not need has i32(0). */
+export const given = (address: Expr): boolean =>
+  !(address.op === "i32.const" && address.value === 0);
 
 /** A byte-address constant plus i·stride for an i32 local i. */
 export const at = (base: Expr, index: Expr, stride: number): Expr =>
