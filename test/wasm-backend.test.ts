@@ -503,6 +503,27 @@ for (const [family, cases] of Object.entries(families)) {
   });
 }
 
+// One value per channel (batch 1 on [C]) has no unbiased variance: the interpreter's is NaN,
+// PyTorch refuses it, the kernels keep the biased one (zero). The TS kernel is the reference here.
+test("batch normalisation of a single value per channel, as the TS kernel does it", () => {
+  const source = single([7], "BatchNormalization(momentum=0.3)");
+  const [ts, wasm] = (["ts", "wasm"] as const).map((backend) =>
+    emittedModel(source, 1, { seed, backend }),
+  ) as [EmittedModel, EmittedModel];
+  expect(fellBack(wasm)).toEqual([]);
+  const model = ts.compiled.model;
+  const params = draw.params(model);
+  const [x, t] = [float32(draw.inputs(model, 1)), float32(draw.targets(model, 1))];
+  const [a, b] = [ts, wasm].map((e) => (e.setParams(params), e.trainingPass(x, t)));
+  expectClose("training loss", b!.loss, a!.loss, F32);
+  wasm.net.buffers.forEach((buffer, i) =>
+    expectClose(`buffer ${buffer.name}`, buffer.data, ts.net.buffers[i]!.data, F32),
+  );
+  wasm.net.grads.forEach((g, i) =>
+    expectClose(`grad ${g.name}`, g.data, ts.net.grads[i]!.data, F32),
+  );
+});
+
 // ---------------------------------------------------------------------------------------------
 // A partial batch (count < N): the padding samples must not leak into outputs, loss or gradients,
 // whatever an earlier full batch left in the memory.

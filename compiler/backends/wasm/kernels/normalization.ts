@@ -306,12 +306,9 @@ export const batchNorm: WasmKernel<"batch_norm"> = (s) => {
       ...walk.map([x], y, (W, [xv], u) => W.add(W.mul(xv!, u(g)), u(h)), i32(0), N, false),
     ];
   };
-  const M1: Expr = { op: "f32.sub", a: get(M), b: f32(1) };
-  return [
-    set(M, valuesPerChannel(s)),
-    set(unbiased, { op: "select", a: M1, b: f32(1), c: { op: "f32.gt", a: get(M), b: f32(1) } }),
-    ...eachChannel(s, channel),
-  ];
+  // The unbiased variance divides by M − 1; a single value (M = 1) keeps the biased one.
+  const divisor: Expr = { op: "f32.max", a: { op: "f32.sub", a: get(M), b: f32(1) }, b: f32(1) };
+  return [set(M, valuesPerChannel(s)), set(unbiased, divisor), ...eachChannel(s, channel)];
 };
 
 /**
