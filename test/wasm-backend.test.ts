@@ -366,6 +366,19 @@ const norms: FamilyCase[] = [
     kernels: ["batch_norm", "batch_norm_grad", "activation", "activation_grad"],
   },
   {
+    name: "a batch-normalised value used twice: its gradient is two parts added",
+    source: `model M {
+  input x: [3, 9, 13]
+  n = x -> SpatialBatchNormalization(momentum=0.2)
+  y = Add(n -> ReLU, n -> SpatialConvolution(3, kernel=3, pad=1))
+  output y
+}
+criterion MSE
+`,
+    N: 3,
+    kernels: ["batch_norm", "batch_norm_grad", "activation_grad", "conv2d_grad_input"],
+  },
+  {
     // A bias before batch normalisation has a zero gradient: float32 noise against the reference.
     name: "a small network of convolutions and both batch normalisations",
     source: `model M {
