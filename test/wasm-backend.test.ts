@@ -62,6 +62,8 @@ function mustRunInWasm(step: Step): boolean {
     case "upsample_nearest":
     case "upsample_nearest_grad":
     case "zero":
+    case "batch_norm":
+    case "batch_norm_grad":
       return true;
     default:
       return false;
@@ -410,6 +412,93 @@ criterion MSE
   accumulating: "dropout_grad",
 });
 
+/**
+ * Batch normalisation: 2-D over every channel count, odd planes and batch, with and without the
+ * affine parameters; 1-D on [C] (four channels a vector, then one by one) and [C, L].
+ */
+const spatialNorms: FamilyCase[] = [
+  [9, 13],
+  [13, 9],
+  [5, 7],
+  [3, 3],
+  [1, 5],
+  [7, 1],
+  [2, 11],
+  [1, 1],
+].map((hw, i) => {
+  const C = channels[i % channels.length]!;
+  const args = [
+    ...(i % 2 === 1 ? ["affine=false"] : []),
+    ...(i % 3 === 0 ? ["eps=0.01", "momentum=0.3"] : []),
+  ].join(", ");
+  const N = hw[0]! * hw[1]! === 1 ? 3 : batches[i % 3]!;
+  return {
+    name: `SpatialBatchNormalization(${args}) C=${C} on ${hw.join("×")}`,
+    source: single([C, ...hw], `SpatialBatchNormalization(${args})`),
+    N,
+    kernels: ["batch_norm", "batch_norm_grad"],
+  };
+});
+
+/** A single sample has no variance over [C]: batches of three and five only. */
+const featureNorms: FamilyCase[] = [[1], [3], [7], [17], [33], [3, 5], [17, 2], [7, 9], [5, 1]].map(
+  (shape, i) => {
+    const args = i % 2 === 1 ? "affine=false, momentum=0.5" : "eps=0.001";
+    return {
+      name: `BatchNormalization(${args}) on [${shape.join(", ")}]`,
+      source: single(shape, `BatchNormalization(${args})`),
+      // One feature over three samples leaves dx a float32 cancellation: five there.
+      N: shape.length === 1 && shape[0] === 1 ? 5 : batches[1 + (i % 2)]!,
+      kernels: ["batch_norm", "batch_norm_grad"],
+    };
+  },
+);
+
+const norms: FamilyCase[] = [
+  ...spatialNorms,
+  ...featureNorms,
+  {
+    name: "SpatialBatchNormalization -> ReLU",
+    source: single([7, 9, 13], "SpatialBatchNormalization -> ReLU"),
+    N: 5,
+    kernels: ["batch_norm", "batch_norm_grad", "activation", "activation_grad"],
+  },
+  {
+    name: "a batch-normalised value used twice: its gradient is two parts added",
+    source: `model M {
+  input x: [3, 9, 13]
+  n = x -> SpatialBatchNormalization(momentum=0.2)
+  y = Add(n -> ReLU, n -> SpatialConvolution(3, kernel=3, pad=1))
+  output y
+}
+criterion MSE
+`,
+    N: 3,
+    kernels: ["batch_norm", "batch_norm_grad", "activation_grad", "conv2d_grad_input"],
+  },
+  {
+    // A bias before batch normalisation has a zero gradient: float32 noise against the reference.
+    name: "a small network of convolutions and both batch normalisations",
+    source: `model M {
+  input x: [3, 9, 13]
+  c1: SpatialConvolution(7, kernel=3, pad=1, bias=false)
+  SpatialBatchNormalization -> ReLU
+  SpatialMaxPooling(2)
+  c2: SpatialConvolution(5, kernel=2, bias=false)
+  SpatialBatchNormalization(affine=false) -> LeakyReLU(slope=0.1)
+  View(-1)
+  f1: Linear(33, bias=false)
+  BatchNormalization -> ReLU
+  f2: Linear(7)
+}
+criterion CrossEntropy
+`,
+    N: 5,
+    kernels: [...grads("conv2d"), ...grads("linear"), "batch_norm", "batch_norm_grad"],
+    initialised: true,
+  },
+];
+
 /** One value feeding two layers: the second gradient part is added to the first. */
 const fanOut = (name: string, input: number[], a: string, b: string, kernels: string[]) => ({
   name,
@@ -474,6 +563,20 @@ const fanOuts: FamilyCase[] = [
     "activation",
     "activation_grad",
   ]),
+  fanOut(
+    "two spatial batch normalisations",
+    [7, 9, 13],
+    "SpatialBatchNormalization",
+    "SpatialBatchNormalization(affine=false, eps=0.1)",
+    ["batch_norm", "batch_norm_grad"],
+  ),
+  fanOut(
+    "two batch normalisations of features",
+    [17],
+    "BatchNormalization(affine=false)",
+    "BatchNormalization",
+    ["batch_norm", "batch_norm_grad"],
+  ),
 ];
 
 /** A model of one input and the values `lines` bind, its outputs and its criterion. */
@@ -645,6 +748,7 @@ const families: Record<string, FamilyCase[]> = {
   pooling: poolings,
   activation: activations,
   dropout: dropouts,
+  "batch normalisation": norms,
   "fan-out (accumulating gradients)": fanOuts,
   "joins and criteria": joins,
   "small networks": stacks,
@@ -673,6 +777,27 @@ for (const [family, cases] of Object.entries(families)) {
     });
   });
 }
+
+// One value per channel (batch 1 on [C]) has no unbiased variance: the interpreter's is NaN,
+// PyTorch refuses it, the kernels keep the biased one (zero). The TS kernel is the reference here.
+test("batch normalisation of a single value per channel, as the TS kernel does it", () => {
+  const source = single([7], "BatchNormalization(momentum=0.3)");
+  const [ts, wasm] = (["ts", "wasm"] as const).map((backend) =>
+    emittedModel(source, 1, { seed, backend }),
+  ) as [EmittedModel, EmittedModel];
+  expect(fellBack(wasm)).toEqual([]);
+  const model = ts.compiled.model;
+  const params = draw.params(model);
+  const [x, t] = [float32(draw.inputs(model, 1)), float32(draw.targets(model, 1))];
+  const [a, b] = [ts, wasm].map((e) => (e.setParams(params), e.trainingPass(x, t)));
+  expectClose("training loss", b!.loss, a!.loss, F32);
+  wasm.net.buffers.forEach((buffer, i) =>
+    expectClose(`buffer ${buffer.name}`, buffer.data, ts.net.buffers[i]!.data, F32),
+  );
+  wasm.net.grads.forEach((g, i) =>
+    expectClose(`grad ${g.name}`, g.data, ts.net.grads[i]!.data, F32),
+  );
+});
 
 // ---------------------------------------------------------------------------------------------
 // A partial batch (count < N): the padding samples must not leak into outputs, loss or gradients,
@@ -705,6 +830,17 @@ criterion MSE
       ],
       "y",
     ),
+  },
+  {
+    name: "linear, batch norm of features",
+    source: `model M {
+  input x: [9]
+  f1: Linear(33, bias=false)
+  BatchNormalization(momentum=0.2) -> ReLU
+  f2: Linear(5)
+}
+criterion MSE
+`,
   },
   ...joins.filter((c) => c.kernels.includes("bce")),
 ];
@@ -834,9 +970,10 @@ describe("training the samples: WASM and TS take the same steps", () => {
 
 // ---------------------------------------------------------------------------------------------
 // Threads split each step's outputs, never a sum, so any thread count computes the same bits.
-// Every op runs as WASM in these (Add and batch normalisation aside); padded and overlapping
-// poolings work in frames, one per thread; tiny-unet joins and upsamples, tiny-detector sums MSE
-// and BCE, dropout draws its masks by element.
+// Every op runs as WASM in these; padded and overlapping poolings work in frames, one per thread;
+// tiny-unet joins and upsamples, tiny-detector sums MSE and BCE, dropout draws its masks by
+// element, batch normalisation's threads split the channels (3 and 33 features cut at vector
+// groups).
 
 describe("threads", () => {
   const sample = (name: string) =>
@@ -862,6 +999,19 @@ criterion MSE
 }
 criterion MSE
 `;
+  const normalised = `model M {
+  input x: [3, 9, 13]
+  SpatialConvolution(7, kernel=3, bias=false)
+  SpatialBatchNormalization -> ReLU
+  SpatialMaxPooling(2)
+  View(-1)
+  Linear(33, bias=false)
+  BatchNormalization(affine=false)
+  Linear(3)
+  BatchNormalization
+}
+criterion MSE
+`;
   test.each([
     ["samples/lenet5", sample("lenet5")],
     ["samples/resnet-tiny", sample("resnet-tiny")],
@@ -869,6 +1019,7 @@ criterion MSE
     ["samples/tiny-detector", sample("tiny-detector")],
     ["a network with dropout", withDropout],
     ["padded, overlapping, accumulating poolings", poolings],
+    ["a batch-normalised network", normalised],
   ])("%s trains bit for bit alike on 1, 2, 3 threads", (_, source) => {
     const compiled = compileModel(source);
     const N = 5;
@@ -882,7 +1033,9 @@ criterion MSE
       try {
         const losses = batches.map(({ x, t }) => net.trainStep(x, t));
         const outputs = net.forward(batches[0]!.x);
-        return { losses, params: net.params.map((p) => Float32Array.from(p.data)), outputs };
+        // The running statistics too: buffers, not parameters.
+        const params = [...net.params, ...net.buffers].map((p) => Float32Array.from(p.data));
+        return { losses, params, outputs };
       } finally {
         net.dispose();
       }

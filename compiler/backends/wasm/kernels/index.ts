@@ -17,6 +17,7 @@ import {
   upsampleNearestGrad,
   zero,
 } from "./shape-ops.js";
+import { batchNorm, batchNormGrad } from "./normalization.js";
 import {
   classLossGrad,
   crossEntropy,
@@ -60,4 +61,6 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   upsample_nearest: upsampleNearest,
   upsample_nearest_grad: upsampleNearestGrad,
   zero,
+  batch_norm: batchNorm,
+  batch_norm_grad: batchNormGrad,
 };
