@@ -52,6 +52,7 @@ describe("taskOf", () => {
     expect(tasks).toEqual({
       "autoencoder.net": { kind: "reconstruction", output: "output" },
       "cnn.net": { kind: "classification", output: "output", classes: 10 },
+      "cnn-bn.net": { kind: "classification", output: "output", classes: 10 },
       "lecun-lenet5.net": { kind: "classification", output: "output", classes: 10 },
       "lenet5.net": { kind: "classification", output: "output", classes: 10 },
       "mlp.net": { kind: "classification", output: "output", classes: 10 },

@@ -16,7 +16,7 @@ import {
   drawUniform,
 } from "../../runtime/dropout.js";
 import { Rng } from "../../runtime/rng.js";
-import { compileModel } from "./gradcheck.js";
+import { compileModel, pseudoRandom } from "./gradcheck.js";
 
 export type Backend = "ts" | "wasm";
 
@@ -108,6 +108,16 @@ export const masks = (seed: number) => {
   return (layer: string, index: number) =>
     drawUniform(dropoutDraw(dropoutKey(pass, dropoutSalt(layer)), index));
 };
+
+/**
+ * A case's own values, seeded by its name: a case draws the same data whatever runs before it,
+ * so adding a case elsewhere cannot move another onto an unlucky draw.
+ */
+export function drawFor(name: string) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return sampler(pseudoRandom(h >>> 0));
+}
 
 /**
  * Sizes and values drawn from one stream in [-1, 1), so a test's cases and data follow from its
