@@ -1,6 +1,6 @@
 // Gradient checks of every layer and criterion, through the emitted code, against finite differences.
 import { describe, expect, test } from "vitest";
-import { gradCheck, pseudoRandom } from "./helpers/gradcheck.js";
+import { gradCheck, pseudoRandom, type GradCheckCase } from "./helpers/gradcheck.js";
 
 const random = pseudoRandom(2026);
 const data = (n: number, scale = 1) => Float64Array.from({ length: n }, () => random() * scale);
@@ -19,7 +19,7 @@ function mseCase(input: number[], layers: string, output: number[], batch = 3) {
   };
 }
 
-const layerCases: [string, ReturnType<typeof mseCase>][] = [
+const layerCases: [string, GradCheckCase][] = [
   [
     "SpatialConvolution 3x3 pad 1",
     mseCase([3, 7, 6], "  SpatialConvolution(4, kernel=3, pad=1)", [4, 7, 6]),
@@ -70,61 +70,84 @@ const layerCases: [string, ReturnType<typeof mseCase>][] = [
   ["Linear with fused Sigmoid", mseCase([6], "  Linear(3) -> Sigmoid", [3])],
 ];
 
-describe("gradients (float64, emitted code)", () => {
-  test.each(layerCases)("%s", (_, c) => {
-    const { checked } = gradCheck(c);
-    expect(checked).toBeGreaterThan(0);
-  });
-
-  test("a value used twice (fan-out) and Add", () => {
-    const layers =
-      "  a = x -> Linear(4)\n  b = a -> Tanh\n  c = a -> Sigmoid\n  out = Add(b, c, a)\n  output out";
-    gradCheck(mseCase([3], layers, [4]));
-  });
-
-  test("Concat along channels", () => {
-    const layers =
-      "  a = x -> SpatialConvolution(2, kernel=1)\n  b = x -> SpatialConvolution(3, kernel=3, pad=1)\n  out = Concat(a, b, x)\n  output out";
-    gradCheck(mseCase([2, 3, 3], layers, [7, 3, 3]));
-  });
-
-  test("Dropout applies its mask to the gradient", () => {
-    // The mask is drawn anew each step, so only p = 0 has a finite difference to compare with.
-    gradCheck(mseCase([6], "  Linear(5)\n  Dropout(0)", [5]));
-  });
-
-  test("NLL after LogSoftMax (fused gradient), spatial targets", () => {
-    const source =
-      "model M {\n  input x: [2, 3, 2]\n  SpatialConvolution(3, kernel=1)\n  LogSoftMax\n}\ncriterion NLL\n";
-    gradCheck({ source, batch: 3, input: data(3 * 12), target: classes(3 * 6, 3) });
-  });
-
-  test("NLL on a value that is used again", () => {
-    const source =
-      "model M {\n  input x: [4]\n  p = x -> Linear(3) -> LogSoftMax\n  q = p -> Linear(3)\n  output p, q\n}\ncriterion NLL(p) + 0.5 * MSE(q)\n";
-    gradCheck({
-      source,
+/** Graphs and criteria: fan-out, joins, dropout, the class criteria, weighted sums of terms. */
+const graphCases: [string, GradCheckCase][] = [
+  [
+    "a value used twice (fan-out) and Add",
+    mseCase(
+      [3],
+      "  a = x -> Linear(4)\n  b = a -> Tanh\n  c = a -> Sigmoid\n  out = Add(b, c, a)\n  output out",
+      [4],
+    ),
+  ],
+  [
+    "Concat along channels",
+    mseCase(
+      [2, 3, 3],
+      "  a = x -> SpatialConvolution(2, kernel=1)\n  b = x -> SpatialConvolution(3, kernel=3, pad=1)\n  out = Concat(a, b, x)\n  output out",
+      [7, 3, 3],
+    ),
+  ],
+  // The mask is drawn anew each step, so only p = 0 has a finite difference to compare with.
+  ["Dropout applies its mask to the gradient", mseCase([6], "  Linear(5)\n  Dropout(0)", [5])],
+  [
+    "NLL after LogSoftMax (fused gradient), spatial targets",
+    {
+      source:
+        "model M {\n  input x: [2, 3, 2]\n  SpatialConvolution(3, kernel=1)\n  LogSoftMax\n}\ncriterion NLL\n",
+      batch: 3,
+      input: data(3 * 12),
+      target: classes(3 * 6, 3),
+    },
+  ],
+  [
+    "NLL on a value that is used again",
+    {
+      source:
+        "model M {\n  input x: [4]\n  p = x -> Linear(3) -> LogSoftMax\n  q = p -> Linear(3)\n  output p, q\n}\ncriterion NLL(p) + 0.5 * MSE(q)\n",
       batch: 3,
       input: data(12),
       target: { p: classes(3, 3), q: Float32Array.from(data(9)) },
-    });
-  });
+    },
+  ],
+  [
+    "CrossEntropy on raw scores",
+    {
+      source: "model M {\n  input x: [5]\n  Linear(4)\n}\ncriterion CrossEntropy\n",
+      batch: 4,
+      input: data(20),
+      target: classes(4, 4),
+    },
+  ],
+  [
+    "BCE after Sigmoid, weighted with MSE on a second output",
+    {
+      source:
+        "model M {\n  input x: [3]\n  h = x -> Linear(4) -> ReLU\n  p = h -> Linear(2) -> Sigmoid\n  v = h -> Linear(2)\n  output p, v\n}\ncriterion 2 * BCE(p) + 0.5 * MSE(v)\n",
+      batch: 3,
+      input: data(9),
+      target: {
+        p: Float32Array.from({ length: 6 }, () => (random() + 1) / 2),
+        v: Float32Array.from(data(6)),
+      },
+    },
+  ],
+];
 
-  test("CrossEntropy on raw scores", () => {
-    const source = "model M {\n  input x: [5]\n  Linear(4)\n}\ncriterion CrossEntropy\n";
-    gradCheck({ source, batch: 4, input: data(20), target: classes(4, 4) });
-  });
+const cases = [...layerCases, ...graphCases];
 
-  test("BCE after Sigmoid, weighted with MSE on a second output", () => {
-    const source =
-      "model M {\n  input x: [3]\n  h = x -> Linear(4) -> ReLU\n  p = h -> Linear(2) -> Sigmoid\n  v = h -> Linear(2)\n  output p, v\n}\ncriterion 2 * BCE(p) + 0.5 * MSE(v)\n";
-    const p = Float32Array.from({ length: 6 }, () => (random() + 1) / 2);
-    gradCheck({ source, batch: 3, input: data(9), target: { p, v: Float32Array.from(data(6)) } });
+describe("gradients (float64, emitted code, ts)", () => {
+  test.each(cases)("%s", (_, c) => {
+    const { checked } = gradCheck(c);
+    expect(checked).toBeGreaterThan(0);
   });
 });
 
-describe("gradients (float32, emitted code)", () => {
-  test.each(layerCases.filter(([name]) => !name.includes("Normalization")))("%s", (_, c) => {
-    gradCheck({ ...c, input: Float32Array.from(c.input), precision: "f32" }, 8);
+// Every op on both backends: the WASM kernels run in float32 only.
+describe.each(["ts", "wasm"] as const)("gradients (float32, emitted code, %s)", (backend) => {
+  test.each(cases)("%s", (_, c) => {
+    const input = Float32Array.from(c.input);
+    const { checked } = gradCheck({ ...c, input, precision: "f32", backend }, 8);
+    expect(checked).toBeGreaterThan(0);
   });
 });

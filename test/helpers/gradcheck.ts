@@ -1,5 +1,6 @@
 // Gradient checks: analytic gradients of compiled code against central finite differences.
 import { expect } from "vitest";
+import type { BackendName } from "../../runtime/api-types.js";
 import { compile } from "../../compiler/compile.js";
 import type { Input, Model, Target } from "../../runtime/api-types.js";
 import { kernelFactory } from "../../cli/in-process-model.js";
@@ -34,6 +35,8 @@ export interface GradCheckCase {
   target: Target | Record<string, Target>;
   /** Float64 tolerances by default; float32 needs looser ones. */
   precision?: "f32" | "f64";
+  /** Float64 runs the TS kernels; float32 WASM unless "ts" is asked for. */
+  backend?: BackendName;
 }
 
 /**
@@ -42,7 +45,8 @@ export interface GradCheckCase {
  */
 export function gradCheck(c: GradCheckCase, samples = 24): { checked: number; worst: number } {
   const precision = c.precision ?? "f64";
-  const net = compileModel(c.source).create({ batch: c.batch, seed: 7, precision });
+  const backend = c.backend ?? (precision === "f64" ? "ts" : "wasm");
+  const net = compileModel(c.source).create({ batch: c.batch, seed: 7, precision, backend });
   const h = precision === "f64" ? 1e-6 : 1e-2;
   const [rtol, atol] = precision === "f64" ? [1e-5, 1e-8] : [3e-2, 2e-3];
   net.lossAndGrad(c.input, c.target);
