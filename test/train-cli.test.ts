@@ -579,11 +579,12 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
     );
   });
 
-  test("weights that are a device, far too large or not finite", () => {
+  test("weights that are a device, far too large or not finite; a batch no memory holds", () => {
     const model = compileModel(readFileSync(join(root, "samples/mlp.net"), "utf8")).create({
       batch: 1,
       backend: "ts",
     });
+    const good = write(join(dir, "good-mlp.safetensors"), model.save());
     fails(
       ["eval", "samples/mlp.net", "--weights", "/dev/zero"],
       1,
@@ -602,6 +603,11 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
       ["eval", "samples/mlp.net", "--weights", nan],
       1,
       /^netc: .*nan\.safetensors: the weights hold values that are not finite numbers\n  fc1\.weight: 200704 of 200704 values are not finite, the first NaN at \[0, 0\]\n$/,
+    );
+    fails(
+      ["eval", "samples/mlp.net", "--weights", good, "--batch", "100000000"],
+      1,
+      /^netc: the model needs [\d.]+ GB of memory at batch 100000000 \(.*\), more than the 4\.0 GB a WebAssembly memory can hold: a batch of at most \d+ fits\n$/,
     );
   });
 
