@@ -138,7 +138,7 @@ export type Input = Float32Array | Float64Array;
 
 /**
  * A compiled model. Every method throws a NetcError for anything wrong with what it is given
- * (and changes nothing then); inputs and value targets must be finite.
+ * (and changes nothing then); a training pass takes finite inputs and value targets only.
  */
 export interface Model {
   readonly batch: number;

@@ -166,8 +166,16 @@ export function instantiate(
   /**
    * Checks each named value and copies it in; returns how many samples it holds (the rest of the
    * batch is zero). Callers write every value before running a kernel: a mistake changes nothing.
+   * A training pass takes finite values only: a NaN would reach every weight through the
+   * gradients, and batch normalisation's running statistics for good. An evaluation pass keeps
+   * nothing, and passes a NaN on to what it returns, as PyTorch does.
    */
-  function write(kind: "input" | "target", tensors: LayoutTensor[], given: unknown): number {
+  function write(
+    kind: "input" | "target",
+    tensors: LayoutTensor[],
+    given: unknown,
+    training: boolean,
+  ): number {
     const record = isRecord(given) ? given : undefined;
     if (!record && (tensors.length > 1 || !ArrayBuffer.isView(given))) {
       const expected =
@@ -190,7 +198,7 @@ export function instantiate(
         );
       }
       if (t.dtype === "i32") checkClasses(kind, t, array);
-      else checkFinite(kind, t, array);
+      else if (training) checkFinite(kind, t, array);
       const n = array.length / per;
       if (count !== undefined && n !== count)
         throw new NetcError(`${kind} '${t.name}' has ${n} samples, the others ${count}`);
@@ -204,9 +212,9 @@ export function instantiate(
   }
 
   /** Writes an input and its target, both checked before anything runs; returns the count. */
-  function writeBoth(input: unknown, target: unknown): number {
-    const count = write("input", layout.inputs, input);
-    const targets = write("target", layout.targets, target);
+  function writeBoth(input: unknown, target: unknown, training: boolean): number {
+    const count = write("input", layout.inputs, input, training);
+    const targets = write("target", layout.targets, target, training);
     if (targets !== count)
       throw new NetcError(`${count} input samples but ${targets} target samples`);
     return count;
@@ -261,22 +269,22 @@ export function instantiate(
       single(inputGrads)?.data ?? Object.fromEntries(inputGrads.map((g) => [g.name, g.data])),
     forward(input) {
       live();
-      const count = write("input", layout.inputs, input);
+      const count = write("input", layout.inputs, input, false);
       steps.forward(false, count);
       return outputsOf(count);
     },
     loss(input, target) {
       live();
-      return evaluationLoss(writeBoth(input, target));
+      return evaluationLoss(writeBoth(input, target, false));
     },
     evaluate(input, target) {
       live();
-      const count = writeBoth(input, target);
+      const count = writeBoth(input, target, false);
       return { loss: evaluationLoss(count), outputs: outputsOf(count) };
     },
     lossAndGrad(input, target) {
       live();
-      const count = writeBoth(input, target);
+      const count = writeBoth(input, target, true);
       beginTrainingPass();
       steps.forward(true, count);
       steps.loss(count);
@@ -285,7 +293,7 @@ export function instantiate(
     },
     trainStep(input, target) {
       live();
-      const count = writeBoth(input, target);
+      const count = writeBoth(input, target, true);
       optimizer ??= createOptimizer(settings);
       beginTrainingPass();
       // A loss that is not finite skips the update: the caller stops, the model stays as it was.
@@ -435,16 +443,13 @@ function checkClasses(
   }
 }
 
-/**
- * Inputs and value targets must be finite numbers: one NaN in a batch reaches every weight
- * through the gradients, and batch normalisation's running statistics through the batch mean.
- */
+/** Refuses a NaN or an infinity in a training pass's inputs or value targets (see `write`). */
 function checkFinite(kind: string, t: LayoutTensor, values: ArrayLike<number>) {
   const i = firstNonFinite(values);
   if (i < 0) return;
   const per = sizeOf(t.shape);
   const position = t.shape.length > 0 ? ` at ${formatPosition(t.shape, i % per)}` : "";
   throw new NetcError(
-    `${kind} '${t.name}': sample ${Math.floor(i / per)} holds ${values[i]}${position}; ${kind}s must be finite numbers`,
+    `${kind} '${t.name}': sample ${Math.floor(i / per)} holds ${values[i]}${position}; a training pass takes finite numbers only`,
   );
 }

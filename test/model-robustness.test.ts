@@ -153,7 +153,7 @@ describe("NaN and Infinity", () => {
       input[8 + 5] = Infinity;
       const before = stateOf(model);
       expect(netcError(() => model.trainStep(input, y(4)))).toBe(
-        "input 'x': sample 1 holds Infinity at [5]; inputs must be finite numbers",
+        "input 'x': sample 1 holds Infinity at [5]; a training pass takes finite numbers only",
       );
       expect(stateOf(model)).toEqual(before);
       model.dispose();
@@ -167,7 +167,7 @@ describe("NaN and Infinity", () => {
     input[2 * 18 + 10] = NaN;
     const before = stateOf(model);
     expect(netcError(() => model.trainStep(input, y(4)))).toBe(
-      "input 'x': sample 2 holds NaN at [1, 0, 1]; inputs must be finite numbers",
+      "input 'x': sample 2 holds NaN at [1, 0, 1]; a training pass takes finite numbers only",
     );
     expect(stateOf(model)).toEqual(before);
     model.dispose();
