@@ -1,13 +1,12 @@
 // `netc eval`: loads saved weights into the compiled model and reports the test set's loss and
 // the task's metrics, with a confusion matrix for class targets.
-import { readFileSync } from "node:fs";
 import type { Compiled } from "../compiler/compile.js";
 import type { Model } from "../runtime/api-types.js";
 import { bindData } from "../runtime/bind-data.js";
-import { NetcError } from "../runtime/errors.js";
 import { evaluate } from "../runtime/evaluate.js";
 import { Feeder } from "../runtime/feeder.js";
 import { taskData } from "../runtime/node/task-data.js";
+import { readWeightsFile } from "../runtime/node/weights-file.js";
 import { compileFile } from "./compiled-file.js";
 import { ExitCode } from "./exit-codes.js";
 import { createModel, kernelChoice, type KernelChoice } from "./in-process-model.js";
@@ -23,26 +22,11 @@ export interface EvalCommandOptions extends KernelChoice {
   model?: string;
 }
 
-const readReasons: Record<string, string> = {
-  ENOENT: "no such file",
-  EACCES: "permission denied",
-  EISDIR: "is a directory",
-};
-
-function readWeights(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new NetcError(`cannot read the weights ${printable(path)}: ${readReasons[code] ?? code}`);
-  }
-}
-
 export function runEval(path: string, options: EvalCommandOptions): ExitCode {
   const file = compileFile(path, { model: options.model });
   if (!file.ok) return file.exitCode;
   const { compiled } = file;
-  const bytes = readWeights(options.weights);
+  const bytes = readWeightsFile(options.weights, compiled.layout);
   const batch = options.batch ?? compiled.model.train.batch ?? defaults.batch;
   const model = createModel(compiled, { batch, ...kernelChoice(options) });
   try {

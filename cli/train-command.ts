@@ -65,6 +65,7 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
 
   const progress = progressOn(process.stderr);
   const metrics = options.metrics !== undefined ? new JsonLinesFile(options.metrics) : undefined;
+  let weights: Uint8Array | undefined;
   try {
     trainLoop({
       model,
@@ -81,6 +82,7 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
         metrics?.append(metricsRecord(result));
       },
     });
+    if (options.save !== undefined) weights = model.save();
   } catch (error) {
     if (!(error instanceof DivergenceError)) throw error;
     const where =
@@ -96,8 +98,8 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
     model.dispose();
   }
 
-  if (options.save !== undefined) {
-    writeFileAtomic(options.save, model.save());
+  if (options.save !== undefined && weights) {
+    writeFileAtomic(options.save, weights);
     process.stdout.write(`saved the weights to ${printable(options.save)}\n`);
   }
   return ExitCode.ok;

@@ -115,8 +115,9 @@ export interface ModelOptions {
    */
   backend?: BackendName;
   /**
-   * Threads that share each step of the WASM kernels (default 1): the batch, or a weight
-   * gradient's rows, is split between them; results do not depend on the count.
+   * Threads that share each step of the WASM kernels (default 1; at most one per sample and
+   * 256): the batch, or a weight gradient's rows, is split between them; results do not depend
+   * on the count.
    */
   threads?: number;
 }
@@ -135,6 +136,10 @@ export type Target = Int32Array | Float32Array;
 /** Input values; a Float64Array keeps full precision in a float64 model (gradient checks). */
 export type Input = Float32Array | Float64Array;
 
+/**
+ * A compiled model. Every method throws a NetcError for anything wrong with what it is given
+ * (and changes nothing then); a training pass takes finite inputs and value targets only.
+ */
 export interface Model {
   readonly batch: number;
   /** The kernels this model runs. */
@@ -164,8 +169,14 @@ export interface Model {
   setLearningRate(lr: number): void;
   /** Weights (and buffers) as safetensors bytes, with PyTorch names and layouts. */
   save(): Uint8Array;
-  /** Loads weights saved by `save` (or PyTorch); a mismatched file changes nothing. */
+  /**
+   * Loads weights saved by `save` (or PyTorch); a file that is malformed, of another model or
+   * holds NaN or infinities changes nothing. `source` names the file in errors.
+   */
   load(bytes: Uint8Array, source?: string): void;
-  /** Stops the model's worker threads, if it has any; the model is not used afterwards. */
+  /**
+   * Stops the model's worker threads, if it has any; afterwards every method throws a NetcError
+   * (dispose itself may be called again).
+   */
   dispose(): void;
 }

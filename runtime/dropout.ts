@@ -43,13 +43,21 @@ export const drawUniform = (draw: number): number => draw / 2 ** DRAW_BITS;
 /** A model's dropout state: the seed of the current training pass, the next one from a stream. */
 export class DropoutSeeds {
   private current = 0;
+  /** The seed of a pass that was taken back, for the next pass to take again. */
+  private retracted: number | undefined;
 
   constructor(private readonly stream: Rng) {}
 
   /** A new training pass draws new masks; returns its seed. */
   next(): number {
-    this.current = this.stream.uint32();
+    this.current = this.retracted ?? this.stream.uint32();
+    this.retracted = undefined;
     return this.current;
+  }
+
+  /** The current pass changed nothing (its loss was not finite): the next one draws its masks. */
+  retract(): void {
+    this.retracted = this.current;
   }
 
   get seed(): number {

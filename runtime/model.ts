@@ -2,27 +2,75 @@
 import type {
   BackendName,
   DropoutDraws,
-  Input,
   KernelFactory,
   Layout,
   LayoutTensor,
   Model,
   ModelOptions,
-  OptimizerConfig,
-  Target,
   TensorView,
   Values,
   WasmKernels,
 } from "./api-types.js";
-import { NetcError } from "./errors.js";
+import { checkKeys, describeValue, firstNonFinite, formatPosition, isRecord } from "./arguments.js";
+import { allocating, NetcError } from "./errors.js";
 import { initialize } from "./init.js";
-import { createOptimizer, defaultOptimizer, type Optimizer } from "./optimizers.js";
+import {
+  defaultOptimizer,
+  optimizerOf,
+  optimizerSettings,
+  type Optimizer,
+  type OptimizerSettings,
+} from "./optimizers.js";
 import { DropoutSeeds, dropoutDraws } from "./dropout.js";
 import { Rng } from "./rng.js";
 import { decodeSafetensors, encodeSafetensors, loadInto, type NamedTensor } from "./safetensors.js";
-import { simdAvailable, wasmArena } from "./wasm.js";
+import { formatBytes } from "./units.js";
+import {
+  simdAvailable,
+  WASM_MEMORY_LIMIT,
+  wasmArena,
+  wasmMemoryBytes,
+  type WasmArena,
+} from "./wasm.js";
+
+/** What either backend runs on: the arena, the phases over it, its optimizer, a whole step. */
+type Arena = Omit<WasmArena, "f"> & { f: Float32Array | Float64Array };
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+const optionNames = ["batch", "seed", "optimizer", "precision", "backend", "threads"];
+/** Each worker is an engine of its own: more would cost more to start and wake than they save. */
+const MAX_THREADS = 256;
+
+/**
+ * The options as given, once each is known to be what it should: the seed is Rng's to check
+ * and the optimizer optimizerSettings'.
+ */
+function checkOptions(options: unknown): ModelOptions {
+  if (options === undefined) return {};
+  if (!isRecord(options)) {
+    throw new NetcError(`createModel takes an object of options, got ${describeValue(options)}`);
+  }
+  checkKeys(options, optionNames, "createModel's options");
+  const positive = (name: string) => {
+    const value = options[name];
+    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= 1)) {
+      throw new NetcError(`${name} must be a positive integer, got ${describeValue(value)}`);
+    }
+  };
+  const oneOf = (name: string, allowed: readonly string[]) => {
+    const value = options[name];
+    if (value !== undefined && !allowed.includes(value as string)) {
+      const names = allowed.map((a) => JSON.stringify(a)).join(" or ");
+      throw new NetcError(`${name} must be ${names}, got ${describeValue(value)}`);
+    }
+  };
+  positive("batch");
+  positive("threads");
+  oneOf("precision", ["f32", "f64"]);
+  oneOf("backend", ["wasm", "ts"]);
+  return options as ModelOptions;
+}
 
 /** The WASM kernels unless asked otherwise, or unless they cannot run here (no SIMD, float64). */
 function chooseBackend(options: ModelOptions, wasm: WasmKernels | undefined): BackendName {
@@ -39,25 +87,41 @@ function chooseBackend(options: ModelOptions, wasm: WasmKernels | undefined): Ba
   return "wasm";
 }
 
+/**
+ * A model of `layout` with its own memory. Everything given is checked first, and the memory's
+ * size before it is allocated: any mistake is a NetcError.
+ */
 export function instantiate(
   layout: Layout,
   kernels: KernelFactory,
-  options: ModelOptions = {},
+  given?: ModelOptions,
   wasm?: WasmKernels,
 ): Model {
+  const options = checkOptions(given);
   const N = options.batch ?? 64;
-  if (!Number.isInteger(N) || N < 1)
-    throw new NetcError(`batch must be a positive integer, got ${N}`);
   const seed = options.seed ?? 0;
-  const length = layout.fixedSize + N * layout.perSampleSize;
   // Each training pass draws its dropout masks from the next seed of this stream.
   const seeds = new DropoutSeeds(new Rng(seed).fork("dropout"));
   const draws = dropoutDraws(seeds);
+  const settings = optimizerSettings(
+    options.optimizer ?? layout.train?.optimizer ?? defaultOptimizer,
+  );
   const backend = chooseBackend(options, wasm);
-  const { f, iv, steps, createOptimizer, train, dispose } =
-    backend === "wasm"
-      ? wasmArena(wasm!, kernels, length, N, seeds, threadsFor(options, N), layout.loss)
-      : jsArena(layout, kernels, options, length, N, draws);
+  const length = (n: number) => layout.fixedSize + n * layout.perSampleSize;
+  let arena: Arena;
+  if (backend === "wasm") {
+    // At most one thread per sample: a batch-1 model gains nothing but wake-ups from more.
+    const threads = Math.min(options.threads ?? 1, N, MAX_THREADS);
+    checkWasmMemory(
+      (n) => wasmMemoryBytes(wasm!, length(n), Math.min(threads, n)),
+      N,
+      layout.perSampleSize * 4,
+    );
+    arena = wasmArena(wasm!, kernels, length(N), N, seeds, threads, layout.loss);
+  } else {
+    arena = jsArena(layout, kernels, options, length(N), N, draws);
+  }
+  const { f, iv, steps, createOptimizer, train } = arena;
 
   const at = (t: LayoutTensor) => t.offset.fixed + N * t.offset.perSample;
   const view = (t: LayoutTensor, size: number): Float32Array | Float64Array =>
@@ -87,54 +151,97 @@ export function instantiate(
   initialize(initial, seed);
   layout.params.forEach((p, i) => whole(p).data.set(initial[i]!.data));
 
-  const config = options.optimizer ?? layout.train?.optimizer ?? defaultOptimizer;
   let optimizer: Optimizer | undefined;
+  let disposed = false;
+  /** Every method starts here: a disposed model's workers are gone; a step would wait forever. */
+  const live = () => {
+    if (disposed) throw new NetcError("the model was disposed: create another to go on");
+  };
 
-  /** Copies each named value in; returns how many samples it holds (the rest of the batch is zero). */
-  function write(kind: string, tensors: LayoutTensor[], given: Values<Input | Int32Array>): number {
-    if (!isRecord(given) && tensors.length > 1) {
-      const names = tensors.map((t) => t.name).join(", ");
-      throw new NetcError(`the model has several ${kind}s (${names}): pass a record keyed by name`);
+  const names = {
+    input: layout.inputs.map((t) => t.name),
+    target: layout.targets.map((t) => t.name),
+  };
+
+  /**
+   * Checks each named value and copies it in; returns how many samples it holds (the rest of the
+   * batch is zero). Callers write every value before running a kernel: a mistake changes nothing.
+   * A training pass takes finite values only: a NaN would reach every weight through the
+   * gradients, and batch normalisation's running statistics for good. An evaluation pass keeps
+   * nothing, and passes a NaN on to what it returns, as PyTorch does.
+   */
+  function write(
+    kind: "input" | "target",
+    tensors: LayoutTensor[],
+    given: unknown,
+    training: boolean,
+  ): number {
+    const record = isRecord(given) ? given : undefined;
+    if (!record && (tensors.length > 1 || !ArrayBuffer.isView(given))) {
+      const expected =
+        tensors.length > 1
+          ? `the model has several ${kind}s (${names[kind].join(", ")}): pass a record keyed by name`
+          : `the ${kind} must be ${arrayKind(tensors[0]!)}`;
+      throw new NetcError(`${expected}, got ${describeValue(given)}`);
     }
+    if (record) checkKeys(record, names[kind], `the ${kind}s`);
     let count: number | undefined;
     for (const t of tensors) {
       // No record is built for a single array: a training step allocates nothing.
-      const values = isRecord(given) ? given[t.name] : given;
-      if (!values) throw new NetcError(`missing ${kind} '${t.name}'`);
+      const values = record ? record[t.name] : given;
+      if (values === undefined) throw new NetcError(`missing ${kind} '${t.name}'`);
+      const array = checkArray(kind, t, values);
       const per = sizeOf(t.shape);
-      if (values.length % per !== 0 || values.length > per * N || values.length === 0) {
+      if (array.length % per !== 0 || array.length > per * N || array.length === 0) {
         throw new NetcError(
-          `${kind} '${t.name}' needs a multiple of [${t.shape.join(", ")}] = ${per} values, at most ${N} samples (${per * N}); got ${values.length}`,
+          `${kind} '${t.name}' needs a multiple of [${t.shape.join(", ")}] = ${per} values, at most ${N} samples (${per * N}); got ${array.length}`,
         );
       }
-      if (t.dtype === "i32") checkClasses(kind, t, values);
-      const n = values.length / per;
+      if (t.dtype === "i32") checkClasses(kind, t, array);
+      else if (training) checkFinite(kind, t, array);
+      const n = array.length / per;
       if (count !== undefined && n !== count)
         throw new NetcError(`${kind} '${t.name}' has ${n} samples, the others ${count}`);
       count = n;
       const start = at(t);
       const target = t.dtype === "i32" ? iv : f;
-      target.set(values, start);
-      target.fill(0, start + values.length, start + per * N);
+      target.set(array, start);
+      target.fill(0, start + array.length, start + per * N);
     }
     return count!;
   }
 
-  /** A pass over `input` (and the loss, given `target`); returns the sample count and loss. */
-  function run(
-    input: Values<Input>,
-    target: Values<Target> | undefined,
-    training: boolean,
-  ): { count: number; loss: number } {
-    const count = write("input", layout.inputs, input);
-    if (training) seeds.next();
-    steps.forward(training, count);
-    if (!target) return { count, loss: NaN };
-    const targets = write("target", layout.targets, target);
+  /** Writes an input and its target, both checked before anything runs; returns the count. */
+  function writeBoth(input: unknown, target: unknown, training: boolean): number {
+    const count = write("input", layout.inputs, input, training);
+    const targets = write("target", layout.targets, target, training);
     if (targets !== count)
       throw new NetcError(`${count} input samples but ${targets} target samples`);
+    return count;
+  }
+
+  // A training pass moves batch normalisation's running statistics and the dropout stream. One
+  // whose loss is not finite must leave the model as it was on either backend, so the
+  // statistics (a few numbers per channel) are kept aside before each pass.
+  const keptBuffers = buffers.map((b) => b.data.slice());
+  function beginTrainingPass(): void {
+    for (let i = 0; i < buffers.length; i++) keptBuffers[i]!.set(buffers[i]!.data);
+    seeds.next();
+  }
+  /** Returns the pass's loss; when it is not finite, the model is put back as it was. */
+  function endTrainingPass(loss: number): number {
+    if (!Number.isFinite(loss)) {
+      for (let i = 0; i < buffers.length; i++) buffers[i]!.data.set(keptBuffers[i]!);
+      seeds.retract();
+    }
+    return loss;
+  }
+
+  /** An evaluation-mode pass over the written samples, and its loss. */
+  function evaluationLoss(count: number): number {
+    steps.forward(false, count);
     steps.loss(count);
-    return { count, loss: f[layout.loss]! };
+    return f[layout.loss]!;
   }
 
   const single = <T>(list: T[]) => (list.length === 1 ? list[0]! : undefined);
@@ -155,42 +262,50 @@ export function instantiate(
   return {
     batch: N,
     backend,
-    dispose,
     params,
     grads,
     buffers,
     inputGrad:
       single(inputGrads)?.data ?? Object.fromEntries(inputGrads.map((g) => [g.name, g.data])),
     forward(input) {
-      return outputsOf(run(input, undefined, false).count);
+      live();
+      const count = write("input", layout.inputs, input, false);
+      steps.forward(false, count);
+      return outputsOf(count);
     },
     loss(input, target) {
-      return run(input, target, false).loss;
+      live();
+      return evaluationLoss(writeBoth(input, target, false));
     },
     evaluate(input, target) {
-      const { count, loss } = run(input, target, false);
-      return { loss, outputs: outputsOf(count) };
+      live();
+      const count = writeBoth(input, target, false);
+      return { loss: evaluationLoss(count), outputs: outputsOf(count) };
     },
     lossAndGrad(input, target) {
-      const { loss } = run(input, target, true);
+      live();
+      const count = writeBoth(input, target, true);
+      beginTrainingPass();
+      steps.forward(true, count);
+      steps.loss(count);
       steps.backward();
-      return loss;
+      return endTrainingPass(f[layout.loss]!);
     },
     trainStep(input, target) {
-      const count = write("input", layout.inputs, input);
-      const targets = write("target", layout.targets, target);
-      if (targets !== count)
-        throw new NetcError(`${count} input samples but ${targets} target samples`);
-      optimizer ??= createOptimizer(config);
-      seeds.next();
-      // A loss that is not finite skips the update: the caller stops, the weights stay.
-      return train(count, optimizer);
+      live();
+      const count = writeBoth(input, target, true);
+      optimizer ??= createOptimizer(settings);
+      beginTrainingPass();
+      // A loss that is not finite skips the update: the caller stops, the model stays as it was.
+      return endTrainingPass(train(count, optimizer));
     },
     setLearningRate(lr) {
-      optimizer ??= createOptimizer(config);
+      live();
+      optimizer ??= createOptimizer(settings);
       optimizer.setLearningRate(lr);
     },
     save() {
+      live();
       const tensors = [...params, ...buffers].map((t) => ({
         name: t.name,
         shape: t.shape,
@@ -199,6 +314,17 @@ export function instantiate(
       return encodeSafetensors(tensors, { model: layout.model, format: "pt", producer: "netc" });
     },
     load(bytes, source = "weights") {
+      live();
+      if (typeof source !== "string") {
+        throw new NetcError(`load: the source must be a string, got ${describeValue(source)}`);
+      }
+      if (typedArrayName(bytes) !== "Uint8Array") {
+        const buffer = (bytes as unknown) instanceof ArrayBuffer;
+        const hint = buffer ? ": wrap it, new Uint8Array(buffer)" : "";
+        throw new NetcError(
+          `load takes the file's bytes as a Uint8Array, got ${describeValue(bytes)}${hint}`,
+        );
+      }
       const targets: NamedTensor[] = [...params, ...buffers].map((t) => ({
         name: t.name,
         shape: t.shape,
@@ -207,15 +333,32 @@ export function instantiate(
       loadInto(targets, decodeSafetensors(bytes, source), source);
       [...params, ...buffers].forEach((t, i) => t.data.set(targets[i]!.data));
     },
+    dispose() {
+      if (!disposed) arena.dispose();
+      disposed = true;
+    },
   };
 }
 
-/** At most one thread per sample: a batch-1 model gains nothing but wake-ups from more. */
-function threadsFor(options: ModelOptions, N: number): number {
-  const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1)
-    throw new NetcError(`threads must be a positive integer, got ${threads}`);
-  return Math.min(threads, N);
+/**
+ * Refuses, before allocating, a batch whose WASM memory (`bytes(n)` at batch n) would be above
+ * what a WebAssembly memory can hold, naming the largest batch that fits.
+ */
+function checkWasmMemory(bytes: (n: number) => number, N: number, perSample: number): void {
+  const needed = bytes(N);
+  if (needed <= WASM_MEMORY_LIMIT) return;
+  // bytes(fits) is within the limit (or fits is 0), bytes(over) is not.
+  let [fits, over] = [0, N];
+  while (over - fits > 1) {
+    const mid = Math.floor((fits + over) / 2);
+    if (bytes(mid) <= WASM_MEMORY_LIMIT) fits = mid;
+    else over = mid;
+  }
+  const advice =
+    fits > 0 ? `a batch of at most ${fits} fits` : "the model does not fit even at batch 1";
+  throw new NetcError(
+    `the model needs ${formatBytes(needed)} of memory at batch ${N} (${formatBytes(needed - N * perSample)} whatever the batch, ${formatBytes(perSample)} per sample), more than the ${formatBytes(WASM_MEMORY_LIMIT)} a WebAssembly memory can hold: ${advice}`,
+  );
 }
 
 /** The JS kernels' arena, a typed array of either precision, and the JS optimizers over it. */
@@ -226,13 +369,18 @@ function jsArena(
   length: number,
   N: number,
   dropout: DropoutDraws,
-) {
+): Arena {
   if ((options.threads ?? 1) !== 1)
     throw new NetcError('threads need the WASM kernels (backend "wasm")');
-  const f: Float32Array | Float64Array =
-    options.precision === "f64" ? new Float64Array(length) : new Float32Array(length);
+  const f64 = options.precision === "f64";
   // Class targets are int32 in the same memory; a float64 arena keeps them in a side buffer.
-  const iv = f instanceof Float32Array ? new Int32Array(f.buffer) : new Int32Array(length * 2);
+  const [f, iv] = allocating(`the model's memory at batch ${N}`, length * (f64 ? 16 : 4), () => {
+    if (!f64) {
+      const f32 = new Float32Array(length);
+      return [f32, new Int32Array(f32.buffer)] as const;
+    }
+    return [new Float64Array(length), new Int32Array(length * 2)] as const;
+  });
   const region = (r: { offset: number; size: number }) =>
     f.subarray(r.offset, r.offset + r.size) as Float32Array;
   const steps = kernels(f, iv, N, dropout);
@@ -240,8 +388,8 @@ function jsArena(
     f,
     iv,
     steps,
-    createOptimizer: (config: OptimizerConfig) =>
-      createOptimizer(config, region(layout.paramRegion), region(layout.gradRegion)),
+    createOptimizer: (settings: OptimizerSettings) =>
+      optimizerOf(settings, region(layout.paramRegion), region(layout.gradRegion)),
     train(count: number, optimizer: Optimizer) {
       steps.forward(true, count);
       steps.loss(count);
@@ -255,15 +403,35 @@ function jsArena(
   };
 }
 
-/** Class indices must be an Int32Array of labels in range: the kernels index with them. */
+/** The typed array's kind by its tag, which holds across realms (a worker's, a vm context's). */
+const typedArrayName = (value: unknown): string | undefined =>
+  ArrayBuffer.isView(value) ? Object.prototype.toString.call(value).slice(8, -1) : undefined;
+
+const arrayKind = (t: LayoutTensor) =>
+  t.dtype === "i32" ? "an Int32Array of class indices" : "a Float32Array";
+
+/** The tensor's values, if they are the typed array its kind takes. */
+function checkArray(
+  kind: string,
+  t: LayoutTensor,
+  values: unknown,
+): Float32Array | Float64Array | Int32Array {
+  const name = typedArrayName(values);
+  if (
+    t.dtype === "i32" ? name === "Int32Array" : name === "Float32Array" || name === "Float64Array"
+  )
+    return values as Float32Array | Float64Array | Int32Array;
+  const expected =
+    t.dtype === "i32" ? "holds class indices: pass an Int32Array" : "must be a Float32Array";
+  throw new NetcError(`${kind} '${t.name}' ${expected}, got ${describeValue(values)}`);
+}
+
+/** Class indices must be labels in range: the kernels index with them. */
 function checkClasses(
   kind: string,
   t: LayoutTensor & { classes?: number },
   values: ArrayLike<number>,
 ) {
-  if (!(values instanceof Int32Array)) {
-    throw new NetcError(`${kind} '${t.name}' holds class indices: pass an Int32Array`);
-  }
   const classes = t.classes ?? Infinity;
   for (let i = 0; i < values.length; i++) {
     const label = values[i]!;
@@ -275,6 +443,13 @@ function checkClasses(
   }
 }
 
-function isRecord<T>(v: Values<T>): v is Record<string, T> {
-  return !ArrayBuffer.isView(v);
+/** Refuses a NaN or an infinity in a training pass's inputs or value targets (see `write`). */
+function checkFinite(kind: string, t: LayoutTensor, values: ArrayLike<number>) {
+  const i = firstNonFinite(values);
+  if (i < 0) return;
+  const per = sizeOf(t.shape);
+  const position = t.shape.length > 0 ? ` at ${formatPosition(t.shape, i % per)}` : "";
+  throw new NetcError(
+    `${kind} '${t.name}': sample ${Math.floor(i / per)} holds ${values[i]}${position}; a training pass takes finite numbers only`,
+  );
 }

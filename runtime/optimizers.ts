@@ -1,5 +1,6 @@
 // The optimizers of a `train` block (SGD, Adam), updating the flat parameter buffer in place.
 import type { OptimizerConfig } from "./api-types.js";
+import { checkKeys, describeValue, isRecord } from "./arguments.js";
 import { NetcError } from "./errors.js";
 
 /**
@@ -10,6 +11,12 @@ export const optimizerDefaults = {
   SGD: { momentum: 0, weight_decay: 0, nesterov: false },
   Adam: { lr: 0.001, betas: [0.9, 0.999] as readonly number[], eps: 1e-8, weight_decay: 0 },
 } as const;
+
+/** The arguments each optimizer takes (SGD's `lr` has no default, as in PyTorch). */
+const argumentNames = {
+  SGD: ["lr", ...Object.keys(optimizerDefaults.SGD)],
+  Adam: Object.keys(optimizerDefaults.Adam),
+};
 
 /** What a model trains with when neither its `train` block nor its caller names an optimizer. */
 export const defaultOptimizer: OptimizerConfig = {
@@ -37,12 +44,18 @@ export function createOptimizer(
   params: Float32Array,
   grads: Float32Array,
 ): Optimizer {
+  return optimizerOf(optimizerSettings(config), params, grads);
+}
+
+/** `createOptimizer` from settings already checked. */
+export function optimizerOf(
+  settings: OptimizerSettings,
+  params: Float32Array,
+  grads: Float32Array,
+): Optimizer {
   if (params.length !== grads.length) {
-    throw new RangeError(
-      `createOptimizer: ${params.length} parameters but ${grads.length} gradients`,
-    );
+    throw new RangeError(`optimizerOf: ${params.length} parameters but ${grads.length} gradients`);
   }
-  const settings = optimizerSettings(config);
   return settings.name === "SGD"
     ? new Sgd(settings, params, grads)
     : new Adam(settings, params, grads);
@@ -53,35 +66,51 @@ export type OptimizerSettings =
   | { name: "SGD"; lr: number; momentum: number; weightDecay: number; nesterov: boolean }
   | { name: "Adam"; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number };
 
+/**
+ * The settings of `config`, which may come from anyone: an unknown optimizer, an argument it
+ * does not take or a value out of range is a NetcError naming it.
+ */
 export function optimizerSettings(config: OptimizerConfig): OptimizerSettings {
-  const args = new Settings(config.name, config.args);
-  if (config.name === "SGD") {
+  const form = 'an optimizer is { name: "SGD" | "Adam", args: { lr, ... } }';
+  if (!isRecord(config)) throw new NetcError(`${form}, got ${describeValue(config)}`);
+  checkKeys(config, ["name", "args"], "the optimizer");
+  const { name, args = {} } = config;
+  if (name !== "SGD" && name !== "Adam") {
+    throw new NetcError(`unknown optimizer ${describeValue(name)}: netc has SGD and Adam`);
+  }
+  if (!isRecord(args))
+    throw new NetcError(`${name}: args must be an object, got ${describeValue(args)}`);
+  checkKeys(args, argumentNames[name], `${name}'s arguments`);
+  const settings = new Settings(name, args);
+  if (name === "SGD") {
     // SGD has no default learning rate in PyTorch either.
     const d = optimizerDefaults.SGD;
-    const momentum = args.number("momentum", d.momentum);
-    const nesterov = args.bool("nesterov", d.nesterov);
+    const momentum = settings.number("momentum", d.momentum);
+    const nesterov = settings.bool("nesterov", d.nesterov);
     if (nesterov && momentum === 0) {
       throw new NetcError("SGD: nesterov = true needs a momentum above 0");
     }
-    const weightDecay = args.number("weight_decay", d.weight_decay);
-    return { name: "SGD", lr: args.number("lr"), momentum, weightDecay, nesterov };
+    const weightDecay = settings.number("weight_decay", d.weight_decay);
+    return { name: "SGD", lr: settings.number("lr"), momentum, weightDecay, nesterov };
   }
   const d = optimizerDefaults.Adam;
-  const [beta1, beta2] = args.betas(d.betas);
+  const [beta1, beta2] = settings.betas(d.betas);
   return {
     name: "Adam",
-    lr: args.number("lr", d.lr),
+    lr: settings.number("lr", d.lr),
     beta1,
     beta2,
-    eps: args.number("eps", d.eps),
-    weightDecay: args.number("weight_decay", d.weight_decay),
+    eps: settings.number("eps", d.eps),
+    weightDecay: settings.number("weight_decay", d.weight_decay),
   };
 }
 
 /** A learning rate set during training (a schedule), checked as the file's would be. */
 export function checkLearningRate(optimizer: string, lr: number): number {
-  if (!Number.isFinite(lr) || lr < 0) {
-    throw new NetcError(`${optimizer}: the learning rate must be a number ≥ 0, got ${lr}`);
+  if (typeof lr !== "number" || !Number.isFinite(lr) || lr < 0) {
+    throw new NetcError(
+      `${optimizer}: the learning rate must be a number ≥ 0, got ${describeValue(lr)}`,
+    );
   }
   return lr;
 }
@@ -90,14 +119,16 @@ export function checkLearningRate(optimizer: string, lr: number): number {
 class Settings {
   constructor(
     private readonly optimizer: string,
-    private readonly args: OptimizerConfig["args"],
+    private readonly args: Record<string, unknown>,
   ) {}
 
   number(name: string, fallback?: number): number {
     const value = this.args[name] ?? fallback;
     if (value === undefined) throw new NetcError(`${this.optimizer} needs a value for ${name}`);
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      throw new NetcError(`${this.optimizer}: ${name} must be a number ≥ 0, got ${String(value)}`);
+      throw new NetcError(
+        `${this.optimizer}: ${name} must be a number ≥ 0, got ${describeValue(value)}`,
+      );
     }
     return value;
   }
@@ -105,17 +136,19 @@ class Settings {
   bool(name: string, fallback: boolean): boolean {
     const value = this.args[name] ?? fallback;
     if (typeof value !== "boolean") {
-      throw new NetcError(`${this.optimizer}: ${name} must be true or false, got ${value}`);
+      throw new NetcError(
+        `${this.optimizer}: ${name} must be true or false, got ${describeValue(value)}`,
+      );
     }
     return value;
   }
 
   betas(fallback: readonly number[]): [number, number] {
     const value = this.args["betas"] ?? fallback;
-    if (!Array.isArray(value) || value.length !== 2 || !value.every((b) => b >= 0 && b < 1)) {
-      throw new NetcError(
-        `${this.optimizer}: betas must be two numbers in [0, 1), got ${String(value)}`,
-      );
+    const inRange = (b: unknown) => typeof b === "number" && b >= 0 && b < 1;
+    if (!Array.isArray(value) || value.length !== 2 || !value.every(inRange)) {
+      const got = Array.isArray(value) ? value.map(describeValue).join(", ") : describeValue(value);
+      throw new NetcError(`${this.optimizer}: betas must be two numbers in [0, 1), got ${got}`);
     }
     return [value[0], value[1]];
   }

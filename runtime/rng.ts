@@ -1,4 +1,5 @@
 // The seeded random generator behind initialisation, shuffling and dropout: xoshiro128**.
+import { describeValue } from "./arguments.js";
 import { NetcError } from "./errors.js";
 
 const TWO_POW_32 = 4294967296;
@@ -36,7 +37,9 @@ export class Rng {
   /** `seed` is an integer from 0 to 2^32 − 1 (the `seed` of a `train` block, or `--seed`). */
   constructor(seed: number) {
     if (!Number.isInteger(seed) || seed < 0 || seed >= TWO_POW_32) {
-      throw new NetcError(`the seed must be an integer from 0 to 4294967295, got ${seed}`);
+      throw new NetcError(
+        `the seed must be an integer from 0 to 4294967295, got ${describeValue(seed)}`,
+      );
     }
     // splitmix32 over consecutive counters: nearby seeds give unrelated states.
     const key: number[] = [];

@@ -1,4 +1,5 @@
 // Checkpoints in the safetensors format (float32 only), readable by safetensors.torch.load_file.
+import { firstNonFinite, formatPosition } from "./arguments.js";
 import { NetcError } from "./errors.js";
 
 /** A model's tensor: PyTorch-style name, full shape, values in row-major order. */
@@ -15,6 +16,8 @@ export interface StoredTensor {
 
 const METADATA = "__metadata__";
 const F32_BYTES = 4;
+/** The reference implementation refuses a longer header (its MAX_HEADER_SIZE). */
+export const MAX_HEADER_BYTES = 100_000_000;
 /** A whole model's worth of mismatches would bury the first, most telling ones. */
 const MAX_PROBLEMS = 8;
 
@@ -61,7 +64,8 @@ export function encodeSafetensors(
   return bytes;
 }
 
-interface Entry {
+/** A tensor as the header describes it: its shape and where its bytes lie in the data. */
+export interface HeaderEntry {
   name: string;
   shape: number[];
   begin: number;
@@ -74,53 +78,9 @@ interface Entry {
  * than F32, offsets that leave gaps, overlap or disagree with the shape.
  */
 export function decodeSafetensors(bytes: Uint8Array, source: string): Map<string, StoredTensor> {
-  const fail = (reason: string): never => {
-    throw new NetcError(`${source}: ${reason}`);
-  };
-  if (bytes.length < 8) {
-    fail(`not a safetensors file: ${bytes.length} bytes, too short for the 8-byte header length`);
-  }
+  const { entries, dataStart } = decodeHeader(bytes, source);
+  checkDataLength(entries, bytes.length - dataStart, source);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const declared = view.getBigUint64(0, true);
-  if (declared > BigInt(bytes.length - 8)) {
-    fail(
-      `not a safetensors file, or truncated: the header length says ${declared} bytes ` +
-        `but only ${bytes.length - 8} follow it`,
-    );
-  }
-  const headerLength = Number(declared);
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
-
-  const header = parseHeader(bytes.subarray(8, dataStart), fail);
-  const entries: Entry[] = [];
-  for (const [name, value] of Object.entries(header)) {
-    if (name === METADATA) checkMetadata(value, fail);
-    else entries.push(parseEntry(name, value, fail));
-  }
-
-  // As the reference implementation: the tensors must tile the data exactly.
-  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let expected = 0;
-  let previous: Entry | undefined;
-  for (const entry of entries) {
-    const where = `tensor '${entry.name}' (data_offsets [${entry.begin}, ${entry.end}])`;
-    if (entry.begin < expected) {
-      fail(`${where} overlaps tensor '${previous!.name}', which ends at byte ${expected}`);
-    }
-    if (entry.begin > expected) {
-      fail(`${where} leaves bytes ${expected} to ${entry.begin} of the data unused`);
-    }
-    if (entry.end > dataLength) {
-      fail(`${where} ends beyond the ${dataLength} bytes of data: the file is truncated`);
-    }
-    expected = entry.end;
-    previous = entry;
-  }
-  if (expected < dataLength) {
-    fail(`${dataLength - expected} bytes after the last tensor's data belong to no tensor`);
-  }
-
   const tensors = new Map<string, StoredTensor>();
   for (const { name, shape, begin, end } of entries) {
     const data = new Float32Array((end - begin) / F32_BYTES);
@@ -130,6 +90,86 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Map<string
     tensors.set(name, { shape, data });
   }
   return tensors;
+}
+
+/**
+ * The tensors a file's header describes, from the file's start (`bytes`: at least the 8-byte
+ * length and the header), in the order of their data, which they tile from byte 0: the header
+ * says what a file holds before its data is read.
+ */
+export function decodeHeader(
+  bytes: Uint8Array,
+  source: string,
+): { entries: HeaderEntry[]; dataStart: number } {
+  const fail = failure(source);
+  if (bytes.length < 8) {
+    fail(`not a safetensors file: ${bytes.length} bytes, too short for the 8-byte header length`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const declared = view.getBigUint64(0, true);
+  if (declared > BigInt(MAX_HEADER_BYTES)) {
+    fail(
+      `not a safetensors file: the header length says ${declared} bytes, ` +
+        `more than the ${MAX_HEADER_BYTES} a header may have`,
+    );
+  }
+  if (declared > BigInt(bytes.length - 8)) {
+    fail(
+      `not a safetensors file, or truncated: the header length says ${declared} bytes ` +
+        `but only ${bytes.length - 8} follow it`,
+    );
+  }
+  const dataStart = 8 + Number(declared);
+  const header = parseHeader(bytes.subarray(8, dataStart), fail);
+  const entries: HeaderEntry[] = [];
+  for (const [name, value] of Object.entries(header)) {
+    if (name === METADATA) checkMetadata(value, fail);
+    else entries.push(parseEntry(name, value, fail));
+  }
+
+  // As the reference implementation: the tensors must tile the data exactly.
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expected = 0;
+  let previous: HeaderEntry | undefined;
+  for (const entry of entries) {
+    const where = `tensor '${entry.name}' (data_offsets [${entry.begin}, ${entry.end}])`;
+    if (entry.begin < expected) {
+      fail(`${where} overlaps tensor '${previous!.name}', which ends at byte ${expected}`);
+    }
+    if (entry.begin > expected) {
+      fail(`${where} leaves bytes ${expected} to ${entry.begin} of the data unused`);
+    }
+    expected = entry.end;
+    previous = entry;
+  }
+  return { entries, dataStart };
+}
+
+/** Refuses data of `dataLength` bytes that the header's tensors (in data order) do not fill. */
+export function checkDataLength(
+  entries: readonly HeaderEntry[],
+  dataLength: number,
+  source: string,
+): void {
+  const fail = failure(source);
+  const cut = entries.find((entry) => entry.end > dataLength);
+  if (cut) {
+    fail(
+      `tensor '${cut.name}' (data_offsets [${cut.begin}, ${cut.end}]) ends beyond the ` +
+        `${dataLength} bytes of data: the file is truncated`,
+    );
+  }
+  const end = entries.at(-1)?.end ?? 0;
+  if (end < dataLength) {
+    fail(`${dataLength - end} bytes after the last tensor's data belong to no tensor`);
+  }
+}
+
+/** A NetcError about `source`: every reason a file is refused names the file. */
+function failure(source: string): (reason: string) => never {
+  return (reason) => {
+    throw new NetcError(`${source}: ${reason}`);
+  };
 }
 
 function parseHeader(json: Uint8Array, fail: (reason: string) => never): Record<string, unknown> {
@@ -162,7 +202,7 @@ function checkMetadata(value: unknown, fail: (reason: string) => never): void {
 
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 
-function parseEntry(name: string, value: unknown, fail: (reason: string) => never): Entry {
+function parseEntry(name: string, value: unknown, fail: (reason: string) => never): HeaderEntry {
   const at = `tensor '${name}'`;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return fail(`${at}: expected an object with dtype, shape and data_offsets`);
@@ -197,11 +237,27 @@ function parseEntry(name: string, value: unknown, fail: (reason: string) => neve
 
 /**
  * Copies the file's tensors into the model's, after checking that the two hold the same names
- * with the same shapes: a failed load changes nothing.
+ * with the same shapes, and that every value is finite: a failed load changes nothing.
  */
 export function loadInto(
   model: readonly NamedTensor[],
   file: ReadonlyMap<string, StoredTensor>,
+  source: string,
+): void {
+  checkFits(model, file, source);
+  const problems: string[] = [];
+  for (const { name } of model) {
+    const problem = nonFinite(name, file.get(name)!);
+    if (problem) problems.push(problem);
+  }
+  refuse(`${source}: the weights hold values that are not finite numbers`, problems);
+  for (const { name, data } of model) data.set(file.get(name)!.data);
+}
+
+/** Throws unless the file holds the model's tensors (names and shapes), and only them. */
+export function checkFits(
+  model: readonly { name: string; shape: readonly number[] }[],
+  file: ReadonlyMap<string, { shape: readonly number[] }>,
   source: string,
 ): void {
   const problems: string[] = [];
@@ -219,13 +275,22 @@ export function loadInto(
   for (const name of file.keys()) {
     if (!expected.has(name)) problems.push(`${name}: in the file but not in the model`);
   }
-  if (problems.length > 0) {
-    const shown = problems.slice(0, MAX_PROBLEMS).map((p) => `\n  ${p}`);
-    const more = problems.length - shown.length;
-    throw new NetcError(
-      `${source}: the weights do not fit the model (saved from another model?)${shown.join("")}` +
-        (more > 0 ? `\n  and ${more} more` : ""),
-    );
-  }
-  for (const { name, data } of model) data.set(file.get(name)!.data);
+  refuse(`${source}: the weights do not fit the model (saved from another model?)`, problems);
+}
+
+/** Throws `what` with the first of `problems` on lines of their own, if there are any. */
+function refuse(what: string, problems: readonly string[]): void {
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, MAX_PROBLEMS).map((p) => `\n  ${p}`);
+  const more = problems.length - shown.length;
+  throw new NetcError(what + shown.join("") + (more > 0 ? `\n  and ${more} more` : ""));
+}
+
+/** What is wrong with a tensor holding NaN or ±Infinity: a model would compute NaN from it. */
+function nonFinite(name: string, { shape, data }: StoredTensor): string | undefined {
+  const first = firstNonFinite(data);
+  if (first < 0) return undefined;
+  let count = 0;
+  for (let i = first; i < data.length; i++) if (!Number.isFinite(data[i])) count++;
+  return `${name}: ${count} of ${data.length} values are not finite, the first ${data[first]} at ${formatPosition(shape, first)}`;
 }

@@ -2,15 +2,17 @@
 // Float32Array; steps without WASM code call their JS kernels over the same memory; with
 // threads, workers instantiate the same module on the shared memory and take their part of
 // every step when the main thread posts a command.
-import type { KernelFactory, OptimizerConfig, Steps, WasmKernels } from "./api-types.js";
+import type { KernelFactory, Steps, WasmKernels } from "./api-types.js";
 import { dropoutDraws, type DropoutSeeds } from "./dropout.js";
-import { NetcError } from "./errors.js";
-import { checkLearningRate, optimizerSettings, type Optimizer } from "./optimizers.js";
+import { allocating, NetcError } from "./errors.js";
+import { checkLearningRate, type Optimizer, type OptimizerSettings } from "./optimizers.js";
 import { COMMANDS, CONTROL, OPTIMIZER_SLOTS as SLOT } from "./wasm-layout.js";
 import type {} from "./webassembly.js";
 
 const PAGE = 65536;
 const SLACK = 64; // bytes past the scratch that the last vector reads may touch
+/** A 32-bit WebAssembly memory has at most 65536 pages: 4 GB. */
+export const WASM_MEMORY_LIMIT = 65536 * PAGE;
 const SHARED = 0x03; // the memory import's limits flag for a shared memory
 type Command = (typeof COMMANDS)[number];
 type Entry = (N: number, count: number, thread: number, threads: number) => void;
@@ -104,7 +106,7 @@ export interface WasmArena {
   f: Float32Array;
   iv: Int32Array;
   steps: Steps;
-  createOptimizer(config: OptimizerConfig): Optimizer;
+  createOptimizer(settings: OptimizerSettings): Optimizer;
   /** A whole training step in one call; returns the loss (no update when it is not finite). */
   train(count: number, optimizer: Optimizer): number;
   dispose(): void;
@@ -116,7 +118,16 @@ interface WasmOptimizer extends Optimizer {
   advance(): void;
 }
 
-/** The model's memory for batch N (`length` arena floats) and the steps that run on it. */
+/** The bytes of memory a model needs: `length` arena floats after the tables, and the scratch. */
+export function wasmMemoryBytes(wasm: WasmKernels, length: number, threads: number): number {
+  const arenaEnd = Math.ceil((wasm.arenaBase + length * 4) / 16) * 16;
+  return Math.ceil((arenaEnd + threads * wasm.scratchBytes + SLACK) / PAGE) * PAGE;
+}
+
+/**
+ * The model's memory for batch N (`length` arena floats) and the steps that run on it; the
+ * caller has checked that it fits in WASM_MEMORY_LIMIT.
+ */
 export function wasmArena(
   wasm: WasmKernels,
   kernels: KernelFactory,
@@ -127,9 +138,13 @@ export function wasmArena(
   loss: number,
 ): WasmArena {
   const shared = threads > 1;
-  const arenaEnd = Math.ceil((wasm.arenaBase + length * 4) / 16) * 16;
-  const pages = Math.ceil((arenaEnd + threads * wasm.scratchBytes + SLACK) / PAGE);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
+  const bytes = wasmMemoryBytes(wasm, length, threads);
+  const pages = bytes / PAGE;
+  const memory = allocating(
+    `the model's memory at batch ${N}`,
+    bytes,
+    () => new WebAssembly.Memory({ initial: pages, maximum: pages, shared }),
+  );
   const f = new Float32Array(memory.buffer, wasm.arenaBase, length);
   const iv = new Int32Array(memory.buffer, wasm.arenaBase, length);
   const js = kernels(f, iv, N, dropoutDraws(seeds));
@@ -192,8 +207,8 @@ export function wasmArena(
         call(inputGrads ? "backward" : "backward_params", valid);
       },
     },
-    createOptimizer: (config) =>
-      wasmOptimizer(config, new DataView(memory.buffer, CONTROL.optimizer, 64), () =>
+    createOptimizer: (settings) =>
+      wasmOptimizer(settings, new DataView(memory.buffer, CONTROL.optimizer, 64), () =>
         call("update", N),
       ),
     train(count, optimizer) {
@@ -215,12 +230,7 @@ export function wasmArena(
 }
 
 /** The optimizer of the WASM module: settings in memory, then one update call per step. */
-function wasmOptimizer(
-  config: OptimizerConfig,
-  slots: DataView,
-  update: () => void,
-): WasmOptimizer {
-  const s = optimizerSettings(config);
+function wasmOptimizer(s: OptimizerSettings, slots: DataView, update: () => void): WasmOptimizer {
   const f32 = (slot: number, v: number) => slots.setFloat32(4 * slot, v, true);
   slots.setInt32(4 * SLOT.kind, s.name === "SGD" ? 1 : 2, true);
   if (s.name === "SGD") {

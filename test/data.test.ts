@@ -149,7 +149,7 @@ describe("IDX reader", () => {
 
   test("a missing file", () => {
     expect(netcError(() => readIdxFile(join(dir, "nothing")))).toBe(
-      `cannot read ${join(dir, "nothing")}: ENOENT`,
+      `cannot read the data file ${join(dir, "nothing")}: no such file`,
     );
   });
 });

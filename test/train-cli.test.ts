@@ -8,6 +8,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { encodeIdx } from "../runtime/data/idx.js";
+import { compileModel } from "./helpers/gradcheck.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "netc-train-"));
@@ -574,6 +576,38 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
       ["eval", "samples/mlp.net", "--weights", missing],
       1,
       `cannot read the weights ${missing}: no such file`,
+    );
+  });
+
+  test("weights that are a device, far too large or not finite; a batch no memory holds", () => {
+    const model = compileModel(readFileSync(join(root, "samples/mlp.net"), "utf8")).create({
+      batch: 1,
+      backend: "ts",
+    });
+    const good = write(join(dir, "good-mlp.safetensors"), model.save());
+    fails(
+      ["eval", "samples/mlp.net", "--weights", "/dev/zero"],
+      1,
+      "cannot read the weights /dev/zero: is not a regular file (a device, a pipe or a socket)",
+    );
+    const huge = write(join(dir, "huge.safetensors"), model.save());
+    truncateSync(huge, 3 * 1024 ** 3); // sparse: no disk used
+    fails(
+      ["eval", "samples/mlp.net", "--weights", huge],
+      1,
+      /^netc: .*huge\.safetensors: \d+ bytes after the last tensor's data belong to no tensor\n$/,
+    );
+    model.params[0]!.data.fill(NaN);
+    const nan = write(join(dir, "nan.safetensors"), model.save());
+    fails(
+      ["eval", "samples/mlp.net", "--weights", nan],
+      1,
+      /^netc: .*nan\.safetensors: the weights hold values that are not finite numbers\n  fc1\.weight: 200704 of 200704 values are not finite, the first NaN at \[0, 0\]\n$/,
+    );
+    fails(
+      ["eval", "samples/mlp.net", "--weights", good, "--batch", "100000000"],
+      1,
+      /^netc: the model needs [\d.]+ GB of memory at batch 100000000 \(.*\), more than the 4\.0 GB a WebAssembly memory can hold: a batch of at most \d+ fits\n$/,
     );
   });
 

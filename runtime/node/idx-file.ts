@@ -1,17 +1,13 @@
 // IDX files on disk, raw or gzip-compressed: read (detecting gzip by its magic bytes) and write.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { constants, gunzipSync, gzipSync } from "node:zlib";
 import { NetcError } from "../errors.js";
 import { encodeIdx, isGzip, parseIdx, type IdxArray } from "../data/idx.js";
+import { withRegularFile } from "./read-file.js";
 
 /** Reads an IDX file; gzip is recognised by content, not by the `.gz` in the name. */
 export function readIdxFile(path: string): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new NetcError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  let bytes = withRegularFile(path, "the data file", (file) => file.read(0, file.size));
   if (isGzip(bytes)) {
     try {
       bytes = gunzipSync(bytes);
