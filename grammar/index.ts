@@ -1,15 +1,18 @@
 // parse(text) → { ast, problems }: lexing, parsing with recovery, and CST → AST.
 import { EOF, type CstElement } from "chevrotain";
 import type { NetFile, Span } from "./ast.js";
+import { OffsetSet } from "./offsets.js";
 import { parseTokens, parser } from "./parser.js";
-import { netLexer, significantTokens } from "./tokens.js";
+import { LineMap } from "./positions.js";
+import { elideDeepBrackets } from "./nesting.js";
+import { Elided, netLexer, significantTokens } from "./tokens.js";
 import { toAst } from "./to-ast.js";
 
 export type * from "./ast.js";
 
 /** What the grammar finds wrong, as data; the compiler reports it under the same code. */
 export interface SyntaxProblem {
-  code: "invalid-character" | "syntax-error";
+  code: "invalid-character" | "syntax-error" | "nesting-too-deep";
   range: Span;
   message: string;
 }
@@ -30,8 +33,10 @@ export function parse(text: string): ParseResult {
   // The lexer drops an invalid character, so the parser sees its neighbours side by side: a
   // syntax error at the very next token is a consequence, already reported.
   const afterInvalid = new Set(lexed.errors.map((e) => skipBlanks(text, e.offset + e.length)));
-  const cst = parseTokens(significantTokens(lexed.tokens));
-  const declStarts = (cst.children["decl"] ?? []).map((d) => startOf(d));
+  const bounded = elideDeepBrackets(significantTokens(lexed.tokens), text);
+  for (const p of bounded.problems) problems.push({ code: "nesting-too-deep", ...p });
+  const cst = parseTokens(bounded.tokens);
+  const declStarts = new OffsetSet((cst.children["decl"] ?? []).map((d) => startOf(d)));
   let previous = -1;
   for (const err of parser.errors) {
     const token = err.token;
@@ -44,28 +49,30 @@ export function parse(text: string): ParseResult {
     const again =
       err.context.ruleStack.length <= 2 &&
       previous >= 0 &&
-      !declStarts.some((d) => d > previous && d <= range.pos);
+      !declStarts.someIn(previous + 1, range.pos + 1);
     previous = range.pos;
-    if (afterInvalid.has(range.pos) || again) continue;
+    // Elided brackets where no value may stand: the nesting is the one thing to say there.
+    if (afterInvalid.has(range.pos) || again || token.tokenType === Elided) continue;
     problems.push({ code: "syntax-error", range, message: err.message });
   }
   const comments = (lexed.groups["comments"] ?? []).map((t) => ({
     text: t.image,
     range: { pos: t.startOffset, end: t.startOffset + t.image.length },
   }));
-  const errorOffsets = problems.map((d) => d.range.pos);
+  const errorOffsets = new OffsetSet(problems.map((d) => d.range.pos));
   // Prose that lost its `#` is one syntax error; the stray characters after it are no news.
-  const kept = problems.filter(
-    (d) =>
-      d.code !== "invalid-character" ||
-      !problems.some(
-        (s) =>
-          s.code === "syntax-error" &&
-          s.range.pos < d.range.pos &&
-          !text.slice(s.range.pos, d.range.pos).includes("\n"),
-      ),
+  const syntaxErrors = new OffsetSet(
+    problems.filter((p) => p.code === "syntax-error").map((p) => p.range.pos),
   );
-  return { ast: toAst(cst, comments, text.length, errorOffsets), problems: kept };
+  const lines = lexed.errors.length > 0 ? new LineMap(text) : undefined;
+  const kept = problems.filter((d) => {
+    if (d.code !== "invalid-character") return true;
+    const before = syntaxErrors.before(d.range.pos);
+    return before === undefined || lines!.at(before).line !== lines!.at(d.range.pos).line;
+  });
+  const { ast, problems: tooDeep } = toAst(cst, comments, text.length, errorOffsets);
+  for (const p of tooDeep) kept.push({ code: "nesting-too-deep", ...p });
+  return { ast, problems: kept };
 }
 
 /** Where a CST node starts; NaN for one the parser gave up on. */

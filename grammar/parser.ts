@@ -10,6 +10,36 @@ import {
 import * as T from "./tokens.js";
 import { syntaxMessages } from "./syntax-messages.js";
 
+/**
+ * The chevrotain internals (11.2, pinned in package.json) that the two overrides below replace
+ * or read: both are about the cost of recovery, not its outcome.
+ */
+interface RecoveryInternals {
+  RULE_STACK: number[];
+  RULE_STACK_IDX: number;
+  RULE_OCCURRENCE_STACK: number[];
+  getFollowsForInRuleRecovery(tokType: TokenType, tokIdxInRule: number): TokenType[];
+  tryInRepetitionRecovery(
+    grammarRule: (...args: unknown[]) => void,
+    grammarRuleArgs: unknown[],
+    lookAheadFunc: () => boolean,
+    expectedTokType: TokenType,
+  ): void;
+}
+
+const chevrotain = CstParser.prototype as unknown as RecoveryInternals;
+
+/** Distinct grammar paths stay few, but a cache shared by every parse must not grow without end. */
+const FOLLOWS_CACHE_LIMIT = 10_000;
+
+/** A repetition being re-entered after recovery: see `tryInRepetitionRecovery`. */
+interface Reentry {
+  depth: number;
+  rule: unknown;
+  occurrence: unknown;
+  next: (() => void) | undefined;
+}
+
 class NetParser extends CstParser {
   constructor(errorMessageProvider: IParserErrorMessageProvider) {
     super(T.allTokens, {
@@ -27,6 +57,86 @@ class NetParser extends CstParser {
    */
   protected override canTokenTypeBeInsertedInRecovery(tokType: TokenType): boolean {
     return this.LA(2).tokenType !== tokType;
+  }
+
+  private readonly follows = new Map<string, TokenType[]>();
+
+  /**
+   * What may follow the token a mismatch happened after. Chevrotain walks the grammar from the
+   * top rule for every mismatch, which made each syntax error cost a quarter of a millisecond;
+   * the answer depends only on the rule stack and the token's place in its rule, so it is
+   * computed once per such path.
+   */
+  getFollowsForInRuleRecovery(tokType: TokenType, tokIdxInRule: number): TokenType[] {
+    const self = this as unknown as RecoveryInternals;
+    const depth = self.RULE_STACK_IDX + 1;
+    const key = `${self.RULE_STACK.slice(0, depth).join(",")}|${self.RULE_OCCURRENCE_STACK.slice(0, depth).join(",")}|${tokType.name}|${tokIdxInRule}`;
+    let follows = this.follows.get(key);
+    if (follows === undefined) {
+      if (this.follows.size >= FOLLOWS_CACHE_LIMIT) this.follows.clear();
+      follows = chevrotain.getFollowsForInRuleRecovery.call(this, tokType, tokIdxInRule);
+      this.follows.set(key, follows);
+    }
+    return follows;
+  }
+
+  private reentry: Reentry | undefined;
+
+  /**
+   * After skipping the tokens that broke a repetition (`ReLU ReLU` on a body's line), chevrotain
+   * re-enters the repetition by calling it from inside itself: one level of the JavaScript
+   * stack per such error, so a few thousand of them in one body overflowed it. The call is
+   * the last thing each level does, so it is deferred here and made by a loop instead, at the
+   * level of the first: same order, same result, a stack that does not grow.
+   */
+  tryInRepetitionRecovery(
+    grammarRule: (...args: unknown[]) => void,
+    grammarRuleArgs: unknown[],
+    lookAheadFunc: () => boolean,
+    expectedTokType: TokenType,
+  ): void {
+    const depth = (this as unknown as RecoveryInternals).RULE_STACK_IDX;
+    const outer = this.reentry;
+    const again =
+      outer !== undefined &&
+      outer.depth === depth &&
+      outer.rule === grammarRule &&
+      outer.occurrence === grammarRuleArgs[0];
+    // A repetition at the same rule depth is the one being re-entered (the grammar nests no
+    // repetition inside another within one rule); a deeper one is a new loop of its own.
+    const target: Reentry = again
+      ? outer
+      : { depth, rule: grammarRule, occurrence: grammarRuleArgs[0], next: undefined };
+    const defer = (...args: unknown[]) => {
+      target.next = () => grammarRule.apply(this, args);
+    };
+    if (again) {
+      chevrotain.tryInRepetitionRecovery.call(
+        this,
+        defer,
+        grammarRuleArgs,
+        lookAheadFunc,
+        expectedTokType,
+      );
+      return;
+    }
+    this.reentry = target;
+    try {
+      chevrotain.tryInRepetitionRecovery.call(
+        this,
+        defer,
+        grammarRuleArgs,
+        lookAheadFunc,
+        expectedTokType,
+      );
+      while (target.next) {
+        const next = target.next;
+        target.next = undefined;
+        next();
+      }
+    } finally {
+      this.reentry = outer;
+    }
   }
 
   file = this.RULE("file", () => {
@@ -178,16 +288,10 @@ class NetParser extends CstParser {
     });
   });
 
+  /** `- - x`: a loop, not a rule calling itself, so that no number of `-` can overflow the stack. */
   unary = this.RULE("unary", () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Minus);
-          this.SUBRULE(this.unary);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.primary) },
-    ]);
+    this.MANY(() => this.CONSUME(T.Minus));
+    this.SUBRULE(this.primary);
   });
 
   primary = this.RULE("primary", () => {
@@ -199,6 +303,7 @@ class NetParser extends CstParser {
       { ALT: () => this.SUBRULE(this.call) },
       { ALT: () => this.SUBRULE(this.tuple) },
       { ALT: () => this.SUBRULE(this.parens) },
+      { ALT: () => this.CONSUME(T.Elided) },
     ]);
   });
 
@@ -239,5 +344,14 @@ export const parser = new NetParser(syntaxMessages);
 
 export function parseTokens(tokens: IToken[]): CstNode {
   parser.input = tokens;
-  return parser.file();
+  // Chevrotain makes an Error per syntax error and captures a stack trace nobody reads: most
+  // of what an error cost once the follow sets were cached. Parsing is synchronous, so the
+  // global setting is back before anything else runs.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return parser.file();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }

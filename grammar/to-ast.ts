@@ -1,6 +1,8 @@
 // CST → AST: the parser's concrete tree becomes the typed AST; recovered gaps become `Missing`.
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import type * as A from "./ast.js";
+import { MAX_EXPRESSION_DEPTH, tooDeep, type NestingProblem } from "./nesting.js";
+import { OffsetSet } from "./offsets.js";
 
 type Children = Record<string, CstElement[] | undefined>;
 
@@ -49,10 +51,12 @@ function ident(t: IToken | undefined): A.Ident | undefined {
 }
 
 class Builder {
+  readonly problems: NestingProblem[] = [];
+
   constructor(
     private readonly end: number,
     /** Where syntax errors were reported: calls around them are marked recovered. */
-    private readonly errorOffsets: readonly number[],
+    private readonly errorOffsets: OffsetSet,
   ) {}
 
   file(cst: CstNode, comments: A.Comment[]): A.NetFile {
@@ -62,6 +66,16 @@ class Builder {
       if (decl) decls.push(decl);
     }
     return { kind: "File", decls, comments, range: { pos: 0, end: this.end } };
+  }
+
+  /** A declaration's or statement's expression, or `Missing` where it nests too deep to walk. */
+  private root(e: A.Expr): A.Expr {
+    if (!tooDeep(e)) return e;
+    this.problems.push({
+      range: e.range,
+      message: `expression nested more than ${MAX_EXPRESSION_DEPTH} levels deep (brackets and operators)`,
+    });
+    return { kind: "Missing", range: e.range };
   }
 
   private span(e: CstElement | undefined): A.Span {
@@ -91,7 +105,8 @@ class Builder {
       for (const p of nodes(block.children, "param")) {
         const pname = ident(token(p.children, "Identifier"));
         const def = nodes(p.children, "expr")[0];
-        if (pname) params.push(def ? { name: pname, default: this.expr(def) } : { name: pname });
+        if (pname)
+          params.push(def ? { name: pname, default: this.root(this.expr(def)) } : { name: pname });
       }
       const body = nodes(block.children, "body")[0];
       return {
@@ -107,7 +122,7 @@ class Builder {
     if (crit) {
       return {
         kind: "Criterion",
-        expr: this.expr(nodes(crit.children, "expr")[0]),
+        expr: this.root(this.expr(nodes(crit.children, "expr")[0])),
         range: this.span(crit),
       };
     }
@@ -119,7 +134,7 @@ class Builder {
         if (key)
           settings.push({
             key,
-            value: this.expr(nodes(s.children, "expr")[0]),
+            value: this.root(this.expr(nodes(s.children, "expr")[0])),
             range: this.span(s),
           });
       }
@@ -134,9 +149,7 @@ class Builder {
    */
   private lost(cst: CstNode | undefined, header?: A.Span): { recovered?: true } {
     const lcurly = cst && token(cst.children, "LCurly");
-    const broken =
-      !lcurly ||
-      (header && this.errorOffsets.some((o) => o >= header.pos && o < lcurly.startOffset));
+    const broken = !lcurly || (header && this.errorOffsets.someIn(header.pos, lcurly.startOffset));
     return broken ? { recovered: true } : {};
   }
 
@@ -157,7 +170,8 @@ class Builder {
     if (input) {
       const name = ident(token(input.children, "Identifier"));
       if (!name) return undefined;
-      return { kind: "Input", name, shape: this.expr(nodes(input.children, "expr")[0]), range };
+      const shape = this.root(this.expr(nodes(input.children, "expr")[0]));
+      return { kind: "Input", name, shape, range };
     }
     const output = nodes(c, "outputStmt")[0];
     if (output) {
@@ -168,10 +182,11 @@ class Builder {
     if (bind) {
       const name = ident(token(bind.children, "Identifier"));
       if (!name) return undefined;
-      return { kind: "Bind", name, value: this.chain(nodes(bind.children, "chain")[0]), range };
+      const value = this.root(this.chain(nodes(bind.children, "chain")[0]));
+      return { kind: "Bind", name, value, range };
     }
     const chain = nodes(c, "chain")[0];
-    if (chain) return { kind: "Chain", value: this.chain(chain), range };
+    if (chain) return { kind: "Chain", value: this.root(this.chain(chain)), range };
     return undefined;
   }
 
@@ -234,9 +249,13 @@ class Builder {
   }
 
   private unary(cst: CstNode): A.Expr {
-    const inner = nodes(cst.children, "unary")[0];
-    if (inner) return { kind: "Negate", operand: this.unary(inner), range: this.span(cst) };
-    return this.primary(nodes(cst.children, "primary")[0], cst);
+    const operand = this.primary(nodes(cst.children, "primary")[0], cst);
+    const count = tokens(cst.children, "Minus").length;
+    if (count === 0) return operand;
+    // `-(-x)` is `--x`: one run of signs, which is also how the formatter prints it.
+    return operand.kind === "Negate"
+      ? { ...operand, count: count + operand.count, range: this.span(cst) }
+      : { kind: "Negate", count, operand, range: this.span(cst) };
   }
 
   private primary(cst: CstNode | undefined, parent: CstNode): A.Expr {
@@ -261,6 +280,7 @@ class Builder {
     }
     const parens = nodes(c, "parens")[0];
     if (parens) return this.chain(nodes(parens.children, "chain")[0]);
+    // Brackets too deep to parse (nesting.ts) or a gap left by recovery: already reported.
     return this.missing(cst);
   }
 
@@ -282,7 +302,7 @@ class Builder {
     const recovered =
       cst.recoveredNode ||
       !token(c, "RParen") ||
-      this.errorOffsets.some((o) => o > lparen.startOffset && o < range.end);
+      this.errorOffsets.someIn(lparen.startOffset + 1, range.end);
     if (recovered) {
       return { kind: "Call", callee, args, argsRange, recovered: true, range };
     }
@@ -294,7 +314,8 @@ export function toAst(
   cst: CstNode,
   comments: A.Comment[],
   textLength: number,
-  errorOffsets: readonly number[] = [],
-): A.NetFile {
-  return new Builder(textLength, errorOffsets).file(cst, comments);
+  errorOffsets: OffsetSet = new OffsetSet([]),
+): { ast: A.NetFile; problems: NestingProblem[] } {
+  const builder = new Builder(textLength, errorOffsets);
+  return { ast: builder.file(cst, comments), problems: builder.problems };
 }
