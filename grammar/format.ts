@@ -17,7 +17,10 @@ export type FormatResult = { text: string } | { error: string };
  * Formats a whole file, or refuses to with a one-line reason when it has syntax errors: a file
  * the parser could not fully read would lose what it skipped.
  */
-export function format(text: string, options: FormatOptions = {}): FormatResult {
+export function format(source: string, options: FormatOptions = {}): FormatResult {
+  // Printed with "\n", then given the file's own line breaks (those of its first one).
+  const eol = /\r\n?|\n/.exec(source)?.[0] ?? "\n";
+  const text = source.includes("\r") ? source.replace(/\r\n?/g, "\n") : source;
   const { ast, problems } = parse(text);
   const first = problems[0];
   if (first) {
@@ -34,7 +37,7 @@ export function format(text: string, options: FormatOptions = {}): FormatResult 
   if (again.problems.length > 0 || astDump(again.ast) !== astDump(ast)) {
     return { error: "internal error: the formatted text would not mean the same" };
   }
-  return { text: out };
+  return { text: eol === "\n" ? out : out.replaceAll("\n", eol) };
 }
 
 /** The AST without source positions or comments: equal dumps mean the same program. */
