@@ -51,7 +51,10 @@ export function runFmt(paths: string[], options: FmtOptions): ExitCode {
       continue;
     }
     try {
-      writeFileAtomic(path, new TextEncoder().encode(result.text));
+      // Atomic, through a symbolic link, with the file's permissions (see writeFileAtomic); its
+      // line breaks were kept by format, and its byte order mark is kept here.
+      const bom = source.bom ? "\ufeff" : "";
+      writeFileAtomic(path, new TextEncoder().encode(bom + result.text));
     } catch (error) {
       if (!(error instanceof NetcError)) throw error;
       // One unwritable file (its message names it) need not stop the others.
