@@ -4,8 +4,7 @@ import type { NetFile, Span } from "./ast.js";
 import { OffsetSet } from "./offsets.js";
 import { parseTokens, parser } from "./parser.js";
 import { LineMap } from "./positions.js";
-import { elideDeepBrackets } from "./nesting.js";
-import { Elided, netLexer, significantTokens } from "./tokens.js";
+import { netLexer, significantTokens } from "./tokens.js";
 import { toAst } from "./to-ast.js";
 
 export type * from "./ast.js";
@@ -33,9 +32,7 @@ export function parse(text: string): ParseResult {
   // The lexer drops an invalid character, so the parser sees its neighbours side by side: a
   // syntax error at the very next token is a consequence, already reported.
   const afterInvalid = new Set(lexed.errors.map((e) => skipBlanks(text, e.offset + e.length)));
-  const bounded = elideDeepBrackets(significantTokens(lexed.tokens), text);
-  for (const p of bounded.problems) problems.push({ code: "nesting-too-deep", ...p });
-  const cst = parseTokens(bounded.tokens);
+  const cst = parseTokens(significantTokens(lexed.tokens));
   const declStarts = new OffsetSet((cst.children["decl"] ?? []).map((d) => startOf(d)));
   let previous = -1;
   for (const err of parser.errors) {
@@ -51,8 +48,7 @@ export function parse(text: string): ParseResult {
       previous >= 0 &&
       !declStarts.someIn(previous + 1, range.pos + 1);
     previous = range.pos;
-    // Elided brackets where no value may stand: the nesting is the one thing to say there.
-    if (afterInvalid.has(range.pos) || again || token.tokenType === Elided) continue;
+    if (afterInvalid.has(range.pos) || again) continue;
     problems.push({ code: "syntax-error", range, message: err.message });
   }
   const comments = (lexed.groups["comments"] ?? []).map((t) => ({
@@ -70,7 +66,13 @@ export function parse(text: string): ParseResult {
     const before = syntaxErrors.before(d.range.pos);
     return before === undefined || lines!.at(before).line !== lines!.at(d.range.pos).line;
   });
-  const { ast, problems: tooDeep } = toAst(cst, comments, text.length, errorOffsets);
+  const { ast, problems: tooDeep } = toAst(
+    cst,
+    comments,
+    text.length,
+    errorOffsets,
+    parser.deepGroups,
+  );
   for (const p of tooDeep) kept.push({ code: "nesting-too-deep", ...p });
   return { ast, problems: kept };
 }

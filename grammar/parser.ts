@@ -7,17 +7,19 @@ import {
   type IParserErrorMessageProvider,
   type TokenType,
 } from "chevrotain";
+import { MAX_BRACKET_DEPTH } from "./nesting.js";
 import * as T from "./tokens.js";
 import { syntaxMessages } from "./syntax-messages.js";
 
 /**
- * The chevrotain internals (11.2, pinned in package.json) that the two overrides below replace
- * or read: both are about the cost of recovery, not its outcome.
+ * The chevrotain internals (11.2, pinned in package.json) that NetParser replaces or uses:
+ * its two overrides are about the cost of recovery, not its outcome, and `deep` skips tokens.
  */
-interface RecoveryInternals {
+interface ChevrotainInternals {
   RULE_STACK: number[];
   RULE_STACK_IDX: number;
   RULE_OCCURRENCE_STACK: number[];
+  SKIP_TOKEN(): IToken;
   getFollowsForInRuleRecovery(tokType: TokenType, tokIdxInRule: number): TokenType[];
   tryInRepetitionRecovery(
     grammarRule: (...args: unknown[]) => void,
@@ -27,7 +29,10 @@ interface RecoveryInternals {
   ): void;
 }
 
-const chevrotain = CstParser.prototype as unknown as RecoveryInternals;
+const chevrotain = CstParser.prototype as unknown as ChevrotainInternals;
+
+/** Where a skipped group of brackets ends at the latest: the end of its statement. */
+const endsGroup = new Set<TokenType>([EOF, T.Newline, T.RCurly, ...T.declKeywords]);
 
 /** Distinct grammar paths stay few, but a cache shared by every parse must not grow without end. */
 const FOLLOWS_CACHE_LIMIT = 10_000;
@@ -68,7 +73,7 @@ class NetParser extends CstParser {
    * computed once per such path.
    */
   getFollowsForInRuleRecovery(tokType: TokenType, tokIdxInRule: number): TokenType[] {
-    const self = this as unknown as RecoveryInternals;
+    const self = this as unknown as ChevrotainInternals;
     const depth = self.RULE_STACK_IDX + 1;
     const key = `${self.RULE_STACK.slice(0, depth).join(",")}|${self.RULE_OCCURRENCE_STACK.slice(0, depth).join(",")}|${tokType.name}|${tokIdxInRule}`;
     let follows = this.follows.get(key);
@@ -95,7 +100,7 @@ class NetParser extends CstParser {
     lookAheadFunc: () => boolean,
     expectedTokType: TokenType,
   ): void {
-    const depth = (this as unknown as RecoveryInternals).RULE_STACK_IDX;
+    const depth = (this as unknown as ChevrotainInternals).RULE_STACK_IDX;
     const outer = this.reentry;
     const again =
       outer !== undefined &&
@@ -300,19 +305,73 @@ class NetParser extends CstParser {
       { ALT: () => this.CONSUME(T.FloatLit) },
       { ALT: () => this.CONSUME(T.True) },
       { ALT: () => this.CONSUME(T.False) },
-      { ALT: () => this.SUBRULE(this.call) },
-      { ALT: () => this.SUBRULE(this.tuple) },
-      { ALT: () => this.SUBRULE(this.parens) },
-      { ALT: () => this.CONSUME(T.Elided) },
+      { GATE: () => !this.tooDeep(), ALT: () => this.SUBRULE(this.call) },
+      { GATE: () => !this.tooDeep(), ALT: () => this.SUBRULE(this.tuple) },
+      { GATE: () => !this.tooDeep(), ALT: () => this.SUBRULE(this.parens) },
+      // The same first tokens as the three above: the gates, not the tokens, choose.
+      { GATE: this.tooDeep, ALT: () => this.SUBRULE(this.deep), IGNORE_AMBIGUITIES: true },
     ]);
+  });
+
+  /** Brackets open around the position being parsed: argument lists, lists, parentheses. */
+  private brackets = 0;
+
+  /** The offset of each skipped group's first bracket (see `deep`) → the offset after it. */
+  readonly deepGroups = new Map<number, number>();
+
+  private inBrackets(parse: () => void): void {
+    this.brackets++;
+    try {
+      parse();
+    } finally {
+      this.brackets--;
+    }
+  }
+
+  /** Whether the next value opens a bracket past MAX_BRACKET_DEPTH. */
+  private tooDeep = (): boolean => {
+    if (this.brackets < MAX_BRACKET_DEPTH) return false;
+    const next = this.LA(1).tokenType;
+    return (
+      next === T.LParen ||
+      next === T.LBracket ||
+      (next === T.Identifier && this.LA(2).tokenType === T.LParen)
+    );
+  };
+
+  /**
+   * Brackets past MAX_BRACKET_DEPTH, skipped whole (to the matching bracket, or the end of the
+   * statement) rather than parsed: the parser's recursion stays bounded whatever the input,
+   * where counting brackets before parsing could not know how recovery would nest them. The
+   * AST has a Missing there, and the problem is reported once (to-ast.ts).
+   */
+  deep = this.RULE("deep", () => {
+    this.OPTION(() => this.CONSUME(T.Identifier));
+    const opener = this.OR([
+      { ALT: () => this.CONSUME(T.LParen) },
+      { ALT: () => this.CONSUME(T.LBracket) },
+    ]);
+    this.ACTION(() => {
+      let open = 1;
+      let end = opener.startOffset + opener.image.length;
+      for (let t = this.LA(1); open > 0 && !endsGroup.has(t.tokenType); t = this.LA(1)) {
+        if (t.tokenType === T.LParen || t.tokenType === T.LBracket) open++;
+        else if (t.tokenType === T.RParen || t.tokenType === T.RBracket) open--;
+        end = t.startOffset + t.image.length;
+        (this as unknown as ChevrotainInternals).SKIP_TOKEN();
+      }
+      this.deepGroups.set(opener.startOffset, end);
+    });
   });
 
   call = this.RULE("call", () => {
     this.CONSUME(T.Identifier);
     this.OPTION(() => {
       this.CONSUME(T.LParen);
-      this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.arg) });
-      this.CONSUME(T.RParen);
+      this.inBrackets(() => {
+        this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.arg) });
+        this.CONSUME(T.RParen);
+      });
     });
   });
 
@@ -329,14 +388,18 @@ class NetParser extends CstParser {
 
   tuple = this.RULE("tuple", () => {
     this.CONSUME(T.LBracket);
-    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.chain) });
-    this.CONSUME(T.RBracket);
+    this.inBrackets(() => {
+      this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.chain) });
+      this.CONSUME(T.RBracket);
+    });
   });
 
   parens = this.RULE("parens", () => {
     this.CONSUME(T.LParen);
-    this.SUBRULE(this.chain);
-    this.CONSUME(T.RParen);
+    this.inBrackets(() => {
+      this.SUBRULE(this.chain);
+      this.CONSUME(T.RParen);
+    });
   });
 }
 
@@ -344,6 +407,7 @@ export const parser = new NetParser(syntaxMessages);
 
 export function parseTokens(tokens: IToken[]): CstNode {
   parser.input = tokens;
+  parser.deepGroups.clear();
   // Chevrotain makes an Error per syntax error and captures a stack trace nobody reads: most
   // of what an error cost once the follow sets were cached. Parsing is synchronous, so the
   // global setting is back before anything else runs.

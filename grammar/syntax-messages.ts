@@ -1,6 +1,6 @@
 // Syntax error messages in the user's words: "expected ')', found end of line".
 import { EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
-import { declKeywords, Elided, Newline, RCurly } from "./tokens.js";
+import { declKeywords, Newline, RCurly } from "./tokens.js";
 
 const tokenNames: Record<string, string> = {
   Identifier: "a name",
@@ -16,7 +16,6 @@ function describeType(type: TokenType): string {
 function describeToken(token: IToken | undefined): string {
   if (token === undefined || token.tokenType === EOF) return "end of file";
   if (token.tokenType === Newline) return "end of line";
-  if (token.tokenType === Elided) return Elided.LABEL!;
   return `'${token.image}'`;
 }
 

@@ -1,7 +1,12 @@
 // CST → AST: the parser's concrete tree becomes the typed AST; recovered gaps become `Missing`.
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import type * as A from "./ast.js";
-import { MAX_EXPRESSION_DEPTH, tooDeep, type NestingProblem } from "./nesting.js";
+import {
+  MAX_BRACKET_DEPTH,
+  MAX_EXPRESSION_DEPTH,
+  tooDeep,
+  type NestingProblem,
+} from "./nesting.js";
 import { OffsetSet } from "./offsets.js";
 
 type Children = Record<string, CstElement[] | undefined>;
@@ -57,6 +62,8 @@ class Builder {
     private readonly end: number,
     /** Where syntax errors were reported: calls around them are marked recovered. */
     private readonly errorOffsets: OffsetSet,
+    /** Where each group of brackets the parser skipped as too deep ends, by its first bracket. */
+    private readonly deepGroups: ReadonlyMap<number, number>,
   ) {}
 
   file(cst: CstNode, comments: A.Comment[]): A.NetFile {
@@ -280,8 +287,21 @@ class Builder {
     }
     const parens = nodes(c, "parens")[0];
     if (parens) return this.chain(nodes(parens.children, "chain")[0]);
-    // Brackets too deep to parse (nesting.ts) or a gap left by recovery: already reported.
+    const deep = nodes(c, "deep")[0];
+    if (deep) return this.deep(deep);
     return this.missing(cst);
+  }
+
+  /** Brackets the parser skipped as nested too deep: one problem, and a gap in the AST. */
+  private deep(cst: CstNode): A.Missing {
+    const opener = token(cst.children, "LParen") ?? token(cst.children, "LBracket");
+    const pos = this.span(cst).pos;
+    if (!opener) return { kind: "Missing", range: { pos, end: pos } };
+    this.problems.push({
+      range: { pos: opener.startOffset, end: opener.startOffset + 1 },
+      message: `brackets nested more than ${MAX_BRACKET_DEPTH} deep`,
+    });
+    return { kind: "Missing", range: { pos, end: this.deepGroups.get(opener.startOffset) ?? pos } };
   }
 
   private call(cst: CstNode): A.Expr {
@@ -315,7 +335,8 @@ export function toAst(
   comments: A.Comment[],
   textLength: number,
   errorOffsets: OffsetSet = new OffsetSet([]),
+  deepGroups: ReadonlyMap<number, number> = new Map(),
 ): { ast: A.NetFile; problems: NestingProblem[] } {
-  const builder = new Builder(textLength, errorOffsets);
+  const builder = new Builder(textLength, errorOffsets, deepGroups);
   return { ast: builder.file(cst, comments), problems: builder.problems };
 }

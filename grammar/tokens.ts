@@ -43,12 +43,6 @@ export const Plus = createToken({ name: "Plus", pattern: /\+/, label: "'+'" });
 export const Minus = createToken({ name: "Minus", pattern: /-/, label: "'-'" });
 export const Star = createToken({ name: "Star", pattern: /\*/, label: "'*'" });
 export const Slash = createToken({ name: "Slash", pattern: /\//, label: "'/'" });
-/** Never lexed: stands for brackets nested too deep to parse (see nesting.ts). */
-export const Elided = createToken({
-  name: "Elided",
-  pattern: Lexer.NA,
-  label: "brackets nested too deep",
-});
 
 export const allTokens: TokenType[] = [
   WhiteSpace,
@@ -79,7 +73,6 @@ export const allTokens: TokenType[] = [
   Minus,
   Star,
   Slash,
-  Elided,
 ];
 
 export const netLexer = new Lexer(allTokens, {
