@@ -25,6 +25,8 @@ export function runCompile(path: string, options: CompileCommandOptions): ExitCo
   if (options.standalone && options.runtime !== undefined) {
     throw new UsageError("--standalone inlines the runtime: it cannot be used with --runtime");
   }
+  if (options.outDir === "")
+    throw new UsageError("--out-dir is empty: give a directory, such as out");
   const runtimeImport = options.runtime ?? DEFAULT_RUNTIME;
   const file = compileFile(path, { model: options.model, runtimeImport, backend: options.backend });
   if (!file.ok) return file.exitCode;
@@ -67,7 +69,6 @@ const mkdirReasons: Record<string, string> = {
 
 /** Creates `--out-dir` (and its parents) if need be, or says in a sentence why it cannot. */
 function makeOutDir(dir: string): void {
-  if (dir === "") throw new UsageError("--out-dir is empty: give a directory, such as out");
   const fail = (reason: string) => {
     throw new NetcError(`--out-dir ${printable(dir)}: ${reason}`);
   };
