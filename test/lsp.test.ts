@@ -510,6 +510,17 @@ describe("netc lsp over stdio", () => {
     expect(await open(sample("lenet5.net")).diagnostics()).toEqual([]);
   });
 
+  test("an edit past the end, its range reversed, leaves the server's lines right (found by the fuzzer)", async () => {
+    const doc = open("model M {\n  input x: [10]\n  Linear(5)\n}\n");
+    // The protocol's library, applying this as is, counted 61 lines in a 5-line text, and put
+    // the next edit's "MSE" at the start of the file.
+    doc.edit([{ range: range(60, 0, 59, 0), newText: "criterion MSEE\n" }]);
+    expect((await doc.diagnostics()).map((d) => d.code)).toEqual(["unknown-criterion"]);
+    doc.edit([{ range: range(4, 10, 4, 14), newText: "MSE" }]);
+    expect(doc.text).toBe("model M {\n  input x: [10]\n  Linear(5)\n}\ncriterion MSE\n");
+    expect(await doc.diagnostics()).toEqual([]);
+  });
+
   test("after a lone CR, diagnostics are on the line the editor shows", async () => {
     const doc = open("model M {\r  input x: [10]\r  Linear(5) -> Relu\r}\r");
     const [d] = await doc.diagnostics();

@@ -17,6 +17,7 @@ import { formatting } from "./formatting.js";
 import { hover } from "./hover.js";
 import { inlayHints } from "./inlay-hints.js";
 import { signatureHelp } from "./signature-help.js";
+import { textDocuments } from "./text-documents.js";
 
 export interface ServerOptions {
   /** How long edits must pause before their diagnostics are published. */
@@ -24,7 +25,7 @@ export interface ServerOptions {
 }
 
 export function startServer(connection: Connection, options: ServerOptions): void {
-  const documents = new TextDocuments(TextDocument);
+  const documents = new TextDocuments(textDocuments);
   /** A bug in netc, not in the document: logged for the user to report, and serving goes on. */
   const failed = (what: string, error: unknown) => {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
