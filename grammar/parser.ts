@@ -115,7 +115,7 @@ class NetParser extends CstParser {
     const defer = (...args: unknown[]) => {
       target.next = () => grammarRule.apply(this, args);
     };
-    if (again) {
+    const recover = () =>
       chevrotain.tryInRepetitionRecovery.call(
         this,
         defer,
@@ -123,17 +123,10 @@ class NetParser extends CstParser {
         lookAheadFunc,
         expectedTokType,
       );
-      return;
-    }
+    if (again) return recover();
     this.reentry = target;
     try {
-      chevrotain.tryInRepetitionRecovery.call(
-        this,
-        defer,
-        grammarRuleArgs,
-        lookAheadFunc,
-        expectedTokType,
-      );
+      recover();
       while (target.next) {
         const next = target.next;
         target.next = undefined;
