@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
-import { afterAll, describe, expect, test } from "vitest";
-import { budget, fuzzing, timeout } from "./fuzz/budget.js";
+import { afterAll, describe, expect } from "vitest";
+import { fuzzing, fuzzTest } from "./fuzz/budget.js";
 import { mutate, mutations } from "./fuzz/mutate.js";
 import { programs } from "./fuzz/programs.js";
 
@@ -54,56 +54,41 @@ function expectClean(run: ReturnType<typeof netc>, statuses: readonly number[]):
 }
 
 describe("fuzz: command line", () => {
-  test(
+  fuzzTest(
     "check --json, shapes and fmt --check: documented statuses, JSON, no stack trace",
-    () => {
-      fc.assert(
-        fc.property(batch, (texts) => {
-          const files = writeBatch(texts);
-          const check = netc("check", "--json", ...files);
-          expectClean(check, [0, 1]);
-          expect(Array.isArray(JSON.parse(check.stdout))).toBe(true);
-          expectClean(netc("shapes", ...files), [0, 1]);
-          expectClean(netc("fmt", "--check", ...files), [0, 1]);
-        }),
-        budget(0.1, 1),
-      );
-    },
-    timeout(0.1, 60_000),
+    { share: 0.1, runs: 1, timeout: 60_000 },
+    fc.property(batch, (texts) => {
+      const files = writeBatch(texts);
+      const check = netc("check", "--json", ...files);
+      expectClean(check, [0, 1]);
+      expect(Array.isArray(JSON.parse(check.stdout))).toBe(true);
+      expectClean(netc("shapes", ...files), [0, 1]);
+      expectClean(netc("fmt", "--check", ...files), [0, 1]);
+    }),
   );
 
-  test(
+  fuzzTest(
     "fmt rewrites in place, and what it wrote is formatted",
-    () => {
-      fc.assert(
-        fc.property(batch, (texts) => {
-          const files = writeBatch(texts);
-          expectClean(netc("fmt", ...files), [0, 1]);
-          // Files with syntax errors are left alone (status 1); the others are now formatted.
-          const again = netc("fmt", "--check", ...files);
-          expectClean(again, [0, 1]);
-          for (const line of again.stdout.split("\n").filter((l) => l.endsWith(".net"))) {
-            expect(files).not.toContain(line);
-          }
-        }),
-        budget(0.05, 1),
-      );
-    },
-    timeout(0.05, 60_000),
+    { share: 0.05, runs: 1, timeout: 60_000 },
+    fc.property(batch, (texts) => {
+      const files = writeBatch(texts);
+      expectClean(netc("fmt", ...files), [0, 1]);
+      // Files with syntax errors are left alone (status 1); the others are now formatted.
+      const again = netc("fmt", "--check", ...files);
+      expectClean(again, [0, 1]);
+      for (const line of again.stdout.split("\n").filter((l) => l.endsWith(".net"))) {
+        expect(files).not.toContain(line);
+      }
+    }),
   );
 
-  test(
+  fuzzTest(
     "compile: a module or a sentence saying why",
-    () => {
-      fc.assert(
-        fc.property(source, (text) => {
-          const [file] = writeBatch([text]);
-          const run = netc("compile", file!, "--backend", "ts", "--out-dir", join(dir, "out"));
-          expectClean(run, [0, 1]);
-        }),
-        budget(0.05, 1),
-      );
-    },
-    timeout(0.05, 60_000),
+    { share: 0.05, runs: 1, timeout: 60_000 },
+    fc.property(source, (text) => {
+      const [file] = writeBatch([text]);
+      const run = netc("compile", file!, "--backend", "ts", "--out-dir", join(dir, "out"));
+      expectClean(run, [0, 1]);
+    }),
   );
 });

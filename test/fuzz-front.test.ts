@@ -3,10 +3,10 @@
 // minutes (see test/fuzz/budget.ts).
 import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
-import { describe, expect, test } from "vitest";
+import { describe, expect } from "vitest";
 import { check, compile, type CheckResult } from "../compiler/index.js";
 import { format } from "../grammar/format.js";
-import { budget, timeout } from "./fuzz/budget.js";
+import { fuzzTest } from "./fuzz/budget.js";
 import { mutate, mutations } from "./fuzz/mutate.js";
 import { programs } from "./fuzz/programs.js";
 import { expectWellFormed } from "./fuzz/well-formed.js";
@@ -42,64 +42,44 @@ function expectFormatsSoundly(text: string): void {
 }
 
 describe("fuzz: compiler front end", () => {
-  test(
+  fuzzTest(
     "generated programs check without errors and format soundly",
-    () => {
-      fc.assert(
-        fc.property(programs, ({ text }) => {
-          const result = check(text);
-          expect(errors(result)).toEqual([]);
-          expectWellFormed(text, result);
-          expectFormatsSoundly(text);
-        }),
-        budget(0.15, 60),
-      );
-    },
-    timeout(0.15, 30_000),
+    { share: 0.15, runs: 60, timeout: 30_000 },
+    fc.property(programs, ({ text }) => {
+      const result = check(text);
+      expect(errors(result)).toEqual([]);
+      expectWellFormed(text, result);
+      expectFormatsSoundly(text);
+    }),
   );
 
-  test(
+  fuzzTest(
     "mutated sources check without throwing, and format soundly or refuse",
-    () => {
-      fc.assert(
-        fc.property(mutated, (text) => {
-          expectWellFormed(text, check(text));
-          expectFormatsSoundly(text);
-        }),
-        budget(0.25, 150),
-      );
-    },
-    timeout(0.25, 30_000),
+    { share: 0.25, runs: 150, timeout: 30_000 },
+    fc.property(mutated, (text) => {
+      expectWellFormed(text, check(text));
+      expectFormatsSoundly(text);
+    }),
   );
 
-  test(
+  fuzzTest(
     "generated programs compile, to WebAssembly that validates",
-    () => {
-      fc.assert(
-        fc.property(programs, ({ text }) => {
-          const result = compile(text);
-          expect(result.ok ? [] : result.diagnostics).toEqual([]);
-          if (!result.ok) return;
-          expect(WebAssembly.validate(result.compiled.wasm.bytes)).toBe(true);
-          expect(result.compiled.module.js.length).toBeGreaterThan(0);
-        }),
-        budget(0.1, 8),
-      );
-    },
-    timeout(0.1, 30_000),
+    { share: 0.1, runs: 8, timeout: 30_000 },
+    fc.property(programs, ({ text }) => {
+      const result = compile(text);
+      expect(result.ok ? [] : result.diagnostics).toEqual([]);
+      if (!result.ok) return;
+      expect(WebAssembly.validate(result.compiled.wasm.bytes)).toBe(true);
+      expect(result.compiled.module.js.length).toBeGreaterThan(0);
+    }),
   );
 
-  test(
+  fuzzTest(
     "mutated sources compile or say why, without throwing",
-    () => {
-      fc.assert(
-        fc.property(mutated, (text) => {
-          const result = compile(text, { backend: "ts" });
-          if (!result.ok) expect(result.error.length).toBeGreaterThan(0);
-        }),
-        budget(0.1, 10),
-      );
-    },
-    timeout(0.1, 30_000),
+    { share: 0.1, runs: 10, timeout: 30_000 },
+    fc.property(mutated, (text) => {
+      const result = compile(text, { backend: "ts" });
+      if (!result.ok) expect(result.error.length).toBeGreaterThan(0);
+    }),
   );
 });

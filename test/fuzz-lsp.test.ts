@@ -35,7 +35,7 @@ import {
 } from "vscode-languageserver-protocol";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { textDocuments } from "../editor/server/text-documents.js";
-import { budget, timeout } from "./fuzz/budget.js";
+import { fuzzTest } from "./fuzz/budget.js";
 import { fragments } from "./fuzz/mutate.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -160,49 +160,44 @@ function request(uri: string, method: number, at: Position): Promise<unknown> {
 }
 
 describe("fuzz: language server", () => {
-  test(
+  fuzzTest(
     "random edits and requests: every request answered, no internal error, diagnostics in range",
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(
-          fc.constantFrom(...samples),
-          fc.array(action, { minLength: 1, maxLength: 25 }),
-          async (text, actions) => {
-            const uri = `file:///fuzz/doc${++docs}.net`;
-            let doc = TextDocument.create(uri, "net", 1, text);
-            await client.sendNotification(DidOpenTextDocumentNotification.type, {
-              textDocument: { uri, languageId: "net", version: 1, text },
-            });
-            const answers: Promise<unknown>[] = [];
-            for (const a of actions) {
-              if (a.kind === "request") {
-                answers.push(request(uri, a.method, a.at));
-                continue;
-              }
-              const version = doc.version + 1;
-              const change = { range: a.range, text: a.text };
-              // Applied here as the server applies it (ranges clamped into the document).
-              doc = textDocuments.update(doc, [change], version);
-              await client.sendNotification(DidChangeTextDocumentNotification.type, {
-                textDocument: { uri, version },
-                contentChanges: [change],
-              });
-            }
-            await Promise.all(answers);
-            const { diagnostics } = await diagnosticsOf(uri, doc.version);
-            // Lines counted afresh, not by the updated document's own index.
-            const lines = TextDocument.create(uri, "net", 0, doc.getText()).lineCount;
-            for (const d of diagnostics) {
-              expect(d.range.start.line).toBeLessThan(lines);
-              expect(d.range.end.line).toBeLessThan(lines);
-            }
-            expect(errorsLogged).toEqual([]);
-          },
-        ),
-        budget(0.2, 6),
-      );
-    },
-    timeout(0.2, 60_000),
+    { share: 0.2, runs: 6, timeout: 60_000 },
+    fc.asyncProperty(
+      fc.constantFrom(...samples),
+      fc.array(action, { minLength: 1, maxLength: 25 }),
+      async (text, actions) => {
+        const uri = `file:///fuzz/doc${++docs}.net`;
+        let doc = TextDocument.create(uri, "net", 1, text);
+        await client.sendNotification(DidOpenTextDocumentNotification.type, {
+          textDocument: { uri, languageId: "net", version: 1, text },
+        });
+        const answers: Promise<unknown>[] = [];
+        for (const a of actions) {
+          if (a.kind === "request") {
+            answers.push(request(uri, a.method, a.at));
+            continue;
+          }
+          const version = doc.version + 1;
+          const change = { range: a.range, text: a.text };
+          // Applied here as the server applies it (ranges clamped into the document).
+          doc = textDocuments.update(doc, [change], version);
+          await client.sendNotification(DidChangeTextDocumentNotification.type, {
+            textDocument: { uri, version },
+            contentChanges: [change],
+          });
+        }
+        await Promise.all(answers);
+        const { diagnostics } = await diagnosticsOf(uri, doc.version);
+        // Lines counted afresh, not by the updated document's own index.
+        const lines = TextDocument.create(uri, "net", 0, doc.getText()).lineCount;
+        for (const d of diagnostics) {
+          expect(d.range.start.line).toBeLessThan(lines);
+          expect(d.range.end.line).toBeLessThan(lines);
+        }
+        expect(errorsLogged).toEqual([]);
+      },
+    ),
   );
 
   test("a hundred edits a second on the largest sample: the last version is checked at once", async () => {
