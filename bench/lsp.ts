@@ -45,6 +45,9 @@ function inProcess(text: string): number {
       sent = JSON.stringify({ jsonrpc: "2.0", method: "textDocument/publishDiagnostics", params });
     },
     0,
+    (what, error) => {
+      throw new Error(`${what} failed`, { cause: error });
+    },
   );
   const times: number[] = [];
   for (let i = 1; i <= RUNS + 20; i++) {

@@ -29,7 +29,7 @@ export function runCheck(paths: string[], options: CheckOptions): ExitCode {
   const exitCode = checkFiles(paths, (file) => {
     const { diagnostics, models } = file.result;
     if (options.json) {
-      json.push(...diagnostics.map((d) => toJson(d, file)));
+      for (const d of diagnostics) json.push(toJson(d, file));
     } else if (diagnostics.length === 0) {
       const names = models.map((m) => m.name).join(", ");
       process.stdout.write(`${printable(file.path)}: ${c.green("ok")} (${names})\n`);

@@ -6,7 +6,7 @@ import { NetcError } from "../runtime/errors.js";
 import { writeFileAtomic } from "../runtime/node/write-atomic.js";
 import { reportFailure } from "./checked-file.js";
 import { colorsFor } from "./colors.js";
-import { ExitCode, worst } from "./exit-codes.js";
+import { ExitCode, reportBug, worst } from "./exit-codes.js";
 import { printable } from "./printable.js";
 import { readSource } from "./read-source.js";
 import { renderDiagnostics } from "./render-diagnostic.js";
@@ -41,6 +41,7 @@ export function runFmt(paths: string[], options: FmtOptions): ExitCode {
     if ("error" in result) {
       // Not the user's doing: the formatter refused a file it could read, and says why.
       reportFailure(path, result.error);
+      process.stderr.write(reportBug);
       exitCode = worst(exitCode, ExitCode.internal);
       continue;
     }
@@ -51,7 +52,10 @@ export function runFmt(paths: string[], options: FmtOptions): ExitCode {
       continue;
     }
     try {
-      writeFileAtomic(path, new TextEncoder().encode(result.text));
+      // Atomic, through a symbolic link, with the file's permissions (see writeFileAtomic); its
+      // line breaks were kept by format, and its byte order mark is kept here.
+      const bom = source.bom ? "\ufeff" : "";
+      writeFileAtomic(path, new TextEncoder().encode(bom + result.text));
     } catch (error) {
       if (!(error instanceof NetcError)) throw error;
       // One unwritable file (its message names it) need not stop the others.

@@ -5,7 +5,7 @@ import { NetcError } from "../runtime/errors.js";
 import { runCheck, type CheckOptions } from "./check-command.js";
 import { DEFAULT_RUNTIME, runCompile, type CompileCommandOptions } from "./compile-command.js";
 import { runEval, type EvalCommandOptions } from "./eval-command.js";
-import { ExitCode } from "./exit-codes.js";
+import { ExitCode, exitCodeHelp, reportBug } from "./exit-codes.js";
 import { runFmt, type FmtOptions } from "./fmt-command.js";
 import { runLsp, type LspOptions } from "./lsp-command.js";
 import { nonNegativeInteger, positiveInteger, positiveNumber, seedValue } from "./option-values.js";
@@ -18,7 +18,8 @@ const program = new Command("netc")
   .description("Check, compile, train and evaluate .net neural-network descriptions.")
   // Throw instead of exiting so that usage errors get netc's exit status and one-line form.
   .exitOverride()
-  .configureOutput({ outputError: (message, write) => write(usageLine(message)) });
+  .configureOutput({ outputError: (message, write) => write(usageLine(message)) })
+  .addHelpText("after", exitCodeHelp);
 
 program
   .command("check")
@@ -182,7 +183,7 @@ try {
     process.exitCode = error instanceof UsageError ? ExitCode.usage : ExitCode.errors;
   } else {
     const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
-    process.stderr.write(`netc: internal error: ${printable(reason)}\n`);
+    process.stderr.write(`netc: internal error: ${printable(reason)}\n${reportBug}`);
     process.exitCode = ExitCode.internal;
   }
 }

@@ -29,8 +29,9 @@ export function renderModelSummary(
     formatCount(paramCount(node)),
     formatCount(node.flops),
   ]);
+  // A fold, not Math.max(...rows): 200,000 layers are more arguments than a call can take.
   const widths = columns.map((col, i) =>
-    Math.max(col.title.length, ...rows.map((row) => row[i]!.length)),
+    rows.reduce((width, row) => Math.max(width, row[i]!.length), col.title.length),
   );
   const line = (cells: string[]) =>
     cells
@@ -71,8 +72,8 @@ function totals(nodes: IRNode[]): string[] {
       `bytes per sample (${formatBytes(activationBytes)})`,
     ],
   ];
-  const label = Math.max(...rows.map((r) => r[0].length));
-  const number = Math.max(...rows.map((r) => r[1].length));
+  const label = rows.reduce((width, r) => Math.max(width, r[0].length), 0);
+  const number = rows.reduce((width, r) => Math.max(width, r[1].length), 0);
   return rows.map(
     ([name, value, unit]) => `${name.padEnd(label)}  ${value.padStart(number)} ${unit}`,
   );

@@ -6,7 +6,8 @@ const LIMIT_MB = 4;
 // Far beyond any hand-written model; refusing early keeps a stray log or dataset from hanging netc.
 const MAX_SOURCE_BYTES = LIMIT_MB * 1024 * 1024;
 
-export type SourceText = { ok: true; text: string } | { ok: false; reason: string };
+/** The text, without the byte order mark a file may start with (`bom` says whether it did). */
+export type SourceText = { ok: true; text: string; bom: boolean } | { ok: false; reason: string };
 
 const fsReasons: Record<string, string> = {
   ENOENT: "no such file",
@@ -36,7 +37,9 @@ export function readSource(path: string): SourceText {
   // UTF-8 allows NUL, but no text source contains one; UTF-16 text is caught here too.
   if (bytes.includes(0)) return failed("binary file (contains NUL bytes), not a .net source");
   try {
-    return { ok: true, text: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+    // The decoder drops the mark: positions count from the first character, as editors do.
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return { ok: true, text, bom: bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf };
   } catch {
     return failed("not a text file (invalid UTF-8)");
   }

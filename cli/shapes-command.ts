@@ -62,7 +62,7 @@ function listKernels(
       return ExitCode.errors;
     }
     const rows = kernelRows(result.compiled, file.path, wasm);
-    if (options.json) json.push(...rows);
+    if (options.json) for (const row of rows) json.push(row);
     else print(renderKernels(result.compiled, rows, printable(file.path), c) + "\n");
   }
   return ExitCode.ok;

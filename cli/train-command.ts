@@ -52,8 +52,13 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const data = taskData(layout, { dataDir: options.data, limit: options.limit });
   process.stdout.write(`${printable(data.description)}\n`);
   if (data.train.count < batch) {
+    // Raising --limit helps only if it is what cut the data short.
+    const fix =
+      options.limit === data.train.count ? "raise --limit or lower --batch" : "lower --batch";
     throw new UsageError(
-      `${formatCount(data.train.count)} training samples make no full batch of ${batch}: raise --limit or lower --batch`,
+      data.train.count === 0
+        ? "the training set is empty: there is nothing to train on"
+        : `${formatCount(data.train.count)} training samples make no full batch of ${batch}: ${fix}`,
     );
   }
   const kernels = kernelChoice(options);

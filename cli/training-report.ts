@@ -78,8 +78,12 @@ export function formatConfusion(
   const k = confusion.classes;
   const rows = confusion.rows();
   const labels = rows.map((_, c) => `${c} ${classNames?.[c] ?? ""}`.trimEnd());
-  const labelWidth = Math.max(...labels.map((l) => l.length), "true \\ predicted".length);
-  const width = Math.max(5, ...rows.flat().map((n) => formatCount(n).length + 1));
+  // Folds, not Math.max(...): a few hundred classes make more cells than a call takes arguments.
+  const labelWidth = labels.reduce((w, l) => Math.max(w, l.length), "true \\ predicted".length);
+  const width = rows.reduce(
+    (w, row) => row.reduce((v, n) => Math.max(v, formatCount(n).length + 1), w),
+    5,
+  );
   const header = [
     "true \\ predicted".padEnd(labelWidth),
     ...rows.map((_, c) => String(c).padStart(width)),

@@ -1,11 +1,12 @@
 // check(text): parse, resolve, infer shapes and check criterion and training settings.
 import type { BlockDecl, NetFile } from "../grammar/ast.js";
 import { parse as parseSyntax, type SyntaxProblem } from "../grammar/index.js";
+import { OffsetSet } from "../grammar/offsets.js";
 import { checkCriterion } from "./criterion.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import type { ModelIR } from "./ir.js";
 import { Resolver } from "./resolve.js";
-import { inferShapes } from "./shapes.js";
+import { checkMemory, inferShapes } from "./shapes.js";
 import { checkTrain } from "./train.js";
 
 export interface CheckResult {
@@ -47,11 +48,7 @@ export function check(text: string): CheckResult {
     }
   }
 
-  const resolver = new Resolver(
-    blocks,
-    report,
-    syntax.map((d) => d.range.pos),
-  );
+  const resolver = new Resolver(blocks, report, new OffsetSet(syntax.map((d) => d.range.pos)));
   const models: ModelIR[] = [];
   const has = new Map<ModelIR, Set<string>>();
   const outputNames = new Map<ModelIR, string[]>();
@@ -69,6 +66,7 @@ export function check(text: string): CheckResult {
         criterion: [],
         train: {},
       };
+      checkMemory(model, decl.name.range, report);
       models.push(model);
       has.set(model, new Set());
       outputNames.set(model, graph.outputNames);
@@ -100,9 +98,9 @@ export function check(text: string): CheckResult {
     }
   }
 
-  const unused = [...blocks.values()].filter((b) => !resolver.instantiated.has(b.name.name));
-  for (const block of unused) resolver.checkUnused(block);
-  for (const block of unused) {
+  const unexpanded = [...blocks.values()].filter((b) => !resolver.expanded.has(b.name.name));
+  for (const block of unexpanded) resolver.checkAlone(block);
+  for (const block of unexpanded) {
     if (!resolver.instantiated.has(block.name.name)) {
       report(diagnostic("unused-block", block.name.range, { name: block.name.name }));
     }

@@ -1,5 +1,8 @@
 // The one table of diagnostics: code, severity, summary and message template of each.
 import type { Span } from "../grammar/ast.js";
+import { MAX_BRACKET_DEPTH, MAX_EXPRESSION_DEPTH } from "../grammar/nesting.js";
+import { MAX_BLOCK_DEPTH, MAX_LAYERS, MAX_MODEL_BYTES, MAX_TENSOR_ELEMENTS } from "./limits.js";
+import { formatBytes, formatCount } from "./units.js";
 
 export type Severity = "error" | "warning";
 
@@ -42,6 +45,12 @@ function entry<P>(severity: Severity, summary: string, message: (p: P) => string
 
 const didYouMean = (s?: string) => (s ? `; did you mean '${s}'?` : "");
 
+/** A count, or past the safe integers (where one would be inexact) a bound of it. */
+const describeCount = (n: number) =>
+  Number.isSafeInteger(n) && n < Number.MAX_SAFE_INTEGER
+    ? formatCount(n)
+    : `more than ${formatCount(Number.MAX_SAFE_INTEGER - 1)}`;
+
 export const diagnosticTable = {
   // Syntax: the grammar words these (grammar/index.ts).
   "invalid-character": entry(
@@ -52,6 +61,11 @@ export const diagnosticTable = {
   "syntax-error": entry(
     "error",
     "The text does not follow the grammar.",
+    (p: { message: string }) => p.message,
+  ),
+  "nesting-too-deep": entry(
+    "error",
+    `Brackets, operators or blocks nested beyond the limits: ${MAX_BRACKET_DEPTH} brackets, ${MAX_EXPRESSION_DEPTH} levels of one expression, ${formatCount(MAX_BLOCK_DEPTH)} blocks.`,
     (p: { message: string }) => p.message,
   ),
 
@@ -136,6 +150,14 @@ export const diagnosticTable = {
     "A model or block with no layers.",
     (p: { kind: string; name: string }) => `${p.kind} '${p.name}' has no layers`,
   ),
+  "too-many-layers": entry(
+    "error",
+    `A model with more than ${formatCount(MAX_LAYERS)} layers once its blocks are expanded (checked before expanding them).`,
+    (p: { block?: string; layers?: number }) =>
+      p.block === undefined
+        ? `the model has more than ${formatCount(MAX_LAYERS)} layers`
+        : `block ${p.block} expands to ${describeCount(p.layers ?? 0)} layers, which would take the model past ${formatCount(MAX_LAYERS)}`,
+  ),
   "unused-block": entry(
     "warning",
     "A block is declared but never used (and so never shape-checked).",
@@ -191,6 +213,12 @@ export const diagnosticTable = {
     (p: { left: number; right: number }) =>
       `${p.left} / ${p.right} is not a whole number; '/' on integers must divide exactly`,
   ),
+  "integer-too-large": entry(
+    "error",
+    "An integer, written or computed, beyond those exact in floating point (2^53 − 1).",
+    (p: { what: string }) =>
+      `${p.what} is beyond the integers netc computes exactly (at most ${formatCount(Number.MAX_SAFE_INTEGER)})`,
+  ),
   "division-by-zero": entry(
     "error",
     "Division by zero in an expression.",
@@ -207,6 +235,18 @@ export const diagnosticTable = {
     "error",
     "An input shape that is not a list of positive integers.",
     (p: { detail: string }) => `input shape ${p.detail}`,
+  ),
+  "tensor-too-large": entry(
+    "error",
+    `A tensor of more values than fit in memory (${formatCount(MAX_TENSOR_ELEMENTS)} float32, ${formatBytes(MAX_MODEL_BYTES)}); an activation counts one sample.`,
+    (p: { what: string; shape: string; count: number; perSample: boolean }) =>
+      `${p.what} ${p.shape} has ${describeCount(p.count)} values${p.perSample ? " per sample" : ""}; at most ${formatCount(MAX_TENSOR_ELEMENTS)} fit in memory (${formatBytes(MAX_MODEL_BYTES)} of float32)`,
+  ),
+  "model-too-large": entry(
+    "error",
+    `A model whose parameters and one sample's activations need more than ${formatBytes(MAX_MODEL_BYTES)} (WebAssembly's memory) as float32.`,
+    (p: { model: string; params: number; activations: number }) =>
+      `model '${p.model}' needs ${formatBytes(p.params + p.activations)} for its parameters (${formatBytes(p.params)}) and one sample's activations (${formatBytes(p.activations)}); at most ${formatBytes(MAX_MODEL_BYTES)} fit in memory`,
   ),
   "rank-mismatch": entry(
     "error",

@@ -5,12 +5,26 @@ import { safeComment } from "./backends/ts/emit.js";
 import type { TrainConfig } from "./ir.js";
 import type { Program } from "./lower/program.js";
 
-/** Browser-safe base64 (no Buffer): the module decodes it with atob. */
+const BASE64 = new TextEncoder().encode(
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+);
+
+/**
+ * Browser-safe base64 (no Buffer), which the module decodes with atob: written straight into
+ * bytes, as building a binary string for btoa cost more than the rest of compiling large models.
+ */
 function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
+  let o = 0;
+  for (let i = 0; i < bytes.length; i += 3) {
+    const rest = bytes.length - i;
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out[o++] = BASE64[n >> 18]!;
+    out[o++] = BASE64[(n >> 12) & 63]!;
+    out[o++] = rest > 1 ? BASE64[(n >> 6) & 63]! : 61; // '='
+    out[o++] = rest > 2 ? BASE64[n & 63]! : 61;
+  }
+  return new TextDecoder().decode(out);
 }
 
 export interface ModuleText {

@@ -4,8 +4,10 @@ import { bindArgs } from "./bind-args.js";
 import { layerAliases, layers } from "./catalog/index.js";
 import type { LayerDef } from "./catalog/types.js";
 import { diagnostic } from "./diagnostics.js";
+import { MAX_LAYERS } from "./limits.js";
 import type { GraphNode, NamedNode } from "./graph.js";
 import { suggest } from "./suggest.js";
+import { done, wait, type Task } from "./task.js";
 import { describeValue, evaluate, quiet, type EvalContext } from "./values.js";
 import {
   evalContext,
@@ -29,7 +31,16 @@ interface ValueSlot {
   mustUse: boolean;
 }
 
-/** One body being inlined: its values, layer positions and labels. */
+/** The value a layer consumes, and how it reads in a message. */
+interface Source {
+  ref: Ref;
+  name: string;
+}
+
+/**
+ * One body being inlined: its values, layer positions and labels. What may wait on other work
+ * (a value defined further down, a block to inline) is a `Task`, so nesting is not recursion.
+ */
 export class Body {
   private readonly values = new Map<string, ValueSlot>();
   private readonly slots: ValueSlot[] = [];
@@ -49,10 +60,10 @@ export class Body {
     this.ctx = evalContext(inst.env, this.report, this.values);
   }
 
-  run(
+  *run(
     kind: "model" | "block",
     decl: ModelDecl | BlockDecl,
-  ): { inputs: NamedNode[]; outputs: NamedNode[]; outputNames: string[] } {
+  ): Task<{ inputs: NamedNode[]; outputs: NamedNode[]; outputNames: string[] }> {
     const declName = decl.name;
     const inputs: NamedNode[] = [];
     if (this.inst.input)
@@ -104,8 +115,8 @@ export class Body {
     }
     this.numberLayers();
     this.slots.forEach((slot, i) => this.slotIndex.set(slot, i));
-    for (const slot of this.slots) this.evaluateSlot(slot);
-    const outputs = this.outputs(kind, declName);
+    for (const slot of this.slots) yield* wait(this.evaluateSlot(slot));
+    const outputs = yield* wait(this.outputs(kind, declName));
     // In an empty body nothing can use the input: "has no layers" says it all.
     const mayBeUnused = this.slots.length > 0 && !this.resolver.garbled(decl);
     for (const slot of mayBeUnused ? this.values.values() : []) {
@@ -154,11 +165,17 @@ export class Body {
     });
   }
 
-  private addNode(node: Omit<GraphNode, "id" | "site">): number {
-    const id = this.inst.graph.nodes.length;
-    this.inst.graph.nodes.push(
-      this.inst.site ? { id, ...node, site: this.inst.site } : { id, ...node },
-    );
+  private addNode(node: Omit<GraphNode, "id" | "site">): Ref {
+    const graph = this.inst.graph;
+    const id = graph.nodes.length;
+    // Blocks are checked before they are expanded (Resolver.inline): this is for the layers
+    // written out one by one.
+    if (id >= MAX_LAYERS) {
+      if (!graph.full) this.report(diagnostic("too-many-layers", node.range, {}));
+      graph.full = true;
+      return undefined;
+    }
+    graph.nodes.push(this.inst.site ? { id, ...node, site: this.inst.site } : { id, ...node });
     return id;
   }
 
@@ -197,21 +214,21 @@ export class Body {
     }
   }
 
-  private evaluateSlot(slot: ValueSlot): Ref {
+  private *evaluateSlot(slot: ValueSlot): Task<Ref> {
     if (slot.state === "done") return slot.ref;
     if (slot.state === "busy") return undefined;
     slot.state = "busy";
     if (slot.name) this.evaluating.push(slot.name);
     const stmt = slot.stmt as Extract<Stmt, { value: Expr }>;
     const index = this.slotIndex.get(slot)!;
-    slot.ref = this.chain(stmt.value, () => this.previous(index), true);
+    slot.ref = yield* wait(this.chain(stmt.value, () => this.previous(index), true));
     if (slot.name) this.evaluating.pop();
     slot.state = "done";
     return slot.ref;
   }
 
   /** The value a statement's first layer consumes: the previous statement's, or the body input. */
-  private previous(index: number): { ref: Ref; name: string } {
+  private *previous(index: number): Task<Source> {
     const prev = this.slots[index - 1];
     if (prev) {
       prev.used = true;
@@ -219,7 +236,8 @@ export class Body {
         this.reportCycle(prev, prev.stmt!.range);
         return { ref: undefined, name: prev.name };
       }
-      return { ref: this.evaluateSlot(prev), name: prev.name || this.describe(prev.ref) };
+      const ref = yield* wait(this.evaluateSlot(prev));
+      return { ref, name: prev.name || this.describe(ref) };
     }
     const input = this.inst.input;
     if (!input) return { ref: undefined, name: "input" };
@@ -243,31 +261,31 @@ export class Body {
     return node.op === "Input" ? node.name : `${node.op} '${node.name}'`;
   }
 
-  private valueRef(name: string, range: Span): Ref {
+  private *valueRef(name: string, range: Span): Task<Ref> {
     const slot = this.values.get(name)!;
     slot.used = true;
     if (slot.state === "busy") {
       this.reportCycle(slot, range);
       return undefined;
     }
-    return this.evaluateSlot(slot);
+    return yield* wait(this.evaluateSlot(slot));
   }
 
   /**
    * A chain `a -> B -> C`. `incoming` is what its first layer consumes when it does not
    * start from a named value; undefined where a value must be named (Concat/Add arguments).
    */
-  private chain(
+  private *chain(
     expr: Expr,
-    incoming: (() => { ref: Ref; name: string }) | undefined,
+    incoming: (() => Task<Source>) | undefined,
     topLevel: boolean,
-  ): Ref {
+  ): Task<Ref> {
     const steps = expr.kind === "Chain" ? expr.steps : [expr];
-    let current: { ref: Ref; name: string } | undefined;
-    steps.forEach((step, i) => {
+    let current: Source | undefined;
+    for (const [i, step] of steps.entries()) {
       if (i === 0 && step.kind === "Name" && this.values.has(step.name)) {
-        current = { ref: this.valueRef(step.name, step.range), name: step.name };
-        return;
+        current = { ref: yield* wait(this.valueRef(step.name, step.range)), name: step.name };
+        continue;
       }
       if (i === 0 && !incoming && !isManyInputLayer(step)) {
         if (step.kind === "Name" && !this.isLayerName(step.name) && !this.inst.env.has(step.name))
@@ -275,28 +293,30 @@ export class Body {
         else if (step.kind !== "Missing")
           this.report(diagnostic("not-a-value", step.range, { what: describeExpr(step) }));
         current = { ref: undefined, name: "" };
-        return;
+        continue;
       }
-      const source = i === 0 ? incoming : () => current!;
-      const ref = this.layer(step, i === 0 ? undefined : current, source);
+      const piped = i === 0 ? undefined : current;
+      const source = piped ? () => done(piped) : incoming;
+      const ref = yield* wait(this.layer(step, piped, source));
       if (topLevel && !this.inst.site && this.inst.prefix === "" && ref !== undefined) {
         this.inst.graph.terms.push({ range: step.range, node: ref });
       }
       current = { ref, name: this.describe(ref) };
-    });
+    }
     return current?.ref;
   }
 
   /** Applies one layer (or block) term to the value it consumes. */
-  private layer(
+  private *layer(
     step: Expr,
-    piped: { ref: Ref; name: string } | undefined,
-    source: (() => { ref: Ref; name: string }) | undefined,
-  ): Ref {
+    piped: Source | undefined,
+    source: (() => Task<Source>) | undefined,
+  ): Task<Ref> {
     const labeled = step.kind === "Labeled" ? step : undefined;
     const term = labeled ? labeled.expr : step;
     if (term.kind !== "Name" && term.kind !== "Call") {
-      source?.(); // consumed all the same, so the value feeding it is not also "unused"
+      // Consumed all the same, so the value feeding it is not also "unused".
+      if (source) yield* wait(source());
       if (term.kind !== "Missing") {
         if (labeled)
           this.report(
@@ -311,10 +331,12 @@ export class Body {
     const nodeName =
       this.inst.prefix + (labeled?.label.name ?? String(this.positions.get(step) ?? 0));
     const def = layers.get(name);
-    if (def?.inputs === "many") return this.manyInputLayer(def, term, piped, nodeName);
+    if (def?.inputs === "many") return yield* wait(this.manyInputLayer(def, term, piped, nodeName));
     const block = def ? undefined : this.resolver.block(name);
-    const candidates = [...layers.keys(), ...this.resolver.blockNames()];
-    const layerSuggestion = def || block ? undefined : suggest(name, candidates, layerAliases);
+    const layerSuggestion =
+      def || block
+        ? undefined
+        : suggest(name, [...layers.keys(), ...this.resolver.blockNames()], layerAliases);
     // `out = hiden -> Linear(2)`: a bare name starting a chain that is no layer but close to a
     // value is a misspelt value, not a layer that would consume the previous statement.
     if (!def && !block && !piped && !layerSuggestion && term.kind === "Name") {
@@ -325,7 +347,7 @@ export class Body {
     }
     // The value that would feed the layer is consumed even when the layer is wrong, so it
     // is not also reported unused.
-    const input = source?.();
+    const input = source ? yield* wait(source()) : undefined;
     // `Relu`, `Conv2d`: reported below, but checking goes on with the layer surely meant, so
     // one typo does not hide the shapes (and the mistakes) after it.
     const meant =
@@ -358,13 +380,15 @@ export class Body {
       });
     }
     if (block) {
-      return this.resolver.inline(
-        block,
-        term.kind === "Call" ? term : undefined,
-        step.range,
-        nodeName.slice(this.inst.prefix.length),
-        input?.ref,
-        this.inst,
+      return yield* wait(
+        this.resolver.inline(
+          block,
+          term.kind === "Call" ? term : undefined,
+          step.range,
+          nodeName.slice(this.inst.prefix.length),
+          input?.ref,
+          this.inst,
+        ),
       );
     }
     const value = this.values.get(name);
@@ -391,12 +415,12 @@ export class Body {
   }
 
   /** Concat / Add: the values named as arguments, after the piped value when mid-chain. */
-  private manyInputLayer(
+  private *manyInputLayer(
     def: LayerDef,
     call: Call | Extract<Expr, { kind: "Name" }>,
-    piped: { ref: Ref; name: string } | undefined,
+    piped: Source | undefined,
     nodeName: string,
-  ): Ref {
+  ): Task<Ref> {
     if (call.kind === "Call" && call.recovered) {
       // Where the arguments end is a guess (see `quiet`): only note the values they name.
       for (const arg of call.args) {
@@ -420,7 +444,7 @@ export class Body {
         refs.push(undefined);
         continue;
       }
-      refs.push(this.chain(arg.value, undefined, false));
+      refs.push(yield* wait(this.chain(arg.value, undefined, false)));
       names.push(arg.value.kind === "Name" ? arg.value.name : this.describe(refs[refs.length - 1]));
     }
     if (refs.length < 2) {
@@ -447,7 +471,7 @@ export class Body {
   }
 
   /** The body's outputs; node -1 for one whose value is unknown after an error. */
-  private outputs(kind: "model" | "block", declName: Ident): NamedNode[] {
+  private *outputs(kind: "model" | "block", declName: Ident): Task<NamedNode[]> {
     const listed = this.body.flatMap((s) => (s.kind === "Output" ? s.names : []));
     if (kind === "block" && listed.length > 1) {
       this.report(diagnostic("block-outputs", listed[1]!.range, { block: declName.name }));
@@ -466,7 +490,7 @@ export class Body {
           this.unknownValue(id.name, id.range);
           continue;
         }
-        const ref = this.valueRef(id.name, id.range);
+        const ref = yield* wait(this.valueRef(id.name, id.range));
         out.push({ name: id.name, node: ref ?? -1, range: id.range });
       }
       return out;

@@ -4,6 +4,7 @@ import { layers } from "./catalog/index.js";
 import { atUseSite, diagnostic, type Diagnostic } from "./diagnostics.js";
 import type { GraphNode, Term, UseSite } from "./graph.js";
 import { suggest } from "./suggest.js";
+import type { Task } from "./task.js";
 import { mentions, type Binding, type EvalContext } from "./values.js";
 
 /** A node id, or undefined when unknown because of an error already reported. */
@@ -12,6 +13,8 @@ export type Ref = number | undefined;
 export interface GraphBuilder {
   nodes: GraphNode[];
   terms: Term[];
+  /** Set once the model has as many layers as it may (its one "too many layers" is reported). */
+  full?: true;
 }
 
 /** One inlining of a body: the model's own, or a block's at one use site. */
@@ -24,6 +27,8 @@ export interface Instance {
   stack: readonly string[];
   /** The value a body's first layer consumes: the model's first input, or a block's `in`. */
   input: { name: string; ref: Ref } | undefined;
+  /** A block checked on its own (Resolver.checkAlone): the blocks it uses are not expanded. */
+  alone?: true;
 }
 
 export type Report = (d: Diagnostic) => void;
@@ -41,7 +46,7 @@ export interface BodyHost {
     nodeName: string,
     input: Ref,
     outer: Instance,
-  ): Ref;
+  ): Task<Ref>;
 }
 
 /** Diagnostics raised while inlining a block point back at the use in the model. */

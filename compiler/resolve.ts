@@ -1,8 +1,13 @@
 // Name resolution: models and blocks become graphs of layer nodes (blocks inlined, names bound).
 import type { BlockDecl, Call, ModelDecl, Span } from "../grammar/ast.js";
+import { OffsetSet } from "../grammar/offsets.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { formatCount } from "./units.js";
 import type { ModelGraph } from "./graph.js";
+import { BlockGraph } from "./block-graph.js";
+import { MAX_BLOCK_DEPTH, MAX_LAYERS } from "./limits.js";
 import { suggest } from "./suggest.js";
+import { runTask, wait, type Task } from "./task.js";
 import { evaluate, type Binding } from "./values.js";
 import { Body } from "./resolve-body.js";
 import {
@@ -17,21 +22,27 @@ import {
 } from "./resolve-context.js";
 
 export class Resolver implements BodyHost {
+  /** Blocks used anywhere: by a model, or by another block. */
   readonly instantiated = new Set<string>();
+  /** Blocks whose body some use expanded, and so checked. */
+  readonly expanded = new Set<string>();
+  private readonly graph: BlockGraph;
 
   constructor(
     private readonly blocks: ReadonlyMap<string, BlockDecl>,
     private readonly report: Report,
     /** Where syntax errors are: see `garbled`. */
-    private readonly syntaxErrors: readonly number[] = [],
-  ) {}
+    private readonly syntaxErrors: OffsetSet = new OffsetSet([]),
+  ) {
+    this.graph = new BlockGraph(blocks);
+  }
 
   /**
    * Whether a declaration has a syntax error: a line the parser could not read may be the one
    * that uses a value, so its values are not reported unused.
    */
   garbled(decl: ModelDecl | BlockDecl): boolean {
-    return this.syntaxErrors.some((o) => o >= decl.range.pos && o < decl.range.end);
+    return this.syntaxErrors.someIn(decl.range.pos, decl.range.end);
   }
 
   model(decl: ModelDecl): ModelGraph {
@@ -57,7 +68,7 @@ export class Resolver implements BodyHost {
       stack: [],
       input: undefined,
     });
-    const { inputs, outputs, outputNames } = body.run("model", decl);
+    const { inputs, outputs, outputNames } = runTask(body.run("model", decl));
     return {
       name: decl.name.name,
       range: decl.range,
@@ -69,8 +80,13 @@ export class Resolver implements BodyHost {
     };
   }
 
-  /** Checks a block that no model uses, with unknown parameters and input: names and arguments only. */
-  checkUnused(decl: BlockDecl): void {
+  /**
+   * Checks a block no use expanded (unused, or its uses failed) with unknown parameters and
+   * input: names and arguments only. The blocks it uses get their arguments bound but are not
+   * expanded: each is checked alone in turn, and expanding them here would only repeat that,
+   * for a cost that can double with each level of nesting.
+   */
+  checkAlone(decl: BlockDecl): void {
     if (decl.recovered) return;
     const env = new Map(
       decl.params.map((p) => [p.name.name, { value: undefined, range: p.name.range }]),
@@ -82,19 +98,20 @@ export class Resolver implements BodyHost {
       site: undefined,
       stack: [decl.name.name],
       input: { name: "in", ref: undefined },
+      alone: true,
     };
-    new Body(this, decl.body, inst).run("block", decl);
+    runTask(new Body(this, decl.body, inst).run("block", decl));
   }
 
   /** Inlines block `decl` used by `call` on `input`; returns its output. */
-  inline(
+  *inline(
     decl: BlockDecl,
     call: Call | undefined,
     useRange: Span,
     nodeName: string,
     input: Ref,
     outer: Instance,
-  ): Ref {
+  ): Task<Ref> {
     const name = decl.name.name;
     this.instantiated.add(name);
     if (outer.stack.includes(name)) {
@@ -105,6 +122,17 @@ export class Resolver implements BodyHost {
     // Arguments the parser recovered in are a guess (see `quiet`), and a body lost to a syntax
     // error has nothing to inline: no errors from them.
     if (call?.recovered || decl.recovered) return undefined;
+    if (outer.stack.length >= MAX_BLOCK_DEPTH) {
+      const message = `blocks nested more than ${formatCount(MAX_BLOCK_DEPTH)} deep`;
+      this.report(withSite(diagnostic("nesting-too-deep", useRange, { message }), outer.site));
+      return undefined;
+    }
+    // At the outermost use, before anything is expanded: past the budget, nothing is.
+    const layers = outer.site || outer.alone ? 0 : this.graph.layers(name);
+    if (outer.graph.nodes.length + layers > MAX_LAYERS) {
+      this.report(diagnostic("too-many-layers", useRange, { block: name, layers }));
+      return undefined;
+    }
     const site = outer.site ?? { block: name, range: useRange };
     const ctx = fromParamsAtUseSite(
       evalContext(outer.env, (d) => this.report(withSite(d, outer.site)), new Map()),
@@ -202,6 +230,16 @@ export class Resolver implements BodyHost {
       );
     }
     if (!ok || missing.length > 0) return undefined;
+    if (outer.alone) {
+      // Not expanded (see checkAlone), so recursion is found in the source instead.
+      const path = this.graph.path(name, outer.stack[0]!);
+      if (path)
+        this.report(
+          diagnostic("recursive-block", useRange, { path: [outer.stack[0], ...path].join(" -> ") }),
+        );
+      return undefined;
+    }
+    this.expanded.add(name);
     const inst: Instance = {
       graph: outer.graph,
       env,
@@ -210,7 +248,7 @@ export class Resolver implements BodyHost {
       stack: [...outer.stack, name],
       input: { name: "in", ref: input },
     };
-    const { outputs } = new Body(this, decl.body, inst).run("block", decl);
+    const { outputs } = yield* wait(new Body(this, decl.body, inst).run("block", decl));
     return outputs[0]?.node;
   }
 

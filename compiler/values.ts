@@ -76,6 +76,10 @@ function arithmetic(
         : op === "*"
           ? a.value * b.value
           : a.value / b.value;
+  if (isInt && !Number.isSafeInteger(value)) {
+    ctx.report(diagnostic("integer-too-large", range, { what: `${a.value} ${op} ${b.value}` }));
+    return undefined;
+  }
   return { kind: isInt ? "int" : "float", value };
 }
 
@@ -83,6 +87,11 @@ function arithmetic(
 export function evaluate(expr: Expr, ctx: EvalContext): Value | undefined {
   switch (expr.kind) {
     case "Number":
+      // Past 2^53 the literal was already rounded when it became a number: refuse it.
+      if (expr.isInteger && !Number.isSafeInteger(expr.value)) {
+        ctx.report(diagnostic("integer-too-large", expr.range, { what: "this integer" }));
+        return undefined;
+      }
       return { kind: expr.isInteger ? "int" : "float", value: expr.value };
     case "Bool":
       return { kind: "bool", value: expr.value };
@@ -99,7 +108,8 @@ export function evaluate(expr: Expr, ctx: EvalContext): Value | undefined {
     case "Negate": {
       const v = evaluate(expr.operand, ctx);
       if (v === undefined) return undefined;
-      if (v.kind === "int" || v.kind === "float") return { kind: v.kind, value: -v.value };
+      if (v.kind === "int" || v.kind === "float")
+        return { kind: v.kind, value: expr.count % 2 === 1 ? -v.value : v.value };
       ctx.report(
         diagnostic("invalid-expression", expr.range, {
           detail: `cannot negate ${describeValue(v)}`,

@@ -23,6 +23,11 @@ model M {
   SpatialConvolution(6, kernel=5
   ReLU
 }`,
+  "nesting-too-deep": net`
+model M {
+  input x: [10]
+  Linear((((((((((((((((((((((((((((((((((5))))))))))))))))))))))))))))))))))
+}`,
   "duplicate-declaration": net`
 model M {
   input x: [10]
@@ -129,6 +134,30 @@ model M {
   input x: [10]
   Nothing
 }`,
+  "too-many-layers": net`
+block B0 { ReLU }
+block B1 { B0 -> B0 }
+block B2 { B1 -> B1 }
+block B3 { B2 -> B2 }
+block B4 { B3 -> B3 }
+block B5 { B4 -> B4 }
+block B6 { B5 -> B5 }
+block B7 { B6 -> B6 }
+block B8 { B7 -> B7 }
+block B9 { B8 -> B8 }
+block B10 { B9 -> B9 }
+block B11 { B10 -> B10 }
+block B12 { B11 -> B11 }
+block B13 { B12 -> B12 }
+block B14 { B13 -> B13 }
+block B15 { B14 -> B14 }
+block B16 { B15 -> B15 }
+block B17 { B16 -> B16 }
+
+model M {
+  input x: [10]
+  B17
+}`,
   "unused-block": net`
 block Unused {
   ReLU
@@ -182,6 +211,11 @@ model M {
   input x: [10]
   Half(15)
 }`,
+  "integer-too-large": net`
+model M {
+  input x: [10]
+  Linear(100000000 * 100000000)
+}`,
   "division-by-zero": net`
 model M {
   input x: [10]
@@ -196,6 +230,16 @@ model M {
 model M {
   input x: [1, 0, 28]
   ReLU
+}`,
+  "tensor-too-large": net`
+model M {
+  input x: [1, 8, 8]
+  SpatialConvolution(4294967296, kernel=1)
+}`,
+  "model-too-large": net`
+model M {
+  input x: [1]
+  Linear(1000000000)
 }`,
   "rank-mismatch": net`
 model M {

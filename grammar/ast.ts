@@ -158,8 +158,10 @@ export interface Binary {
   range: Span;
 }
 
+/** `-x`, or `- - x` when `count` is 2: a run of signs is one node, however long. */
 export interface Negate {
   kind: "Negate";
+  count: number;
   operand: Expr;
   range: Span;
 }

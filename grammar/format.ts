@@ -1,6 +1,7 @@
 // The one formatter of `.net` files (netc fmt, the language server, Prettier): prints the AST, keeping comments.
 import type * as A from "./ast.js";
 import { parse } from "./index.js";
+import { firstFrom } from "./offsets.js";
 import { LineMap } from "./positions.js";
 
 export interface FormatOptions {
@@ -16,7 +17,10 @@ export type FormatResult = { text: string } | { error: string };
  * Formats a whole file, or refuses to with a one-line reason when it has syntax errors: a file
  * the parser could not fully read would lose what it skipped.
  */
-export function format(text: string, options: FormatOptions = {}): FormatResult {
+export function format(source: string, options: FormatOptions = {}): FormatResult {
+  // Printed with "\n", then given the file's own line breaks (those of its first one).
+  const eol = /\r\n?|\n/.exec(source)?.[0] ?? "\n";
+  const text = source.includes("\r") ? source.replace(/\r\n?/g, "\n") : source;
   const { ast, problems } = parse(text);
   const first = problems[0];
   if (first) {
@@ -33,7 +37,7 @@ export function format(text: string, options: FormatOptions = {}): FormatResult 
   if (again.problems.length > 0 || astDump(again.ast) !== astDump(ast)) {
     return { error: "internal error: the formatted text would not mean the same" };
   }
-  return { text: out };
+  return { text: eol === "\n" ? out : out.replaceAll("\n", eol) };
 }
 
 /** The AST without source positions or comments: equal dumps mean the same program. */
@@ -44,6 +48,8 @@ export function astDump(ast: A.NetFile): string {
 }
 
 type Entry = { kind: "node"; range: A.Span; print: (indent: string) => string[] } | A.Comment;
+
+const startOf = (e: { range: A.Span }) => e.range.pos;
 
 // Binding strength of each expression form; an operand weaker than its slot needs parentheses.
 const CHAIN = 0;
@@ -97,12 +103,12 @@ class Printer {
     indent: string,
     topLevel: boolean,
   ): { head?: A.Comment; lines: string[] } {
-    const free = this.comments.filter(
-      (c) =>
-        c.range.pos >= from &&
-        c.range.pos < to &&
-        !nodes.some((n) => c.range.pos >= n.range.pos && c.range.pos < n.range.end),
-    );
+    // Nodes come in source order: the one a comment may be inside is the last that starts
+    // before it.
+    const free = this.commentsIn(from, to).filter((c) => {
+      const node = nodes[firstFrom(nodes, startOf, c.range.pos + 1) - 1];
+      return !node || c.range.pos >= node.range.end;
+    });
     const entries = [...nodes, ...free].sort((a, b) => a.range.pos - b.range.pos);
     const lines: string[] = [];
     let head: A.Comment | undefined;
@@ -132,7 +138,8 @@ class Printer {
       if (prev !== "start" && (BLANK_LINE.test(gap) || (topLevel && prev === "node"))) {
         lines.push("");
       }
-      lines.push(...entry.print(indent));
+      // One at a time: a body's lines can be more than a call takes arguments.
+      for (const line of entry.print(indent)) lines.push(line);
       prev = "node";
     }
     return head ? { head, lines } : { lines };
@@ -149,7 +156,15 @@ class Printer {
   }
 
   private inside(range: A.Span): A.Comment[] {
-    return this.comments.filter((c) => c.range.pos >= range.pos && c.range.pos < range.end);
+    return this.commentsIn(range.pos, range.end);
+  }
+
+  /** The comments starting in [from, to); they are in source order. */
+  private commentsIn(from: number, to: number): A.Comment[] {
+    return this.comments.slice(
+      firstFrom(this.comments, startOf, from),
+      firstFrom(this.comments, startOf, to),
+    );
   }
 
   /**
@@ -325,7 +340,7 @@ class Printer {
         return `${this.expr(e.left, level)} ${e.op} ${this.expr(e.right, level + 1)}`;
       }
       case "Negate":
-        return `-${this.expr(e.operand, UNARY)}`;
+        return "-".repeat(e.count) + this.expr(e.operand, UNARY);
       case "Chain":
         return e.steps.map((s) => this.expr(s, STEP)).join(" -> ");
       case "Labeled":

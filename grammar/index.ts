@@ -1,7 +1,9 @@
 // parse(text) → { ast, problems }: lexing, parsing with recovery, and CST → AST.
 import { EOF, type CstElement } from "chevrotain";
 import type { NetFile, Span } from "./ast.js";
+import { OffsetSet } from "./offsets.js";
 import { parseTokens, parser } from "./parser.js";
+import { LineMap } from "./positions.js";
 import { netLexer, significantTokens } from "./tokens.js";
 import { toAst } from "./to-ast.js";
 
@@ -9,7 +11,7 @@ export type * from "./ast.js";
 
 /** What the grammar finds wrong, as data; the compiler reports it under the same code. */
 export interface SyntaxProblem {
-  code: "invalid-character" | "syntax-error";
+  code: "invalid-character" | "syntax-error" | "nesting-too-deep";
   range: Span;
   message: string;
 }
@@ -31,7 +33,7 @@ export function parse(text: string): ParseResult {
   // syntax error at the very next token is a consequence, already reported.
   const afterInvalid = new Set(lexed.errors.map((e) => skipBlanks(text, e.offset + e.length)));
   const cst = parseTokens(significantTokens(lexed.tokens));
-  const declStarts = (cst.children["decl"] ?? []).map((d) => startOf(d));
+  const declStarts = new OffsetSet((cst.children["decl"] ?? []).map((d) => startOf(d)));
   let previous = -1;
   for (const err of parser.errors) {
     const token = err.token;
@@ -44,7 +46,7 @@ export function parse(text: string): ParseResult {
     const again =
       err.context.ruleStack.length <= 2 &&
       previous >= 0 &&
-      !declStarts.some((d) => d > previous && d <= range.pos);
+      !declStarts.someIn(previous + 1, range.pos + 1);
     previous = range.pos;
     if (afterInvalid.has(range.pos) || again) continue;
     problems.push({ code: "syntax-error", range, message: err.message });
@@ -53,19 +55,26 @@ export function parse(text: string): ParseResult {
     text: t.image,
     range: { pos: t.startOffset, end: t.startOffset + t.image.length },
   }));
-  const errorOffsets = problems.map((d) => d.range.pos);
+  const errorOffsets = new OffsetSet(problems.map((d) => d.range.pos));
   // Prose that lost its `#` is one syntax error; the stray characters after it are no news.
-  const kept = problems.filter(
-    (d) =>
-      d.code !== "invalid-character" ||
-      !problems.some(
-        (s) =>
-          s.code === "syntax-error" &&
-          s.range.pos < d.range.pos &&
-          !text.slice(s.range.pos, d.range.pos).includes("\n"),
-      ),
+  const syntaxErrors = new OffsetSet(
+    problems.filter((p) => p.code === "syntax-error").map((p) => p.range.pos),
   );
-  return { ast: toAst(cst, comments, text.length, errorOffsets), problems: kept };
+  const lines = lexed.errors.length > 0 ? new LineMap(text) : undefined;
+  const kept = problems.filter((d) => {
+    if (d.code !== "invalid-character") return true;
+    const before = syntaxErrors.before(d.range.pos);
+    return before === undefined || lines!.at(before).line !== lines!.at(d.range.pos).line;
+  });
+  const { ast, problems: tooDeep } = toAst(
+    cst,
+    comments,
+    text.length,
+    errorOffsets,
+    parser.deepGroups,
+  );
+  for (const p of tooDeep) kept.push({ code: "nesting-too-deep", ...p });
+  return { ast, problems: kept };
 }
 
 /** Where a CST node starts; NaN for one the parser gave up on. */

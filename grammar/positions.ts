@@ -1,4 +1,5 @@
 // Offsets ↔ line and column (UTF-16 units, as editors count), for the CLI and the language server.
+// Lines end at "\r\n", "\n" or a lone "\r", as the Language Server Protocol has it (and the lexer).
 
 export interface LineColumn {
   line: number;
@@ -15,7 +16,11 @@ export class LineMap {
   private readonly starts: number[] = [0];
 
   constructor(readonly text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      // A "\r" followed by "\n" is one break, counted at the "\n".
+      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) this.starts.push(i + 1);
+    }
   }
 
   get lineCount(): number {
@@ -53,13 +58,16 @@ export class LineMap {
   lineEnd(line: number): number {
     const next = this.starts[line + 1];
     if (next === undefined) return this.text.length;
-    return this.text.charCodeAt(next - 2) === 13 ? next - 2 : next - 1;
+    const crlf = this.text.charCodeAt(next - 1) === 10 && this.text.charCodeAt(next - 2) === 13;
+    return crlf ? next - 2 : next - 1;
   }
 
   /** The text of 1-based line `line`, without its line break. */
   lineText(line: number): string {
     const start = this.starts[line - 1] ?? this.text.length;
-    const next = this.starts[line];
-    return this.text.slice(start, next === undefined ? undefined : next - 1).replace(/\r$/, "");
+    return this.text.slice(
+      start,
+      this.starts[line] === undefined ? undefined : this.lineEnd(line - 1),
+    );
   }
 }

@@ -1,6 +1,13 @@
 // CST → AST: the parser's concrete tree becomes the typed AST; recovered gaps become `Missing`.
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import type * as A from "./ast.js";
+import {
+  MAX_BRACKET_DEPTH,
+  MAX_EXPRESSION_DEPTH,
+  tooDeep,
+  type NestingProblem,
+} from "./nesting.js";
+import { OffsetSet } from "./offsets.js";
 
 type Children = Record<string, CstElement[] | undefined>;
 
@@ -49,10 +56,14 @@ function ident(t: IToken | undefined): A.Ident | undefined {
 }
 
 class Builder {
+  readonly problems: NestingProblem[] = [];
+
   constructor(
     private readonly end: number,
     /** Where syntax errors were reported: calls around them are marked recovered. */
-    private readonly errorOffsets: readonly number[],
+    private readonly errorOffsets: OffsetSet,
+    /** Where each group of brackets the parser skipped as too deep ends, by its first bracket. */
+    private readonly deepGroups: ReadonlyMap<number, number>,
   ) {}
 
   file(cst: CstNode, comments: A.Comment[]): A.NetFile {
@@ -62,6 +73,16 @@ class Builder {
       if (decl) decls.push(decl);
     }
     return { kind: "File", decls, comments, range: { pos: 0, end: this.end } };
+  }
+
+  /** A declaration's or statement's expression, or `Missing` where it nests too deep to walk. */
+  private root(e: A.Expr): A.Expr {
+    if (!tooDeep(e)) return e;
+    this.problems.push({
+      range: e.range,
+      message: `expression nested more than ${MAX_EXPRESSION_DEPTH} levels deep (brackets and operators)`,
+    });
+    return { kind: "Missing", range: e.range };
   }
 
   private span(e: CstElement | undefined): A.Span {
@@ -91,7 +112,8 @@ class Builder {
       for (const p of nodes(block.children, "param")) {
         const pname = ident(token(p.children, "Identifier"));
         const def = nodes(p.children, "expr")[0];
-        if (pname) params.push(def ? { name: pname, default: this.expr(def) } : { name: pname });
+        if (pname)
+          params.push(def ? { name: pname, default: this.root(this.expr(def)) } : { name: pname });
       }
       const body = nodes(block.children, "body")[0];
       return {
@@ -107,7 +129,7 @@ class Builder {
     if (crit) {
       return {
         kind: "Criterion",
-        expr: this.expr(nodes(crit.children, "expr")[0]),
+        expr: this.root(this.expr(nodes(crit.children, "expr")[0])),
         range: this.span(crit),
       };
     }
@@ -119,7 +141,7 @@ class Builder {
         if (key)
           settings.push({
             key,
-            value: this.expr(nodes(s.children, "expr")[0]),
+            value: this.root(this.expr(nodes(s.children, "expr")[0])),
             range: this.span(s),
           });
       }
@@ -134,9 +156,7 @@ class Builder {
    */
   private lost(cst: CstNode | undefined, header?: A.Span): { recovered?: true } {
     const lcurly = cst && token(cst.children, "LCurly");
-    const broken =
-      !lcurly ||
-      (header && this.errorOffsets.some((o) => o >= header.pos && o < lcurly.startOffset));
+    const broken = !lcurly || (header && this.errorOffsets.someIn(header.pos, lcurly.startOffset));
     return broken ? { recovered: true } : {};
   }
 
@@ -157,7 +177,8 @@ class Builder {
     if (input) {
       const name = ident(token(input.children, "Identifier"));
       if (!name) return undefined;
-      return { kind: "Input", name, shape: this.expr(nodes(input.children, "expr")[0]), range };
+      const shape = this.root(this.expr(nodes(input.children, "expr")[0]));
+      return { kind: "Input", name, shape, range };
     }
     const output = nodes(c, "outputStmt")[0];
     if (output) {
@@ -168,10 +189,11 @@ class Builder {
     if (bind) {
       const name = ident(token(bind.children, "Identifier"));
       if (!name) return undefined;
-      return { kind: "Bind", name, value: this.chain(nodes(bind.children, "chain")[0]), range };
+      const value = this.root(this.chain(nodes(bind.children, "chain")[0]));
+      return { kind: "Bind", name, value, range };
     }
     const chain = nodes(c, "chain")[0];
-    if (chain) return { kind: "Chain", value: this.chain(chain), range };
+    if (chain) return { kind: "Chain", value: this.root(this.chain(chain)), range };
     return undefined;
   }
 
@@ -234,9 +256,13 @@ class Builder {
   }
 
   private unary(cst: CstNode): A.Expr {
-    const inner = nodes(cst.children, "unary")[0];
-    if (inner) return { kind: "Negate", operand: this.unary(inner), range: this.span(cst) };
-    return this.primary(nodes(cst.children, "primary")[0], cst);
+    const operand = this.primary(nodes(cst.children, "primary")[0], cst);
+    const count = tokens(cst.children, "Minus").length;
+    if (count === 0) return operand;
+    // `-(-x)` is `--x`: one run of signs, which is also how the formatter prints it.
+    return operand.kind === "Negate"
+      ? { ...operand, count: count + operand.count, range: this.span(cst) }
+      : { kind: "Negate", count, operand, range: this.span(cst) };
   }
 
   private primary(cst: CstNode | undefined, parent: CstNode): A.Expr {
@@ -261,7 +287,21 @@ class Builder {
     }
     const parens = nodes(c, "parens")[0];
     if (parens) return this.chain(nodes(parens.children, "chain")[0]);
+    const deep = nodes(c, "deep")[0];
+    if (deep) return this.deep(deep);
     return this.missing(cst);
+  }
+
+  /** Brackets the parser skipped as nested too deep: one problem, and a gap in the AST. */
+  private deep(cst: CstNode): A.Missing {
+    const opener = token(cst.children, "LParen") ?? token(cst.children, "LBracket");
+    const pos = this.span(cst).pos;
+    if (!opener) return { kind: "Missing", range: { pos, end: pos } };
+    this.problems.push({
+      range: { pos: opener.startOffset, end: opener.startOffset + 1 },
+      message: `brackets nested more than ${MAX_BRACKET_DEPTH} deep`,
+    });
+    return { kind: "Missing", range: { pos, end: this.deepGroups.get(opener.startOffset) ?? pos } };
   }
 
   private call(cst: CstNode): A.Expr {
@@ -282,7 +322,7 @@ class Builder {
     const recovered =
       cst.recoveredNode ||
       !token(c, "RParen") ||
-      this.errorOffsets.some((o) => o > lparen.startOffset && o < range.end);
+      this.errorOffsets.someIn(lparen.startOffset + 1, range.end);
     if (recovered) {
       return { kind: "Call", callee, args, argsRange, recovered: true, range };
     }
@@ -294,7 +334,9 @@ export function toAst(
   cst: CstNode,
   comments: A.Comment[],
   textLength: number,
-  errorOffsets: readonly number[] = [],
-): A.NetFile {
-  return new Builder(textLength, errorOffsets).file(cst, comments);
+  errorOffsets: OffsetSet = new OffsetSet([]),
+  deepGroups: ReadonlyMap<number, number> = new Map(),
+): { ast: A.NetFile; problems: NestingProblem[] } {
+  const builder = new Builder(textLength, errorOffsets, deepGroups);
+  return { ast: builder.file(cst, comments), problems: builder.problems };
 }

@@ -18,11 +18,12 @@ export const False = keyword("false");
 
 export const WhiteSpace = createToken({
   name: "WhiteSpace",
-  pattern: /[ \t\r\f\v\u00a0\ufeff]+/,
+  pattern: /[ \t\f\v\u00a0\ufeff]+/,
   group: Lexer.SKIPPED,
 });
-export const Comment = createToken({ name: "Comment", pattern: /#[^\n]*/, group: "comments" });
-export const Newline = createToken({ name: "Newline", pattern: /\n/, line_breaks: true });
+export const Comment = createToken({ name: "Comment", pattern: /#[^\r\n]*/, group: "comments" });
+/** "\r\n", "\n" or a lone "\r": the line breaks of the Language Server Protocol, which editors show. */
+export const Newline = createToken({ name: "Newline", pattern: /\r\n?|\n/, line_breaks: true });
 export const FloatLit = createToken({
   name: "FloatLit",
   pattern: /\d+\.\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+/,

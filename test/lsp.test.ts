@@ -36,6 +36,7 @@ import {
 } from "vscode-languageserver-protocol";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { generatedStack } from "../bench/generated-stack.js";
+import { DocumentState } from "../editor/server/document-state.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const sample = (name: string) => readFileSync(`${root}samples/${name}`, "utf8");
@@ -493,5 +494,62 @@ describe("netc lsp over stdio", () => {
       range: range(5000, 0, 5010, 0),
     })) as InlayHint[];
     expect(hints.map((h) => h.label)).toEqual(Array(10).fill("[8, 16, 16]"));
+  });
+
+  test("a document nested 300 brackets deep gets its diagnostic; the server lives on", async () => {
+    // It ended the server: a RangeError thrown while checking, in the debounce timer.
+    const doc = open(
+      `model M {\n  input x: [10]\n  Linear(${"(".repeat(300)}10${")".repeat(300)})\n}\n`,
+    );
+    const [d] = await doc.diagnostics();
+    expect(d).toMatchObject({ code: "nesting-too-deep", range: range(2, 40, 2, 41) });
+    await client.sendRequest(HoverRequest.type, {
+      textDocument: { uri: doc.uri },
+      position: { line: 2, character: 100 },
+    });
+    expect(await open(sample("lenet5.net")).diagnostics()).toEqual([]);
+  });
+
+  test("an edit past the end, its range reversed, leaves the server's lines right (found by the fuzzer)", async () => {
+    const doc = open("model M {\n  input x: [10]\n  Linear(5)\n}\n");
+    // The protocol's library, applying this as is, counted 61 lines in a 5-line text, and put
+    // the next edit's "MSE" at the start of the file.
+    doc.edit([{ range: range(60, 0, 59, 0), newText: "criterion MSEE\n" }]);
+    expect((await doc.diagnostics()).map((d) => d.code)).toEqual(["unknown-criterion"]);
+    doc.edit([{ range: range(4, 10, 4, 14), newText: "MSE" }]);
+    expect(doc.text).toBe("model M {\n  input x: [10]\n  Linear(5)\n}\ncriterion MSE\n");
+    expect(await doc.diagnostics()).toEqual([]);
+  });
+
+  test("after a lone CR, diagnostics are on the line the editor shows", async () => {
+    const doc = open("model M {\r  input x: [10]\r  Linear(5) -> Relu\r}\r");
+    const [d] = await doc.diagnostics();
+    expect(d).toMatchObject({ code: "unknown-layer", range: range(2, 15, 2, 19) });
+  });
+});
+
+describe("DocumentState", () => {
+  test("an exception while publishing, in the debounce timer, is logged and the next version goes out", async () => {
+    let doc = TextDocument.create("file:///state.net", "net", 1, sample("mlp.net"));
+    const failures: string[] = [];
+    const sent: number[] = [];
+    const state = new DocumentState(
+      () => doc,
+      (a) => {
+        if (a.version === 1) throw new Error("publishing failed");
+        sent.push(a.version);
+      },
+      1,
+      (what, error) => failures.push(`${what}: ${(error as Error).message}`),
+    );
+    state.changed(doc.uri);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(failures).toEqual([
+      "publishing the diagnostics of file:///state.net: publishing failed",
+    ]);
+    doc = TextDocument.create(doc.uri, "net", 2, doc.getText() + "\n");
+    state.changed(doc.uri);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sent).toEqual([2]);
   });
 });

@@ -44,15 +44,20 @@ const stateOf = (model: Model) =>
   [...model.params, ...model.buffers].map((t) => Float64Array.from(t.data));
 
 describe("sizes no memory can hold are refused at createModel, before allocating", () => {
-  test("Linear(1000000000): the size needed and the WebAssembly limit", () => {
+  // The checker refuses a tensor past 2^30 values and parameters past 4 GB; what it passes can
+  // still outgrow memory with its gradients and optimizer state, or at a large batch.
+  test("Linear(4000 -> 100000): 1.6 GB of weights, with gradients and state past 4 GB", () => {
     const huge = compileModel(
-      "model H {\n  input x: [4]\n  Linear(1000000000)\n  Linear(2)\n}\ncriterion MSE\n",
+      "model H {\n  input x: [4000]\n  Linear(100000)\n  Linear(2)\n}\ncriterion MSE\n",
     );
     expect(netcError(() => huge.create({ batch: 1, backend: "wasm" }))).toMatch(
       /^the model needs [\d.]+ GB of memory at batch 1 \(.*\), more than the 4\.0 GB a WebAssembly memory can hold: the model does not fit even at batch 1$/,
     );
-    expect(netcError(() => huge.create({ batch: 1, backend: "ts" }))).toMatch(
-      /^cannot allocate [\d.]+ GB for the model's memory at batch 1: /,
+  });
+
+  test("the JS kernels' arena: a batch no typed array can hold", () => {
+    expect(netcError(() => mlp.create({ batch: 2_000_000_000, backend: "ts" }))).toMatch(
+      /^cannot allocate [\d.]+ GB for the model's memory at batch 2000000000: /,
     );
   });
 

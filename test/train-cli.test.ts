@@ -611,6 +611,15 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
     );
   });
 
+  test("too few samples for one batch, and no --limit to raise", () => {
+    const few = idxDirectory("few", 28, (i) => i % 10);
+    fails(
+      ["train", "samples/mlp.net", "--data", few, "--batch", "128", "--save", kept],
+      2,
+      "64 training samples make no full batch of 128: lower --batch",
+    );
+  });
+
   test("a model netc has no data for", () => {
     fails(
       ["train", "samples/resnet-tiny.net"],

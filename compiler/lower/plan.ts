@@ -59,19 +59,25 @@ export function planMemory(program: Program): MemoryPlan {
   const live = tensors
     .filter((t) => t.perSample && t.aliasOf === undefined && first.has(t.id))
     .sort((a, b) => first.get(a.id)! - first.get(b.id)! || a.id - b.id);
-  const placed: { start: number; size: number; last: number }[] = [];
+  // First fit: each tensor goes to the lowest gap left by tensors no longer live when it is
+  // first written, else on top. The gaps are kept as a list rather than recomputed from every
+  // placed tensor, which made planning quadratic in the number of steps.
+  const arena = new FreeList();
+  const expiring = new Map<number, { start: number; size: number }[]>();
+  let expired = -1; // the steps whose last tensors have been freed
   let perSampleSize = 0;
   for (const t of live) {
     const size = elementCount(t.shape);
     const begin = first.get(t.id)!;
-    // First fit among the gaps left by tensors no longer live.
-    const busy = placed.filter((p) => p.last >= begin).sort((a, b) => a.start - b.start);
-    let start = 0;
-    for (const p of busy) {
-      if (p.start - start >= size) break;
-      start = Math.max(start, p.start + p.size);
+    for (; expired < begin - 1; expired++) {
+      for (const r of expiring.get(expired + 1) ?? []) arena.free(r.start, r.size);
+      expiring.delete(expired + 1);
     }
-    placed.push({ start, size, last: last.get(t.id)! });
+    const start = arena.allocate(size);
+    const end = last.get(t.id)!;
+    const list = expiring.get(end) ?? [];
+    list.push({ start, size });
+    expiring.set(end, list);
     offsets[t.id] = { fixed: fixedSize, perSample: start };
     perSampleSize = Math.max(perSampleSize, start + size);
   }
@@ -79,4 +85,54 @@ export function planMemory(program: Program): MemoryPlan {
     if (t.aliasOf !== undefined) offsets[t.id] = offsets[root(t.id)]!;
   }
   return { offsets, fixedSize, perSampleSize };
+}
+
+/** Free space in the per-sample arena: sorted, coalesced gaps below `top`, all free above it. */
+class FreeList {
+  private readonly gaps: { start: number; end: number }[] = [];
+  private top = 0;
+
+  /** The start of the lowest gap that holds `size`, else the top. */
+  allocate(size: number): number {
+    const i = this.gaps.findIndex((g) => g.end - g.start >= size);
+    if (i < 0) {
+      this.top += size;
+      return this.top - size;
+    }
+    const gap = this.gaps[i]!;
+    const start = gap.start;
+    gap.start += size;
+    if (gap.start === gap.end) this.gaps.splice(i, 1);
+    return start;
+  }
+
+  free(start: number, size: number): void {
+    if (size === 0) return;
+    let end = start + size;
+    // The gaps before and after the freed range, found by binary search: merge with them.
+    let lo = 0;
+    let hi = this.gaps.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.gaps[mid]!.start < start) lo = mid + 1;
+      else hi = mid;
+    }
+    let from = lo;
+    let count = 0;
+    if (from > 0 && this.gaps[from - 1]!.end === start) {
+      from--;
+      start = this.gaps[from]!.start;
+      count++;
+    }
+    if (this.gaps[lo]?.start === end) {
+      end = this.gaps[lo]!.end;
+      count++;
+    }
+    if (end === this.top) {
+      this.gaps.splice(from, count);
+      this.top = start;
+    } else {
+      this.gaps.splice(from, count, { start, end });
+    }
+  }
 }

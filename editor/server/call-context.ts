@@ -27,7 +27,7 @@ export function callContext(text: string, offset: number, start: number): CallCo
     else if (ch === "[" && depth === 0)
       return undefined; // inside a tuple, not an argument list
     else if (ch === "," && depth === 0) commas.push(i);
-    else if (ch === "\n" && depth === 0 && !continues(text, i)) return undefined;
+    else if ((ch === "\n" || ch === "\r") && depth === 0 && !continues(text, i)) return undefined;
     else if (ch === "(" && depth === 0) {
       const callee = /[A-Za-z_][A-Za-z0-9_]*$/.exec(text.slice(Math.max(start, i - 100), i));
       if (!callee) return undefined;

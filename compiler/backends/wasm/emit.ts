@@ -10,7 +10,15 @@ import type { OpName, StepOf } from "../../ops.js";
 import type { Backend } from "../backend.js";
 import { barrierFunc } from "./barrier.js";
 import { add, f32, FuncBuilder, get, i32, loadF, mul, set } from "./builder.js";
-import { encodeModule, sharedFlagOffset, type Expr, type Func, type ValType } from "./encoder.js";
+import {
+  encodeFunction,
+  encodeModule,
+  sharedFlagOffset,
+  type EncodedFunc,
+  type Expr,
+  type Func,
+  type ValType,
+} from "./encoder.js";
 import { wasmKernels } from "./kernels/index.js";
 import type { WasmStep } from "./kernels/kernel.js";
 import { updateFunc } from "./update.js";
@@ -43,11 +51,14 @@ export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
     backward: program.backward,
     backward_params: parameterBackward(program),
   };
-  // Each step then a barrier; a JS step runs on thread 0 alone.
+  // Each step then a barrier; a JS step runs on thread 0 alone. Indices and fallbacks are
+  // looked up, not searched for: a search per step made emitting quadratic in the steps.
+  const index = new Map(all.map((step, i) => [step, i]));
+  const onJs = new Set(fallback);
   const calls = (steps: Step[]): Expr[] =>
     steps.flatMap((step): Expr[] => {
-      const i = all.indexOf(step);
-      const call: Expr = fallback.includes(i)
+      const i = index.get(step)!;
+      const call: Expr = onJs.has(i)
         ? {
             op: "if",
             cond: { op: "i32.eqz", a: get(2) },
@@ -116,18 +127,18 @@ function emitStep<K extends OpName>(
 }
 
 /** An i32.const whose value is known only after every step is emitted. */
-type Late = { op: "i32.const"; value: number };
+type Late = { op: "i32.const"; value: number; late: true };
 
 function emitSteps(program: Program, plan: MemoryPlan) {
   // Arena addresses are relative until the tables' size is known; so is the scratch per thread.
   const late = { arena: [] as Late[], scratch: [] as Late[] };
   const inArena = (bytes: number): Late => {
-    const node: Late = { op: "i32.const", value: bytes };
+    const node: Late = { op: "i32.const", value: bytes, late: true };
     late.arena.push(node);
     return node;
   };
   const tables: number[] = [];
-  const functions: Func[] = [];
+  const functions: EncodedFunc[] = [];
   const fallback: number[] = [];
   let scratchBytes = 0;
   const steps: Step[] = [...program.forward, ...program.loss, ...program.backward];
@@ -148,7 +159,7 @@ function emitSteps(program: Program, plan: MemoryPlan) {
       return get(l);
     };
     const arenaEnd = add(inArena(plan.fixedSize * F32), mul(N, i32(plan.perSampleSize * F32)));
-    const perThread: Late = { op: "i32.const", value: 0 };
+    const perThread: Late = { op: "i32.const", value: 0, late: true };
     late.scratch.push(perThread);
     const scratchBase = local(
       add({ op: "i32.and", a: add(arenaEnd, i32(15)), b: i32(-16) }, mul(tid, perThread)),
@@ -178,7 +189,9 @@ function emitSteps(program: Program, plan: MemoryPlan) {
       },
       table(values) {
         const at = CONTROL.end + tables.length * 4;
-        tables.push(...values);
+        // A loop, not push(...values): a convolution over 16,384 channels has a table of
+        // 147,456 offsets, more arguments than a call can take.
+        for (const v of values) tables.push(v);
         return at;
       },
     });
@@ -188,7 +201,7 @@ function emitSteps(program: Program, plan: MemoryPlan) {
     }
     scratchBytes = Math.max(scratchBytes, used);
     // Exported too: the kernel benchmark times each step on its own.
-    functions.push(fb.build([...prologue, ...body]));
+    functions.push(encodeFunction(fb.build([...prologue, ...body])));
   });
   return { functions, fallback, scratchBytes, tables, late };
 }

@@ -225,6 +225,8 @@ export type Expr =
   | { op: "local.get"; local: number }
   | { op: "local.set" | "local.tee"; local: number; value: Expr }
   | { op: "i32.const" | "i64.const"; value: number }
+  /** An i32 known only once the whole module is laid out: written 5 bytes wide, then patched. */
+  | { op: "i32.const"; value: number; late: true }
   | { op: "f32.const"; value: number }
   | { op: "v128.const"; bytes: readonly number[] }
   | { op: Unary; a: Expr }
@@ -259,9 +261,21 @@ export interface Func {
  * The memory import declares a maximum, so one byte (see `sharedFlagOffset`) turns it into a
  * shared memory for threads without re-encoding.
  */
+/**
+ * A function encoded as soon as it was built (see `encodeFunction`): its bytes, and where its
+ * `late` constants are, which the module's encoding fills in with their values by then.
+ */
+export interface EncodedFunc {
+  name: string;
+  params: ValType[];
+  code: Uint8Array;
+  late: { at: number; node: { value: number } }[];
+  export?: boolean;
+}
+
 export interface ModuleSpec {
   minPages: number;
-  functions: Func[];
+  functions: (Func | EncodedFunc)[];
   imports?: string[];
   data?: { offset: number; bytes: Uint8Array }[];
 }
@@ -346,11 +360,12 @@ class Bytes {
   }
 
   /** A section or a function body: its byte length, then its bytes. */
-  sized(content: Bytes): void {
-    this.u32(content.length);
-    this.reserve(content.length);
-    this.buf.set(content.bytes(), this.length);
-    this.length += content.length;
+  sized(content: Bytes | Uint8Array): void {
+    const bytes = content instanceof Uint8Array ? content : content.bytes();
+    this.u32(bytes.length);
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
   }
 
   vector<T>(items: readonly T[], each: (item: T) => void): void {
@@ -365,7 +380,9 @@ class Bytes {
 
 interface Scope {
   labels: string[];
-  funcs: Map<string, number>;
+  funcs: ReadonlyMap<string, number>;
+  /** Where `late` constants were written. */
+  late: { at: number; node: { value: number } }[];
 }
 
 function depth(label: string, scope: Scope): number {
@@ -403,6 +420,10 @@ function encodeExpr(e: Expr, scope: Scope, out: Bytes): void {
     case "i64.const":
       // Only small i64 values (timeouts) are needed: sleb128 of a 32-bit value is valid for i64.
       out.op(e.op);
+      if ("late" in e) {
+        scope.late.push({ at: out.length, node: e });
+        return out.all(LATE_PLACEHOLDER);
+      }
       return out.s32(e.value);
     case "f32.const":
       out.op(e.op);
@@ -482,6 +503,44 @@ function encodeExpr(e: Expr, scope: Scope, out: Bytes): void {
   }
 }
 
+/** Five bytes, the widest LEB128 of an i32: room for any value a `late` constant gets. */
+const LATE_PLACEHOLDER = [0x80, 0x80, 0x80, 0x80, 0x00];
+
+/** Writes `value` as a five-byte signed LEB128 at `at`, over a placeholder. */
+function patchLate(code: Uint8Array, at: number, value: number): void {
+  const x = value | 0;
+  for (let i = 0; i < 4; i++) code[at + i] = ((x >> (7 * i)) & 0x7f) | 0x80;
+  code[at + 4] = (x >> 28) & 0x7f;
+}
+
+/**
+ * Encodes a function that calls none (a step's kernel) right away, so that a model of
+ * thousands of steps does not keep every instruction tree until the module is written: they
+ * were most of the heap, and the collector's time grew faster than the steps.
+ */
+export function encodeFunction(f: Func): EncodedFunc {
+  const scope: Scope = { labels: [], funcs: new Map(), late: [] };
+  const functionBytes = new Bytes();
+  encodeCode(f, scope, functionBytes);
+  return {
+    name: f.name,
+    params: f.params,
+    code: functionBytes.bytes(),
+    late: scope.late,
+    ...(f.export === false ? { export: false } : {}),
+  };
+}
+
+/** A function's locals and instructions, as the code section holds them (without its size). */
+function encodeCode(f: Func, scope: Scope, out: Bytes): void {
+  out.vector(localRuns(f.locals), (run) => {
+    out.u32(run.count);
+    out.byte(VALTYPE[run.type]);
+  });
+  for (const e of f.body) encodeExpr(e, scope, out);
+  out.byte(END);
+}
+
 /** Locals are declared as runs of equal types, so group consecutive ones. */
 function localRuns(locals: ValType[]): { count: number; type: ValType }[] {
   const runs: { count: number; type: ValType }[] = [];
@@ -542,15 +601,17 @@ export function encodeModule(spec: ModuleSpec): Uint8Array {
   );
   section(SECTION.code, (c) =>
     c.vector(fns, (f) => {
-      const body = new Bytes();
-      body.vector(localRuns(f.locals), (run) => {
-        body.u32(run.count);
-        body.byte(VALTYPE[run.type]);
-      });
-      const scope = { labels: [], funcs };
-      for (const e of f.body) encodeExpr(e, scope, body);
-      body.byte(END);
-      c.sized(body);
+      let code: Uint8Array;
+      let late: EncodedFunc["late"] = [];
+      if ("code" in f) {
+        ({ code, late } = f);
+      } else {
+        const body = new Bytes();
+        encodeCode(f, { labels: [], funcs, late }, body);
+        code = body.bytes();
+      }
+      for (const { at, node } of late) patchLate(code, at, node.value);
+      c.sized(code);
     }),
   );
   if (spec.data && spec.data.length > 0)
@@ -637,6 +698,7 @@ export function toWat(spec: ModuleSpec): string {
   const imports = (spec.imports ?? []).map((n) => `\n  (import "env" "${n}" (func $${n}))`);
   const fns = spec.functions.map((f) => {
     const params = f.params.map((p) => ` (param ${p})`).join("");
+    if ("code" in f) return `  (func $${f.name}${params}) ;; ${f.code.length} bytes, encoded`;
     const locals = f.locals.length > 0 ? `\n    (local ${f.locals.join(" ")})` : "";
     const body = f.body.map((e) => "\n" + watExpr(e, "    ")).join("");
     const exported = f.export === false ? "" : ` (export "${f.name}")`;
