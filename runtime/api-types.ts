@@ -62,6 +62,8 @@ export interface Layout {
 export interface WasmKernels {
   bytes: Uint8Array;
   arenaBase: number;
+  /** The optimizer's state (moment estimates, momentum), two floats per trainable parameter. */
+  stateBase: number;
   /** Scratch per thread. */
   scratchBytes: number;
   fallback: number[];

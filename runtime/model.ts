@@ -117,7 +117,10 @@ export function instantiate(
       N,
       layout.perSampleSize * 4,
     );
-    arena = wasmArena(wasm!, kernels, length(N), N, seeds, threads, layout.loss);
+    arena = wasmArena(wasm!, kernels, length(N), N, seeds, threads, {
+      loss: layout.loss,
+      params: layout.paramRegion.size,
+    });
   } else {
     arena = jsArena(layout, kernels, options, length(N), N, draws);
   }

@@ -24,9 +24,18 @@ export const defaultOptimizer: OptimizerConfig = {
   args: { lr: 0.01, ...optimizerDefaults.SGD },
 };
 
+/** One buffer of an optimizer's state, named as in PyTorch's `state_dict()` (`exp_avg`). */
+export interface OptimizerSlot {
+  name: string;
+  /** A live view, one float per trainable parameter in the parameter buffer's order. */
+  data: Float32Array;
+}
+
 export interface Optimizer {
-  /** Steps taken so far. */
-  readonly stepCount: number;
+  /** Steps taken so far; setting it (with `state`) restores a saved optimizer. */
+  stepCount: number;
+  /** The buffers it keeps between steps (none for SGD without momentum). */
+  readonly state: readonly OptimizerSlot[];
   readonly learningRate: number;
   /** Updates the parameters from the gradients, as PyTorch 1.13's optimizer of that name. */
   step(): void;
@@ -179,6 +188,10 @@ class Sgd implements Optimizer {
     this.buffer = this.momentum === 0 ? undefined : new Float32Array(params.length);
   }
 
+  get state(): OptimizerSlot[] {
+    return this.buffer ? [{ name: "momentum_buffer", data: this.buffer }] : [];
+  }
+
   step(): void {
     const { params: p, grads: g, buffer, momentum, weightDecay, nesterov } = this;
     const lr = this.learningRate;
@@ -227,6 +240,13 @@ class Adam implements Optimizer {
     this.weightDecay = settings.weightDecay;
     this.m = new Float32Array(params.length);
     this.v = new Float32Array(params.length);
+  }
+
+  get state(): OptimizerSlot[] {
+    return [
+      { name: "exp_avg", data: this.m },
+      { name: "exp_avg_sq", data: this.v },
+    ];
   }
 
   step(): void {

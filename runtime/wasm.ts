@@ -5,7 +5,12 @@
 import type { KernelFactory, Steps, WasmKernels } from "./api-types.js";
 import { dropoutDraws, type DropoutSeeds } from "./dropout.js";
 import { allocating, NetcError } from "./errors.js";
-import { checkLearningRate, type Optimizer, type OptimizerSettings } from "./optimizers.js";
+import {
+  checkLearningRate,
+  type Optimizer,
+  type OptimizerSettings,
+  type OptimizerSlot,
+} from "./optimizers.js";
 import { COMMANDS, CONTROL, OPTIMIZER_SLOTS as SLOT } from "./wasm-layout.js";
 import type {} from "./webassembly.js";
 
@@ -135,8 +140,10 @@ export function wasmArena(
   N: number,
   seeds: DropoutSeeds,
   threads: number,
-  loss: number,
+  /** The loss's arena index, and how many trainable parameters the optimizer updates. */
+  sizes: { loss: number; params: number },
 ): WasmArena {
+  const { loss, params } = sizes;
   const shared = threads > 1;
   const bytes = wasmMemoryBytes(wasm, length, threads);
   const pages = bytes / PAGE;
@@ -208,8 +215,11 @@ export function wasmArena(
       },
     },
     createOptimizer: (settings) =>
-      wasmOptimizer(settings, new DataView(memory.buffer, CONTROL.optimizer, 64), () =>
-        call("update", N),
+      wasmOptimizer(
+        settings,
+        new DataView(memory.buffer, CONTROL.optimizer, 64),
+        new Float32Array(memory.buffer, wasm.stateBase, 2 * params),
+        () => call("update", N),
       ),
     train(count, optimizer) {
       const o = optimizer as WasmOptimizer;
@@ -230,7 +240,25 @@ export function wasmArena(
 }
 
 /** The optimizer of the WASM module: settings in memory, then one update call per step. */
-function wasmOptimizer(s: OptimizerSettings, slots: DataView, update: () => void): WasmOptimizer {
+function wasmOptimizer(
+  s: OptimizerSettings,
+  slots: DataView,
+  /** The update's two state buffers, one after the other (compiler/backends/wasm/update.ts). */
+  buffers: Float32Array,
+  update: () => void,
+): WasmOptimizer {
+  const half = buffers.length / 2;
+  const [first, second] = [buffers.subarray(0, half), buffers.subarray(half)];
+  // The same names and buffers as the JS optimizers (runtime/optimizers.ts).
+  const state: OptimizerSlot[] =
+    s.name === "Adam"
+      ? [
+          { name: "exp_avg", data: first },
+          { name: "exp_avg_sq", data: second },
+        ]
+      : s.momentum !== 0
+        ? [{ name: "momentum_buffer", data: first }]
+        : [];
   const f32 = (slot: number, v: number) => slots.setFloat32(4 * slot, v, true);
   slots.setInt32(4 * SLOT.kind, s.name === "SGD" ? 1 : 2, true);
   if (s.name === "SGD") {
@@ -245,6 +273,7 @@ function wasmOptimizer(s: OptimizerSettings, slots: DataView, update: () => void
   const optimizer = {
     stepCount: 0,
     learningRate: s.lr,
+    state,
     prepare() {
       const t = optimizer.stepCount + 1;
       f32(SLOT.lr, optimizer.learningRate);

@@ -112,6 +112,7 @@ export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
   return {
     bytes,
     arenaBase,
+    stateBase,
     scratchBytes,
     fallback,
     sharedFlag: sharedFlagOffset(bytes),
