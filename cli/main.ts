@@ -114,6 +114,10 @@ program
   .option("--save <file>", "write the weights (safetensors) when training has finished")
   .option("--metrics <file>", "write each epoch's numbers as a line of JSON")
   .option("--limit <n>", "train on the first n training samples only", positiveInteger)
+  .option(
+    "--init <file>",
+    "start from the tensors of a safetensors file that match the model's by name and shape",
+  )
   .addOption(backendOption())
   .addOption(threadsOption())
   .option("--model <name>", "which model of the file (default: the first)")

@@ -3,6 +3,7 @@
 import { defaultOptimizer } from "../runtime/optimizers.js";
 import { NetcError } from "../runtime/errors.js";
 import { taskData } from "../runtime/node/task-data.js";
+import { readInitialWeights } from "../runtime/node/weights-file.js";
 import { writeFileAtomic } from "../runtime/node/write-atomic.js";
 import { DivergenceError, trainLoop } from "../runtime/train-loop.js";
 import { compileFile } from "./compiled-file.js";
@@ -11,7 +12,9 @@ import { createModel, kernelChoice, type KernelChoice } from "./in-process-model
 import { checkOutputPath, JsonLinesFile } from "./output-file.js";
 import { printable } from "./printable.js";
 import { progressOn } from "./progress.js";
+import { formatLoadReport } from "./init-report.js";
 import { formatEpoch, formatKernels, formatOptimizer, metricsRecord } from "./training-report.js";
+import { frozenCount } from "../compiler/freeze.js";
 import { formatCount } from "../compiler/units.js";
 import { UsageError } from "./usage-error.js";
 
@@ -25,6 +28,8 @@ export interface TrainCommandOptions extends KernelChoice {
   metrics?: string;
   limit?: number;
   model?: string;
+  /** A safetensors file whose tensors that match the model's by name and shape start training. */
+  init?: string;
 }
 
 /** What a file without a `train` block gets (the runtime's own default optimizer). */
@@ -48,6 +53,8 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const lr = options.lr ?? Number(optimizer.args["lr"]);
   if (options.save !== undefined) checkOutputPath(options.save, "--save");
   if (options.metrics !== undefined) checkOutputPath(options.metrics, "--metrics");
+  // Read before the data and the model: a file that cannot be read costs neither.
+  const initial = options.init !== undefined ? readInitialWeights(options.init) : undefined;
 
   const data = taskData(layout, { dataDir: options.data, limit: options.limit });
   process.stdout.write(`${printable(data.description)}\n`);
@@ -64,14 +71,23 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const kernels = kernelChoice(options);
   const model = createModel(compiled, { batch, seed, optimizer, ...kernels });
   const params = model.params.reduce((sum, p) => sum + p.data.length, 0);
+  const frozen = frozenCount(compiled.model.nodes);
+  const count =
+    frozen > 0
+      ? `${formatCount(params + frozen)} parameters, ${formatCount(frozen)} of them frozen (${settings.freeze!.join(", ")})`
+      : `${formatCount(params)} parameters`;
   process.stdout.write(
-    `${compiled.model.name}: ${formatCount(params)} parameters; ${formatOptimizer(optimizer, lr)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}; ${formatKernels(kernels)}\n`,
+    `${compiled.model.name}: ${count}; ${formatOptimizer(optimizer, lr)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}; ${formatKernels(kernels)}\n`,
   );
 
   const progress = progressOn(process.stderr);
   const metrics = options.metrics !== undefined ? new JsonLinesFile(options.metrics) : undefined;
   let weights: Uint8Array | undefined;
   try {
+    if (initial) {
+      const report = model.loadMatching(initial, options.init);
+      process.stdout.write(`${formatLoadReport(report, options.init!)}\n`);
+    }
     trainLoop({
       model,
       layout,

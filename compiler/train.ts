@@ -4,6 +4,7 @@ import { bindArgs, bindValue } from "./bind-args.js";
 import { optimizers } from "./catalog/optimizers.js";
 import type { ArgSpec } from "./catalog/types.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { checkFreeze, freezeSetting, type FreezeScope } from "./freeze.js";
 import type { TrainConfig } from "./ir.js";
 import { suggest } from "./suggest.js";
 import { quiet, type EvalContext } from "./values.js";
@@ -21,7 +22,11 @@ export const trainSettings: ArgSpec[] = [
   },
 ];
 
-export function checkTrain(decl: TrainDecl, report: (d: Diagnostic) => void): TrainConfig {
+export function checkTrain(
+  decl: TrainDecl,
+  report: (d: Diagnostic) => void,
+  scope: FreezeScope,
+): TrainConfig {
   const config: TrainConfig = {};
   const ctx: EvalContext = {
     env: new Map(),
@@ -32,8 +37,9 @@ export function checkTrain(decl: TrainDecl, report: (d: Diagnostic) => void): Tr
   for (const setting of decl.settings) {
     const key = setting.key.name;
     const spec = trainSettings.find((s) => s.name === key);
-    if (!spec && key !== "optimizer") {
-      const suggestion = suggest(key, ["optimizer", ...trainSettings.map((s) => s.name)]);
+    if (!spec && key !== "optimizer" && key !== freezeSetting.name) {
+      const known = ["optimizer", freezeSetting.name, ...trainSettings.map((s) => s.name)];
+      const suggestion = suggest(key, known);
       report(diagnostic("unknown-setting", setting.key.range, { name: key, suggestion }));
       continue;
     }
@@ -42,6 +48,10 @@ export function checkTrain(decl: TrainDecl, report: (d: Diagnostic) => void): Tr
       continue;
     }
     seen.add(key);
+    if (key === freezeSetting.name) {
+      config.freeze = checkFreeze(setting.value, scope, report);
+      continue;
+    }
     if (key === "optimizer") {
       const v = setting.value;
       if (v.kind === "Missing") continue; // a syntax error, already reported

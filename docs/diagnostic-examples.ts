@@ -361,6 +361,27 @@ model M {
 train {
   optimizer = sgd(lr=0.1)
 }`,
+  "unknown-label": net`
+model M {
+  input x: [10]
+  features: Linear(8) -> ReLU
+  head: Linear(3)
+}
+
+train {
+  freeze = [feature]
+}`,
+  "nothing-to-freeze": net`
+model M {
+  input x: [10]
+  features: Linear(8)
+  act: ReLU
+  head: Linear(3)
+}
+
+train {
+  freeze = [features, act]
+}`,
   "nll-without-logsoftmax": net`
 model M {
   input x: [10]

@@ -13,6 +13,7 @@ import {
   type Diagnostic,
   type DiagnosticCode,
 } from "../compiler/index.js";
+import { freezeSetting } from "../compiler/freeze.js";
 import { trainSettings } from "../compiler/train.js";
 import { diagnosticExamples } from "./diagnostic-examples.js";
 
@@ -302,6 +303,7 @@ function trainSection(): string {
       "the optimizer and its arguments; a bare name when every argument has a default",
     ],
     ...trainSettings.map((s) => [code(s.name), typeNames[s.type], rangeCell(s), s.doc]),
+    [code(freezeSetting.name), freezeSetting.value, "", freezeSetting.doc],
   ];
   const optimizerSections = optimizers.map((o) =>
     [`#### ${o.name}`, o.summary, code(signature(o.name, o.args)), argTable(o.args)].join("\n\n"),

@@ -23,6 +23,7 @@ import {
 } from "./optimizers.js";
 import { DropoutSeeds, dropoutDraws } from "./dropout.js";
 import { Rng } from "./rng.js";
+import { loadMatching } from "./load-matching.js";
 import { decodeSafetensors, encodeSafetensors, loadInto, type NamedTensor } from "./safetensors.js";
 import { formatBytes } from "./units.js";
 import {
@@ -167,18 +168,19 @@ export function instantiate(
   };
 
   /**
-   * Checks each named value and copies it in; returns how many samples it holds (the rest of the
-   * batch is zero). Callers write every value before running a kernel: a mistake changes nothing.
-   * A training pass takes finite values only: a NaN would reach every weight through the
-   * gradients, and batch normalisation's running statistics for good. An evaluation pass keeps
-   * nothing, and passes a NaN on to what it returns, as PyTorch does.
+   * Checks each named value: the arrays in `tensors`' order and how many samples each holds
+   * (the same count, from 1 to `most`). A training pass takes finite values only: a NaN would
+   * reach every weight through the gradients, and batch normalisation's running statistics for
+   * good. An evaluation pass keeps nothing, and passes a NaN on to what it returns, as PyTorch
+   * does.
    */
-  function write(
+  function checkValues(
     kind: "input" | "target",
     tensors: LayoutTensor[],
     given: unknown,
     training: boolean,
-  ): number {
+    most: number,
+  ): { arrays: TypedValues[]; count: number } {
     const record = isRecord(given) ? given : undefined;
     if (!record && (tensors.length > 1 || !ArrayBuffer.isView(given))) {
       const expected =
@@ -189,15 +191,17 @@ export function instantiate(
     }
     if (record) checkKeys(record, names[kind], `the ${kind}s`);
     let count: number | undefined;
-    for (const t of tensors) {
+    const arrays = tensors.map((t) => {
       // No record is built for a single array: a training step allocates nothing.
       const values = record ? record[t.name] : given;
       if (values === undefined) throw new NetcError(`missing ${kind} '${t.name}'`);
       const array = checkArray(kind, t, values);
       const per = sizeOf(t.shape);
-      if (array.length % per !== 0 || array.length > per * N || array.length === 0) {
+      const empty = array.length === 0 && most !== Infinity;
+      if (array.length % per !== 0 || array.length > per * most || empty) {
+        const limit = most === Infinity ? "" : `, at most ${N} samples (${per * N})`;
         throw new NetcError(
-          `${kind} '${t.name}' needs a multiple of [${t.shape.join(", ")}] = ${per} values, at most ${N} samples (${per * N}); got ${array.length}`,
+          `${kind} '${t.name}' needs a multiple of [${t.shape.join(", ")}] = ${per} values${limit}; got ${array.length}`,
         );
       }
       if (t.dtype === "i32") checkClasses(kind, t, array);
@@ -206,12 +210,44 @@ export function instantiate(
       if (count !== undefined && n !== count)
         throw new NetcError(`${kind} '${t.name}' has ${n} samples, the others ${count}`);
       count = n;
+      return array;
+    });
+    return { arrays, count: count! };
+  }
+
+  /** Copies samples [from, from + count) of each array in; the rest of the batch is zero. */
+  function copyIn(
+    tensors: LayoutTensor[],
+    arrays: TypedValues[],
+    from: number,
+    count: number,
+  ): void {
+    tensors.forEach((t, i) => {
+      const per = sizeOf(t.shape);
+      const array = arrays[i]!;
+      // The whole array as it is: a training step allocates nothing, not even a view.
+      const whole = from === 0 && array.length === per * count;
+      const part = whole ? array : array.subarray(from * per, (from + count) * per);
       const start = at(t);
       const target = t.dtype === "i32" ? iv : f;
-      target.set(array, start);
-      target.fill(0, start + array.length, start + per * N);
-    }
-    return count!;
+      target.set(part, start);
+      target.fill(0, start + per * count, start + per * N);
+    });
+  }
+
+  /**
+   * Checks each named value and copies it in; returns how many samples it holds (the rest of the
+   * batch is zero). Callers write every value before running a kernel: a mistake changes nothing.
+   */
+  function write(
+    kind: "input" | "target",
+    tensors: LayoutTensor[],
+    given: unknown,
+    training: boolean,
+  ): number {
+    const { arrays, count } = checkValues(kind, tensors, given, training, N);
+    copyIn(tensors, arrays, 0, count);
+    return count;
   }
 
   /** Writes an input and its target, both checked before anything runs; returns the count. */
@@ -253,14 +289,43 @@ export function instantiate(
     data: view(g, N * sizeOf(g.shape)),
   }));
 
+  /** One array, or a record by output name when there are several: what `forward` returns. */
+  const byOutput = (arrays: Float32Array[]): Values<Float32Array> =>
+    single(arrays) ?? Object.fromEntries(layout.outputs.map((o, i) => [o.name, arrays[i]!]));
+
   /** Copies of the outputs' first `count` samples (the loss step leaves them intact). */
   function outputsOf(count: number): Values<Float32Array> {
-    const outputs = layout.outputs.map((o) => ({
-      name: o.name,
-      data: Float32Array.from(view(o, count * sizeOf(o.shape))),
-    }));
-    return single(outputs)?.data ?? Object.fromEntries(outputs.map((o) => [o.name, o.data]));
+    return byOutput(layout.outputs.map((o) => Float32Array.from(view(o, count * sizeOf(o.shape)))));
   }
+
+  /** Evaluation-mode outputs of every sample given, `N` at a time. */
+  function predict(input: unknown): Values<Float32Array> {
+    const { arrays, count } = checkValues("input", layout.inputs, input, false, Infinity);
+    const outputs = layout.outputs.map((o) => {
+      const length = count * sizeOf(o.shape);
+      return allocating(`the output '${o.name}' of ${count} samples`, length * 4, () => {
+        return new Float32Array(length);
+      });
+    });
+    for (let from = 0; from < count; from += N) {
+      const n = Math.min(N, count - from);
+      copyIn(layout.inputs, arrays, from, n);
+      steps.forward(false, n);
+      layout.outputs.forEach((o, i) => {
+        const per = sizeOf(o.shape);
+        outputs[i]!.set(view(o, n * per), from * per);
+      });
+    }
+    return byOutput(outputs);
+  }
+
+  /** Float32 copies of every saved tensor, which a load fills before the model's are set. */
+  const copyTargets = (): NamedTensor[] =>
+    [...params, ...buffers].map((t) => ({
+      name: t.name,
+      shape: t.shape,
+      data: new Float32Array(t.data.length),
+    }));
 
   return {
     batch: N,
@@ -275,6 +340,10 @@ export function instantiate(
       const count = write("input", layout.inputs, input, false);
       steps.forward(false, count);
       return outputsOf(count);
+    },
+    predict(input) {
+      live();
+      return predict(input);
     },
     loss(input, target) {
       live();
@@ -318,23 +387,21 @@ export function instantiate(
     },
     load(bytes, source = "weights") {
       live();
-      if (typeof source !== "string") {
-        throw new NetcError(`load: the source must be a string, got ${describeValue(source)}`);
-      }
-      if (typedArrayName(bytes) !== "Uint8Array") {
-        const buffer = (bytes as unknown) instanceof ArrayBuffer;
-        const hint = buffer ? ": wrap it, new Uint8Array(buffer)" : "";
-        throw new NetcError(
-          `load takes the file's bytes as a Uint8Array, got ${describeValue(bytes)}${hint}`,
-        );
-      }
-      const targets: NamedTensor[] = [...params, ...buffers].map((t) => ({
-        name: t.name,
-        shape: t.shape,
-        data: new Float32Array(t.data.length),
-      }));
+      checkFileArguments("load", bytes, source);
+      const targets = copyTargets();
       loadInto(targets, decodeSafetensors(bytes, source), source);
       [...params, ...buffers].forEach((t, i) => t.data.set(targets[i]!.data));
+    },
+    loadMatching(bytes, source = "weights") {
+      live();
+      checkFileArguments("loadMatching", bytes, source);
+      const targets = copyTargets();
+      const report = loadMatching(targets, bytes, source);
+      const loaded = new Set(report.loaded);
+      [...params, ...buffers].forEach((t, i) => {
+        if (loaded.has(t.name)) t.data.set(targets[i]!.data);
+      });
+      return report;
     },
     dispose() {
       if (!disposed) arena.dispose();
@@ -406,6 +473,20 @@ function jsArena(
   };
 }
 
+/** A file's bytes and its name for errors, as `load` and `loadMatching` take them. */
+function checkFileArguments(method: string, bytes: unknown, source: unknown): void {
+  if (typeof source !== "string") {
+    throw new NetcError(`${method}: the source must be a string, got ${describeValue(source)}`);
+  }
+  if (typedArrayName(bytes) !== "Uint8Array") {
+    const buffer = bytes instanceof ArrayBuffer;
+    const hint = buffer ? ": wrap it, new Uint8Array(buffer)" : "";
+    throw new NetcError(
+      `${method} takes the file's bytes as a Uint8Array, got ${describeValue(bytes)}${hint}`,
+    );
+  }
+}
+
 /** The typed array's kind by its tag, which holds across realms (a worker's, a vm context's). */
 const typedArrayName = (value: unknown): string | undefined =>
   ArrayBuffer.isView(value) ? Object.prototype.toString.call(value).slice(8, -1) : undefined;
@@ -413,17 +494,15 @@ const typedArrayName = (value: unknown): string | undefined =>
 const arrayKind = (t: LayoutTensor) =>
   t.dtype === "i32" ? "an Int32Array of class indices" : "a Float32Array";
 
+type TypedValues = Float32Array | Float64Array | Int32Array;
+
 /** The tensor's values, if they are the typed array its kind takes. */
-function checkArray(
-  kind: string,
-  t: LayoutTensor,
-  values: unknown,
-): Float32Array | Float64Array | Int32Array {
+function checkArray(kind: string, t: LayoutTensor, values: unknown): TypedValues {
   const name = typedArrayName(values);
   if (
     t.dtype === "i32" ? name === "Int32Array" : name === "Float32Array" || name === "Float64Array"
   )
-    return values as Float32Array | Float64Array | Int32Array;
+    return values as TypedValues;
   const expected =
     t.dtype === "i32" ? "holds class indices: pass an Int32Array" : "must be a Float32Array";
   throw new NetcError(`${kind} '${t.name}' ${expected}, got ${describeValue(values)}`);

@@ -4,9 +4,11 @@ import { formatSignature } from "../../compiler/bind-args.js";
 import { criterionList, layerList, layers } from "../../compiler/catalog/index.js";
 import { optimizers } from "../../compiler/catalog/optimizers.js";
 import type { ArgSpec, LayerDef } from "../../compiler/catalog/types.js";
+import { freezeSetting, labelOf } from "../../compiler/freeze.js";
+import type { ModelIR } from "../../compiler/ir.js";
 import { trainSettings } from "../../compiler/train.js";
 import type { BlockDecl, Decl, ModelDecl } from "../../grammar/ast.js";
-import { blockNamed, declAt, valuesOf, type Analysis } from "./analysis.js";
+import { blockNamed, declAt, modelOf, valuesOf, type Analysis } from "./analysis.js";
 import { callContext } from "./call-context.js";
 
 export function completion(analysis: Analysis, offset: number): CompletionItem[] {
@@ -50,6 +52,7 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
   const before = line.slice(0, analysis.lines.at(offset).column - 1);
   if (decl.kind === "Criterion") return criterionItems();
   if (decl.kind === "Train") {
+    if (/^\s*freeze\s*=/.test(before)) return labelItems(modelOf(analysis, decl));
     if (/=\s*[A-Za-z_0-9]*$/.test(before))
       return optimizers.map((o) => ({
         label: o.name,
@@ -57,10 +60,14 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
         detail: formatSignature(o.name, o.args),
         documentation: o.summary,
       }));
-    return [...trainSettings.map((s) => s.name), "optimizer"].map((name) => ({
+    return [
+      ...trainSettings,
+      freezeSetting,
+      { name: "optimizer", doc: "SGD(...) or Adam(...)" },
+    ].map(({ name, doc }) => ({
       label: name,
       kind: CompletionItemKind.Property,
-      documentation: trainSettings.find((s) => s.name === name)?.doc ?? "SGD(...) or Adam(...)",
+      documentation: doc,
     }));
   }
   if (/^\s*output\s/.test(before)) return values(decl);
@@ -72,6 +79,21 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
     ...values(decl),
     ...(statementStart ? keywords(decl.kind === "Model" ? ["input", "output"] : ["output"]) : []),
   ];
+}
+
+/** The labels `freeze` can name: each labelled layer or block use of the model, once. */
+function labelItems(model: ModelIR | undefined): CompletionItem[] {
+  const kinds = new Map<string, string>();
+  for (const n of model?.nodes ?? []) {
+    const label = n.op === "Input" ? undefined : labelOf(n.name);
+    if (label !== undefined && !kinds.has(label))
+      kinds.set(label, label === n.name ? n.op : "block");
+  }
+  return [...kinds].map(([label, kind]) => ({
+    label,
+    kind: CompletionItemKind.Reference,
+    detail: kind,
+  }));
 }
 
 function keywords(words: string[]): CompletionItem[] {

@@ -6,6 +6,7 @@ import { optimizers } from "../../compiler/catalog/optimizers.js";
 import type { ArgSpec } from "../../compiler/catalog/types.js";
 import { formatShape } from "../../compiler/diagnostics.js";
 import type { IRNode, ModelIR } from "../../compiler/ir.js";
+import { freezeSetting, labelOf } from "../../compiler/freeze.js";
 import { trainSettings } from "../../compiler/train.js";
 import type { BlockDecl, ModelDecl, Span } from "../../grammar/ast.js";
 import { formatCount } from "../../compiler/units.js";
@@ -15,7 +16,7 @@ import {
   modelOf,
   nodeAt,
   touches,
-  trainableCount,
+  parameterCount,
   type Analysis,
   type Found,
 } from "./analysis.js";
@@ -51,8 +52,16 @@ function describe(analysis: Analysis, found: Found, offset: number): string | un
     const optimizer = optimizers.find((o) => o.name === ident.name);
     if (optimizer)
       return signatureBlock(formatSignature(optimizer.name, optimizer.args), optimizer.summary);
-    const setting = trainSettings.find((s) => s.name === ident.name);
-    return setting && `\`${setting.name}\`: ${setting.doc}`;
+    const setting = [...trainSettings, freezeSetting].find((s) => s.name === ident.name);
+    if (found.role === "definition") return setting && `\`${setting.name}\`: ${setting.doc}`;
+    const inFreeze = decl.settings.some(
+      (s) => s.key.name === freezeSetting.name && touches(s.value.range, offset),
+    );
+    const frozen = modelOf(analysis, decl)?.nodes.filter((n) => labelOf(n.name) === ident.name);
+    if (!inFreeze || !frozen?.length) return undefined;
+    const params = frozen.reduce((sum, n) => sum + parameterCount(n), 0);
+    const layers = frozen.map((n) => `\`${n.name}\` (${n.op})`).join(", ");
+    return `frozen: ${layers} · ${formatCount(params)} parameter${params === 1 ? "" : "s"} not trained`;
   }
   const model = decl.kind === "Model" ? modelOf(analysis, decl) : undefined;
   const layerName =
@@ -88,10 +97,11 @@ const signatureBlock = (signature: string, summary: string): string =>
   "```net\n" + signature + "\n```\n\n" + summary;
 
 function nodeLine(n: IRNode): string {
-  const params = trainableCount(n);
+  const params = parameterCount(n);
+  const frozen = n.params.some((p) => p.frozen) ? " (frozen)" : "";
   return [
     `\`${n.name}\` → \`${formatShape(n.shape)}\``,
-    `${formatCount(params)} parameter${params === 1 ? "" : "s"}`,
+    `${formatCount(params)} parameter${params === 1 ? "" : "s"}${frozen}`,
     `${formatCount(n.flops)} FLOPs per sample`,
   ].join(" · ");
 }
@@ -115,7 +125,7 @@ function blockUse(block: BlockDecl, model: ModelIR | undefined, offset: number):
   const inner = model.nodes.filter((n) => n.site && sameSpan(n.site.range, use.range));
   const out = model.nodes.find((n) => n.id === use.node);
   const rows = inner.map((n) => `| \`${n.name}\` | ${n.op} | \`${formatShape(n.shape)}\` |`);
-  const params = inner.reduce((a, n) => a + trainableCount(n), 0);
+  const params = inner.reduce((a, n) => a + parameterCount(n), 0);
   const flops = inner.reduce((a, n) => a + n.flops, 0);
   return [
     head,

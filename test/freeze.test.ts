@@ -1,0 +1,244 @@
+// Frozen layers (`freeze = [...]` in the train block): what the checker says about the names,
+// the gradient work the lowering leaves out, and training on both backends that leaves them be.
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { check } from "../compiler/check.js";
+import { parameterBackward } from "../compiler/lower/program.js";
+import type { Model } from "../runtime/api-types.js";
+import { compileModel, gradCheck, pseudoRandom } from "./helpers/gradcheck.js";
+
+const sample = (name: string) =>
+  readFileSync(new URL(`../samples/${name}`, import.meta.url), "utf8");
+
+/** `source` with its train block's settings and `freeze = [labels]` instead. */
+const withFreeze = (source: string, labels: string[]) =>
+  source.replace(/train \{[^}]*\}/, "") + `\ntrain {\n  freeze = [${labels.join(", ")}]\n}\n`;
+
+const cnn = sample("cnn.net");
+const frozenCnn = withFreeze(cnn, ["conv1", "conv2"]);
+
+const values = (length: number, seed: number) => {
+  const next = pseudoRandom(seed);
+  return Float32Array.from({ length }, () => next());
+};
+const images = (n: number) => values(n * 784, 5).map((v) => (v + 1) / 2);
+const labels = (n: number) => Int32Array.from({ length: n }, (_, i) => (i * 7) % 10);
+
+const copies = (views: readonly { name: string; data: ArrayLike<number> }[]) =>
+  new Map(views.map((v) => [v.name, Float32Array.from(v.data)]));
+const tensor = (model: Model, name: string) =>
+  [...model.params, ...model.buffers].find((t) => t.name === name)!.data;
+
+describe("the checker", () => {
+  const model = (train: string) => `block Features {
+  conv: SpatialConvolution(4, kernel=3, pad=1) -> ReLU
+  SpatialMaxPooling(2)
+}
+model M {
+  input x: [1, 8, 8]
+  features: Features
+  Features
+  Flatten
+  act: ReLU
+  head: Linear(3)
+}
+criterion CrossEntropy
+train {
+  ${train}
+}
+`;
+  const diagnostics = (train: string) =>
+    check(model(train)).diagnostics.map((d) => `${d.severity} ${d.code}: ${d.message}`);
+
+  test("a block use's label freezes its whole expansion, and nothing else", () => {
+    const { diagnostics: found, models } = check(model("freeze = [features, head]"));
+    expect(found).toEqual([]);
+    const m = models[0]!;
+    expect(m.train.freeze).toEqual(["features", "head"]);
+    const params = m.nodes.flatMap((n) => n.params);
+    expect(params.filter((p) => p.frozen).map((p) => p.name)).toEqual([
+      "features.conv.weight",
+      "features.conv.bias",
+      "head.weight",
+      "head.bias",
+    ]);
+    expect(params.filter((p) => p.trainable).map((p) => p.name)).toEqual([
+      "1.conv.weight",
+      "1.conv.bias",
+    ]);
+    // A single name needs no brackets.
+    expect(diagnostics("freeze = head")).toEqual([]);
+  });
+
+  test("unknown names are errors with a suggestion; a layer without parameters a warning", () => {
+    expect(diagnostics("freeze = [feature, act, 2, Linear(3)]")).toEqual([
+      "error unknown-label: no layer of model M is labelled 'feature'; did you mean 'features'?",
+      "warning nothing-to-freeze: 'act' has no parameters: freezing it changes nothing",
+      "error argument-type: argument 'freeze' must be the labels of layers or block uses, such as [conv1, features], got 2",
+      "error argument-type: argument 'freeze' must be the labels of layers or block uses, such as [conv1, features], got Linear(...)",
+    ]);
+    // The input is no layer; an unlabelled layer has no name to give.
+    expect(diagnostics("freeze = [x]")).toEqual([
+      "error unknown-label: no layer of model M is labelled 'x'; freeze names labelled layers and block uses (`conv1: SpatialConvolution(...)`)",
+    ]);
+    expect(diagnostics("freez = [head]")).toEqual([
+      "error unknown-setting: unknown train setting 'freez'; did you mean 'freeze'?",
+    ]);
+  });
+});
+
+describe("the lowering", () => {
+  const plain = compileModel(cnn);
+  const frozen = compileModel(frozenCnn);
+
+  test("frozen parameters are buffers: outside the optimizer's region, with no gradient", () => {
+    const trainable = frozen.layout.params.filter((p) => p.trainable).map((p) => p.name);
+    expect(trainable).toEqual(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
+    const size = (128 * 3136 + 128 + 10 * 128 + 10) as number;
+    expect(frozen.layout.paramRegion.size).toBe(size);
+    expect(frozen.layout.gradRegion.size).toBe(size);
+    expect(frozen.program.tensors.filter((t) => t.role === "grad").map((t) => t.name)).toEqual(
+      trainable.map((n) => `grad:${n}`),
+    );
+  });
+
+  test("no weight gradient for frozen layers; a training step's backward stops at fc1", () => {
+    const kernels = (steps: { kernel: string; layers: readonly string[] }[]) =>
+      steps.map((s) => `${s.kernel} ${s.layers[0]}`);
+    const gone = ["conv2d_grad_weight conv2", "conv2d_grad_weight conv1"];
+    expect(kernels(frozen.program.backward)).toEqual(
+      kernels(plain.program.backward).filter((k) => !gone.includes(k)),
+    );
+    expect(kernels(parameterBackward(plain.program))).toHaveLength(14);
+    expect(kernels(parameterBackward(frozen.program))).toEqual([
+      "class_loss_grad 10",
+      "activation_grad fc2",
+      "linear_grad_input fc2",
+      "linear_grad_weight fc2",
+      "activation_grad fc1",
+      "linear_grad_weight fc1",
+    ]);
+  });
+});
+
+describe.each(["wasm", "ts"] as const)("%s: training with frozen layers", (backend) => {
+  const batch = 8;
+  const plain = compileModel(cnn);
+  const frozen = compileModel(frozenCnn);
+  const optimizer = { name: "SGD" as const, args: { lr: 0.05, momentum: 0.9 } };
+  const create = (m: typeof plain) => m.create({ batch, seed: 3, backend, optimizer });
+
+  test("frozen weights stay bit for bit; the others train as in the unfrozen model", () => {
+    const [a, b] = [create(frozen), create(plain)];
+    const initial = copies([...a.params, ...a.buffers]);
+    // The same initialisation: each tensor draws from its own named stream.
+    for (const [name, data] of initial) expect(tensor(b, name), name).toEqual(data);
+    // One step: the same gradients for the layers both train, so the same update.
+    expect(a.trainStep(images(batch), labels(batch))).toBe(
+      b.trainStep(images(batch), labels(batch)),
+    );
+    for (const p of a.params) expect(p.data, p.name).toEqual(tensor(b, p.name));
+    for (let i = 0; i < 4; i++) a.trainStep(images(batch), labels(batch));
+    for (const name of ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias"])
+      expect(tensor(a, name), name).toEqual(initial.get(name));
+    expect(tensor(a, "fc1.weight")).not.toEqual(initial.get("fc1.weight"));
+  });
+
+  test("lossAndGrad: the trained layers' gradients and the input's equal the unfrozen model's", () => {
+    const [a, b] = [create(frozen), create(plain)];
+    const x = images(batch);
+    expect(a.lossAndGrad(x, labels(batch))).toBe(b.lossAndGrad(x, labels(batch)));
+    expect(a.grads.map((g) => g.name)).toEqual([
+      "fc1.weight",
+      "fc1.bias",
+      "fc2.weight",
+      "fc2.bias",
+    ]);
+    for (const g of a.grads)
+      expect(g.data, g.name).toEqual(b.grads.find((h) => h.name === g.name)!.data);
+    // The input's gradient flows through the frozen layers, as through PyTorch's.
+    expect(a.inputGrad).toEqual(b.inputGrad);
+  });
+
+  test("batch normalisation frozen: no scale or shift update, running statistics still move", () => {
+    const bn = sample("cnn-bn.net");
+    const [a, b] = [withFreeze(bn, ["conv1", "bn1"]), bn].map((s) =>
+      compileModel(s).create({ batch, seed: 3, backend, optimizer }),
+    ) as [Model, Model];
+    const initial = copies([...a.params, ...a.buffers]);
+    a.trainStep(images(batch), labels(batch));
+    b.trainStep(images(batch), labels(batch));
+    for (const name of ["conv1.weight", "bn1.weight", "bn1.bias"])
+      expect(tensor(a, name), name).toEqual(initial.get(name));
+    // PyTorch's requires_grad_(False) leaves training mode as it is: batch statistics, moved.
+    expect(tensor(a, "bn1.running_mean")).not.toEqual(initial.get("bn1.running_mean"));
+    expect(tensor(a, "bn1.running_mean")).toEqual(tensor(b, "bn1.running_mean"));
+    expect(tensor(a, "bn1.running_var")).toEqual(tensor(b, "bn1.running_var"));
+    expect(tensor(a, "bn2.weight")).toEqual(tensor(b, "bn2.weight"));
+  });
+
+  test("frozen weights are saved and loaded; every layer frozen trains nothing", () => {
+    const a = create(frozen);
+    a.trainStep(images(batch), labels(batch));
+    const saved = a.save();
+    // The file fits the unfrozen model too: the same tensors, some trained, some not.
+    const b = create(plain);
+    b.load(saved);
+    expect(b.forward(images(2))).toEqual(a.forward(images(2)));
+    const c = create(frozen);
+    c.load(saved);
+    expect(tensor(c, "conv1.weight")).toEqual(tensor(a, "conv1.weight"));
+
+    const all = compileModel(withFreeze(cnn, ["conv1", "conv2", "fc1", "fc2"]));
+    expect(all.layout.paramRegion.size).toBe(0);
+    const d = create(all);
+    const before = copies(d.buffers);
+    expect(Number.isFinite(d.trainStep(images(batch), labels(batch)))).toBe(true);
+    expect(copies(d.buffers)).toEqual(before);
+  });
+});
+
+describe("gradients through frozen layers", () => {
+  const plain = `model M {
+  input x: [2, 6, 6]
+  conv: SpatialConvolution(3, kernel=3, pad=1) -> Tanh
+  bn: SpatialBatchNormalization -> ReLU
+  up: SpatialFullConvolution(2, kernel=2, stride=2)
+  Flatten
+  fc: Linear(4) -> Sigmoid
+  head: Linear(3)
+}
+criterion MSE
+`;
+  // Batch normalisation, a transposed convolution and a Linear with a fused activation, frozen
+  // between two trained layers: the gradient passes through each.
+  const source = plain + "train {\n  freeze = [bn, up, fc]\n}\n";
+  const random = pseudoRandom(17);
+  const input = Float64Array.from({ length: 3 * 72 }, () => random());
+  const target = Float32Array.from({ length: 3 * 3 }, () => random());
+
+  test("against finite differences (float64, TS kernels): the trained parameters' and the input's", () => {
+    const { checked } = gradCheck({ source, batch: 3, input, target });
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  test.each(["wasm", "ts"] as const)(
+    "%s: the same as the unfrozen model's, bit for bit",
+    (backend) => {
+      const [a, b] = [source, plain].map((s) =>
+        compileModel(s).create({ batch: 3, seed: 4, backend }),
+      ) as [Model, Model];
+      const x = Float32Array.from(input);
+      expect(a.lossAndGrad(x, target)).toBe(b.lossAndGrad(x, target));
+      expect(a.grads.map((g) => g.name)).toEqual([
+        "conv.weight",
+        "conv.bias",
+        "head.weight",
+        "head.bias",
+      ]);
+      for (const g of a.grads)
+        expect(g.data, g.name).toEqual(b.grads.find((h) => h.name === g.name)!.data);
+      expect(a.inputGrad).toEqual(b.inputGrad);
+    },
+  );
+});
