@@ -51,6 +51,11 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const seed = options.seed ?? settings.seed ?? defaults.seed;
   const optimizer = settings.optimizer ?? defaults.optimizer;
   const lr = options.lr ?? Number(optimizer.args["lr"]);
+  if (layout.paramRegion.size === 0 && settings.freeze?.length) {
+    throw new NetcError(
+      `every parameter of ${compiled.model.name} is frozen (freeze = [${settings.freeze.join(", ")}]): there is nothing to train`,
+    );
+  }
   if (options.save !== undefined) checkOutputPath(options.save, "--save");
   if (options.metrics !== undefined) checkOutputPath(options.metrics, "--metrics");
   // Read before the data and the model: a file that cannot be read costs neither.

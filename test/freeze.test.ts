@@ -1,9 +1,18 @@
 // Frozen layers (`freeze = [...]` in the train block): what the checker says about the names,
 // the gradient work the lowering leaves out, and training on both backends that leaves them be.
-import { readFileSync } from "node:fs";
-import { describe, expect, test } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, test } from "vitest";
 import { check } from "../compiler/check.js";
 import { parameterBackward } from "../compiler/lower/program.js";
+import { completion } from "../editor/server/completion.js";
+import { definition } from "../editor/server/definition.js";
+import { hover } from "../editor/server/hover.js";
+import type { Analysis } from "../editor/server/analysis.js";
+import { LineMap } from "../grammar/positions.js";
 import type { Model } from "../runtime/api-types.js";
 import { compileModel, gradCheck, pseudoRandom } from "./helpers/gradcheck.js";
 
@@ -241,4 +250,118 @@ criterion MSE
       expect(a.inputGrad).toEqual(b.inputGrad);
     },
   );
+});
+
+describe("the editor", () => {
+  const text = `block Features {
+  conv: SpatialConvolution(4, kernel=3, pad=1) -> ReLU
+  SpatialMaxPooling(2)
+}
+model M {
+  input x: [1, 8, 8]
+  features: Features
+  Flatten
+  head: Linear(3)
+}
+criterion CrossEntropy
+train {
+  batch = 8
+  freeze = [features]
+}
+`;
+  const analysis = (source: string): Analysis => ({
+    uri: "file:///m.net",
+    version: 1,
+    text: source,
+    lines: new LineMap(source),
+    result: check(source),
+  });
+  const at = (needle: string, from = 0) => text.indexOf(needle, from);
+  const inTrain = (needle: string) => at(needle, at("train {"));
+
+  test("hover: the setting, the layers a label freezes, and frozen layers", () => {
+    const value = (offset: number) =>
+      (hover(analysis(text), offset)!.contents as { value: string }).value;
+    expect(value(inTrain("freeze") + 1)).toBe(
+      "`freeze`: labelled layers or block uses whose parameters are not trained: no gradient, no update",
+    );
+    expect(value(inTrain("features") + 2)).toBe(
+      "frozen: `features.conv` (SpatialConvolution), `features.1` (ReLU), `features.2` (SpatialMaxPooling) · 40 parameters not trained",
+    );
+    expect(value(at("head") + 8)).toContain("`head` → `[3]` · 195 parameters ·");
+    const frozenHead = text.replace("[features]", "[head]");
+    const onHead = hover(analysis(frozenHead), frozenHead.indexOf("Linear(3)") + 2)!;
+    expect((onHead.contents as { value: string }).value).toContain("195 parameters (frozen)");
+  });
+
+  test("completion offers the setting, then the model's labels; definition finds the label", () => {
+    const labels = completion(analysis(text), inTrain("features")).map((i) => i.label);
+    expect(labels).toEqual(["features", "head"]);
+    const settings = text.replace("  batch = 8\n", "  b\n");
+    const keys = completion(analysis(settings), settings.indexOf("  b\n") + 3).map((i) => i.label);
+    expect(keys).toContain("freeze");
+    const target = definition(analysis(text), inTrain("features") + 1)!;
+    const lines = new LineMap(text);
+    expect(target.range.start).toEqual({
+      line: lines.at(at("features:")).line - 1,
+      character: lines.at(at("features:")).column - 1,
+    });
+  });
+});
+
+describe("netc", () => {
+  const dir = mkdtempSync(join(tmpdir(), "netc-freeze-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, source: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, source);
+    return path;
+  };
+  const netc = (...args: string[]) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+    delete env["FORCE_COLOR"];
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    return spawnSync(process.execPath, ["bin/netc.js", ...args], {
+      cwd: root,
+      env,
+      encoding: "utf8",
+    });
+  };
+
+  test("shapes --kernels: the steps a training step runs, and what is frozen", () => {
+    const run = netc("shapes", "--kernels", file("cnn.net", frozenCnn));
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/: 21 steps, every step runs as WASM\n/);
+    expect(run.stdout).toContain(
+      'a training step runs 14 of them, not the 7 "input grad" steps, which lossAndGrad runs for the input\'s gradient\n' +
+        "frozen: conv1, conv2 (18,816 parameters: no weight gradients, no update)\n",
+    );
+    expect(run.stdout).toMatch(/^input grad +conv2d_grad_input +wasm +conv2 /m);
+    const plain = netc("shapes", "--kernels", "samples/cnn.net");
+    expect(plain.stdout).toMatch(
+      /: 23 steps, every step runs as WASM\na training step runs 22 of them, not the 1 /,
+    );
+    const json = JSON.parse(
+      netc("shapes", "--kernels", "--json", file("cnn.net", frozenCnn)).stdout,
+    ) as {
+      trainStep: boolean;
+    }[];
+    expect(json.filter((r) => r.trainStep)).toHaveLength(14);
+  });
+
+  test("shapes: frozen layers marked and counted apart", () => {
+    const run = netc("shapes", file("cnn.net", frozenCnn));
+    expect(run.stdout).toMatch(/^conv1 +SpatialConvolution \(frozen\) +\[N, 32, 28, 28\] +320 /m);
+    expect(run.stdout).toMatch(
+      /^parameters +421,642 \(1\.6 MB; 402,826 trainable, 18,816 frozen\)$/m,
+    );
+  });
+
+  test("train: a model with every parameter frozen is refused before anything runs", () => {
+    const run = netc("train", file("all.net", withFreeze(cnn, ["conv1", "conv2", "fc1", "fc2"])));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      "netc: every parameter of CNN is frozen (freeze = [conv1, conv2, fc1, fc2]): there is nothing to train\n",
+    );
+  });
 });
