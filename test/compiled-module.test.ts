@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { NetcError } from "../runtime/errors.js";
 import { compileModel, pseudoRandom } from "./helpers/gradcheck.js";
+import { typeCheck as tscOn } from "./helpers/type-check.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "netc-module-"));
@@ -123,24 +124,9 @@ function compileInto(name: string, source: string, standalone: boolean): string 
   return out;
 }
 
-/** tsc (strict) on `consumer.ts` in `path`: the diagnostics it prints, "" when there are none. */
+/** tsc's diagnostics on `consumer.ts` in `path`, "" when there are none. */
 function typeCheck(path: string, consumer: string): string {
-  write(join(path, "consumer.ts"), consumer);
-  const options = {
-    strict: true,
-    noEmit: true,
-    target: "es2022",
-    module: "nodenext",
-    moduleResolution: "nodenext",
-    lib: ["es2022"],
-    types: [],
-  };
-  write(
-    join(path, "tsconfig.json"),
-    JSON.stringify({ compilerOptions: options, files: ["consumer.ts"] }),
-  );
-  const tsc = join(root, "node_modules/typescript/bin/tsc");
-  const result = run([tsc, "-p", path]);
+  const result = tscOn(path, consumer);
   return result.stdout + result.stderr;
 }
 

@@ -38,8 +38,27 @@ const copies = (views: readonly { name: string; data: ArrayLike<number> }[]) =>
 const tensor = (model: Model, name: string) =>
   [...model.params, ...model.buffers].find((t) => t.name === name)!.data;
 
-describe("the checker", () => {
-  const model = (train: string) => `block Features {
+/**
+ * lossAndGrad on a model with frozen layers and on the same model without: the same loss, the
+ * same gradients of the `trained` parameters (its only ones), and the same input gradient,
+ * which flows through frozen layers as through PyTorch's.
+ */
+function expectSameGradients(
+  frozen: Model,
+  plain: Model,
+  x: Float32Array,
+  y: Int32Array | Float32Array,
+  trained: string[],
+): void {
+  expect(frozen.lossAndGrad(x, y)).toBe(plain.lossAndGrad(x, y));
+  expect(frozen.grads.map((g) => g.name)).toEqual(trained);
+  for (const g of frozen.grads)
+    expect(g.data, g.name).toEqual(plain.grads.find((h) => h.name === g.name)!.data);
+  expect(frozen.inputGrad).toEqual(plain.inputGrad);
+}
+
+/** A block used twice, once labelled, and labelled layers with and without parameters. */
+const model = (train: string) => `block Features {
   conv: SpatialConvolution(4, kernel=3, pad=1) -> ReLU
   SpatialMaxPooling(2)
 }
@@ -56,6 +75,8 @@ train {
   ${train}
 }
 `;
+
+describe("the checker", () => {
   const diagnostics = (train: string) =>
     check(model(train)).diagnostics.map((d) => `${d.severity} ${d.code}: ${d.message}`);
 
@@ -155,18 +176,8 @@ describe.each(["wasm", "ts"] as const)("%s: training with frozen layers", (backe
 
   test("lossAndGrad: the trained layers' gradients and the input's equal the unfrozen model's", () => {
     const [a, b] = [create(frozen), create(plain)];
-    const x = images(batch);
-    expect(a.lossAndGrad(x, labels(batch))).toBe(b.lossAndGrad(x, labels(batch)));
-    expect(a.grads.map((g) => g.name)).toEqual([
-      "fc1.weight",
-      "fc1.bias",
-      "fc2.weight",
-      "fc2.bias",
-    ]);
-    for (const g of a.grads)
-      expect(g.data, g.name).toEqual(b.grads.find((h) => h.name === g.name)!.data);
-    // The input's gradient flows through the frozen layers, as through PyTorch's.
-    expect(a.inputGrad).toEqual(b.inputGrad);
+    const trained = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"];
+    expectSameGradients(a, b, images(batch), labels(batch), trained);
   });
 
   test("batch normalisation frozen: no scale or shift update, running statistics still move", () => {
@@ -237,38 +248,14 @@ criterion MSE
       const [a, b] = [source, plain].map((s) =>
         compileModel(s).create({ batch: 3, seed: 4, backend }),
       ) as [Model, Model];
-      const x = Float32Array.from(input);
-      expect(a.lossAndGrad(x, target)).toBe(b.lossAndGrad(x, target));
-      expect(a.grads.map((g) => g.name)).toEqual([
-        "conv.weight",
-        "conv.bias",
-        "head.weight",
-        "head.bias",
-      ]);
-      for (const g of a.grads)
-        expect(g.data, g.name).toEqual(b.grads.find((h) => h.name === g.name)!.data);
-      expect(a.inputGrad).toEqual(b.inputGrad);
+      const trained = ["conv.weight", "conv.bias", "head.weight", "head.bias"];
+      expectSameGradients(a, b, Float32Array.from(input), target, trained);
     },
   );
 });
 
 describe("the editor", () => {
-  const text = `block Features {
-  conv: SpatialConvolution(4, kernel=3, pad=1) -> ReLU
-  SpatialMaxPooling(2)
-}
-model M {
-  input x: [1, 8, 8]
-  features: Features
-  Flatten
-  head: Linear(3)
-}
-criterion CrossEntropy
-train {
-  batch = 8
-  freeze = [features]
-}
-`;
+  const text = model("batch = 8\n  freeze = [features]");
   const analysis = (source: string): Analysis => ({
     uri: "file:///m.net",
     version: 1,
@@ -288,15 +275,15 @@ train {
     expect(value(inTrain("features") + 2)).toBe(
       "frozen: `features.conv` (SpatialConvolution), `features.1` (ReLU), `features.2` (SpatialMaxPooling) · 40 parameters not trained",
     );
-    expect(value(at("head") + 8)).toContain("`head` → `[3]` · 195 parameters ·");
+    expect(value(at("head") + 8)).toContain("`head` → `[3]` · 51 parameters ·");
     const frozenHead = text.replace("[features]", "[head]");
     const onHead = hover(analysis(frozenHead), frozenHead.indexOf("Linear(3)") + 2)!;
-    expect((onHead.contents as { value: string }).value).toContain("195 parameters (frozen)");
+    expect((onHead.contents as { value: string }).value).toContain("51 parameters (frozen)");
   });
 
   test("completion offers the setting, then the model's labels; definition finds the label", () => {
     const labels = completion(analysis(text), inTrain("features")).map((i) => i.label);
-    expect(labels).toEqual(["features", "head"]);
+    expect(labels).toEqual(["features", "act", "head"]);
     const settings = text.replace("  batch = 8\n", "  b\n");
     const keys = completion(analysis(settings), settings.indexOf("  b\n") + 3).map((i) => i.label);
     expect(keys).toContain("freeze");
