@@ -167,12 +167,15 @@ export function instantiate(
     target: layout.targets.map((t) => t.name),
   };
 
+  /** The arrays `checkValues` found, in each kind's tensors' order: reused, not allocated. */
+  const checked = { input: [] as TypedValues[], target: [] as TypedValues[] };
+
   /**
-   * Checks each named value: the arrays in `tensors`' order and how many samples each holds
-   * (the same count, from 1 to `most`). A training pass takes finite values only: a NaN would
-   * reach every weight through the gradients, and batch normalisation's running statistics for
-   * good. An evaluation pass keeps nothing, and passes a NaN on to what it returns, as PyTorch
-   * does.
+   * Checks each named value, puts its array in `checked[kind]`, and returns how many samples
+   * each holds (the same count, from 1 to `most`). A training pass takes finite values only: a
+   * NaN would reach every weight through the gradients, and batch normalisation's running
+   * statistics for good. An evaluation pass keeps nothing, and passes a NaN on to what it
+   * returns, as PyTorch does.
    */
   function checkValues(
     kind: "input" | "target",
@@ -180,7 +183,7 @@ export function instantiate(
     given: unknown,
     training: boolean,
     most: number,
-  ): { arrays: TypedValues[]; count: number } {
+  ): number {
     const record = isRecord(given) ? given : undefined;
     if (!record && (tensors.length > 1 || !ArrayBuffer.isView(given))) {
       const expected =
@@ -191,8 +194,9 @@ export function instantiate(
     }
     if (record) checkKeys(record, names[kind], `the ${kind}s`);
     let count: number | undefined;
-    const arrays = tensors.map((t) => {
-      // No record is built for a single array: a training step allocates nothing.
+    // No record is built for a single array: a training step allocates nothing.
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
       const values = record ? record[t.name] : given;
       if (values === undefined) throw new NetcError(`missing ${kind} '${t.name}'`);
       const array = checkArray(kind, t, values);
@@ -210,9 +214,9 @@ export function instantiate(
       if (count !== undefined && n !== count)
         throw new NetcError(`${kind} '${t.name}' has ${n} samples, the others ${count}`);
       count = n;
-      return array;
-    });
-    return { arrays, count: count! };
+      checked[kind][i] = array;
+    }
+    return count!;
   }
 
   /** Copies samples [from, from + count) of each array in; the rest of the batch is zero. */
@@ -222,7 +226,8 @@ export function instantiate(
     from: number,
     count: number,
   ): void {
-    tensors.forEach((t, i) => {
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
       const per = sizeOf(t.shape);
       const array = arrays[i]!;
       // The whole array as it is: a training step allocates nothing, not even a view.
@@ -232,7 +237,7 @@ export function instantiate(
       const target = t.dtype === "i32" ? iv : f;
       target.set(part, start);
       target.fill(0, start + per * count, start + per * N);
-    });
+    }
   }
 
   /**
@@ -245,8 +250,8 @@ export function instantiate(
     given: unknown,
     training: boolean,
   ): number {
-    const { arrays, count } = checkValues(kind, tensors, given, training, N);
-    copyIn(tensors, arrays, 0, count);
+    const count = checkValues(kind, tensors, given, training, N);
+    copyIn(tensors, checked[kind], 0, count);
     return count;
   }
 
@@ -300,7 +305,8 @@ export function instantiate(
 
   /** Evaluation-mode outputs of every sample given, `N` at a time. */
   function predict(input: unknown): Values<Float32Array> {
-    const { arrays, count } = checkValues("input", layout.inputs, input, false, Infinity);
+    const count = checkValues("input", layout.inputs, input, false, Infinity);
+    const arrays = checked.input;
     const outputs = layout.outputs.map((o) => {
       const length = count * sizeOf(o.shape);
       return allocating(`the output '${o.name}' of ${count} samples`, length * 4, () => {
@@ -316,6 +322,8 @@ export function instantiate(
         outputs[i]!.set(view(o, n * per), from * per);
       });
     }
+    // Not kept past the call: the caller's samples may be many.
+    arrays.length = 0;
     return byOutput(outputs);
   }
 
