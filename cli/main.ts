@@ -114,6 +114,11 @@ program
   .option("--save <file>", "write the weights (safetensors) when training has finished")
   .option("--metrics <file>", "write each epoch's numbers as a line of JSON")
   .option("--limit <n>", "train on the first n training samples only", positiveInteger)
+  .option(
+    "--allow <lint>",
+    "train despite a lint that makes the loss meaningless (nll-without-logsoftmax, bce-without-sigmoid); repeatable",
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
   .addOption(backendOption())
   .addOption(threadsOption())
   .option("--model <name>", "which model of the file (default: the first)")
