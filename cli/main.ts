@@ -115,6 +115,11 @@ program
   .option("--metrics <file>", "write each epoch's numbers as a line of JSON")
   .option("--limit <n>", "train on the first n training samples only", positiveInteger)
   .option(
+    "--allow <lint>",
+    "train despite a lint that makes the loss meaningless (nll-without-logsoftmax, bce-without-sigmoid); repeatable",
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
+  .option(
     "--init <file>",
     "start from the tensors of a safetensors file that match the model's by name and shape",
   )
