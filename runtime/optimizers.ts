@@ -194,57 +194,43 @@ export function optimizerSettings(config: OptimizerConfig): OptimizerSettings {
   if (!isRecord(args))
     throw new NetcError(`${name}: args must be an object, got ${describeValue(args)}`);
   checkKeys(args, argumentNames(name), `${name}'s arguments`);
-  const settings = new Settings(name, args);
+  const settings = new Settings(name, args, optimizerDefaults[name]);
   switch (name) {
     case "SGD": {
       // SGD has no default learning rate in PyTorch either.
-      const d = optimizerDefaults.SGD;
-      const momentum = settings.number("momentum", d.momentum);
-      const nesterov = settings.bool("nesterov", d.nesterov);
+      const momentum = settings.number("momentum");
+      const nesterov = settings.bool("nesterov");
       if (nesterov && momentum === 0) {
         throw new NetcError("SGD: nesterov = true needs a momentum above 0");
       }
-      const weightDecay = settings.number("weight_decay", d.weight_decay);
+      const weightDecay = settings.number("weight_decay");
       return { name, lr: settings.number("lr"), momentum, weightDecay, nesterov };
     }
     case "Adam":
     case "AdamW": {
-      const d = optimizerDefaults[name];
-      const [beta1, beta2] = settings.betas(d.betas);
-      return {
-        name,
-        lr: settings.number("lr", d.lr),
-        beta1,
-        beta2,
-        eps: settings.number("eps", d.eps),
-        weightDecay: settings.number("weight_decay", d.weight_decay),
-      };
+      const [beta1, beta2] = settings.betas();
+      const [lr, eps, weightDecay] = settings.numbers("lr", "eps", "weight_decay");
+      return { name, lr, beta1, beta2, eps, weightDecay };
     }
     case "RMSprop": {
-      const d = optimizerDefaults.RMSprop;
-      return {
-        name,
-        lr: settings.number("lr", d.lr),
-        alpha: settings.number("alpha", d.alpha),
-        eps: settings.number("eps", d.eps),
-        weightDecay: settings.number("weight_decay", d.weight_decay),
-        momentum: settings.number("momentum", d.momentum),
-        centered: settings.bool("centered", d.centered),
-      };
+      const [lr, alpha, eps, weightDecay, momentum] = settings.numbers(
+        "lr",
+        "alpha",
+        "eps",
+        "weight_decay",
+        "momentum",
+      );
+      return { name, lr, alpha, eps, weightDecay, momentum, centered: settings.bool("centered") };
     }
     case "Adagrad": {
-      const d = optimizerDefaults.Adagrad;
-      return {
-        name,
-        lr: settings.number("lr", d.lr),
-        lrDecay: settings.number("lr_decay", d.lr_decay),
-        weightDecay: settings.number("weight_decay", d.weight_decay),
-        initialAccumulatorValue: settings.number(
-          "initial_accumulator_value",
-          d.initial_accumulator_value,
-        ),
-        eps: settings.number("eps", d.eps),
-      };
+      const [lr, lrDecay, weightDecay, initialAccumulatorValue, eps] = settings.numbers(
+        "lr",
+        "lr_decay",
+        "weight_decay",
+        "initial_accumulator_value",
+        "eps",
+      );
+      return { name, lr, lrDecay, weightDecay, initialAccumulatorValue, eps };
     }
   }
 }
@@ -264,10 +250,15 @@ class Settings {
   constructor(
     private readonly optimizer: string,
     private readonly args: Record<string, unknown>,
+    private readonly defaults: Readonly<Record<string, unknown>>,
   ) {}
 
-  number(name: string, fallback?: number): number {
-    const value = this.args[name] ?? fallback;
+  private value(name: string): unknown {
+    return this.args[name] ?? this.defaults[name];
+  }
+
+  number(name: string): number {
+    const value = this.value(name);
     if (value === undefined) throw new NetcError(`${this.optimizer} needs a value for ${name}`);
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
       throw new NetcError(
@@ -277,8 +268,12 @@ class Settings {
     return value;
   }
 
-  bool(name: string, fallback: boolean): boolean {
-    const value = this.args[name] ?? fallback;
+  numbers(...names: string[]): number[] {
+    return names.map((name) => this.number(name));
+  }
+
+  bool(name: string): boolean {
+    const value = this.value(name);
     if (typeof value !== "boolean") {
       throw new NetcError(
         `${this.optimizer}: ${name} must be true or false, got ${describeValue(value)}`,
@@ -287,8 +282,8 @@ class Settings {
     return value;
   }
 
-  betas(fallback: readonly number[]): [number, number] {
-    const value = this.args["betas"] ?? fallback;
+  betas(): [number, number] {
+    const value = this.value("betas");
     const inRange = (b: unknown) => typeof b === "number" && b >= 0 && b < 1;
     if (!Array.isArray(value) || value.length !== 2 || !value.every(inRange)) {
       const got = Array.isArray(value) ? value.map(describeValue).join(", ") : describeValue(value);
@@ -348,14 +343,14 @@ class Sgd extends BaseOptimizer<"SGD"> {
     const lr = this.learningRate;
     const first = this.stepCount === 0;
     for (let i = 0; i < p.length; i++) {
-      let d = g[i]!;
-      if (weightDecay !== 0) d += weightDecay * p[i]!;
+      let d = g[i];
+      if (weightDecay !== 0) d += weightDecay * p[i];
       if (buffer) {
-        const b = first ? d : momentum * buffer[i]! + d;
+        const b = first ? d : momentum * buffer[i] + d;
         buffer[i] = b;
         d = nesterov ? d + momentum * b : b;
       }
-      p[i] = p[i]! - lr * d;
+      p[i] = p[i] - lr * d;
     }
     this.stepCount++;
   }
@@ -378,11 +373,11 @@ class Adam extends BaseOptimizer<"Adam" | "AdamW"> {
     // AdamW decays the parameters themselves; Adam adds the decay to the gradient.
     const l2 = this.s.name === "Adam" ? this.s.weightDecay : 0;
     for (let i = 0; i < p.length; i++) {
-      const pi = p[i]! * decay;
-      let d = g[i]!;
+      const pi = p[i] * decay;
+      let d = g[i];
       if (l2 !== 0) d += l2 * pi;
-      const mi = beta1 * m[i]! + (1 - beta1) * d;
-      const vi = beta2 * v[i]! + (1 - beta2) * d * d;
+      const mi = beta1 * m[i] + (1 - beta1) * d;
+      const vi = beta2 * v[i] + (1 - beta2) * d * d;
       m[i] = mi;
       v[i] = vi;
       p[i] = pi - (stepSize * mi) / (Math.sqrt(vi) / correction2 + eps);
@@ -405,24 +400,24 @@ class RmsProp extends BaseOptimizer<"RMSprop"> {
     const { alpha, eps, weightDecay, momentum } = this.s;
     const lr = this.learningRate;
     for (let i = 0; i < p.length; i++) {
-      let d = g[i]!;
-      if (weightDecay !== 0) d += weightDecay * p[i]!;
-      const s = alpha * sq[i]! + (1 - alpha) * d * d;
+      let d = g[i];
+      if (weightDecay !== 0) d += weightDecay * p[i];
+      const s = alpha * sq[i] + (1 - alpha) * d * d;
       sq[i] = s;
       let denominator: number;
       if (ga) {
-        const a = alpha * ga[i]! + (1 - alpha) * d;
+        const a = alpha * ga[i] + (1 - alpha) * d;
         ga[i] = a;
         denominator = Math.sqrt(s - a * a) + eps;
       } else {
         denominator = Math.sqrt(s) + eps;
       }
       if (buf) {
-        const b = momentum * buf[i]! + d / denominator;
+        const b = momentum * buf[i] + d / denominator;
         buf[i] = b;
-        p[i] = p[i]! - lr * b;
+        p[i] = p[i] - lr * b;
       } else {
-        p[i] = p[i]! - lr * (d / denominator);
+        p[i] = p[i] - lr * (d / denominator);
       }
     }
     this.stepCount++;
@@ -442,11 +437,11 @@ class Adagrad extends BaseOptimizer<"Adagrad"> {
     const t = ++this.stepCount;
     const { stepSize } = stepScalars(this.s, this.learningRate, t);
     for (let i = 0; i < p.length; i++) {
-      let d = g[i]!;
-      if (weightDecay !== 0) d += weightDecay * p[i]!;
-      const s = sum[i]! + d * d;
+      let d = g[i];
+      if (weightDecay !== 0) d += weightDecay * p[i];
+      const s = sum[i] + d * d;
       sum[i] = s;
-      p[i] = p[i]! - stepSize * (d / (Math.sqrt(s) + eps));
+      p[i] = p[i] - stepSize * (d / (Math.sqrt(s) + eps));
     }
   }
 }
@@ -461,10 +456,10 @@ export const CLIP_EPSILON = 1e-6;
  */
 export function clipGradNorm(grads: Float32Array | Float64Array, maxNorm: number): number {
   let squares = 0;
-  for (let i = 0; i < grads.length; i++) squares += grads[i]! * grads[i]!;
+  for (let i = 0; i < grads.length; i++) squares += grads[i] * grads[i];
   const norm = Math.sqrt(squares);
   const coefficient = maxNorm / (norm + CLIP_EPSILON);
-  if (coefficient < 1) for (let i = 0; i < grads.length; i++) grads[i]! *= coefficient;
+  if (coefficient < 1) for (let i = 0; i < grads.length; i++) grads[i] *= coefficient;
   return norm;
 }
 
