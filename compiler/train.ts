@@ -124,9 +124,8 @@ export function checkTrain(decl: TrainDecl, report: (d: Diagnostic) => void): Tr
       continue;
     }
     const value = bindValue(spec!, setting.value, setting.value.range, ctx);
-    if (typeof value !== "number") continue;
-    if (key === "clip_grad_norm") config.clip_grad_norm = value;
-    else config[key as "batch" | "epochs" | "seed"] = value;
+    if (typeof value === "number")
+      config[key as "batch" | "epochs" | "seed" | "clip_grad_norm"] = value;
   }
   return config;
 }
