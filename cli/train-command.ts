@@ -3,6 +3,7 @@
 import { trainingStoppers } from "../compiler/catalog/criteria.js";
 import type { Diagnostic, DiagnosticCode } from "../compiler/diagnostics.js";
 import { defaultOptimizer } from "../runtime/optimizers.js";
+import { scheduledLearningRate } from "../runtime/schedules.js";
 import { NetcError } from "../runtime/errors.js";
 import { taskData } from "../runtime/node/task-data.js";
 import { writeFileAtomic } from "../runtime/node/write-atomic.js";
@@ -91,7 +92,7 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const model = createModel(compiled, { batch, seed, optimizer, ...kernels });
   const params = model.params.reduce((sum, p) => sum + p.data.length, 0);
   process.stdout.write(
-    `${compiled.model.name}: ${formatCount(params)} parameters; ${formatOptimizer(optimizer, lr)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}; ${formatKernels(kernels)}\n`,
+    `${compiled.model.name}: ${formatCount(params)} parameters; ${formatOptimizer(optimizer, lr, settings)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}; ${formatKernels(kernels)}\n`,
   );
 
   const progress = progressOn(process.stderr);
@@ -106,6 +107,9 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
       epochs,
       seed,
       learningRate: lr,
+      ...(settings.schedule || settings.warmup
+        ? { learningRateAt: (epoch: number) => scheduledLearningRate(settings, lr, epoch) }
+        : {}),
       onStep: (p) => progress.step(p),
       onEpoch: (result) => {
         progress.stop();
