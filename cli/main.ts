@@ -107,7 +107,7 @@ program
   .option("--batch <n>", "samples per step (default: the train block's)", positiveInteger)
   .option(
     "--lr <rate>",
-    "the learning rate (default: the train block's optimizer's)",
+    "the learning rate, which the train block's schedule scales (default: its optimizer's)",
     positiveNumber,
   )
   .option("--seed <n>", "seed of initialisation, shuffling and dropout", seedValue)

@@ -3,6 +3,7 @@
 import { trainingStoppers } from "../compiler/catalog/criteria.js";
 import type { Diagnostic, DiagnosticCode } from "../compiler/diagnostics.js";
 import { defaultOptimizer } from "../runtime/optimizers.js";
+import { scheduledLearningRate } from "../runtime/schedules.js";
 import { NetcError } from "../runtime/errors.js";
 import { taskData } from "../runtime/node/task-data.js";
 import { readInitialWeights } from "../runtime/node/weights-file.js";
@@ -108,7 +109,7 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
       ? `${formatCount(params + frozen)} parameters, ${formatCount(frozen)} of them frozen (${settings.freeze!.join(", ")})`
       : `${formatCount(params)} parameters`;
   process.stdout.write(
-    `${compiled.model.name}: ${count}; ${formatOptimizer(optimizer, lr)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}; ${formatKernels(kernels)}\n`,
+    `${compiled.model.name}: ${count}; ${formatOptimizer(optimizer, lr, settings)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}; ${formatKernels(kernels)}\n`,
   );
 
   const progress = progressOn(process.stderr);
@@ -127,6 +128,9 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
       epochs,
       seed,
       learningRate: lr,
+      ...(settings.schedule || settings.warmup
+        ? { learningRateAt: (epoch: number) => scheduledLearningRate(settings, lr, epoch) }
+        : {}),
       onStep: (p) => progress.step(p),
       onEpoch: (result) => {
         progress.stop();

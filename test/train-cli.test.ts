@@ -433,6 +433,38 @@ describe("netc train and eval", () => {
     expectFinite(epoch!, [...common, "trainMse", "testMse"]);
     expect(epoch!["testAccuracy"]).toBeNull();
   });
+
+  test("the train block's schedule sets each epoch's rate; the header shows it and the clipping", () => {
+    // Epoch 1 at half the rate (warm-up), epoch 2 at --lr, then StepLR's gamma 0 stops training.
+    const path = write(
+      join(dir, "scheduled.net"),
+      `model Softmax {
+  input x: [1, 28, 28]
+  Flatten
+  Linear(10)
+  LogSoftMax
+}
+criterion NLL
+train {
+  optimizer = RMSprop(lr=0.001, momentum=0.5)
+  warmup = LinearLR(start_factor=0.5, total_iters=1)
+  schedule = StepLR(step_size=1, gamma=0)
+  clip_grad_norm = 5
+}
+`,
+    );
+    const metrics = join(dir, "scheduled.jsonl");
+    const args = ["--limit", "256", "--epochs", "3", "--batch", "32", "--lr", "0.002"];
+    const result = ok(netc("train", path, ...sample, ...args, "--metrics", metrics));
+    expect(result.stdout).toContain(
+      "Softmax: 7,850 parameters; RMSprop(lr=0.002, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0.5, centered=false), schedule LinearLR(start_factor=0.5, end_factor=1, total_iters=1) then StepLR(step_size=1, gamma=0), clip_grad_norm=5, batch 32, 3 epochs, seed 0;",
+    );
+    const [first, second, third] = metricsOf(metrics);
+    expect(second!["trainLoss"]).toBeLessThan(first!["trainLoss"]!);
+    // A rate of 0 leaves the weights as they were, momentum or not.
+    expect(third!["trainLoss"]).toBe(second!["trainLoss"]);
+    expect(third!["testLoss"]).toBe(second!["testLoss"]);
+  });
 });
 
 /** An IDX directory of `count` `size`×`size` images labelled `label(i)`. */
