@@ -197,6 +197,28 @@ describe.each(["wasm", "ts"] as const)("%s: training with frozen layers", (backe
     expect(tensor(a, "bn2.weight")).toEqual(tensor(b, "bn2.weight"));
   });
 
+  test("clip_grad_norm measures the trained layers' gradients alone, as PyTorch's", () => {
+    // PyTorch's clip_grad_norm_(model.parameters()) skips parameters without a gradient.
+    const source = withFreeze(cnn, ["conv1", "conv2"]).replace(
+      "freeze",
+      "optimizer = SGD(lr=0.1)\n  clip_grad_norm = 0.01\n  freeze",
+    );
+    const clipped = compileModel(source).create({ batch, seed: 3, backend });
+    const x = images(batch);
+    clipped.lossAndGrad(x, labels(batch));
+    const grads = clipped.grads.map((g) => Float64Array.from(g.data));
+    const norm = Math.sqrt(grads.reduce((sum, g) => sum + g.reduce((a, v) => a + v * v, 0), 0));
+    expect(norm).toBeGreaterThan(0.01);
+    const scale = 0.01 / (norm + 1e-6);
+    const before = clipped.params.map((p) => Float64Array.from(p.data));
+    clipped.trainStep(x, labels(batch));
+    clipped.params.forEach((p, i) => {
+      const expected = before[i]!.map((v, k) => v - 0.1 * scale * grads[i]![k]!);
+      for (let k = 0; k < p.data.length; k += 97)
+        expect(p.data[k]!, `${p.name}[${k}]`).toBeCloseTo(expected[k]!, 6);
+    });
+  });
+
   test("frozen weights are saved and loaded; every layer frozen trains nothing", () => {
     const a = create(frozen);
     a.trainStep(images(batch), labels(batch));
