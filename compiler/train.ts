@@ -1,5 +1,6 @@
 // The `train` block: optimizer and schedule settings, checked against their signatures.
 import type { Span, TrainDecl } from "../grammar/ast.js";
+import { checkAugment, type AugmentedInput } from "./augment.js";
 import { bindArgs, bindValue } from "./bind-args.js";
 import { optimizers } from "./catalog/optimizers.js";
 import type { ArgSpec } from "./catalog/types.js";
@@ -21,7 +22,11 @@ export const trainSettings: ArgSpec[] = [
   },
 ];
 
-export function checkTrain(decl: TrainDecl, report: (d: Diagnostic) => void): TrainConfig {
+export function checkTrain(
+  decl: TrainDecl,
+  report: (d: Diagnostic) => void,
+  inputs: readonly AugmentedInput[] = [],
+): TrainConfig {
   const config: TrainConfig = {};
   const ctx: EvalContext = {
     env: new Map(),
@@ -32,8 +37,12 @@ export function checkTrain(decl: TrainDecl, report: (d: Diagnostic) => void): Tr
   for (const setting of decl.settings) {
     const key = setting.key.name;
     const spec = trainSettings.find((s) => s.name === key);
-    if (!spec && key !== "optimizer") {
-      const suggestion = suggest(key, ["optimizer", ...trainSettings.map((s) => s.name)]);
+    if (!spec && key !== "optimizer" && key !== "augment") {
+      const suggestion = suggest(key, [
+        "optimizer",
+        "augment",
+        ...trainSettings.map((s) => s.name),
+      ]);
       report(diagnostic("unknown-setting", setting.key.range, { name: key, suggestion }));
       continue;
     }
@@ -42,6 +51,11 @@ export function checkTrain(decl: TrainDecl, report: (d: Diagnostic) => void): Tr
       continue;
     }
     seen.add(key);
+    if (key === "augment") {
+      const steps = checkAugment(setting.value, inputs, ctx);
+      if (steps) config.augment = steps;
+      continue;
+    }
     if (key === "optimizer") {
       const v = setting.value;
       if (v.kind === "Missing") continue; // a syntax error, already reported
