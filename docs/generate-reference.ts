@@ -14,6 +14,7 @@ import {
   type DiagnosticCode,
 } from "../compiler/index.js";
 import { trainSettings } from "../compiler/train.js";
+import { augmentations } from "../compiler/augment.js";
 import { diagnosticExamples } from "./diagnostic-examples.js";
 
 /** The info string of fences whose source must raise diagnostics; plain `net` ones must check clean. */
@@ -302,15 +303,26 @@ function trainSection(): string {
       "the optimizer and its arguments; a bare name when every argument has a default",
     ],
     ...trainSettings.map((s) => [code(s.name), typeNames[s.type], rangeCell(s), s.doc]),
+    [
+      code("augment"),
+      `a list of ${augmentations.map((a) => code(`${a.name}(...)`)).join(" and ")}`,
+      "",
+      "applied in order to each training sample, drawn from the run's seed",
+    ],
   ];
   const optimizerSections = optimizers.map((o) =>
     [`#### ${o.name}`, o.summary, code(signature(o.name, o.args)), argTable(o.args)].join("\n\n"),
+  );
+  const augmentationSections = augmentations.map((a) =>
+    [`#### ${a.name}`, a.summary, code(signature(a.name, a.args)), argTable(a.args)].join("\n\n"),
   );
   return [
     "### Train settings",
     table(["setting", "value", "range", "meaning"], rows),
     "### Optimizers",
     ...optimizerSections,
+    "### Augmentations",
+    ...augmentationSections,
   ].join("\n\n");
 }
 
