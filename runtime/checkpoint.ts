@@ -3,9 +3,10 @@
 // settings, step count and learning rate and the dropout stream, with whatever the caller adds.
 import type { CheckpointExtra } from "./api-types.js";
 import { describeValue, isRecord } from "./arguments.js";
-import type { DropoutState } from "./dropout.js";
+import { DropoutSeeds, type DropoutState } from "./dropout.js";
 import { NetcError } from "./errors.js";
 import type { OptimizerSettings } from "./optimizers.js";
+import { Rng } from "./rng.js";
 import {
   decodeSafetensorsFile,
   encodeSafetensors,
@@ -187,6 +188,12 @@ function parseRecord(text: string, fail: (reason: string) => never): CheckpointR
   }
   if (!isRecord(dropout) || !isRecord(dropout["stream"])) {
     return fail(`its ${KEY} metadata has no dropout stream`);
+  }
+  try {
+    // A stream restored into a scratch generator: the model's own is set only once all is read.
+    new DropoutSeeds(new Rng(0)).restore(dropout as unknown as DropoutState);
+  } catch (error) {
+    return fail(`its dropout stream is malformed: ${(error as Error).message}`);
   }
   return {
     optimizer,

@@ -378,8 +378,6 @@ export function instantiate(
         slots,
         settings,
       });
-      // Checked before anything changes: a stream that is not one throws here.
-      new DropoutSeeds(new Rng(0)).restore(saved.dropout);
       seeds.restore(saved.dropout);
       weights.forEach((t, i) => t.data.set(saved.weights[i]!));
       slots.forEach((t, i) => t.data.set(saved.slots[i]!));

@@ -120,11 +120,12 @@ export function trainLoop(options: TrainLoopOptions): TrainingRun {
       `the training set has ${train.count} samples, fewer than one batch of ${batch}`,
     );
   }
-  const trainFeeder = new Feeder(train, bindData(layout, train), batch);
-  const testFeeder = new Feeder(test, bindData(layout, test), batch);
+  const bindings = bindData(layout, train);
   const augmentation = options.augment?.length
     ? new Augmentation(options.augment, train)
     : undefined;
+  const trainFeeder = new Feeder(train, bindings, batch, augmentation);
+  const testFeeder = new Feeder(test, bindData(layout, test), batch);
   const monitor = options.monitor ? new Monitor(options.monitor, task) : undefined;
   const weights: TensorView[] = [...model.params, ...model.buffers];
   const settings: RunSettings = {
@@ -171,9 +172,8 @@ export function trainLoop(options: TrainLoopOptions): TrainingRun {
     const input = trainFeeder.input(batch);
     for (let step = 1; step <= steps; step++) {
       // Full batches only: a small last batch would weigh its few samples as much as a full one.
-      trainFeeder.fill(order, step - 1);
       // Each batch's draws depend on its epoch and step alone: a resumed run draws the same.
-      augmentation?.apply(trainFeeder.buffers, batch, augmentStream.fork(`${epoch}.${step}`));
+      trainFeeder.fill(order, step - 1, augmentation && augmentStream.fork(`${epoch}.${step}`));
       const loss = model.trainStep(input, targets);
       if (!Number.isFinite(loss)) throw new DivergenceError(loss, epoch, step);
       running.add(loss, model.outputs, targets, batch);

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import type { Model, ModelOptions, OptimizerConfig } from "../runtime/api-types.js";
 import { sizeOf, type Dataset } from "../runtime/data/dataset.js";
 import { loadFashionMnist } from "../runtime/node/fashion-mnist.js";
+import { decodeSafetensorsFile, encodeSafetensors } from "../runtime/safetensors.js";
 import { trainLoop, type TrainLoopOptions } from "../runtime/train-loop.js";
 import { compileModel } from "./helpers/gradcheck.js";
 
@@ -220,7 +221,21 @@ describe("Model.saveCheckpoint and loadCheckpoint", () => {
       const at = 8 + length + header["optimizer.fc2.bias.momentum_buffer"]!.data_offsets[0]!;
       new DataView(withNaN.buffer).setFloat32(at, NaN, true);
     }
+    // A dropout stream stuck at xoshiro's one fixed point, the all-zero state.
+    const file = decodeSafetensorsFile(good, "ck");
+    const record = JSON.parse(file.metadata["netc.checkpoint"]!) as {
+      dropout: { stream: { words: number[] } };
+    };
+    record.dropout.stream.words = [0, 0, 0, 0];
+    const zeroStream = encodeSafetensors(
+      [...file.tensors].map(([name, t]) => ({ name, ...t })),
+      { ...file.metadata, "netc.checkpoint": JSON.stringify(record) },
+    );
     const cases: [Uint8Array, RegExp][] = [
+      [
+        zeroStream,
+        /^ck: its dropout stream is malformed: a generator's state is four 32-bit words, not all zero; got /,
+      ],
       [
         adamModel.saveCheckpoint(),
         /^ck: the checkpoint was trained with Adam\(beta1=0\.9, .*\), but the model trains with SGD\(momentum=0\.9, weightDecay=0, nesterov=false\): resume with the same optimizer$/,
