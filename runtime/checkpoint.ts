@@ -165,19 +165,33 @@ interface CheckpointRecord {
   dropout: DropoutState;
 }
 
-function parseRecord(text: string, fail: (reason: string) => never): CheckpointRecord {
+/**
+ * The JSON object a metadata entry holds, of the version this netc writes: a file from a later
+ * one is refused rather than half understood.
+ */
+export function parseVersioned(
+  text: string,
+  key: string,
+  version: number,
+  fail: (reason: string) => never,
+): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return fail(`its ${KEY} metadata is not JSON`);
+    return fail(`its ${key} metadata is not JSON`);
   }
-  if (!isRecord(value)) return fail(`its ${KEY} metadata is not a JSON object`);
-  if (value["version"] !== VERSION) {
+  if (!isRecord(value)) return fail(`its ${key} metadata is not a JSON object`);
+  if (value["version"] !== version) {
     return fail(
-      `the checkpoint is of version ${describeValue(value["version"])}; this netc reads version ${VERSION}`,
+      `its ${key} metadata is of version ${describeValue(value["version"])}; this netc reads version ${version}`,
     );
   }
+  return value;
+}
+
+function parseRecord(text: string, fail: (reason: string) => never): CheckpointRecord {
+  const value = parseVersioned(text, KEY, VERSION, fail);
   const { optimizer, learningRate, step, dropout } = value;
   if (typeof optimizer !== "string") return fail(`its ${KEY} metadata names no optimizer`);
   if (typeof learningRate !== "number" || !Number.isFinite(learningRate) || learningRate < 0) {

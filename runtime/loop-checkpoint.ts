@@ -7,6 +7,7 @@ import { describeValue, isRecord } from "./arguments.js";
 import type { MonitorOptions, MonitorState } from "./early-stopping.js";
 import { NetcError } from "./errors.js";
 import type { Evaluation } from "./evaluate.js";
+import { parseVersioned } from "./checkpoint.js";
 import { decodeSafetensorsFile } from "./safetensors.js";
 
 const KEY = "netc.loop";
@@ -125,15 +126,7 @@ export function loadLoopCheckpoint(
 const count = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
 
 function parseState(text: string, fail: (reason: string) => never): LoopState {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return fail(`its ${KEY} metadata is not JSON`);
-  }
-  if (!isRecord(value) || value["version"] !== VERSION) {
-    return fail(`its ${KEY} metadata is not of version ${VERSION}`);
-  }
+  const value = parseVersioned(text, KEY, VERSION, fail);
   const { settings, epoch, step, stopped, monitor, history } = value;
   const ok =
     isRecord(settings) &&

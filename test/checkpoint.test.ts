@@ -1,20 +1,18 @@
 // Checkpoints: one epoch, then a resume to two, gives the same weights, byte for byte, as two
 // epochs straight, on both backends and with threads, for SGD with momentum and Adam, dropout and
 // batch normalisation; a checkpoint that does not fit is refused and changes nothing.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Model, ModelOptions, OptimizerConfig } from "../runtime/api-types.js";
 import { sizeOf, type Dataset } from "../runtime/data/dataset.js";
 import { loadFashionMnist } from "../runtime/node/fashion-mnist.js";
 import { decodeSafetensorsFile, encodeSafetensors } from "../runtime/safetensors.js";
 import { trainLoop, type TrainLoopOptions } from "../runtime/train-loop.js";
+import { netc, root } from "./helpers/cli.js";
 import { compileModel } from "./helpers/gradcheck.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "netc-checkpoint-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -360,14 +358,6 @@ train {
 });
 
 describe("netc train --checkpoint and --resume", () => {
-  const netc = (...args: string[]) => {
-    const result = spawnSync(process.execPath, ["bin/netc.js", ...args], {
-      cwd: root,
-      encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-  };
   const common = [
     "train",
     "samples/mlp.net",

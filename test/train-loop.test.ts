@@ -1,46 +1,15 @@
 // The training loop in process: tasks read from layouts, evaluation outputs, epochs, divergence.
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import type { Dataset } from "../runtime/data/dataset.js";
 import { taskOf } from "../runtime/task.js";
 import { DivergenceError, trainLoop, type StepProgress } from "../runtime/train-loop.js";
 import { compileModel, pseudoRandom } from "./helpers/gradcheck.js";
+import { rows, rowsModel } from "./helpers/rows.js";
 
 const sample = (name: string) =>
   readFileSync(new URL(`../samples/${name}`, import.meta.url), "utf8");
 
-/** Four classes of 4x4 images: class c lights up row c. */
-function rows(count: number): Dataset {
-  const inputs = new Float32Array(count * 16);
-  const labels = new Int32Array(count);
-  const next = pseudoRandom(3);
-  for (let n = 0; n < count; n++) {
-    labels[n] = n % 4;
-    for (let i = 0; i < 16; i++) {
-      const lit = Math.floor(i / 4) === labels[n] ? 1 : 0;
-      inputs[n * 16 + i] = lit + 0.1 * next();
-    }
-  }
-  return {
-    inputs,
-    inputShape: [1, 4, 4],
-    count,
-    targets: [{ data: labels, shape: [], classes: 4 }],
-  };
-}
-
-const tiny = compileModel(`model Rows {
-  input x: [1, 4, 4]
-  Flatten
-  hidden: Linear(8) -> ReLU
-  scores: Linear(4)
-  LogSoftMax
-}
-criterion NLL
-train {
-  optimizer = SGD(lr=0.1, momentum=0.9)
-}
-`);
+const tiny = compileModel(rowsModel);
 
 describe("taskOf", () => {
   test("each sample's task", () => {

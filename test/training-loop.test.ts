@@ -1,11 +1,9 @@
 // The training loop users expect: running figures of the training steps, the evaluation-mode pass
 // over the training set on demand, early stopping and the best weights (Keras's EarlyStopping),
 // augmentation declared in the train block, and the end-of-run report.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { formatCurves, formatRunEnd } from "../cli/training-report.js";
 import { check } from "../compiler/check.js";
@@ -22,43 +20,14 @@ import type { EpochScores } from "../runtime/loop-checkpoint.js";
 import { Rng } from "../runtime/rng.js";
 import { taskOf } from "../runtime/task.js";
 import { trainLoop } from "../runtime/train-loop.js";
-import { compileModel, pseudoRandom } from "./helpers/gradcheck.js";
+import { netc } from "./helpers/cli.js";
+import { compileModel } from "./helpers/gradcheck.js";
+import { rows, rowsModel } from "./helpers/rows.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "netc-loop-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Four classes of 4x4 images: class c lights up row c (row c + shift: a set that misleads). */
-function rows(count: number, seed = 3, shift = 0): Dataset {
-  const inputs = new Float32Array(count * 16);
-  const labels = new Int32Array(count);
-  const next = pseudoRandom(seed);
-  for (let n = 0; n < count; n++) {
-    labels[n] = n % 4;
-    for (let i = 0; i < 16; i++) {
-      inputs[n * 16 + i] = (Math.floor(i / 4) === (n + shift) % 4 ? 1 : 0) + 0.3 * next();
-    }
-  }
-  return {
-    inputs,
-    inputShape: [1, 4, 4],
-    count,
-    targets: [{ data: labels, shape: [], classes: 4 }],
-  };
-}
-
-const tiny = compileModel(`model Rows {
-  input x: [1, 4, 4]
-  Flatten
-  hidden: Linear(8) -> ReLU
-  scores: Linear(4)
-  LogSoftMax
-}
-criterion NLL
-train {
-  optimizer = SGD(lr=0.1, momentum=0.9)
-}
-`);
+const tiny = compileModel(rowsModel);
 
 const argmax = (scores: ArrayLike<number>, n: number) => {
   let best = 0;
@@ -95,8 +64,8 @@ describe("running training figures", () => {
       const { results } = trainLoop({
         model,
         layout: tiny.layout,
-        train: rows(70),
-        test: rows(21, 9),
+        train: rows(70, { noise: 0.3 }),
+        test: rows(21, { seed: 9, noise: 0.3 }),
         epochs: 1,
         seed: 4,
       });
@@ -113,12 +82,12 @@ describe("running training figures", () => {
 
   test("evalTrain adds the evaluation-mode pass over every training sample after the epoch", () => {
     const model = tiny.create({ batch: 16, seed: 1 });
-    const train = rows(70);
+    const train = rows(70, { noise: 0.3 });
     const { results } = trainLoop({
       model,
       layout: tiny.layout,
       train,
-      test: rows(21, 9),
+      test: rows(21, { seed: 9, noise: 0.3 }),
       epochs: 1,
       seed: 4,
       evalTrain: true,
@@ -174,9 +143,9 @@ describe("early stopping and the best weights", () => {
     const run = trainLoop({
       model,
       layout: tiny.layout,
-      train: rows(64),
+      train: rows(64, { noise: 0.3 }),
       // The test set lights up the next row: the better the model learns, the worse it does there.
-      test: rows(32, 9, 1),
+      test: rows(32, { seed: 9, noise: 0.3, shift: 1 }),
       epochs: 6,
       seed: 4,
       monitor: { monitor: "loss", minDelta: 0, keepBest: true },
@@ -379,14 +348,6 @@ describe("the end of a run", () => {
 });
 
 describe("netc train", () => {
-  const netc = (...args: string[]) => {
-    const result = spawnSync(process.execPath, ["bin/netc.js", ...args], {
-      cwd: root,
-      encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-  };
   const mlp = ["train", "samples/mlp.net", "--data", "data/fashion-mnist-sample", "--limit", "256"];
 
   test("--eval-train, --patience, --keep-best and --curve", () => {
