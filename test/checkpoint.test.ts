@@ -1,6 +1,7 @@
 // Checkpoints: one epoch, then a resume to two, gives the same weights, byte for byte, as two
 // epochs straight, on both backends and with threads, for SGD with momentum and Adam, dropout and
 // batch normalisation; a checkpoint that does not fit is refused and changes nothing.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -354,6 +355,40 @@ train {
     expect(rest.bestEpoch).toBe(whole.bestEpoch);
     expect(rest.history).toEqual(whole.history);
     expect(same(resumed.save(), straight.save())).toBe(true);
+  });
+});
+
+describe("a compiled module resumes training", () => {
+  test("--standalone module, Adam on 2 threads: 2 steps, a checkpoint, 3 more = 5 straight", () => {
+    const out = join(dir, "module");
+    writeFileSync(join(dir, "package.json"), `{ "type": "module" }\n`);
+    expect(netc("compile", "samples/mlp.net", "--standalone", "--out-dir", out)).toMatchObject({
+      status: 0,
+      stderr: "",
+    });
+    const script = join(dir, "resume.mjs");
+    writeFileSync(
+      script,
+      `import { createModel } from ${JSON.stringify(join(out, "mlp.js"))};
+const options = { batch: 8, threads: 2, optimizer: { name: "Adam", args: { lr: 0.01 } } };
+const x = Float32Array.from({ length: 8 * 784 }, (_, i) => ((i * 7919) % 255) / 255);
+const y = Int32Array.from({ length: 8 }, (_, i) => i % 10);
+const straight = await createModel({ ...options, seed: 1 });
+for (let i = 0; i < 5; i++) straight.trainStep(x, y);
+const first = await createModel({ ...options, seed: 1 });
+for (let i = 0; i < 2; i++) first.trainStep(x, y);
+const bytes = first.saveCheckpoint({ metadata: { steps: "2" } });
+const resumed = await createModel({ ...options, seed: 2 });
+const { metadata } = resumed.loadCheckpoint(bytes, "run.ckpt");
+for (let i = 0; i < 3; i++) resumed.trainStep(x, y);
+const [a, b] = [straight.save(), resumed.save()];
+console.log(JSON.stringify({ metadata, same: a.length === b.length && a.every((v, i) => v === b[i]) }));
+for (const m of [straight, first, resumed]) m.dispose();
+`,
+    );
+    const result = spawnSync(process.execPath, [script], { encoding: "utf8" });
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toEqual({ metadata: { steps: "2" }, same: true });
   });
 });
 
