@@ -2,7 +2,7 @@
 // optimizer's buffers (`optimizer.<param>.<slot>`), and in `__metadata__` the optimizer's
 // settings, step count and learning rate and the dropout stream, with whatever the caller adds.
 import type { CheckpointExtra } from "./api-types.js";
-import { describeValue, isRecord } from "./arguments.js";
+import { checkKeys, describeValue, isRecord, typedArrayName } from "./arguments.js";
 import { DropoutSeeds, type DropoutState } from "./dropout.js";
 import { NetcError } from "./errors.js";
 import type { OptimizerSettings } from "./optimizers.js";
@@ -51,21 +51,8 @@ export function encodeCheckpoint(
   state: ModelTrainingState,
   extra: CheckpointExtra = {},
 ): Uint8Array {
+  checkExtra(extra, new Set([...state.weights, ...state.slots].map((t) => t.name)));
   const metadata = extra.metadata ?? {};
-  for (const key of Object.keys(metadata)) {
-    if (RESERVED.has(key)) throw new NetcError(`checkpoint metadata '${key}' is netc's own`);
-    if (typeof metadata[key] !== "string") {
-      throw new NetcError(
-        `checkpoint metadata '${key}' must be a string, got ${describeValue(metadata[key])}`,
-      );
-    }
-  }
-  const own = new Set([...state.weights, ...state.slots].map((t) => t.name));
-  for (const { name } of extra.tensors ?? []) {
-    if (own.has(name) || name.startsWith(OPTIMIZER_PREFIX)) {
-      throw new NetcError(`checkpoint tensor '${name}' would take the name of the model's own`);
-    }
-  }
   const record = {
     version: VERSION,
     optimizer: describeSettings(state.settings),
@@ -80,6 +67,52 @@ export function encodeCheckpoint(
     model: state.model,
     [KEY]: JSON.stringify(record),
   });
+}
+
+/** The caller's part, which may come from anyone: anything off is a NetcError naming it. */
+function checkExtra(extra: unknown, own: ReadonlySet<string>): asserts extra is CheckpointExtra {
+  if (!isRecord(extra)) {
+    throw new NetcError(
+      `saveCheckpoint takes { metadata?, tensors? }, got ${describeValue(extra)}`,
+    );
+  }
+  checkKeys(extra, ["metadata", "tensors"], "saveCheckpoint's extra");
+  const { metadata = {}, tensors = [] } = extra;
+  if (!isRecord(metadata)) {
+    throw new NetcError(`checkpoint metadata must be an object, got ${describeValue(metadata)}`);
+  }
+  for (const [key, value] of Object.entries(metadata)) {
+    if (RESERVED.has(key)) throw new NetcError(`checkpoint metadata '${key}' is netc's own`);
+    if (typeof value !== "string") {
+      throw new NetcError(
+        `checkpoint metadata '${key}' must be a string, got ${describeValue(value)}`,
+      );
+    }
+  }
+  if (!Array.isArray(tensors)) {
+    throw new NetcError(`checkpoint tensors must be an array, got ${describeValue(tensors)}`);
+  }
+  const names = new Set<string>();
+  for (const tensor of tensors as unknown[]) {
+    const form = "a checkpoint tensor is { name, shape, data: Float32Array }";
+    if (!isRecord(tensor)) throw new NetcError(`${form}, got ${describeValue(tensor)}`);
+    const { name, shape, data } = tensor;
+    const dims = Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0);
+    if (typeof name !== "string" || !dims || typedArrayName(data) !== "Float32Array") {
+      throw new NetcError(`${form}, got ${describeValue(tensor)}`);
+    }
+    const size = (shape as number[]).reduce((a, b) => a * b, 1);
+    if ((data as Float32Array).length !== size) {
+      throw new NetcError(
+        `checkpoint tensor '${name}' has ${(data as Float32Array).length} values for shape [${(shape as number[]).join(", ")}]`,
+      );
+    }
+    if (own.has(name) || name.startsWith(OPTIMIZER_PREFIX) || name === "__metadata__") {
+      throw new NetcError(`checkpoint tensor '${name}' would take the name of the model's own`);
+    }
+    if (names.has(name)) throw new NetcError(`checkpoint tensor '${name}' is given twice`);
+    names.add(name);
+  }
 }
 
 /** What a checkpoint restores: the values to copy in, all checked already. */

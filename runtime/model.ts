@@ -11,7 +11,14 @@ import type {
   Values,
   WasmKernels,
 } from "./api-types.js";
-import { checkKeys, describeValue, firstNonFinite, formatPosition, isRecord } from "./arguments.js";
+import {
+  checkKeys,
+  describeValue,
+  firstNonFinite,
+  formatPosition,
+  isRecord,
+  typedArrayName,
+} from "./arguments.js";
 import { allocating, NetcError } from "./errors.js";
 import { initialize } from "./init.js";
 import {
@@ -468,10 +475,6 @@ function checkFileArguments(method: string, bytes: unknown, source: unknown): vo
     );
   }
 }
-
-/** The typed array's kind by its tag, which holds across realms (a worker's, a vm context's). */
-const typedArrayName = (value: unknown): string | undefined =>
-  ArrayBuffer.isView(value) ? Object.prototype.toString.call(value).slice(8, -1) : undefined;
 
 const arrayKind = (t: LayoutTensor) =>
   t.dtype === "i32" ? "an Int32Array of class indices" : "a Float32Array";

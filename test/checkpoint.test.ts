@@ -196,6 +196,32 @@ describe("Model.saveCheckpoint and loadCheckpoint", () => {
     other.dispose();
   });
 
+  test("the caller's extra is checked: names, shapes, kinds", () => {
+    const model = create(mlp, { backend: "ts", seed: 1 });
+    const bad: [unknown, string][] = [
+      [[], "saveCheckpoint takes { metadata?, tensors? }, got an array"],
+      [{ epoch: 1 }, 'saveCheckpoint\'s extra: unknown "epoch"; expected "metadata", "tensors"'],
+      [{ metadata: { model: "x" } }, "checkpoint metadata 'model' is netc's own"],
+      [{ metadata: { epoch: 1 } }, "checkpoint metadata 'epoch' must be a string, got 1"],
+      [
+        { tensors: [{ name: "fc1.weight", shape: [1], data: new Float32Array(1) }] },
+        "checkpoint tensor 'fc1.weight' would take the name of the model's own",
+      ],
+      [
+        { tensors: [{ name: "mine", shape: [2], data: new Float32Array(3) }] },
+        "checkpoint tensor 'mine' has 3 values for shape [2]",
+      ],
+      [
+        { tensors: [{ name: "mine", shape: [2], data: [1, 2] }] },
+        "a checkpoint tensor is { name, shape, data: Float32Array }, got",
+      ],
+    ];
+    for (const [extra, message] of bad) {
+      expect(() => model.saveCheckpoint(extra as never)).toThrow(message);
+    }
+    model.dispose();
+  });
+
   test("a checkpoint that does not fit is refused, naming the problem, and changes nothing", () => {
     const source = create(mlp, { backend: "ts", seed: 1 });
     source.trainStep(x, y);
