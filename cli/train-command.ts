@@ -113,7 +113,10 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   );
 
   const progress = progressOn(process.stderr);
-  const metrics = options.metrics !== undefined ? new JsonLinesFile(options.metrics) : undefined;
+  const metrics =
+    options.metrics !== undefined
+      ? new JsonLinesFile(options.metrics, resume !== undefined)
+      : undefined;
   const checkpoint = options.checkpoint;
   let weights: Uint8Array | undefined;
   try {

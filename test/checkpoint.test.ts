@@ -440,12 +440,24 @@ describe("netc train --checkpoint and --resume", () => {
       status: 0,
       stderr: "",
     });
-    expect(netc(...common, "--epochs", "1", "--checkpoint", checkpoint)).toMatchObject({
+    const metrics = join(dir, "mlp.jsonl");
+    expect(
+      netc(...common, "--epochs", "1", "--checkpoint", checkpoint, "--metrics", metrics),
+    ).toMatchObject({
       status: 0,
       stderr: "",
     });
-    const result = netc(...common, "--epochs", "2", "--resume", checkpoint, "--save", resumed);
+    const result = netc(
+      ...common,
+      ...["--epochs", "2", "--resume", checkpoint, "--save", resumed, "--metrics", metrics],
+    );
     expect(result).toMatchObject({ status: 0, stderr: "" });
+    // The resumed run's metrics go on in the same file.
+    const epochs = readFileSync(metrics, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { epoch: number }).epoch);
+    expect(epochs).toEqual([1, 2]);
     expect(result.stdout).toContain(`resuming from ${checkpoint} after epoch 1 (16 steps)\n`);
     expect(result.stdout).toMatch(/^epoch 2\/2: train loss /m);
     expect(result.stdout).not.toMatch(/^epoch 1\/2/m);
