@@ -137,6 +137,11 @@ program
   )
   .option("--min-delta <d>", "the least change that counts as an improvement", nonNegativeNumber)
   .option("--curve", "print the loss and accuracy curves at the end even when not on a terminal")
+  .option(
+    "--allow <lint>",
+    "train despite a lint that makes the loss meaningless (nll-without-logsoftmax, bce-without-sigmoid); repeatable",
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
   .addOption(backendOption())
   .addOption(threadsOption())
   .option("--model <name>", "which model of the file (default: the first)")

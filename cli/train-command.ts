@@ -1,5 +1,7 @@
 // `netc train`: compiles the model in memory, trains it on the data its task calls for, reports
 // each epoch (checkpointing it when asked), and saves the weights only when training finished.
+import { trainingStoppers } from "../compiler/catalog/criteria.js";
+import type { Diagnostic, DiagnosticCode } from "../compiler/diagnostics.js";
 import { defaultOptimizer } from "../runtime/optimizers.js";
 import type { MonitorName, MonitorOptions } from "../runtime/early-stopping.js";
 import { NetcError } from "../runtime/errors.js";
@@ -42,6 +44,8 @@ export interface TrainCommandOptions extends KernelChoice {
   minDelta?: number;
   keepBest?: boolean;
   curve?: boolean;
+  /** Lints of `trainingStoppers` to train despite (`--allow`). */
+  allow?: string[];
 }
 
 /** Early stopping and keeping the best weights watch the same metric; either asks for it. */
@@ -70,9 +74,31 @@ export const defaults = {
   optimizer: defaultOptimizer,
 };
 
+/** The lints among `diagnostics` that stop training and are not allowed; checks `allow`. */
+function stoppingLints(diagnostics: readonly Diagnostic[], allow: readonly string[]): string[] {
+  for (const code of allow) {
+    if (!trainingStoppers.includes(code as DiagnosticCode)) {
+      throw new UsageError(
+        `--allow takes a lint that stops training (${trainingStoppers.join(", ")}), got ${printable(code)}`,
+      );
+    }
+  }
+  const codes = diagnostics.map((d) => d.code).filter((c) => trainingStoppers.includes(c));
+  return [...new Set(codes)].filter((code) => !allow.includes(code));
+}
+
 export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const file = compileFile(path, { model: options.model });
   if (!file.ok) return file.exitCode;
+  const stopped = stoppingLints(file.diagnostics, options.allow ?? []);
+  if (stopped.length > 0) {
+    const codes = stopped.join(", ");
+    const flags = stopped.map((code) => `--allow ${code}`).join(" ");
+    process.stderr.write(
+      `netc: not training: with ${codes} the loss means nothing; fix the model as the warning above says, or pass ${flags} to train anyway\n`,
+    );
+    return ExitCode.errors;
+  }
   const { compiled } = file;
   const { layout } = compiled;
   const settings = compiled.model.train;

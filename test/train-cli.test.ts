@@ -678,3 +678,41 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
     fails(args, status, message);
   });
 });
+
+// NLL of raw scores falls without bound and BCE of values outside [0, 1] is not a loss: netc train
+// stops on those lints before reading any data, and trains only when the user allows the lint.
+describe("a criterion that cannot train meaningfully", () => {
+  const rawScores = write(
+    join(dir, "raw-scores.net"),
+    "model RawScores {\n  input x: [1, 28, 28]\n  View(-1)\n  Linear(10)\n}\n\ncriterion NLL\n",
+  );
+  const save = join(dir, "raw-scores.safetensors");
+
+  test("stops with the checker's warning and writes nothing", () => {
+    const result = netc("train", rawScores, ...sample, "--epochs", "1", "--save", save);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(
+      "warning[nll-without-logsoftmax]: NLL expects log-probabilities, but the model's output comes from Linear with no LogSoftMax",
+    );
+    expect(result.stderr).toContain(
+      "netc: not training: with nll-without-logsoftmax the loss means nothing; fix the model as the warning above says, or pass --allow nll-without-logsoftmax to train anyway",
+    );
+    expect(existsSync(save)).toBe(false);
+  });
+
+  test("--allow trains anyway", () => {
+    const args = ["--epochs", "1", "--limit", "128", "--allow", "nll-without-logsoftmax"];
+    const result = netc("train", rawScores, ...sample, ...args, "--save", save);
+    expect(result.status).toBe(0);
+    expect(existsSync(save)).toBe(true);
+  });
+
+  test("--allow takes only the lints that stop training", () => {
+    const result = netc("train", rawScores, "--allow", "unused-block");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      "netc: --allow takes a lint that stops training (nll-without-logsoftmax, bce-without-sigmoid), got unused-block",
+    );
+  });
+});
