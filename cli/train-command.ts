@@ -2,6 +2,7 @@
 // each epoch (checkpointing it when asked), and saves the weights only when training finished.
 import { trainingStoppers } from "../compiler/catalog/criteria.js";
 import type { Diagnostic, DiagnosticCode } from "../compiler/diagnostics.js";
+import { describeAugmentation } from "../runtime/data/augment.js";
 import { defaultOptimizer } from "../runtime/optimizers.js";
 import type { MonitorName, MonitorOptions } from "../runtime/early-stopping.js";
 import { NetcError } from "../runtime/errors.js";
@@ -134,8 +135,9 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const kernels = kernelChoice(options);
   const model = createModel(compiled, { batch, seed, optimizer, ...kernels });
   const params = model.params.reduce((sum, p) => sum + p.data.length, 0);
+  const augmented = settings.augment ? `, augment ${describeAugmentation(settings.augment)}` : "";
   process.stdout.write(
-    `${compiled.model.name}: ${formatCount(params)} parameters; ${formatOptimizer(optimizer, lr)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}; ${formatKernels(kernels)}\n`,
+    `${compiled.model.name}: ${formatCount(params)} parameters; ${formatOptimizer(optimizer, lr)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}${augmented}; ${formatKernels(kernels)}\n`,
   );
 
   const progress = progressOn(process.stderr);

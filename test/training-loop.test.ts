@@ -1,7 +1,7 @@
 // The training loop users expect: running figures of the training steps, the evaluation-mode pass
 // over the training set on demand, early stopping and the best weights (Keras's EarlyStopping),
 // augmentation declared in the train block, and the end-of-run report.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -20,7 +20,7 @@ import type { EpochScores } from "../runtime/loop-checkpoint.js";
 import { Rng } from "../runtime/rng.js";
 import { taskOf } from "../runtime/task.js";
 import { trainLoop } from "../runtime/train-loop.js";
-import { netc } from "./helpers/cli.js";
+import { netc, root } from "./helpers/cli.js";
 import { compileModel } from "./helpers/gradcheck.js";
 import { rows, rowsModel } from "./helpers/rows.js";
 
@@ -396,6 +396,23 @@ describe("netc train", () => {
       "best",
     ]);
     expect(lines[0]!["best"]).toBe(true);
+  });
+
+  test("augmentation from the train block: tiny-unet's images and masks shifted and flipped", () => {
+    const source = readFileSync(join(root, "samples/tiny-unet.net"), "utf8").replace(
+      "train {",
+      "train {\n  augment = [RandomCrop(32, padding=3), RandomHorizontalFlip]",
+    );
+    const path = join(dir, "unet-augmented.net");
+    writeFileSync(path, source);
+    const result = netc("train", path, "--limit", "32", "--epochs", "1");
+    expect(result).toMatchObject({ status: 0, stderr: "" });
+    expect(result.stdout).toContain(
+      "seed 0, augment [RandomCrop(32, padding=3), RandomHorizontalFlip(p=0.5)]; wasm kernels",
+    );
+    expect(result.stdout).toMatch(
+      /^epoch 1\/1: train loss [\d.]+ pixel accuracy [\d.]+% mean IoU/m,
+    );
   });
 
   test.each([
