@@ -176,7 +176,7 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
     });
     const end = formatRunEnd(run, monitor);
     if (end) process.stdout.write(end + "\n");
-    if (options.curve || (options.curve === undefined && process.stdout.isTTY)) {
+    if (options.curve || process.stdout.isTTY) {
       const curves = formatCurves(run.history);
       if (curves) process.stdout.write(curves + "\n");
     }
