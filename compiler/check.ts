@@ -94,7 +94,9 @@ export function check(text: string): CheckResult {
         report,
       );
     } else {
-      model.train = checkTrain(decl, report);
+      const shapes = new Map(model.nodes.map((n) => [n.id, n.shape]));
+      const inputs = model.inputs.map((i) => ({ name: i.name, shape: shapes.get(i.node) }));
+      model.train = checkTrain(decl, report, inputs);
     }
   }
 

@@ -4,7 +4,7 @@ import { formatSignature } from "../../compiler/bind-args.js";
 import { criterionByName, layers } from "../../compiler/catalog/index.js";
 import { formatShape } from "../../compiler/diagnostics.js";
 import type { IRNode, ModelIR } from "../../compiler/ir.js";
-import { callSettings, trainCallee, trainSettings } from "../../compiler/train.js";
+import { trainCallee, trainSettingDocs } from "../../compiler/train.js";
 import type { BlockDecl, ModelDecl, Span } from "../../grammar/ast.js";
 import { formatCount } from "../../compiler/units.js";
 import {
@@ -49,9 +49,7 @@ function describe(analysis: Analysis, found: Found, offset: number): string | un
   if (decl.kind === "Train") {
     const callee = trainCallee(ident.name);
     if (callee) return signatureBlock(formatSignature(callee.name, callee.args), callee.summary);
-    const setting =
-      trainSettings.find((s) => s.name === ident.name) ??
-      callSettings.find((s) => s.name === ident.name);
+    const setting = trainSettingDocs.find((s) => s.name === ident.name);
     return setting && `\`${setting.name}\`: ${setting.doc}`;
   }
   const model = decl.kind === "Model" ? modelOf(analysis, decl) : undefined;
