@@ -8,7 +8,14 @@ import { runEval, type EvalCommandOptions } from "./eval-command.js";
 import { ExitCode, exitCodeHelp, reportBug } from "./exit-codes.js";
 import { runFmt, type FmtOptions } from "./fmt-command.js";
 import { runLsp, type LspOptions } from "./lsp-command.js";
-import { nonNegativeInteger, positiveInteger, positiveNumber, seedValue } from "./option-values.js";
+import { monitorNames } from "../runtime/early-stopping.js";
+import {
+  nonNegativeInteger,
+  nonNegativeNumber,
+  positiveInteger,
+  positiveNumber,
+  seedValue,
+} from "./option-values.js";
 import { printable } from "./printable.js";
 import { runShapes, type ShapesOptions } from "./shapes-command.js";
 import { runTrain, type TrainCommandOptions } from "./train-command.js";
@@ -114,6 +121,22 @@ program
   .option("--save <file>", "write the weights (safetensors) when training has finished")
   .option("--metrics <file>", "write each epoch's numbers as a line of JSON")
   .option("--limit <n>", "train on the first n training samples only", positiveInteger)
+  .option("--eval-train", "also evaluate the whole training set in evaluation mode each epoch")
+  .option("--checkpoint <file>", "write weights, optimizer and loop state after every epoch")
+  .option("--resume <file>", "go on from a checkpoint to --epochs, as if never interrupted")
+  .option(
+    "--patience <n>",
+    "stop after n epochs without improvement of the monitored test metric",
+    nonNegativeInteger,
+  )
+  .option("--keep-best", "end with (and --save) the weights of the best epoch")
+  .addOption(
+    new Option("--monitor <metric>", "the test metric watched (default loss)").choices(
+      monitorNames,
+    ),
+  )
+  .option("--min-delta <d>", "the least change that counts as an improvement", nonNegativeNumber)
+  .option("--curve", "print the loss and accuracy curves at the end even when not on a terminal")
   .option(
     "--allow <lint>",
     "train despite a lint that makes the loss meaningless (nll-without-logsoftmax, bce-without-sigmoid); repeatable",

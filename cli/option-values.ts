@@ -25,3 +25,11 @@ export function positiveNumber(text: string): number {
 
 export const nonNegativeInteger = (text: string) =>
   integer(text, 0, Number.MAX_SAFE_INTEGER, "a non-negative integer");
+
+export function nonNegativeNumber(text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError("expected a number ≥ 0");
+  }
+  return value;
+}

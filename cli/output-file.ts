@@ -17,11 +17,19 @@ export function checkOutputPath(path: string, flag: string): void {
   if (stat(path)?.isDirectory()) fail("is a directory");
 }
 
-/** JSON lines written as they come; the file is replaced only when the first line is ready. */
+/**
+ * JSON lines written as they come; the file is replaced only when the first line is ready, or
+ * appended to (`append`: a resumed run goes on with the file of the run it continues).
+ */
 export class JsonLinesFile {
-  private started = false;
+  private started: boolean;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    append = false,
+  ) {
+    this.started = append;
+  }
 
   append(record: unknown): void {
     const line = JSON.stringify(record) + "\n";

@@ -1,10 +1,13 @@
 // `netc train`: compiles the model in memory, trains it on the data its task calls for, reports
-// each epoch, and saves the weights only when training finished.
+// each epoch (checkpointing it when asked), and saves the weights only when training finished.
 import { trainingStoppers } from "../compiler/catalog/criteria.js";
 import type { Diagnostic, DiagnosticCode } from "../compiler/diagnostics.js";
+import { describeAugmentation } from "../runtime/data/augment.js";
 import { defaultOptimizer } from "../runtime/optimizers.js";
 import { scheduledLearningRate } from "../runtime/schedules.js";
+import type { MonitorName, MonitorOptions } from "../runtime/early-stopping.js";
 import { NetcError } from "../runtime/errors.js";
+import { withRegularFile } from "../runtime/node/read-file.js";
 import { taskData } from "../runtime/node/task-data.js";
 import { readInitialWeights } from "../runtime/node/weights-file.js";
 import { writeFileAtomic } from "../runtime/node/write-atomic.js";
@@ -16,7 +19,14 @@ import { checkOutputPath, JsonLinesFile } from "./output-file.js";
 import { printable } from "./printable.js";
 import { progressOn } from "./progress.js";
 import { formatLoadReport } from "./init-report.js";
-import { formatEpoch, formatKernels, formatOptimizer, metricsRecord } from "./training-report.js";
+import {
+  formatCurves,
+  formatEpoch,
+  formatKernels,
+  formatOptimizer,
+  formatRunEnd,
+  metricsRecord,
+} from "./training-report.js";
 import { frozenCount } from "../compiler/freeze.js";
 import { formatCount } from "../compiler/units.js";
 import { UsageError } from "./usage-error.js";
@@ -31,10 +41,36 @@ export interface TrainCommandOptions extends KernelChoice {
   metrics?: string;
   limit?: number;
   model?: string;
+  evalTrain?: boolean;
+  checkpoint?: string;
+  resume?: string;
+  monitor?: MonitorName;
+  patience?: number;
+  minDelta?: number;
+  keepBest?: boolean;
+  curve?: boolean;
   /** Lints of `trainingStoppers` to train despite (`--allow`). */
   allow?: string[];
   /** A safetensors file whose tensors that match the model's by name and shape start training. */
   init?: string;
+}
+
+/** Early stopping and keeping the best weights watch the same metric; either asks for it. */
+function monitorOf(options: TrainCommandOptions): MonitorOptions | undefined {
+  const watching = options.patience !== undefined || options.keepBest === true;
+  if (!watching) {
+    if (options.monitor !== undefined || options.minDelta !== undefined) {
+      throw new UsageError("--monitor and --min-delta go with --patience or --keep-best");
+    }
+    return undefined;
+  }
+  const monitor: MonitorOptions = {
+    monitor: options.monitor ?? "loss",
+    minDelta: options.minDelta ?? 0,
+    keepBest: options.keepBest === true,
+  };
+  if (options.patience !== undefined) monitor.patience = options.patience;
+  return monitor;
 }
 
 /** What a file without a `train` block gets (the runtime's own default optimizer). */
@@ -85,6 +121,17 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   }
   if (options.save !== undefined) checkOutputPath(options.save, "--save");
   if (options.metrics !== undefined) checkOutputPath(options.metrics, "--metrics");
+  if (options.init !== undefined && options.resume !== undefined)
+    throw new UsageError("--init and --resume both set the weights: give one of them");
+  if (options.checkpoint !== undefined) checkOutputPath(options.checkpoint, "--checkpoint");
+  const monitor = monitorOf(options);
+  const resume =
+    options.resume === undefined
+      ? undefined
+      : {
+          bytes: withRegularFile(options.resume, "the checkpoint", (f) => f.read(0, f.size)),
+          source: printable(options.resume),
+        };
   // Read before the data and the model: a file that cannot be read costs neither.
   const initial = options.init !== undefined ? readInitialWeights(options.init) : undefined;
 
@@ -108,19 +155,24 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
     frozen > 0
       ? `${formatCount(params + frozen)} parameters, ${formatCount(frozen)} of them frozen (${settings.freeze!.join(", ")})`
       : `${formatCount(params)} parameters`;
+  const augmented = settings.augment ? `, augment ${describeAugmentation(settings.augment)}` : "";
   process.stdout.write(
-    `${compiled.model.name}: ${count}; ${formatOptimizer(optimizer, lr, settings)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}; ${formatKernels(kernels)}\n`,
+    `${compiled.model.name}: ${count}; ${formatOptimizer(optimizer, lr, settings)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}${augmented}; ${formatKernels(kernels)}\n`,
   );
 
   const progress = progressOn(process.stderr);
-  const metrics = options.metrics !== undefined ? new JsonLinesFile(options.metrics) : undefined;
+  const metrics =
+    options.metrics !== undefined
+      ? new JsonLinesFile(options.metrics, resume !== undefined)
+      : undefined;
+  const checkpoint = options.checkpoint;
   let weights: Uint8Array | undefined;
   try {
     if (initial) {
       const report = model.loadMatching(initial, options.init);
       process.stdout.write(`${formatLoadReport(report, options.init!)}\n`);
     }
-    trainLoop({
+    const run = trainLoop({
       model,
       layout,
       train: data.train,
@@ -131,13 +183,30 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
       ...(settings.schedule || settings.warmup
         ? { learningRateAt: (epoch: number) => scheduledLearningRate(settings, lr, epoch) }
         : {}),
+      evalTrain: options.evalTrain === true,
+      ...(monitor ? { monitor } : {}),
+      ...(settings.augment ? { augment: settings.augment } : {}),
+      ...(resume ? { resume } : {}),
+      onResume: (epoch, step) =>
+        process.stdout.write(
+          `resuming from ${resume!.source} after epoch ${epoch} (${formatCount(step)} steps)\n`,
+        ),
       onStep: (p) => progress.step(p),
       onEpoch: (result) => {
         progress.stop();
         process.stdout.write(formatEpoch(result) + "\n");
         metrics?.append(metricsRecord(result));
       },
+      ...(checkpoint !== undefined
+        ? { onCheckpoint: (bytes: Uint8Array) => writeFileAtomic(checkpoint, bytes) }
+        : {}),
     });
+    const end = formatRunEnd(run, monitor);
+    if (end) process.stdout.write(end + "\n");
+    if (options.curve || process.stdout.isTTY) {
+      const curves = formatCurves(run.history);
+      if (curves) process.stdout.write(curves + "\n");
+    }
     if (options.save !== undefined) weights = model.save();
   } catch (error) {
     if (!(error instanceof DivergenceError)) throw error;

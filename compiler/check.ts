@@ -97,7 +97,9 @@ export function check(text: string): CheckResult {
         report,
       );
     } else {
-      model.train = checkTrain(decl, report, freezable.get(model)!);
+      const shapes = new Map(model.nodes.map((n) => [n.id, n.shape]));
+      const inputs = model.inputs.map((i) => ({ name: i.name, shape: shapes.get(i.node) }));
+      model.train = checkTrain(decl, report, inputs, freezable.get(model)!);
       if (model.train.freeze) model.nodes = freezeNodes(model.nodes, model.train.freeze);
     }
   }

@@ -350,6 +350,17 @@ export const diagnosticTable = {
     (p: { name: string; suggestion?: string }) =>
       `unknown train setting '${p.name}'${didYouMean(p.suggestion)}`,
   ),
+  "unknown-augmentation": entry(
+    "error",
+    "An augmentation that does not exist.",
+    (p: { name: string; known: string; suggestion?: string }) =>
+      `unknown augmentation '${p.name}'${didYouMean(p.suggestion) || `; the augmentations are ${p.known}`}`,
+  ),
+  "augment-mismatch": entry(
+    "error",
+    "An augmentation that does not fit the model's input.",
+    (p: { detail: string }) => p.detail,
+  ),
   "unknown-optimizer": entry(
     "error",
     "An optimizer that does not exist.",

@@ -1,7 +1,9 @@
 // The `train` block: optimizer and schedule settings, checked against their signatures.
-import type { Expr, Span, TrainDecl } from "../grammar/ast.js";
+import type { Span, TrainDecl } from "../grammar/ast.js";
 import type { ScheduleConfig } from "../runtime/api-types.js";
-import { bindArgs, bindValue, type BoundArgs } from "./bind-args.js";
+import { augmentations, augmentSetting, checkAugment, type AugmentedInput } from "./augment.js";
+import { bindValue } from "./bind-args.js";
+import { bindCall, type CallSetting } from "./bind-call.js";
 import { optimizers } from "./catalog/optimizers.js";
 import { schedules } from "./catalog/schedules.js";
 import type { ArgSpec } from "./catalog/types.js";
@@ -9,7 +11,7 @@ import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { checkFreeze, freezeSetting, type FreezeScope } from "./freeze.js";
 import type { TrainConfig } from "./ir.js";
 import { suggest } from "./suggest.js";
-import { quiet, type EvalContext } from "./values.js";
+import type { EvalContext } from "./values.js";
 
 /** The numeric settings; `optimizer`, `schedule` and `warmup` are calls (`callSettings`). */
 export const trainSettings: ArgSpec[] = [
@@ -29,26 +31,6 @@ export const trainSettings: ArgSpec[] = [
     doc: "the largest L2 norm of all the gradients together; larger ones are scaled down to it before each update (torch.nn.utils.clip_grad_norm_)",
   },
 ];
-
-/** A setting whose value is a call of a catalog entry: `optimizer = SGD(lr=0.1)`. */
-interface CallSetting {
-  name: "optimizer" | "schedule" | "warmup";
-  doc: string;
-  catalog: readonly { name: string; args: ArgSpec[] }[];
-  /** `known` lists the names (`A, B and C`), `expected` the calls (`A(...) or B(...)`). */
-  unknown(
-    name: string,
-    range: Span,
-    names: { known: string; expected: string },
-    suggestion?: string,
-  ): Diagnostic;
-}
-
-/** `A, B and C` (or `A, B or C`). */
-const listed = (names: readonly string[], conjunction = "and") =>
-  names.length === 1
-    ? names[0]!
-    : `${names.slice(0, -1).join(", ")} ${conjunction} ${names[names.length - 1]}`;
 
 export const callSettings: CallSetting[] = [
   {
@@ -75,24 +57,35 @@ export const callSettings: CallSetting[] = [
   },
 ];
 
-/** The optimizer or schedule of that name, for the editor's signatures and hovers. */
+/** The settings whose values are calls of a catalog's entries (`augment`'s, a list of them). */
+export const catalogSettings: readonly CallSetting[] = [...callSettings, augmentSetting];
+
+/** The optimizer, schedule or augmentation of that name, for the editor's signatures and hovers. */
 export function trainCallee(
   name: string,
 ): { name: string; summary: string; args: ArgSpec[] } | undefined {
-  return optimizers.find((o) => o.name === name) ?? schedules.find((s) => s.name === name);
+  return (
+    optimizers.find((o) => o.name === name) ??
+    schedules.find((s) => s.name === name) ??
+    augmentations.find((a) => a.name === name)
+  );
 }
 
-/** Every setting's name, for completion and "did you mean". */
-export const trainSettingNames = [
-  ...callSettings.map((s) => s.name),
-  ...trainSettings.map((s) => s.name),
-  freezeSetting.name,
+/** Every setting with its doc, in the order completion offers them. */
+export const trainSettingDocs: readonly { name: string; doc: string }[] = [
+  ...catalogSettings,
+  ...trainSettings,
+  freezeSetting,
 ];
+
+/** Every setting's name, for completion and "did you mean". */
+export const trainSettingNames = trainSettingDocs.map((s) => s.name);
 
 export function checkTrain(
   decl: TrainDecl,
   report: (d: Diagnostic) => void,
-  scope: FreezeScope,
+  inputs: readonly AugmentedInput[],
+  freeze: FreezeScope,
 ): TrainConfig {
   const config: TrainConfig = {};
   const ctx: EvalContext = {
@@ -105,7 +98,7 @@ export function checkTrain(
     const key = setting.key.name;
     const spec = trainSettings.find((s) => s.name === key);
     const call = callSettings.find((s) => s.name === key);
-    if (!spec && !call && key !== freezeSetting.name) {
+    if (!spec && !call && key !== "augment" && key !== freezeSetting.name) {
       const suggestion = suggest(key, trainSettingNames);
       report(diagnostic("unknown-setting", setting.key.range, { name: key, suggestion }));
       continue;
@@ -116,7 +109,12 @@ export function checkTrain(
     }
     seen.add(key);
     if (key === freezeSetting.name) {
-      config.freeze = checkFreeze(setting.value, scope, report);
+      config.freeze = checkFreeze(setting.value, freeze, report);
+      continue;
+    }
+    if (key === "augment") {
+      const steps = checkAugment(setting.value, inputs, ctx);
+      if (steps) config.augment = steps;
       continue;
     }
     if (call) {
@@ -138,44 +136,4 @@ export function checkTrain(
       config[key as "batch" | "epochs" | "seed" | "clip_grad_norm"] = value;
   }
   return config;
-}
-
-/** Binds `optimizer = Adam(lr=0.01)` (or a bare `Adam`) to its catalog signature. */
-function bindCall(
-  setting: CallSetting,
-  v: Expr,
-  ctx: EvalContext,
-): { name: string; args: BoundArgs["args"] } | undefined {
-  if (v.kind === "Missing") return undefined; // a syntax error, already reported
-  const names = setting.catalog.map((c) => c.name);
-  const expected = listed(
-    names.map((n) => `${n}(...)`),
-    "or",
-  );
-  const callee =
-    v.kind === "Call" ? v.callee : v.kind === "Name" ? { name: v.name, range: v.range } : undefined;
-  if (!callee) {
-    const got = v.kind === "Number" || v.kind === "Bool" ? String(v.value) : "a value";
-    ctx.report(diagnostic("argument-type", v.range, { name: setting.name, expected, got }));
-    return undefined;
-  }
-  const def = setting.catalog.find((c) => c.name === callee.name);
-  if (!def) {
-    const suggestion = suggest(callee.name, names);
-    ctx.report(
-      setting.unknown(callee.name, callee.range, { known: listed(names), expected }, suggestion),
-    );
-    return undefined;
-  }
-  const bound = bindArgs(
-    def.name,
-    def.args,
-    v.kind === "Call" ? v.args : [],
-    v.kind === "Call" ? v.argsRange : v.range,
-    v.kind === "Call" && v.recovered ? quiet(ctx) : ctx,
-  );
-  if (!bound) return undefined;
-  // In the signature's order, whatever the call's: how the layout and `netc train` show them.
-  const args = Object.fromEntries(def.args.map((a) => [a.name, bound.args[a.name]]));
-  return { name: def.name, args };
 }

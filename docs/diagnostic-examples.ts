@@ -352,6 +352,26 @@ model M {
 train {
   epoch = 3
 }`,
+  "unknown-augmentation": net`
+model M {
+  input image: [1, 28, 28]
+  Flatten
+  Linear(10)
+}
+
+train {
+  augment = RandomFlip
+}`,
+  "augment-mismatch": net`
+model M {
+  input image: [1, 28, 28]
+  Flatten
+  Linear(10)
+}
+
+train {
+  augment = RandomCrop(32, padding=4)
+}`,
   "unknown-optimizer": net`
 model M {
   input x: [10]

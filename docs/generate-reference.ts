@@ -15,6 +15,7 @@ import {
 } from "../compiler/index.js";
 import { callSettings, trainSettings } from "../compiler/train.js";
 import { schedules } from "../compiler/catalog/schedules.js";
+import { augmentations, augmentSetting } from "../compiler/augment.js";
 import { freezeSetting } from "../compiler/freeze.js";
 import { diagnosticExamples } from "./diagnostic-examples.js";
 
@@ -304,6 +305,12 @@ function trainSection(): string {
       `${s.doc}; a bare name when every argument has a default`,
     ]),
     ...trainSettings.map((s) => [code(s.name), typeNames[s.type], rangeCell(s), s.doc]),
+    [
+      code("augment"),
+      `a list of ${augmentations.map((a) => code(`${a.name}(...)`)).join(" and ")}`,
+      "",
+      augmentSetting.doc,
+    ],
     [code(freezeSetting.name), freezeSetting.value, "", freezeSetting.doc],
   ];
   const sections = (entries: readonly { name: string; summary: string; args: ArgSpec[] }[]) =>
@@ -317,6 +324,8 @@ function trainSection(): string {
     ...sections(optimizers),
     "### Learning-rate schedules",
     ...sections(schedules),
+    "### Augmentations",
+    ...sections(augmentations),
   ].join("\n\n");
 }
 

@@ -45,6 +45,14 @@ export type ScheduleName = keyof ScheduleArgs;
 export type ScheduleConfig = {
   [K in ScheduleName]: { name: K; args: ScheduleArgs[K] };
 }[ScheduleName];
+/**
+ * A step of the `train` block's `augment`, as torchvision names it: a random crop of `size`
+ * (`[height, width]`, the input's) from the image padded with `padding` zeros on each side, or a
+ * horizontal flip with probability `p`.
+ */
+export type AugmentStep =
+  | { name: "RandomCrop"; size: [number, number]; padding: number }
+  | { name: "RandomHorizontalFlip"; p: number };
 
 /** The `train` block of the .net file. */
 export interface TrainConfig {
@@ -64,6 +72,8 @@ export interface TrainConfig {
    * is above (`torch.nn.utils.clip_grad_norm_`).
    */
   clip_grad_norm?: number;
+  /** Applied to each training batch, in order. */
+  augment?: AugmentStep[];
   /** The labels of the frozen layers and block uses, whose parameters are not trained. */
   freeze?: string[];
 }
@@ -155,6 +165,13 @@ export interface ModelOptions {
   threads?: number;
 }
 
+/** A checkpoint's tensors and metadata beyond the model's own (`Model.saveCheckpoint`). */
+export interface CheckpointExtra {
+  /** Plain strings, as safetensors metadata holds them (JSON for anything richer). */
+  metadata?: Record<string, string>;
+  tensors?: { name: string; shape: readonly number[]; data: Float32Array }[];
+}
+
 export interface TensorView {
   name: string;
   shape: number[];
@@ -217,6 +234,11 @@ export interface Model<T extends ModelTypes = ModelTypes> {
   readonly buffers: TensorView[];
   /** The gradient of the loss with respect to each input, after `lossAndGrad`. */
   readonly inputGrad: T["inputGrad"];
+  /**
+   * The outputs of the latest pass, training or evaluation, for the whole batch (the samples
+   * given come first): what running metrics read after `trainStep`.
+   */
+  readonly outputs: Values<Float32Array | Float64Array>;
   /** Evaluation-mode forward pass of up to `batch` samples; returns copies of the outputs. */
   forward(input: T["input"]): T["output"];
   /**
@@ -251,6 +273,19 @@ export interface Model<T extends ModelTypes = ModelTypes> {
    * file of which no tensor matches, and matching tensors that hold NaN or infinities.
    */
   loadMatching(bytes: Uint8Array, source?: string): LoadReport;
+  /**
+   * All that training needs to go on exactly as it would have: the weights and buffers (as
+   * `save` writes them), the optimizer's buffers (`optimizer.<param>.exp_avg`), step count and
+   * learning rate, and the dropout stream, as safetensors bytes; `extra` adds the caller's
+   * tensors and metadata (a training loop's epoch).
+   */
+  saveCheckpoint(extra?: CheckpointExtra): Uint8Array;
+  /**
+   * Restores a `saveCheckpoint` of this model trained with the same optimizer settings, and
+   * returns the extra it was saved with; a file that is malformed, of another model or
+   * optimizer, or holds NaN or infinities changes nothing.
+   */
+  loadCheckpoint(bytes: Uint8Array, source?: string): Required<CheckpointExtra>;
   /**
    * Stops the model's worker threads, if it has any; afterwards every method throws a NetcError
    * (dispose itself may be called again).

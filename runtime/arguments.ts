@@ -90,3 +90,7 @@ export function firstNonFinite(values: ArrayLike<number>): number {
   if (a + b + c + d === 0) return -1;
   for (let i = 0; ; i++) if (!Number.isFinite(values[i])) return i;
 }
+
+/** The typed array's kind by its tag, which holds across realms (a worker's, a vm context's). */
+export const typedArrayName = (value: unknown): string | undefined =>
+  ArrayBuffer.isView(value) ? Object.prototype.toString.call(value).slice(8, -1) : undefined;

@@ -2,7 +2,9 @@
 // hash of (the pass's seed, the layer, i) alone. Any backend and any thread computes any element
 // by itself, so the JS and WASM kernels draw the same masks whatever the thread count.
 import type { DropoutDraws } from "./api-types.js";
-import type { Rng } from "./rng.js";
+import { describeValue } from "./arguments.js";
+import { NetcError } from "./errors.js";
+import type { Rng, RngState } from "./rng.js";
 
 /** Draws are 24-bit integers: a draw d stands for the uniform d / 2^24 in [0, 1). */
 const DRAW_BITS = 24;
@@ -63,6 +65,31 @@ export class DropoutSeeds {
   get seed(): number {
     return this.current;
   }
+
+  /** Where the stream is, as JSON data: a checkpoint goes on with the same masks. */
+  save(): DropoutState {
+    return { stream: this.stream.save(), current: this.current, retracted: this.retracted ?? null };
+  }
+
+  restore(state: DropoutState): void {
+    const seed = (s: unknown) =>
+      Number.isInteger(s) && (s as number) >= 0 && (s as number) < 2 ** 32;
+    if (!seed(state.current) || !(state.retracted === null || seed(state.retracted))) {
+      throw new NetcError(
+        `the dropout state's seeds must be 32-bit unsigned integers, got ${describeValue(state.current)} and ${describeValue(state.retracted)}`,
+      );
+    }
+    this.stream.restore(state.stream);
+    this.current = state.current;
+    this.retracted = state.retracted ?? undefined;
+  }
+}
+
+/** A model's dropout stream as plain data (`DropoutSeeds.save`). */
+export interface DropoutState {
+  stream: RngState;
+  current: number;
+  retracted: number | null;
 }
 
 /** The JS kernels' draws under the current pass's seed. */

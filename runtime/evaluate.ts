@@ -1,4 +1,5 @@
-// Evaluation-mode loss and the task's metrics over a whole data set, batch by batch.
+// The loss and the task's metrics over batches: an evaluation-mode pass over a whole data set, or
+// the running figures of the training steps themselves.
 import type { Model, Target, Values } from "./api-types.js";
 import {
   argmaxClasses,
@@ -26,14 +27,17 @@ export interface Evaluation {
   confusion?: ConfusionMatrix;
 }
 
+type Outputs = Values<Float32Array | Float64Array>;
+
 /** Accumulates one task's metrics over batches. */
 interface Metrics {
-  add(outputs: Values<Float32Array>, targets: Record<string, Target>, n: number): void;
+  /** The first `n` samples of `outputs` (copies, or the model's live views of a whole batch). */
+  add(outputs: Outputs, targets: Record<string, Target>, n: number): void;
   result(): Omit<Evaluation, "count" | "loss">;
 }
 
 /** A model output by name: a single output comes as the array itself. */
-const outputOf = (outputs: Values<Float32Array>, name: string): Float32Array =>
+const outputOf = (outputs: Outputs, name: string): Float32Array | Float64Array =>
   ArrayBuffer.isView(outputs) ? outputs : outputs[name]!;
 
 function metricsFor(task: Task | undefined, batch: number): Metrics {
@@ -76,9 +80,9 @@ function metricsFor(task: Task | undefined, batch: number): Metrics {
       const error = new ReconstructionError();
       return {
         add(outputs, targets) {
-          // The outputs are copies of the batch's samples alone.
-          const output = outputOf(outputs, task.output);
-          error.add(output, targets[task.output] as Float32Array, output.length);
+          // The targets hold the batch's samples alone.
+          const target = targets[task.output] as Float32Array;
+          error.add(outputOf(outputs, task.output), target, target.length);
         },
         result: () => ({ mse: error.mean() }),
       };
@@ -88,19 +92,42 @@ function metricsFor(task: Task | undefined, batch: number): Metrics {
   }
 }
 
+/** The loss and the task's metrics of batches as they come, and their means. */
+export class RunningEvaluation {
+  private readonly metrics: Metrics;
+  private lossSum = 0;
+  private count = 0;
+
+  constructor(task: Task | undefined, batch: number) {
+    this.metrics = metricsFor(task, batch);
+  }
+
+  /** A batch of `n` samples whose mean loss was `loss`. */
+  add(loss: number, outputs: Outputs, targets: Record<string, Target>, n: number): void {
+    this.lossSum += loss * n;
+    this.count += n;
+    this.metrics.add(outputs, targets, n);
+  }
+
+  /** The mean loss so far, without the metrics' cost. */
+  get loss(): number {
+    return this.lossSum / this.count;
+  }
+
+  result(): Evaluation {
+    return { count: this.count, loss: this.loss, ...this.metrics.result() };
+  }
+}
+
 /** Every sample of `feeder`'s data set in stored order, in evaluation mode (no dropout). */
 export function evaluate(model: Model, task: Task | undefined, feeder: Feeder): Evaluation {
-  const metrics = metricsFor(task, feeder.buffers.size);
+  const running = new RunningEvaluation(task, feeder.buffers.size);
   const batches = Math.ceil(feeder.dataset.count / feeder.buffers.size);
-  let lossSum = 0;
-  let count = 0;
   for (let b = 0; b < batches; b++) {
     const n = feeder.fill(undefined, b);
     const targets = feeder.targets(n);
     const { loss, outputs } = model.evaluate(feeder.input(n), targets);
-    lossSum += loss * n;
-    count += n;
-    metrics.add(outputs, targets, n);
+    running.add(loss, outputs, targets, n);
   }
-  return { count, loss: lossSum / count, ...metrics.result() };
+  return running.result();
 }

@@ -11,7 +11,14 @@ import type {
   Values,
   WasmKernels,
 } from "./api-types.js";
-import { checkKeys, describeValue, firstNonFinite, formatPosition, isRecord } from "./arguments.js";
+import {
+  checkKeys,
+  describeValue,
+  firstNonFinite,
+  formatPosition,
+  isRecord,
+  typedArrayName,
+} from "./arguments.js";
 import { allocating, NetcError } from "./errors.js";
 import { initialize } from "./init.js";
 import {
@@ -24,6 +31,7 @@ import {
   type Optimizer,
   type OptimizerSettings,
 } from "./optimizers.js";
+import { decodeCheckpoint, encodeCheckpoint, OPTIMIZER_PREFIX } from "./checkpoint.js";
 import { DropoutSeeds, dropoutDraws } from "./dropout.js";
 import { Rng } from "./rng.js";
 import { loadMatching } from "./load-matching.js";
@@ -164,6 +172,8 @@ export function instantiate(
   layout.params.forEach((p, i) => whole(p).data.set(initial[i]!.data));
 
   let optimizer: Optimizer | undefined;
+  /** Created on first use: a model that only infers needs no optimizer state. */
+  const theOptimizer = () => (optimizer ??= createOptimizer(settings));
   let disposed = false;
   /** Every method starts here: a disposed model's workers are gone; a step would wait forever. */
   const live = () => {
@@ -306,6 +316,25 @@ export function instantiate(
   const byOutput = (arrays: Float32Array[]): Values<Float32Array> =>
     single(arrays) ?? Object.fromEntries(layout.outputs.map((o, i) => [o.name, arrays[i]!]));
 
+  const outputViews = layout.outputs.map((o) => ({
+    name: o.name,
+    data: view(o, N * sizeOf(o.shape)),
+  }));
+
+  /** Each optimizer buffer as a tensor per trainable parameter: `optimizer.fc1.weight.exp_avg`. */
+  function slotTensors(o: Optimizer): TensorView[] {
+    return o.state.flatMap((slot) =>
+      trainable.map((p) => {
+        const start = at(p) - layout.paramRegion.offset;
+        return {
+          name: `${OPTIMIZER_PREFIX}${p.name}.${slot.name}`,
+          shape: p.shape,
+          data: slot.data.subarray(start, start + sizeOf(p.shape)),
+        };
+      }),
+    );
+  }
+
   /** Copies of the outputs' first `count` samples (the loss step leaves them intact). */
   function outputsOf(count: number): Values<Float32Array> {
     return byOutput(layout.outputs.map((o) => Float32Array.from(view(o, count * sizeOf(o.shape)))));
@@ -351,6 +380,8 @@ export function instantiate(
     buffers,
     inputGrad:
       single(inputGrads)?.data ?? Object.fromEntries(inputGrads.map((g) => [g.name, g.data])),
+    outputs:
+      single(outputViews)?.data ?? Object.fromEntries(outputViews.map((o) => [o.name, o.data])),
     forward(input) {
       live();
       const count = write("input", layout.inputs, input, false);
@@ -382,15 +413,13 @@ export function instantiate(
     trainStep(input, target) {
       live();
       const count = writeBoth(input, target, true);
-      optimizer ??= createOptimizer(settings);
       beginTrainingPass();
       // A loss that is not finite skips the update: the caller stops, the model stays as it was.
-      return endTrainingPass(train(count, optimizer));
+      return endTrainingPass(train(count, theOptimizer()));
     },
     setLearningRate(lr) {
       live();
-      optimizer ??= createOptimizer(settings);
-      optimizer.setLearningRate(lr);
+      theOptimizer().setLearningRate(lr);
     },
     save() {
       live();
@@ -418,6 +447,42 @@ export function instantiate(
         if (loaded.has(t.name)) t.data.set(targets[i]!.data);
       });
       return report;
+    },
+    saveCheckpoint(extra) {
+      live();
+      const o = theOptimizer();
+      const copy = (t: TensorView) => ({ ...t, data: Float32Array.from(t.data) });
+      return encodeCheckpoint(
+        {
+          model: layout.model,
+          weights: [...params, ...buffers].map(copy),
+          slots: slotTensors(o).map(copy),
+          settings,
+          learningRate: o.learningRate,
+          step: o.stepCount,
+          dropout: seeds.save(),
+        },
+        extra,
+      );
+    },
+    loadCheckpoint(bytes, source = "checkpoint") {
+      live();
+      checkFileArguments("loadCheckpoint", bytes, source);
+      const o = theOptimizer();
+      const weights = [...params, ...buffers];
+      const slots = slotTensors(o);
+      const saved = decodeCheckpoint(bytes, source, {
+        model: layout.model,
+        weights,
+        slots,
+        settings,
+      });
+      seeds.restore(saved.dropout);
+      weights.forEach((t, i) => t.data.set(saved.weights[i]!));
+      slots.forEach((t, i) => t.data.set(saved.slots[i]!));
+      o.stepCount = saved.step;
+      o.setLearningRate(saved.learningRate);
+      return saved.extra;
     },
     dispose() {
       if (!disposed) arena.dispose();
@@ -493,7 +558,7 @@ function jsArena(
   };
 }
 
-/** A file's bytes and its name for errors, as `load` and `loadMatching` take them. */
+/** `load`, `loadMatching` and `loadCheckpoint` take a file's bytes and the name errors give it. */
 function checkFileArguments(method: string, bytes: unknown, source: unknown): void {
   if (typeof source !== "string") {
     throw new NetcError(`${method}: the source must be a string, got ${describeValue(source)}`);
@@ -506,10 +571,6 @@ function checkFileArguments(method: string, bytes: unknown, source: unknown): vo
     );
   }
 }
-
-/** The typed array's kind by its tag, which holds across realms (a worker's, a vm context's). */
-const typedArrayName = (value: unknown): string | undefined =>
-  ArrayBuffer.isView(value) ? Object.prototype.toString.call(value).slice(8, -1) : undefined;
 
 const arrayKind = (t: LayoutTensor) =>
   t.dtype === "i32" ? "an Int32Array of class indices" : "a Float32Array";

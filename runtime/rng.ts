@@ -4,6 +4,12 @@ import { NetcError } from "./errors.js";
 
 const TWO_POW_32 = 4294967296;
 
+/** A generator's position, as plain JSON data (`Rng.save`). */
+export interface RngState {
+  words: number[];
+  spare: number | null;
+}
+
 /** splitmix32's finalizer: a bijection on 32-bit words that spreads every input bit. */
 function mix32(x: number): number {
   x = Math.imul(x ^ (x >>> 16), 0x21f0aaad);
@@ -118,6 +124,43 @@ export class Rng {
     const radius = Math.sqrt(-2 * Math.log(u));
     this.spare = radius * Math.sin(angle);
     return radius * Math.cos(angle);
+  }
+
+  /**
+   * Where the generator is: its four state words and the normal it holds back, enough for
+   * `restore` to go on with the same draws (a checkpoint's dropout stream).
+   */
+  save(): RngState {
+    return { words: [this.s0, this.s1, this.s2, this.s3], spare: this.spare ?? null };
+  }
+
+  /** Puts the generator where `save` found it; the state must come from `save`. */
+  restore(state: RngState): void {
+    const { words, spare } = state;
+    const word = (w: unknown) =>
+      Number.isInteger(w) && (w as number) >= -(2 ** 31) && (w as number) < TWO_POW_32;
+    if (
+      !Array.isArray(words) ||
+      words.length !== 4 ||
+      !words.every(word) ||
+      words.every((w) => (w | 0) === 0)
+    ) {
+      throw new NetcError(
+        `a generator's state is four 32-bit words, not all zero; got ${describeValue(words)}`,
+      );
+    }
+    if (spare !== null && !Number.isFinite(spare)) {
+      throw new NetcError(
+        `a generator's spare normal must be a number or null, got ${describeValue(spare)}`,
+      );
+    }
+    [this.s0, this.s1, this.s2, this.s3] = words.map((w) => w | 0) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    this.spare = spare ?? undefined;
   }
 
   private start(key: readonly number[]): void {

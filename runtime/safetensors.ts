@@ -79,7 +79,15 @@ export interface HeaderEntry {
  * than F32, offsets that leave gaps, overlap or disagree with the shape.
  */
 export function decodeSafetensors(bytes: Uint8Array, source: string): Map<string, StoredTensor> {
-  const { entries, dataStart } = decodeHeader(bytes, source);
+  return decodeSafetensorsFile(bytes, source).tensors;
+}
+
+/** `decodeSafetensors`, with the header's `__metadata__` (empty when it has none). */
+export function decodeSafetensorsFile(
+  bytes: Uint8Array,
+  source: string,
+): { tensors: Map<string, StoredTensor>; metadata: Record<string, string> } {
+  const { entries, dataStart, metadata } = decodeHeader(bytes, source);
   checkDataLength(entries, bytes.length - dataStart, source);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tensors = new Map<string, StoredTensor>();
@@ -90,7 +98,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Map<string
     }
     tensors.set(name, { shape, data });
   }
-  return tensors;
+  return { tensors, metadata };
 }
 
 /** Bytes per value of every dtype the safetensors format has. */
@@ -122,7 +130,7 @@ export function decodeHeader(
   bytes: Uint8Array,
   source: string,
   dtypes: "F32" | "any" = "F32",
-): { entries: HeaderEntry[]; dataStart: number } {
+): { entries: HeaderEntry[]; dataStart: number; metadata: Record<string, string> } {
   const fail = failure(source);
   if (bytes.length < 8) {
     fail(`not a safetensors file: ${bytes.length} bytes, too short for the 8-byte header length`);
@@ -144,8 +152,9 @@ export function decodeHeader(
   const dataStart = 8 + Number(declared);
   const header = parseHeader(bytes.subarray(8, dataStart), fail);
   const entries: HeaderEntry[] = [];
+  let metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(header)) {
-    if (name === METADATA) checkMetadata(value, fail);
+    if (name === METADATA) metadata = checkMetadata(value, fail);
     else entries.push(parseEntry(name, value, dtypes, fail));
   }
 
@@ -164,7 +173,7 @@ export function decodeHeader(
     expected = entry.end;
     previous = entry;
   }
-  return { entries, dataStart };
+  return { entries, dataStart, metadata };
 }
 
 /** Refuses data of `dataLength` bytes that the header's tensors (in data order) do not fill. */
@@ -213,13 +222,14 @@ function parseHeader(json: Uint8Array, fail: (reason: string) => never): Record<
   return header as Record<string, unknown>;
 }
 
-function checkMetadata(value: unknown, fail: (reason: string) => never): void {
+function checkMetadata(value: unknown, fail: (reason: string) => never): Record<string, string> {
   const ok =
     typeof value === "object" &&
     value !== null &&
     !Array.isArray(value) &&
     Object.values(value).every((v) => typeof v === "string");
   if (!ok) fail(`${METADATA} must map names to strings`);
+  return value as Record<string, string>;
 }
 
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;

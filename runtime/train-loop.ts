@@ -1,12 +1,23 @@
-// The training loop: seeded shuffles, full batches, and after each epoch an evaluation-mode pass
-// over the training and test sets with the task's metrics.
-import type { Layout, Model } from "./api-types.js";
+// The training loop: seeded shuffles, full batches, the running loss and metrics of the training
+// steps, an evaluation of the test set after each epoch, early stopping and the best weights,
+// checkpoints after each epoch and resuming from one.
+import type { Layout, Model, TensorView } from "./api-types.js";
 import { bindData } from "./bind-data.js";
+import type { AugmentStep } from "./api-types.js";
+import { Augmentation } from "./data/augment.js";
 import { batchCount, epochOrder } from "./data/batches.js";
 import type { Dataset } from "./data/dataset.js";
+import { Monitor, type MonitorOptions } from "./early-stopping.js";
 import { NetcError } from "./errors.js";
-import { evaluate, type Evaluation } from "./evaluate.js";
+import { evaluate, RunningEvaluation, type Evaluation } from "./evaluate.js";
 import { Feeder } from "./feeder.js";
+import {
+  loadLoopCheckpoint,
+  saveLoopCheckpoint,
+  type EpochScores,
+  type LoopState,
+  type RunSettings,
+} from "./loop-checkpoint.js";
 import { Rng } from "./rng.js";
 import { taskOf } from "./task.js";
 
@@ -26,12 +37,20 @@ export interface StepProgress {
 export interface EpochResult {
   epoch: number;
   epochs: number;
+  /**
+   * The training steps' own loss and metrics, accumulated as they ran (in training mode, with
+   * the weights of each step's start), as Keras reports them.
+   */
   train: Evaluation;
+  /** With `evalTrain`: the whole training set again in evaluation mode, after the epoch. */
+  trainEvaluation?: Evaluation;
   test: Evaluation;
   /** Training throughput (the evaluations excluded). */
   samplesPerSecond: number;
-  /** The whole epoch: training and both evaluations. */
+  /** The whole epoch: training and the evaluations. */
   seconds: number;
+  /** With monitoring: this epoch is the best so far. */
+  best?: boolean;
 }
 
 export interface TrainLoopOptions {
@@ -39,8 +58,9 @@ export interface TrainLoopOptions {
   layout: Layout;
   train: Dataset;
   test: Dataset;
+  /** The epoch to end at (counting those of a resumed checkpoint). */
   epochs: number;
-  /** Seeds the shuffles (the model's own seed covers initialisation and dropout). */
+  /** Seeds the shuffles and augmentation (the model's own seed covers initialisation and dropout). */
   seed: number;
   /** Replaces the optimizer's learning rate. */
   learningRate?: number;
@@ -49,10 +69,33 @@ export interface TrainLoopOptions {
    * set at the epoch's start.
    */
   learningRateAt?: (epoch: number) => number;
+  /** Also evaluates the whole training set in evaluation mode after each epoch. */
+  evalTrain?: boolean;
+  /** Watches a test metric: early stopping, keeping the best weights. */
+  monitor?: MonitorOptions;
+  /** The `train` block's augmentation, applied to each training batch. */
+  augment?: readonly AugmentStep[];
+  /** A checkpoint to go on from (`saveCheckpoint`'s bytes), and its name for errors. */
+  resume?: { bytes: Uint8Array; source: string };
+  /** After a checkpoint was restored: the epochs and steps it had done. */
+  onResume?: (epoch: number, step: number) => void;
   onStep?: (progress: StepProgress) => void;
   onEpoch?: (result: EpochResult) => void;
+  /** Called after each epoch with the checkpoint's bytes; none are made without it. */
+  onCheckpoint?: (bytes: Uint8Array) => void;
   /** Milliseconds, for timing; `performance.now` by default. */
   now?: () => number;
+}
+
+export interface TrainingRun {
+  /** This call's epochs. */
+  results: EpochResult[];
+  /** Every epoch's scores from the first, those before a resume included. */
+  history: EpochScores[];
+  /** Early stopping ended the run after this epoch. */
+  stoppedAfter?: number;
+  /** With `keepBest`: the epoch whose weights the model holds now. */
+  bestEpoch?: number;
 }
 
 /** The loss stopped being a number: the weights are those before the step that failed. */
@@ -68,8 +111,10 @@ export class DivergenceError extends NetcError {
   }
 }
 
-/** Trains for `epochs` epochs; returns each epoch's evaluation. Throws DivergenceError. */
-export function trainLoop(options: TrainLoopOptions): EpochResult[] {
+const scores = ({ confusion: _, ...rest }: Evaluation) => rest;
+
+/** Trains up to epoch `epochs`; throws DivergenceError. */
+export function trainLoop(options: TrainLoopOptions): TrainingRun {
   const { model, layout, train, test, epochs } = options;
   const now = options.now ?? (() => performance.now());
   const task = taskOf(layout);
@@ -80,51 +125,114 @@ export function trainLoop(options: TrainLoopOptions): EpochResult[] {
       `the training set has ${train.count} samples, fewer than one batch of ${batch}`,
     );
   }
-  const trainFeeder = new Feeder(train, bindData(layout, train), batch);
+  const bindings = bindData(layout, train);
+  const augmentation = options.augment?.length
+    ? new Augmentation(options.augment, train)
+    : undefined;
+  const trainFeeder = new Feeder(train, bindings, batch, augmentation);
   const testFeeder = new Feeder(test, bindData(layout, test), batch);
+  const monitor = options.monitor ? new Monitor(options.monitor, task) : undefined;
+  const weights: TensorView[] = [...model.params, ...model.buffers];
+  const settings: RunSettings = {
+    seed: options.seed,
+    batch,
+    trainCount: train.count,
+    monitor: options.monitor ?? null,
+    augment: augmentation?.description ?? "",
+  };
+  let state: LoopState = {
+    settings,
+    epoch: 0,
+    step: 0,
+    stopped: false,
+    monitor: monitor?.state ?? null,
+    history: [],
+  };
+  if (options.resume) {
+    const { bytes, source } = options.resume;
+    const restored = loadLoopCheckpoint(model, weights, bytes, source, settings);
+    if (restored.state.epoch > epochs) {
+      throw new NetcError(
+        `${source}: the checkpoint has trained ${restored.state.epoch} epochs, more than the ${epochs} asked for`,
+      );
+    }
+    state = restored.state;
+    if (monitor) {
+      monitor.state = state.monitor!;
+      monitor.bestWeights = restored.best;
+    }
+    options.onResume?.(state.epoch, state.step);
+  }
   if (options.learningRate !== undefined) model.setLearningRate(options.learningRate);
   const shuffle = new Rng(options.seed).fork("shuffle");
+  const augmentStream = new Rng(options.seed).fork("augment");
   const order = new Uint32Array(train.count);
   const results: EpochResult[] = [];
 
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  for (let epoch = state.epoch + 1; epoch <= epochs && !state.stopped; epoch++) {
     const start = now();
     if (options.learningRateAt) model.setLearningRate(options.learningRateAt(epoch - 1));
     epochOrder(train.count, shuffle, epoch, order);
-    let lossSum = 0;
+    const running = new RunningEvaluation(task, batch);
+    const targets = trainFeeder.targets(batch);
+    const input = trainFeeder.input(batch);
     for (let step = 1; step <= steps; step++) {
       // Full batches only: a small last batch would weigh its few samples as much as a full one.
-      trainFeeder.fill(order, step - 1);
-      const loss = model.trainStep(trainFeeder.input(batch), trainFeeder.targets(batch));
+      // Each batch's draws depend on its epoch and step alone: a resumed run draws the same.
+      trainFeeder.fill(order, step - 1, augmentation && augmentStream.fork(`${epoch}.${step}`));
+      const loss = model.trainStep(input, targets);
       if (!Number.isFinite(loss)) throw new DivergenceError(loss, epoch, step);
-      lossSum += loss;
+      running.add(loss, model.outputs, targets, batch);
       const seconds = (now() - start) / 1000;
       options.onStep?.({
         epoch,
         epochs,
         step,
         steps,
-        loss: lossSum / step,
+        loss: running.loss,
         samplesPerSecond: (step * batch) / seconds,
         seconds,
       });
     }
     const samplesPerSecond = (steps * batch) / ((now() - start) / 1000);
-    const trainEvaluation = evaluate(model, task, trainFeeder);
+    const trainEvaluation = options.evalTrain ? evaluate(model, task, trainFeeder) : undefined;
     const testEvaluation = evaluate(model, task, testFeeder);
-    for (const { loss } of [trainEvaluation, testEvaluation]) {
-      if (!Number.isFinite(loss)) throw new DivergenceError(loss, epoch, undefined);
+    for (const e of [trainEvaluation, testEvaluation]) {
+      if (e && !Number.isFinite(e.loss)) throw new DivergenceError(e.loss, epoch, undefined);
     }
+    const trained = running.result();
+    const stop = monitor?.update(epoch, testEvaluation, weights) ?? false;
     const result: EpochResult = {
       epoch,
       epochs,
-      train: trainEvaluation,
+      train: trained,
       test: testEvaluation,
       samplesPerSecond,
       seconds: (now() - start) / 1000,
     };
+    if (trainEvaluation) result.trainEvaluation = trainEvaluation;
+    if (monitor) result.best = monitor.state.bestEpoch === epoch;
+    state = {
+      settings,
+      epoch,
+      step: state.step + steps,
+      stopped: stop,
+      monitor: monitor?.state ?? null,
+      history: [...state.history, { epoch, train: scores(trained), test: scores(testEvaluation) }],
+    };
     results.push(result);
     options.onEpoch?.(result);
+    if (options.onCheckpoint) {
+      const best = monitor?.bestWeights && { names: weights, values: monitor.bestWeights };
+      options.onCheckpoint(saveLoopCheckpoint(model, state, best));
+    }
   }
-  return results;
+
+  const run: TrainingRun = { results, history: state.history };
+  if (state.stopped) run.stoppedAfter = state.epoch;
+  if (monitor?.options.keepBest && monitor.bestWeights) {
+    weights.forEach((w, i) => w.data.set(monitor.bestWeights![i]!));
+    run.bestEpoch = monitor.state.bestEpoch;
+  }
+  return run;
 }

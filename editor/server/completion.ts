@@ -3,13 +3,8 @@ import { CompletionItemKind, type CompletionItem } from "vscode-languageserver";
 import { formatSignature } from "../../compiler/bind-args.js";
 import { criterionList, layerList, layers } from "../../compiler/catalog/index.js";
 import type { ArgSpec, LayerDef } from "../../compiler/catalog/types.js";
-import {
-  callSettings,
-  trainCallee,
-  trainSettingNames,
-  trainSettings,
-} from "../../compiler/train.js";
-import { freezeSetting, labelOf } from "../../compiler/freeze.js";
+import { catalogSettings, trainCallee, trainSettingDocs } from "../../compiler/train.js";
+import { labelOf } from "../../compiler/freeze.js";
 import type { ModelIR } from "../../compiler/ir.js";
 import type { BlockDecl, Decl, ModelDecl } from "../../grammar/ast.js";
 import { blockNamed, declAt, modelOf, valuesOf, type Analysis } from "./analysis.js";
@@ -59,7 +54,7 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
     if (/^\s*freeze\s*=/.test(before)) return labelItems(modelOf(analysis, decl));
     const value = /^\s*([A-Za-z_0-9]+)\s*=\s*[A-Za-z_0-9]*$/.exec(before);
     if (value) {
-      const catalog = callSettings.find((s) => s.name === value[1])?.catalog ?? [];
+      const catalog = catalogSettings.find((s) => s.name === value[1])?.catalog ?? [];
       return catalog.map((c) => ({
         label: c.name,
         kind: CompletionItemKind.Function,
@@ -67,12 +62,10 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
         documentation: trainCallee(c.name)!.summary,
       }));
     }
-    return trainSettingNames.map((name) => ({
+    return trainSettingDocs.map(({ name, doc }) => ({
       label: name,
       kind: CompletionItemKind.Property,
-      documentation: [...trainSettings, ...callSettings, freezeSetting].find(
-        (s) => s.name === name,
-      )!.doc,
+      documentation: doc,
     }));
   }
   if (/^\s*output\s/.test(before)) return values(decl);

@@ -5,7 +5,7 @@ import { criterionByName, layers } from "../../compiler/catalog/index.js";
 import { formatShape } from "../../compiler/diagnostics.js";
 import type { IRNode, ModelIR } from "../../compiler/ir.js";
 import { freezeSetting, labelOf } from "../../compiler/freeze.js";
-import { callSettings, trainCallee, trainSettings } from "../../compiler/train.js";
+import { trainCallee, trainSettingDocs } from "../../compiler/train.js";
 import type { BlockDecl, ModelDecl, Span } from "../../grammar/ast.js";
 import { formatCount } from "../../compiler/units.js";
 import {
@@ -50,9 +50,7 @@ function describe(analysis: Analysis, found: Found, offset: number): string | un
   if (decl.kind === "Train") {
     const callee = trainCallee(ident.name);
     if (callee) return signatureBlock(formatSignature(callee.name, callee.args), callee.summary);
-    const setting = [...trainSettings, ...callSettings, freezeSetting].find(
-      (s) => s.name === ident.name,
-    );
+    const setting = trainSettingDocs.find((s) => s.name === ident.name);
     if (found.role === "definition") return setting && `\`${setting.name}\`: ${setting.doc}`;
     const inFreeze = decl.settings.some(
       (s) => s.key.name === freezeSetting.name && touches(s.value.range, offset),

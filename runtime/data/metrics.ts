@@ -7,7 +7,7 @@
  * spatial)`. Ties go to the lower class.
  */
 export function argmaxClasses(
-  scores: Float32Array,
+  scores: Float32Array | Float64Array,
   count: number,
   classes: number,
   spatial: number,
@@ -107,8 +107,8 @@ export class DetectionMetrics {
   ) {}
 
   add(
-    boxes: Float32Array,
-    objectness: Float32Array,
+    boxes: Float32Array | Float64Array,
+    objectness: Float32Array | Float64Array,
     targetBoxes: Float32Array,
     targetObjectness: Float32Array,
     count: number,
@@ -146,7 +146,7 @@ export class ReconstructionError {
   private n = 0;
 
   /** Adds the first `length` elements. */
-  add(output: Float32Array, target: Float32Array, length: number): void {
+  add(output: Float32Array | Float64Array, target: Float32Array, length: number): void {
     for (let i = 0; i < length; i++) {
       const d = output[i]! - target[i]!;
       this.sum += d * d;
