@@ -25,3 +25,12 @@ export function positiveNumber(text: string): number {
 
 export const nonNegativeInteger = (text: string) =>
   integer(text, 0, Number.MAX_SAFE_INTEGER, "a non-negative integer");
+
+/** A fraction strictly between 0 and 1 (`--test-split 0.2`). */
+export function fraction(text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !(value > 0 && value < 1)) {
+    throw new InvalidArgumentError("expected a number above 0 and below 1");
+  }
+  return value;
+}

@@ -2,10 +2,10 @@
 // each epoch, and saves the weights only when training finished.
 import { defaultOptimizer } from "../runtime/optimizers.js";
 import { NetcError } from "../runtime/errors.js";
-import { taskData } from "../runtime/node/task-data.js";
 import { writeFileAtomic } from "../runtime/node/write-atomic.js";
 import { DivergenceError, trainLoop } from "../runtime/train-loop.js";
 import { compileFile } from "./compiled-file.js";
+import { loadData, type DataFlags } from "./data-options.js";
 import { ExitCode } from "./exit-codes.js";
 import { createModel, kernelChoice, type KernelChoice } from "./in-process-model.js";
 import { checkOutputPath, JsonLinesFile } from "./output-file.js";
@@ -15,8 +15,7 @@ import { formatEpoch, formatKernels, formatOptimizer, metricsRecord } from "./tr
 import { formatCount } from "../compiler/units.js";
 import { UsageError } from "./usage-error.js";
 
-export interface TrainCommandOptions extends KernelChoice {
-  data?: string;
+export interface TrainCommandOptions extends KernelChoice, DataFlags {
   epochs?: number;
   batch?: number;
   lr?: number;
@@ -49,8 +48,7 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   if (options.save !== undefined) checkOutputPath(options.save, "--save");
   if (options.metrics !== undefined) checkOutputPath(options.metrics, "--metrics");
 
-  const data = taskData(layout, { dataDir: options.data, limit: options.limit });
-  process.stdout.write(`${printable(data.description)}\n`);
+  const data = loadData(layout, options, { seed, limit: options.limit });
   if (data.train.count < batch) {
     // Raising --limit helps only if it is what cut the data short.
     const fix =
