@@ -214,10 +214,17 @@ describe("images, as Pillow decodes them", () => {
     expect(netcError(() => decodeImage(bytes.subarray(0, 60), "cat/1.png"))).toMatch(
       /^cannot decode cat\/1\.png as a PNG image \(corrupt or truncated\?\): /,
     );
-    const jpeg = fixture("rgb.jpg");
-    expect(netcError(() => decodeImage(jpeg.subarray(0, 200), "cat/2.jpg"))).toMatch(
-      /^cannot decode cat\/2\.jpg as a JPEG image/,
+    const damaged = Uint8Array.from(bytes);
+    damaged[damaged.length - 20] ^= 0xff; // inside the image data, whose checksum then fails
+    expect(netcError(() => decodeImage(damaged, "cat/5.png"))).toMatch(
+      /^cannot decode cat\/5\.png as a PNG image \(corrupt or truncated\?\): .*crc/i,
     );
+    const jpeg = fixture("rgb.jpg");
+    for (const end of [200, jpeg.length - 40]) {
+      expect(netcError(() => decodeImage(jpeg.subarray(0, end), "cat/2.jpg"))).toMatch(
+        /^cannot decode cat\/2\.jpg as a JPEG image \(corrupt or truncated\?\): /,
+      );
+    }
     const gif = new TextEncoder().encode("GIF89a......");
     expect(netcError(() => decodeImage(gif, "cat/3.png"))).toBe(
       "cat/3.png is a GIF image; netc reads PNG and JPEG images",
@@ -668,5 +675,24 @@ describe("class names", () => {
     ).toBe(
       "the folders of d give one class per sample, but model M's criterion X(o) takes a class per element of [4, 4]",
     );
+  });
+});
+
+describe("netc/data runs in browsers", () => {
+  test("its modules import no Node module, only the four pure-JavaScript readers", () => {
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (url: URL) => {
+      if (seen.has(url.href)) return;
+      seen.add(url.href);
+      const text = readFileSync(url, "utf8");
+      for (const [, specifier] of text.matchAll(/^(?:import|export)\s[^;]*?from\s+"([^"]+)"/gms)) {
+        if (specifier!.startsWith(".")) visit(new URL(specifier!.replace(/\.js$/, ".ts"), url));
+        else packages.add(specifier!);
+      }
+    };
+    visit(new URL("../runtime/data/index.ts", import.meta.url));
+    expect([...packages].sort()).toEqual(["fast-png", "fflate", "jpeg-js", "papaparse"]);
+    expect(seen.size).toBeGreaterThan(10);
   });
 });

@@ -49,7 +49,8 @@ function unpack(data: Uint8Array, width: number, height: number, depth: number):
 }
 
 function readPng(bytes: Uint8Array): RawImage {
-  const png = decodePng(bytes);
+  // Checksums on, as Pillow (torchvision's loader) checks them: a damaged file is refused.
+  const png = decodePng(bytes, { checkCrc: true });
   const { width, height, channels, depth } = png;
   const palette = png.palette;
   let data = png.data;
