@@ -6,7 +6,7 @@ import { describe, expect, test } from "vitest";
 import { arraySets, type ArrayStore } from "../runtime/data/array-set.js";
 import { checkDataset, type ModelExpectation } from "../runtime/data/check-dataset.js";
 import { parseTable, tableSet } from "../runtime/data/csv.js";
-import type { Dataset } from "../runtime/data/dataset.js";
+import { toReconstruction, type Dataset } from "../runtime/data/dataset.js";
 import {
   decodeImage,
   resizeBilinear,
@@ -17,8 +17,8 @@ import {
 import { classTarget, indexNames, sortNames } from "../runtime/data/labels.js";
 import { parseNpy, parseNpz, type NdArray } from "../runtime/data/npy.js";
 import { holdOut } from "../runtime/data/split.js";
-import { NetcError } from "../runtime/errors.js";
 import { jpg, npy, npz, png } from "./helpers/data-files.js";
+import { netcError } from "./helpers/netc-error.js";
 
 const fixtures = new URL("fixtures/", import.meta.url);
 const fixture = (name: string) =>
@@ -44,16 +44,6 @@ interface Expected {
   };
 }
 const expected = JSON.parse(readFileSync(new URL("data-files.json", fixtures), "utf8")) as Expected;
-
-function netcError(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NetcError);
-    return (e as Error).message;
-  }
-  throw new Error("expected a NetcError");
-}
 
 const flat = (values: unknown): unknown[] =>
   Array.isArray(values) ? values.flatMap(flat) : [values];
@@ -558,6 +548,14 @@ describe("holding out a test set", () => {
     expect(a.test.locate!(0)).toBe(`file${ids(a.test)[0]}.png`);
   });
 
+  test("an autoencoder's targets stay its own inputs in each part", () => {
+    const { train, test } = holdOut(toReconstruction(numbered(10)), 0.3, 1);
+    for (const part of [train, test]) {
+      expect(part.targets[0]!.data).toBe(part.inputs);
+      expect(part.targets[0]!.data.length).toBe(part.count);
+    }
+  });
+
   test("at least one test sample; too little data is an error", () => {
     expect(holdOut(numbered(3), 0.1, 0).test.count).toBe(1);
     expect(netcError(() => holdOut(numbered(1), 0.1, 0))).toBe(
@@ -569,16 +567,19 @@ describe("holding out a test set", () => {
   });
 });
 
+/** LeNet's expectations for samples of one number, scored over `classes` classes. */
+const scalarClasses = (classes: number): ModelExpectation => ({
+  ...lenet,
+  inputShape: [1],
+  criterion: [{ ...lenet.criterion[0]!, classes }],
+});
+
 describe("checks before the first step", () => {
   test("NaN or infinity in the inputs names the record's source and element", () => {
     const data = numbered(4);
     data.inputShape = [1];
     data.inputs[2] = NaN;
-    const model = {
-      ...lenet,
-      inputShape: [1],
-      criterion: [{ ...lenet.criterion[0]!, classes: 2 }],
-    };
+    const model = scalarClasses(2);
     expect(netcError(() => checkDataset(data, model))).toBe(
       "the data's input at file2.png is NaN: training needs finite numbers",
     );
@@ -596,20 +597,13 @@ describe("checks before the first step", () => {
   test("class counts: the data's named classes against the model's output", () => {
     const data = numbered(4);
     data.targets[0] = { ...data.targets[0]!, classes: 2, classNames: ["cat", "dog"] };
-    const model = {
-      ...lenet,
-      inputShape: [1],
-      criterion: [{ ...lenet.criterion[0]!, classes: 10 }],
-    };
-    expect(netcError(() => checkDataset(data, model))).toBe(
+    expect(netcError(() => checkDataset(data, scalarClasses(10)))).toBe(
       "the data has 2 classes (0 cat, 1 dog) but model LeNet5 scores 10",
     );
   });
 
   test("labels out of range name where they came from and the model's output", () => {
-    const data = numbered(4, 4);
-    const model = { ...lenet, inputShape: [1] };
-    expect(netcError(() => checkDataset(data, model))).toBe(
+    expect(netcError(() => checkDataset(numbered(4, 4), scalarClasses(3)))).toBe(
       "label 3 at file3.png is out of range for the 3 classes of model LeNet5",
     );
   });

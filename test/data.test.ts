@@ -28,10 +28,10 @@ import {
 } from "../runtime/data/metrics.js";
 import { centreCell, detectionGrid, detectionSet } from "../runtime/data/synthetic-detection.js";
 import { covers, segmentationSet } from "../runtime/data/synthetic-segmentation.js";
-import { NetcError } from "../runtime/errors.js";
 import { installedLocations, loadFashionMnist } from "../runtime/node/fashion-mnist.js";
 import { readIdxFile, writeIdxFile } from "../runtime/node/idx-file.js";
 import { Rng } from "../runtime/rng.js";
+import { netcError } from "./helpers/netc-error.js";
 
 const dir = mkdtempSync(join(tmpdir(), "netc-data-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,16 +47,6 @@ function subdir(name: string): string {
 const rank3 = Uint8Array.from([
   0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 255,
 ]);
-
-function netcError(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NetcError);
-    return (e as Error).message;
-  }
-  throw new Error("expected a NetcError");
-}
 
 describe("IDX reader", () => {
   test("rank 1: dims and data from hand-built bytes", () => {

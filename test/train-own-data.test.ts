@@ -127,7 +127,12 @@ function trainAndEval(model: string, data: string[], train: string[] = []) {
   return { trained, evaluated, epochs, last };
 }
 
-const net = (name: string, source: string) => file(`${name}.net`, source);
+/** A model file: the model and criterion, and a `train` block with these settings. */
+const net = (name: string, source: string, optimizer: string, batch: number, epochs: number) =>
+  file(
+    `${name}.net`,
+    `${source}train {\n  optimizer = ${optimizer}\n  batch = ${batch}\n  epochs = ${epochs}\n}\n`,
+  );
 
 const vggish = net(
   "vggish",
@@ -143,12 +148,10 @@ const vggish = net(
   LogSoftMax
 }
 criterion NLL
-train {
-  optimizer = Adam(lr=0.01)
-  batch = 8
-  epochs = 4
-}
 `,
+  "Adam(lr=0.01)",
+  8,
+  4,
 );
 
 const bceClassifier = net(
@@ -159,12 +162,10 @@ const bceClassifier = net(
   out: Linear(1) -> Sigmoid
 }
 criterion BCE
-train {
-  optimizer = Adam(lr=0.05)
-  batch = 8
-  epochs = 6
-}
 `,
+  "Adam(lr=0.05)",
+  8,
+  6,
 );
 
 const regressor = net(
@@ -174,12 +175,10 @@ const regressor = net(
   fc: Linear(1)
 }
 criterion MSE
-train {
-  optimizer = SGD(lr=0.05)
-  batch = 8
-  epochs = 20
-}
 `,
+  "SGD(lr=0.05)",
+  8,
+  20,
 );
 
 const twoHead = net(
@@ -192,12 +191,10 @@ const twoHead = net(
   output species, size
 }
 criterion NLL(species) + MSE(size)
-train {
-  optimizer = Adam(lr=0.02)
-  batch = 8
-  epochs = 3
-}
 `,
+  "Adam(lr=0.02)",
+  8,
+  3,
 );
 
 const unet3 = net(
@@ -211,12 +208,10 @@ const unet3 = net(
   output out
 }
 criterion NLL
-train {
-  optimizer = Adam(lr=0.01)
-  batch = 4
-  epochs = 1
-}
 `,
+  "Adam(lr=0.01)",
+  4,
+  1,
 );
 
 /** A CSV of `rows` rows, each from four random features in [-1, 1) and the row's number. */

@@ -23,21 +23,35 @@ export type NdArray = { shape: number[]; name: string } & (
 interface DtypeReader {
   name: string;
   kind: "integer" | "float" | "bool";
+  /** Bytes per value in the file. */
   size: number;
-  /** Values from little-endian bytes (a copy when the bytes are not aligned for a typed view). */
+  /** The values read one by one from the bytes, in either byte order, aligned or not. */
   read(view: DataView, count: number, little: boolean): NumericArray;
+  /** The values without a copy, for little-endian bytes aligned to `size`, where JS has the type. */
+  view?: (buffer: ArrayBufferLike, at: number, count: number) => NumericArray;
 }
 
-function typed<T extends NumericArray>(
-  make: (n: number) => T,
-  get: (view: DataView, at: number, little: boolean) => number,
+type TypedArrayOf = new (...args: [number] | [ArrayBufferLike, number, number]) => NumericArray;
+
+/**
+ * A dtype held in a `Type` array, read by `get`; `viewable` when its bytes are that array's (so
+ * little-endian aligned bytes need no copy), not for 64-bit integers and halves, which convert.
+ */
+function dtype(
+  name: string,
+  kind: DtypeReader["kind"],
   size: number,
-) {
-  return (view: DataView, count: number, little: boolean): T => {
-    const out = make(count);
+  Type: TypedArrayOf,
+  get: (view: DataView, at: number, little: boolean) => number,
+  viewable = true,
+): DtypeReader {
+  const read = (view: DataView, count: number, little: boolean) => {
+    const out = new Type(count);
     for (let i = 0; i < count; i++) out[i] = get(view, i * size, little);
     return out;
   };
+  if (!viewable) return { name, kind, size, read };
+  return { name, kind, size, read, view: (buffer, at, count) => new Type(buffer, at, count) };
 }
 
 /** A 64-bit integer as a number, refused when a double cannot hold it exactly. */
@@ -61,139 +75,18 @@ function half(bits: number): number {
 
 /** NumPy's type codes (`u1`, `f4`, ...) and how to read each. */
 const dtypes: Record<string, DtypeReader> = {
-  b1: {
-    name: "bool",
-    kind: "bool",
-    size: 1,
-    read: typed(
-      (n) => new Uint8Array(n),
-      (v, i) => (v.getUint8(i) ? 1 : 0),
-      1,
-    ),
-  },
-  u1: {
-    name: "uint8",
-    kind: "integer",
-    size: 1,
-    read: typed(
-      (n) => new Uint8Array(n),
-      (v, i) => v.getUint8(i),
-      1,
-    ),
-  },
-  i1: {
-    name: "int8",
-    kind: "integer",
-    size: 1,
-    read: typed(
-      (n) => new Int8Array(n),
-      (v, i) => v.getInt8(i),
-      1,
-    ),
-  },
-  u2: {
-    name: "uint16",
-    kind: "integer",
-    size: 2,
-    read: typed(
-      (n) => new Uint16Array(n),
-      (v, i, l) => v.getUint16(i, l),
-      2,
-    ),
-  },
-  i2: {
-    name: "int16",
-    kind: "integer",
-    size: 2,
-    read: typed(
-      (n) => new Int16Array(n),
-      (v, i, l) => v.getInt16(i, l),
-      2,
-    ),
-  },
-  u4: {
-    name: "uint32",
-    kind: "integer",
-    size: 4,
-    read: typed(
-      (n) => new Uint32Array(n),
-      (v, i, l) => v.getUint32(i, l),
-      4,
-    ),
-  },
-  i4: {
-    name: "int32",
-    kind: "integer",
-    size: 4,
-    read: typed(
-      (n) => new Int32Array(n),
-      (v, i, l) => v.getInt32(i, l),
-      4,
-    ),
-  },
-  u8: {
-    name: "uint64",
-    kind: "integer",
-    size: 8,
-    read: typed(
-      (n) => new Float64Array(n),
-      (v, i, l) => exact(v.getBigUint64(i, l)),
-      8,
-    ),
-  },
-  i8: {
-    name: "int64",
-    kind: "integer",
-    size: 8,
-    read: typed(
-      (n) => new Float64Array(n),
-      (v, i, l) => exact(v.getBigInt64(i, l)),
-      8,
-    ),
-  },
-  f2: {
-    name: "float16",
-    kind: "float",
-    size: 2,
-    read: typed(
-      (n) => new Float32Array(n),
-      (v, i, l) => half(v.getUint16(i, l)),
-      2,
-    ),
-  },
-  f4: {
-    name: "float32",
-    kind: "float",
-    size: 4,
-    read: typed(
-      (n) => new Float32Array(n),
-      (v, i, l) => v.getFloat32(i, l),
-      4,
-    ),
-  },
-  f8: {
-    name: "float64",
-    kind: "float",
-    size: 8,
-    read: typed(
-      (n) => new Float64Array(n),
-      (v, i, l) => v.getFloat64(i, l),
-      8,
-    ),
-  },
-};
-
-/** The same values without a copy where a typed array can view the bytes (little-endian, aligned). */
-const views: Record<string, (b: ArrayBufferLike, at: number, n: number) => NumericArray> = {
-  b1: (b, at, n) => new Uint8Array(b, at, n),
-  u1: (b, at, n) => new Uint8Array(b, at, n),
-  i1: (b, at, n) => new Int8Array(b, at, n),
-  u2: (b, at, n) => new Uint16Array(b, at, n),
-  i2: (b, at, n) => new Int16Array(b, at, n),
-  u4: (b, at, n) => new Uint32Array(b, at, n),
-  i4: (b, at, n) => new Int32Array(b, at, n),
-  f4: (b, at, n) => new Float32Array(b, at, n),
-  f8: (b, at, n) => new Float64Array(b, at, n),
+  b1: dtype("bool", "bool", 1, Uint8Array, (v, i) => (v.getUint8(i) ? 1 : 0), false),
+  u1: dtype("uint8", "integer", 1, Uint8Array, (v, i) => v.getUint8(i)),
+  i1: dtype("int8", "integer", 1, Int8Array, (v, i) => v.getInt8(i)),
+  u2: dtype("uint16", "integer", 2, Uint16Array, (v, i, l) => v.getUint16(i, l)),
+  i2: dtype("int16", "integer", 2, Int16Array, (v, i, l) => v.getInt16(i, l)),
+  u4: dtype("uint32", "integer", 4, Uint32Array, (v, i, l) => v.getUint32(i, l)),
+  i4: dtype("int32", "integer", 4, Int32Array, (v, i, l) => v.getInt32(i, l)),
+  u8: dtype("uint64", "integer", 8, Float64Array, (v, i, l) => exact(v.getBigUint64(i, l)), false),
+  i8: dtype("int64", "integer", 8, Float64Array, (v, i, l) => exact(v.getBigInt64(i, l)), false),
+  f2: dtype("float16", "float", 2, Float32Array, (v, i, l) => half(v.getUint16(i, l)), false),
+  f4: dtype("float32", "float", 4, Float32Array, (v, i, l) => v.getFloat32(i, l)),
+  f8: dtype("float64", "float", 8, Float64Array, (v, i, l) => v.getFloat64(i, l)),
 };
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -298,10 +191,10 @@ export function parseNpy(bytes: Uint8Array, name: string): NdArray {
         : `${name} has ${rest.length - need} bytes after its data (shape ${formatShape(shape)} of ${descr})`,
     );
   };
-  const text16 = /^([US])(\d+)$/.exec(code);
-  if (text16) {
-    const width = Number(text16[2]);
-    const unicode = text16[1] === "U";
+  const strings = /^([US])(\d+)$/.exec(code);
+  if (strings) {
+    const width = Number(strings[2]);
+    const unicode = strings[1] === "U";
     sizeError(unicode ? 4 * width : width);
     return {
       name,
@@ -319,10 +212,9 @@ export function parseNpy(bytes: Uint8Array, name: string): NdArray {
   sizeError(reader.size);
   const bytesNeeded = count * reader.size;
   const at = rest.byteOffset;
-  const view8 = views[code];
   let data: NumericArray;
-  if (view8 && (little || reader.size === 1) && at % reader.size === 0) {
-    data = view8(rest.buffer, at, count);
+  if (reader.view && (little || reader.size === 1) && at % reader.size === 0) {
+    data = reader.view(rest.buffer, at, count);
   } else {
     data = allocating(name, bytesNeeded, () =>
       reader.read(new DataView(rest.buffer, at, bytesNeeded), count, little),

@@ -6,22 +6,27 @@ import { sizeOf, type Dataset } from "./dataset.js";
 
 /** The samples `records` of `dataset`, in that order, copied; errors still name the originals. */
 export function selectSamples(dataset: Dataset, records: Uint32Array): Dataset {
-  const gather = <T extends Float32Array | Int32Array>(data: T, size: number): T => {
-    const out = new (data.constructor as new (n: number) => T)(records.length * size);
+  const gather = (data: Float32Array | Int32Array, size: number) => {
+    const out =
+      data instanceof Int32Array
+        ? new Int32Array(records.length * size)
+        : new Float32Array(records.length * size);
     records.forEach((r, i) => out.set(data.subarray(r * size, (r + 1) * size), i * size));
     return out;
   };
   const original = (locate: ((record: number) => string) | undefined) => (record: number) =>
     locate ? locate(records[record]!) : `record ${records[record]}`;
+  const inputs = gather(dataset.inputs, sizeOf(dataset.inputShape)) as Float32Array;
   return {
     ...dataset,
-    inputs: gather(dataset.inputs, sizeOf(dataset.inputShape)),
+    inputs,
     count: records.length,
-    targets: dataset.targets.map((t) => {
-      // A reconstruction target is the inputs themselves: it stays shared.
-      const data = t.data === dataset.inputs ? undefined : gather(t.data, sizeOf(t.shape));
-      return { ...t, data: data ?? t.data, ...(t.locate ? { locate: original(t.locate) } : {}) };
-    }),
+    targets: dataset.targets.map((t) => ({
+      ...t,
+      // A reconstruction target is the inputs themselves, and stays so.
+      data: t.data === dataset.inputs ? inputs : gather(t.data, sizeOf(t.shape)),
+      ...(t.locate ? { locate: original(t.locate) } : {}),
+    })),
     locate: original(dataset.locate),
   };
 }

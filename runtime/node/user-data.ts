@@ -43,6 +43,13 @@ export interface UserData {
 
 const count = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 
+/** `80 training and 20 test images`, or `100 images` when there is no test part. */
+function sizesOf(train: Dataset, test: Dataset | undefined, unit: string): string {
+  return test
+    ? `${count(train.count)} training and ${count(test.count)} test ${unit}`
+    : `${count(train.count)} ${unit}`;
+}
+
 const IMAGE = /\.(png|jpe?g)$/i;
 /** Image files netc cannot decode: named in an error rather than silently left out. */
 const OTHER_IMAGE = /\.(gif|bmp|webp|tiff?)$/i;
@@ -209,9 +216,7 @@ function loadClassFolders(
       : classFolderSet(classes, dir, model, images);
   const train = read(trainClasses, trainDir);
   const test = testClasses && testDir !== undefined ? read(testClasses, testDir) : undefined;
-  const sizes = test
-    ? `${count(train.count)} training and ${count(test.count)} test images`
-    : `${count(train.count)} images`;
+  const sizes = sizesOf(train, test, "images");
   return {
     kind: "class-folders",
     train,
@@ -249,9 +254,7 @@ function loadMasks(path: string, model: ModelExpectation, images: ImageOptions):
   const train = maskedImageSet(maskPairs(trainDir), model, images);
   const test =
     testDir === undefined ? undefined : maskedImageSet(maskPairs(testDir), model, images);
-  const sizes = test
-    ? `${count(train.count)} training and ${count(test.count)} test images`
-    : `${count(train.count)} images`;
+  const sizes = sizesOf(train, test, "images");
   return {
     kind: "masks",
     train,
@@ -292,9 +295,7 @@ function loadArrays(
   reconstruct: boolean,
 ): UserData {
   const { train, test, notes } = arraySets(arrayStore(path, kind), model, reconstruct);
-  const sizes = test
-    ? `${count(train.count)} training and ${count(test.count)} test samples`
-    : `${count(train.count)} samples`;
+  const sizes = sizesOf(train, test, "samples");
   const classNames = train.targets.length === 1 ? train.targets[0]!.classNames : undefined;
   return {
     kind,
