@@ -13,7 +13,7 @@ import { NetcError } from "../errors.js";
 import { Rng } from "../rng.js";
 import { taskOf, type Task } from "../task.js";
 import { loadFashionMnist } from "./fashion-mnist.js";
-import { loadUserData, type SourceKind } from "./user-data.js";
+import { loadUserData } from "./user-data.js";
 
 export interface TaskData {
   /** Undefined for models whose metrics netc does not know (loss only): BCE, regression. */
@@ -26,10 +26,8 @@ export interface TaskData {
   notes: string[];
   /** For class targets: a name per class, for the confusion matrix. */
   classNames?: readonly string[];
-  /** The user's data: what kind of source it was. */
-  source?: SourceKind;
-  /** Set when the test set was held out of data that had none. */
-  heldOut?: { fraction: number; seed: number };
+  /** True when the test set was held out of data that had none. */
+  heldOut?: boolean;
 }
 
 export interface TaskDataOptions {
@@ -92,12 +90,11 @@ function userData(layout: Layout, path: string, options: TaskDataOptions): TaskD
   const loaded = loadUserData(path, model, task?.kind === "reconstruction", options);
   const notes = [...loaded.notes];
   let { train, test } = loaded;
-  let heldOut: TaskData["heldOut"];
+  const heldOut = !test;
   if (!test) {
     const fraction = options.testSplit ?? DEFAULT_TEST_SPLIT;
     const seed = options.seed ?? 0;
     ({ train, test } = holdOut(train, fraction, seed));
-    heldOut = { fraction, seed };
     notes.push(
       `held out ${count(test.count)} of ${count(train.count + test.count)} samples (${Number((fraction * 100).toPrecision(3))}%, seed ${seed}) as the test set: ${path} has no test part`,
     );
@@ -112,8 +109,7 @@ function userData(layout: Layout, path: string, options: TaskDataOptions): TaskD
       test,
       description: loaded.description + first,
       notes,
-      source: loaded.kind,
-      ...(heldOut ? { heldOut } : {}),
+      heldOut,
       ...(loaded.classNames ? { classNames: loaded.classNames } : {}),
     },
     model,

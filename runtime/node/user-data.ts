@@ -30,7 +30,6 @@ export interface UserDataOptions {
 }
 
 export interface UserData {
-  kind: SourceKind;
   train: Dataset;
   /** Absent when the source has no test part: the caller holds one out. */
   test?: Dataset;
@@ -218,7 +217,6 @@ function loadClassFolders(
   const test = testClasses && testDir !== undefined ? read(testClasses, testDir) : undefined;
   const sizes = sizesOf(train, test, "images");
   return {
-    kind: "class-folders",
     train,
     ...(test ? { test } : {}),
     description: `image folders in ${path}: ${names.length} class${names.length === 1 ? "" : "es"}, ${sizes}${reconstruct ? ", reconstructing the images" : ""}`,
@@ -256,7 +254,6 @@ function loadMasks(path: string, model: ModelExpectation, images: ImageOptions):
     testDir === undefined ? undefined : maskedImageSet(maskPairs(testDir), model, images);
   const sizes = sizesOf(train, test, "images");
   return {
-    kind: "masks",
     train,
     ...(test ? { test } : {}),
     description: `images and segmentation masks in ${path}: ${sizes}`,
@@ -298,7 +295,6 @@ function loadArrays(
   const sizes = sizesOf(train, test, "samples");
   const classNames = train.targets.length === 1 ? train.targets[0]!.classNames : undefined;
   return {
-    kind,
     train,
     ...(test ? { test } : {}),
     description: `arrays in ${path}: ${sizes}`,
@@ -324,7 +320,6 @@ function loadCsv(
   const classNames = dataset.targets.length === 1 ? dataset.targets[0]!.classNames : undefined;
   const features = table.columns.length - labels.length;
   return {
-    kind: "csv",
     train: dataset,
     description: `${path}: ${count(dataset.count)} rows, ${features} feature column${features === 1 ? "" : "s"}${labels.length === 0 ? ", reconstructing them" : ""}`,
     notes,
@@ -362,7 +357,6 @@ function read(
       if (reconstruct) {
         const unlabelled = (set: Dataset) => ({ ...set, targets: [] });
         return {
-          kind,
           train: unlabelled(train),
           test: unlabelled(test),
           description: `${description}, reconstructing the images`,
@@ -370,7 +364,7 @@ function read(
         };
       }
       const classNames = train.targets[0]!.classNames;
-      return { kind, train, test, description, notes: [], ...(classNames ? { classNames } : {}) };
+      return { train, test, description, notes: [], ...(classNames ? { classNames } : {}) };
     }
     case "class-folders":
       return loadClassFolders(path, model, reconstruct, images);
@@ -382,7 +376,6 @@ function read(
       }
       const train = plainImageSet(imagesUnder(path), model, images);
       return {
-        kind,
         train,
         description: `images in ${path}: ${count(train.count)}, reconstructing them`,
         notes: [],
