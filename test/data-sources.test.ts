@@ -1,7 +1,9 @@
 // The readers of users' data files: .npy/.npz against NumPy, PNG/JPEG against Pillow (what
 // torchvision's ImageFolder decodes), resizing against PyTorch, CSV tables, named arrays as
 // training sets, the held-out test split and the checks that refuse data a model cannot use.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { arraySets, type ArrayStore } from "../runtime/data/array-set.js";
 import { checkDataset, type ModelExpectation } from "../runtime/data/check-dataset.js";
@@ -17,7 +19,9 @@ import {
 import { classTarget, indexNames, sortNames } from "../runtime/data/labels.js";
 import { parseNpy, parseNpz, type NdArray } from "../runtime/data/npy.js";
 import { holdOut } from "../runtime/data/split.js";
-import { jpg, npy, npz, png } from "./helpers/data-files.js";
+import { loadFashionMnist } from "../runtime/node/fashion-mnist.js";
+import { loadUserData } from "../runtime/node/user-data.js";
+import { jpg, npy, npz, png, writeTree } from "./helpers/data-files.js";
 import { netcError } from "./helpers/netc-error.js";
 
 const fixtures = new URL("fixtures/", import.meta.url);
@@ -688,5 +692,60 @@ describe("netc/data runs in browsers", () => {
     visit(new URL("../runtime/data/index.ts", import.meta.url));
     expect([...packages].sort()).toEqual(["fast-png", "fflate", "jpeg-js", "papaparse"]);
     expect(seen.size).toBeGreaterThan(10);
+  });
+});
+
+describe("one data set in every format reads the same", () => {
+  test("100 Fashion-MNIST images as IDX, PNG class folders, .npz, .npy files and CSV", () => {
+    const fashion = loadFashionMnist({ searchDirs: [] }).test;
+    const n = 100;
+    const labels = Array.from(fashion.targets[0]!.data.subarray(0, n));
+    const pixels = Array.from(fashion.inputs.subarray(0, n * 784), (x) => Math.round(x * 255));
+    // Class folders list their images class by class: the reference order is the same.
+    const order = labels.map((l, i) => [l, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const image = (i: number) => pixels.slice(i * 784, (i + 1) * 784);
+    const root = mkdtempSync(join(tmpdir(), "netc-formats-"));
+    try {
+      const folders: Record<string, Uint8Array> = {};
+      for (const [l, i] of order)
+        folders[`${l}/${String(i).padStart(3, "0")}.png`] = png(28, 28, 1, image(i));
+      writeTree(join(root, "folders"), folders);
+      writeTree(root, {
+        "fashion.npz": npz({ x: npy("|u1", [n, 28, 28], pixels), y: npy("|u1", [n], labels) }),
+        "arrays/x.npy": npy("|u1", [n, 28, 28], pixels),
+        "arrays/y.npy": npy("<i8", [n], labels),
+        "fashion.csv": [
+          ["label", ...Array.from({ length: 784 }, (_, k) => `p${k}`)].join(","),
+          ...labels.map((l, i) => [l, ...image(i).map((p) => p / 255)].join(",")),
+        ].join("\n"),
+      });
+      const model = {
+        ...lenet,
+        inputShape: [1, 28, 28],
+        criterion: [{ ...lenet.criterion[0]!, classes: 10 }],
+      };
+      const read = (path: string, labelColumns: string[] = []) =>
+        loadUserData(join(root, path), model, false, { labels: labelColumns }).train;
+      const reference = (indices: readonly number[]) => ({
+        inputs: indices.flatMap((i) => image(i).map((p) => Math.fround(p / 255))),
+        labels: indices.map((i) => labels[i]!),
+      });
+      const inOrder = reference(labels.map((_, i) => i));
+      const byClass = reference(order.map(([, i]) => i));
+      for (const [path, want, columns] of [
+        ["folders", byClass, []],
+        ["fashion.npz", inOrder, []],
+        ["arrays", inOrder, []],
+        ["fashion.csv", inOrder, ["label"]],
+      ] as const) {
+        const data = read(path, [...columns]);
+        expect(data.count, path).toBe(n);
+        expect(Array.from(data.targets[0]!.data), path).toEqual(want.labels);
+        // The CSV's decimal text of p / 255 parses back to the same float32.
+        expect(Array.from(data.inputs), path).toEqual(want.inputs);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
