@@ -111,7 +111,11 @@ program
     "the learning rate (default: the train block's optimizer's)",
     positiveNumber,
   )
-  .option("--seed <n>", "seed of initialisation, shuffling, dropout and a held-out test set", seedValue)
+  .option(
+    "--seed <n>",
+    "seed of initialisation, shuffling, dropout and a held-out test set",
+    seedValue,
+  )
   .option("--save <file>", "write the weights (safetensors) when training has finished")
   .option("--metrics <file>", "write each epoch's numbers as a line of JSON")
   .option("--limit <n>", "train on the first n training samples only", positiveInteger)
