@@ -716,6 +716,55 @@ describe("bad data: one message naming both sides, and its exit status", () => {
       1,
       `${join(colour, "masks", "a.png")} is a colour image; a mask must be a greyscale or palette PNG whose pixel value is the class index`,
     );
+    const extra = writeTree(join(dir, "extra-mask"), {
+      "images/a.png": image,
+      "masks/a.png": image,
+      "masks/sub/c.png": image,
+    });
+    fails(
+      unet3,
+      { data: extra },
+      1,
+      `${join(extra, "masks", "sub", "c.png")} is a mask without an image in ${join(extra, "images")}`,
+    );
+    const noTestImages = writeTree(join(dir, "no-test-images"), {
+      "train/images/a.png": image,
+      "train/masks/a.png": image,
+      "test/masks/a.png": image,
+    });
+    fails(
+      unet3,
+      { data: noTestImages },
+      1,
+      `the data directory ${join(noTestImages, "test", "images")} does not exist`,
+    );
+  });
+
+  test("folders: train/ and test/ classes differ, images without classes, nothing to read", () => {
+    const differ = writeTree(join(dir, "differ"), {
+      ...prefixed("train", classFolders(colours, 1, 16, 16)),
+      ...prefixed("test", classFolders(["blue", "red", "yellow"], 1, 16, 17)),
+    });
+    fails(
+      vggish,
+      { data: differ },
+      1,
+      `the class folders of ${join(differ, "train")} and ${join(differ, "test")} differ: only ${join(differ, "train")} has green; only ${join(differ, "test")} has yellow`,
+    );
+    const flat = writeTree(join(dir, "flat"), { "a.png": rgb(16, 18) });
+    fails(
+      vggish,
+      { data: flat },
+      1,
+      `${flat} holds images but no class folders: put each class's images in a folder named after it (or give segmentation masks in ${flat}/masks beside ${flat}/images)`,
+    );
+    const empty = writeTree(join(dir, "nothing"), { ".hidden": "x" });
+    fails(
+      vggish,
+      { data: empty },
+      1,
+      `--data ${empty} holds nothing netc reads (it is empty): it reads a folder per class of PNG or JPEG images (optionally in train/ and test/), images/ and masks/, .npy files, or the IDX files of (Fashion-)MNIST`,
+    );
   });
 
   test("CSV: a ragged row, a missing or no --label column, a cell that is not a number", () => {

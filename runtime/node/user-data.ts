@@ -1,7 +1,7 @@
 // The user's own data (`--data PATH`): which kind of source PATH is, its files found and read,
 // and the runtime's readers (runtime/data/) turning them into training and test sets.
 import { readdirSync, realpathSync, statSync, type Stats } from "node:fs";
-import { basename, extname, join } from "node:path";
+import { extname, join, relative } from "node:path";
 import { arraySets, type ArrayStore } from "../data/array-set.js";
 import type { ModelExpectation } from "../data/check-dataset.js";
 import { parseTable, tableSet } from "../data/csv.js";
@@ -88,7 +88,12 @@ function imageFile(path: string): ImageFile {
 
 /** The PNG and JPEG files under `dir`, its subfolders too, in sorted order (as torchvision walks). */
 function imagesUnder(dir: string, seen = new Set<string>()): ImageFile[] {
-  const real = realpathSync(dir);
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    throw new NetcError(`the data directory ${dir} does not exist`);
+  }
   if (seen.has(real)) return []; // a link back up the tree
   seen.add(real);
   const list = entries(dir);
@@ -225,21 +230,24 @@ function loadClassFolders(
   };
 }
 
-/** `images/` and `masks/` in `dir`, paired by file name without its extension. */
+/** `images/` and `masks/` in `dir`, paired by path (below each) without the extension. */
 function maskPairs(dir: string) {
   const imagesDir = join(dir, "images");
   const masksDir = join(dir, "masks");
-  const stem = (path: string) => basename(path, extname(path));
+  const key = (under: string, path: string) => {
+    const name = relative(under, path);
+    return name.slice(0, name.length - extname(name).length);
+  };
   const images = imagesUnder(imagesDir);
-  const masks = new Map(imagesUnder(masksDir).map((m) => [stem(m.path), m]));
+  const masks = new Map(imagesUnder(masksDir).map((m) => [key(masksDir, m.path), m]));
   if (images.length === 0) throw new NetcError(`${imagesDir} has no PNG or JPEG images`);
   const pairs = images.map((image) => {
-    const mask = masks.get(stem(image.path));
-    if (!mask)
-      throw new NetcError(
-        `${image.path} has no mask: expected ${join(masksDir, stem(image.path))}.png`,
-      );
-    masks.delete(stem(image.path));
+    const name = key(imagesDir, image.path);
+    const mask = masks.get(name);
+    if (!mask) {
+      throw new NetcError(`${image.path} has no mask: expected ${join(masksDir, name)}.png`);
+    }
+    masks.delete(name);
     return { image, mask };
   });
   const [extra] = masks.values();
