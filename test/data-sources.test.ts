@@ -265,12 +265,13 @@ describe("CSV tables", () => {
     ({ criterion, output, target, targetKind: "values" }) as const;
 
   test("a header, blank lines, a BOM and quoted cells; each row's line", () => {
-    const table = parseTable('\ufeffa,b,"c d"\r\n1,2,3\r\n\r\n4,"5",6\r\n', "t.csv", ",");
+    const table = parseTable('\ufeffa,b,"c d"\r\n1,2,x y\r\n\r\n4,"5", 6 \r\n', "t.csv", ",");
     expect(table.columns).toEqual(["a", "b", "c d"]);
-    expect(table.rows).toEqual([
-      ["1", "2", "3"],
-      ["4", "5", "6"],
+    expect(table.values.map((row) => Array.from(row))).toEqual([
+      [1, 2, NaN],
+      [4, 5, 6],
     ]);
+    expect([...table.texts]).toEqual([[2, "x y"]]);
     expect(table.lines).toEqual([2, 4]);
   });
 
@@ -280,6 +281,9 @@ describe("CSV tables", () => {
     );
     expect(netcError(() => parseTable("a,b\n1,2,3\n", "t.csv", ","))).toBe(
       "line 2 of t.csv has 3 fields but the header has 2 (a, b)",
+    );
+    expect(netcError(() => parseTable('a,b\n1,"2\n', "t.csv", ","))).toBe(
+      "line 2 of t.csv: quoted field unterminated",
     );
     expect(netcError(() => parseTable("", "t.csv", ","))).toBe(
       "t.csv is empty: it needs a header row naming the columns",

@@ -6,14 +6,24 @@ import type { ExpectedTarget, ModelExpectation } from "./check-dataset.js";
 import { formatShape, sizeOf, type Dataset, type Target } from "./dataset.js";
 import { classTarget, indexNames, listClasses, targetPrefix } from "./labels.js";
 
-/** The cells of a CSV file: the header's names and each data row with its line number. */
+/**
+ * The cells of a CSV file: the header's names, and per data row its line and its cells as
+ * numbers. Only cells that are not numbers keep their text, so that a file of 40,000 rows of
+ * 785 pixels holds 40,000 arrays, not 31 million strings.
+ */
 export interface Table {
   name: string;
   columns: string[];
-  rows: string[][];
+  /** Per row, the value of each cell; NaN where the cell is not a decimal number. */
+  values: Float64Array[];
+  /** The text of each cell that is not a number (empty, a name), by `row * columns + column`. */
+  texts: Map<number, string>;
   /** The 1-based line each row starts on. */
   lines: number[];
 }
+
+/** A decimal number, as CSV writers write them: no hex, no `inf`, no empty cell. */
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
  * Parses CSV text (`delimiter` `,` or a tab); the first row names the columns. Blank lines are
@@ -21,58 +31,77 @@ export interface Table {
  */
 export function parseTable(text: string, name: string, delimiter: string): Table {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const cells: string[][] = [];
-  const lines: number[] = [];
+  let columns: string[] | undefined;
+  const table: Table = { name, columns: [], values: [], texts: new Map(), lines: [] };
   let line = 1;
   let start = 0;
-  let quoteError: string | undefined;
+  let failure: NetcError | undefined;
+  const row = (cells: string[]) => {
+    if (!columns) {
+      columns = header(cells, line, name);
+      return;
+    }
+    if (cells.length !== columns.length) {
+      throw new NetcError(
+        `line ${line} of ${name} has ${cells.length} fields but the header has ${columns.length} (${columns.join(", ")})`,
+      );
+    }
+    const values = new Float64Array(cells.length);
+    const base = table.values.length * cells.length;
+    cells.forEach((cell, c) => {
+      const trimmed = cell.trim();
+      if (NUMBER.test(trimmed)) values[c] = Number(trimmed);
+      else {
+        values[c] = NaN;
+        table.texts.set(base + c, trimmed);
+      }
+    });
+    table.values.push(values);
+    table.lines.push(line);
+  };
   Papa.parse<string[]>(text, {
     delimiter,
-    step(result) {
-      const end = result.meta.cursor;
-      const row = result.data;
-      const error = result.errors.find((e) => e.type === "Quotes");
-      if (error && quoteError === undefined)
-        quoteError = `line ${line} of ${name}: ${error.message.toLowerCase()}`;
-      if (!(row.length === 1 && row[0]!.trim() === "")) {
-        cells.push(row);
-        lines.push(line);
+    step(result, parser) {
+      const cells = result.data;
+      const quotes = result.errors.find((e) => e.type === "Quotes");
+      try {
+        if (quotes) throw new NetcError(`line ${line} of ${name}: ${quotes.message.toLowerCase()}`);
+        if (!(cells.length === 1 && cells[0]!.trim() === "")) row(cells);
+      } catch (error) {
+        failure = error as NetcError;
+        parser.abort();
       }
+      const end = result.meta.cursor;
       for (let i = start; i < end; i++) if (text.charCodeAt(i) === 10) line++;
       start = end;
     },
   });
-  if (quoteError !== undefined) throw new NetcError(quoteError);
-  const header = cells.shift();
-  const headerLine = lines.shift();
-  if (!header) throw new NetcError(`${name} is empty: it needs a header row naming the columns`);
-  const columns = header.map((c) => c.trim());
+  if (failure) throw failure;
+  if (!columns) throw new NetcError(`${name} is empty: it needs a header row naming the columns`);
+  table.columns = columns;
+  return table;
+}
+
+/** The header's column names, each given once. */
+function header(cells: string[], line: number, name: string): string[] {
+  const columns = cells.map((c) => c.trim());
   const seen = new Set<string>();
   for (const column of columns) {
     if (column === "") {
       throw new NetcError(
-        `line ${headerLine} of ${name}, the header, has an empty column name: the first row must name every column`,
+        `line ${line} of ${name}, the header, has an empty column name: the first row must name every column`,
       );
     }
     if (seen.has(column)) throw new NetcError(`${name} names column ${column} twice`);
     seen.add(column);
   }
-  cells.forEach((row, i) => {
-    if (row.length !== columns.length) {
-      throw new NetcError(
-        `line ${lines[i]} of ${name} has ${row.length} fields but the header has ${columns.length} (${columns.join(", ")})`,
-      );
-    }
-  });
-  return { name, columns, rows: cells, lines };
+  return columns;
 }
 
-/** A decimal number, as CSV writers write them: no hex, no `inf`, no empty cell. */
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-function numberAt(table: Table, row: number, column: number): number | undefined {
-  const cell = table.rows[row]![column]!.trim();
-  return NUMBER.test(cell) ? Number(cell) : undefined;
+/** A cell's text: kept for cells that are not numbers, the number's own for the others. */
+function textAt(table: Table, row: number, column: number): string {
+  const text = table.texts.get(row * table.columns.length + column);
+  return text ?? String(table.values[row]![column]);
 }
 
 function where(table: Table, row: number, column: number): string {
@@ -80,33 +109,38 @@ function where(table: Table, row: number, column: number): string {
 }
 
 function numbers(table: Table, column: number, into: Float32Array, at: (row: number) => number) {
-  for (let r = 0; r < table.rows.length; r++) {
-    const value = numberAt(table, r, column);
-    if (value === undefined || !Number.isFinite(value)) {
-      const cell = table.rows[r]![column]!.trim();
+  table.values.forEach((values, r) => {
+    const value = values[column]!;
+    if (!Number.isFinite(value)) {
+      const cell = textAt(table, r, column);
       throw new NetcError(
         `${where(table, r, column)}: ${cell === "" ? "the cell is empty" : `'${cell}' is not a number`}`,
       );
     }
     into[at(r)] = value;
-  }
+  });
 }
+
+const isNumber = (table: Table, row: number, column: number) =>
+  !table.texts.has(row * table.columns.length + column);
 
 /** A column of class labels: integers as they are, or names sorted into indices. */
 function classColumn(table: Table, column: number): { indices: Int32Array; names?: string[] } {
-  const values = table.rows.map((row) => row[column]!.trim());
-  const empty = values.indexOf("");
+  const rows = table.values.length;
+  const texts = Array.from({ length: rows }, (_, r) => textAt(table, r, column));
+  const empty = texts.indexOf("");
   if (empty >= 0) throw new NetcError(`${where(table, empty, column)}: the cell is empty`);
-  if (values.every((v) => NUMBER.test(v))) {
-    const fraction = values.findIndex((v) => !Number.isInteger(Number(v)));
+  if (texts.every((_, r) => isNumber(table, r, column))) {
+    const fraction = table.values.findIndex((v) => !Number.isInteger(v[column]));
     if (fraction >= 0) {
       throw new NetcError(
-        `${where(table, fraction, column)}: '${values[fraction]}' is not a class: class labels are integers (0, 1, ...) or names`,
+        `${where(table, fraction, column)}: '${texts[fraction]}' is not a class: class labels are integers (0, 1, ...) or names`,
       );
     }
-    return { indices: Int32Array.from(values, Number) };
+    return { indices: Int32Array.from(table.values, (v) => v[column]!) };
   }
-  return indexNames(values);
+  // Names; a numeric cell among them is named by its number (`01` as `1`).
+  return indexNames(texts);
 }
 
 /** The column's index, or an error listing the columns there are. */
@@ -150,7 +184,7 @@ export function tableSet(
       `${table.name} has ${features.length} feature columns${besides} (${names}) but model ${model.model} takes input ${formatShape(model.inputShape)}: ${inputSize} values per sample`,
     );
   }
-  const count = table.rows.length;
+  const count = table.values.length;
   const inputs = new Float32Array(count * inputSize);
   features.forEach((column, f) => numbers(table, column, inputs, (r) => r * inputSize + f));
   const locate = (record: number) => `line ${table.lines[record]} of ${table.name}`;
@@ -200,7 +234,7 @@ function columnsTarget(
   const named = columns.map((c) => table.columns[c]).join(", ");
   const from = `${targetPrefix(model, term)}column${columns.length > 1 ? "s" : ""} ${named}`;
   const first = columns[0]!;
-  const isNames = () => table.rows.every((row) => !NUMBER.test(row[first]!.trim()));
+  const isNames = () => table.values.every((_, r) => !isNumber(table, r, first));
   if (term.targetKind === "classes" || (columns.length === 1 && isNames())) {
     const { indices, names } = classColumn(table, first);
     if (names) {
@@ -213,7 +247,7 @@ function columnsTarget(
     return { target, note: `${from}: class indices` };
   }
   const size = sizeOf(term.target);
-  const data = new Float32Array(table.rows.length * size);
+  const data = new Float32Array(table.values.length * size);
   columns.forEach((column, k) => numbers(table, column, data, (r) => r * size + k));
   return {
     target: { output: term.output, data, shape: [...term.target] },
