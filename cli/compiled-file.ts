@@ -3,6 +3,7 @@
 import { basename } from "node:path";
 import type { BackendName } from "../compiler/backends/backend.js";
 import { compile, type Compiled } from "../compiler/compile.js";
+import type { Diagnostic } from "../compiler/diagnostics.js";
 import { checkFile, hasErrors, reportFailure } from "./checked-file.js";
 import { colorsFor } from "./colors.js";
 import { ExitCode } from "./exit-codes.js";
@@ -15,7 +16,8 @@ export interface CompileFileOptions {
   backend?: BackendName;
 }
 
-export type CompiledFile = { ok: true; compiled: Compiled } | { ok: false; exitCode: ExitCode };
+export type CompiledFile =
+  { ok: true; compiled: Compiled; diagnostics: Diagnostic[] } | { ok: false; exitCode: ExitCode };
 
 export function compileFile(path: string, options: CompileFileOptions = {}): CompiledFile {
   const outcome = checkFile(path);
@@ -39,5 +41,5 @@ export function compileFile(path: string, options: CompileFileOptions = {}): Com
     reportFailure(path, result.error);
     return { ok: false, exitCode: ExitCode.errors };
   }
-  return { ok: true, compiled: result.compiled };
+  return { ok: true, compiled: result.compiled, diagnostics: file.result.diagnostics };
 }

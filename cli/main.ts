@@ -108,7 +108,7 @@ program
   .option("--batch <n>", "samples per step (default: the train block's)", positiveInteger)
   .option(
     "--lr <rate>",
-    "the learning rate (default: the train block's optimizer's)",
+    "the learning rate, which the train block's schedule scales (default: its optimizer's)",
     positiveNumber,
   )
   .option(
@@ -119,6 +119,11 @@ program
   .option("--save <file>", "write the weights (safetensors) when training has finished")
   .option("--metrics <file>", "write each epoch's numbers as a line of JSON")
   .option("--limit <n>", "train on the first n training samples only", positiveInteger)
+  .option(
+    "--allow <lint>",
+    "train despite a lint that makes the loss meaningless (nll-without-logsoftmax, bce-without-sigmoid); repeatable",
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
   .addOption(backendOption())
   .addOption(threadsOption())
   .option("--model <name>", "which model of the file (default: the first)")

@@ -1,6 +1,9 @@
 // `netc train`: compiles the model in memory, trains it on the data its task calls for, reports
 // each epoch, and saves the weights only when training finished.
+import { trainingStoppers } from "../compiler/catalog/criteria.js";
+import type { Diagnostic, DiagnosticCode } from "../compiler/diagnostics.js";
 import { defaultOptimizer } from "../runtime/optimizers.js";
+import { scheduledLearningRate } from "../runtime/schedules.js";
 import { NetcError } from "../runtime/errors.js";
 import { writeFileAtomic } from "../runtime/node/write-atomic.js";
 import { DivergenceError, trainLoop } from "../runtime/train-loop.js";
@@ -24,6 +27,8 @@ export interface TrainCommandOptions extends KernelChoice, DataFlags {
   metrics?: string;
   limit?: number;
   model?: string;
+  /** Lints of `trainingStoppers` to train despite (`--allow`). */
+  allow?: string[];
 }
 
 /** What a file without a `train` block gets (the runtime's own default optimizer). */
@@ -34,9 +39,31 @@ export const defaults = {
   optimizer: defaultOptimizer,
 };
 
+/** The lints among `diagnostics` that stop training and are not allowed; checks `allow`. */
+function stoppingLints(diagnostics: readonly Diagnostic[], allow: readonly string[]): string[] {
+  for (const code of allow) {
+    if (!trainingStoppers.includes(code as DiagnosticCode)) {
+      throw new UsageError(
+        `--allow takes a lint that stops training (${trainingStoppers.join(", ")}), got ${printable(code)}`,
+      );
+    }
+  }
+  const codes = diagnostics.map((d) => d.code).filter((c) => trainingStoppers.includes(c));
+  return [...new Set(codes)].filter((code) => !allow.includes(code));
+}
+
 export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const file = compileFile(path, { model: options.model });
   if (!file.ok) return file.exitCode;
+  const stopped = stoppingLints(file.diagnostics, options.allow ?? []);
+  if (stopped.length > 0) {
+    const codes = stopped.join(", ");
+    const flags = stopped.map((code) => `--allow ${code}`).join(" ");
+    process.stderr.write(
+      `netc: not training: with ${codes} the loss means nothing; fix the model as the warning above says, or pass ${flags} to train anyway\n`,
+    );
+    return ExitCode.errors;
+  }
   const { compiled } = file;
   const { layout } = compiled;
   const settings = compiled.model.train;
@@ -63,7 +90,7 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const model = createModel(compiled, { batch, seed, optimizer, ...kernels });
   const params = model.params.reduce((sum, p) => sum + p.data.length, 0);
   process.stdout.write(
-    `${compiled.model.name}: ${formatCount(params)} parameters; ${formatOptimizer(optimizer, lr)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}; ${formatKernels(kernels)}\n`,
+    `${compiled.model.name}: ${formatCount(params)} parameters; ${formatOptimizer(optimizer, lr, settings)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}; ${formatKernels(kernels)}\n`,
   );
 
   const progress = progressOn(process.stderr);
@@ -78,6 +105,9 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
       epochs,
       seed,
       learningRate: lr,
+      ...(settings.schedule || settings.warmup
+        ? { learningRateAt: (epoch: number) => scheduledLearningRate(settings, lr, epoch) }
+        : {}),
       onStep: (p) => progress.step(p),
       onEpoch: (result) => {
         progress.stop();

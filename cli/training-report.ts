@@ -1,7 +1,13 @@
 // How train and eval print results: an epoch line, a metrics JSON object, a confusion matrix.
 import type { ConfusionMatrix } from "../runtime/data/metrics.js";
 import type { Evaluation } from "../runtime/evaluate.js";
-import type { BackendName, OptimizerConfig } from "../runtime/api-types.js";
+import type {
+  ArgValue,
+  BackendName,
+  OptimizerConfig,
+  ScheduleConfig,
+  TrainConfig,
+} from "../runtime/api-types.js";
 import type { EpochResult } from "../runtime/train-loop.js";
 import { formatCount } from "../compiler/units.js";
 
@@ -32,12 +38,30 @@ export function formatEpoch(r: EpochResult): string {
   return `epoch ${r.epoch}/${r.epochs}: train ${formatEvaluation(r.train)}, test ${formatEvaluation(r.test)} (${speed}, ${r.seconds.toFixed(1)} s)`;
 }
 
-/** `SGD(lr=0.01, momentum=0.9, ...)` with the learning rate actually used. */
-export function formatOptimizer(config: OptimizerConfig, lr: number): string {
-  const args = Object.entries({ ...config.args, lr }).map(
-    ([name, value]) => `${name}=${Array.isArray(value) ? `[${value.join(", ")}]` : value}`,
+/** `StepLR(step_size=10, gamma=0.1)`, every argument shown. */
+function formatCall(name: string, args: Readonly<Record<string, ArgValue | undefined>>): string {
+  const shown = Object.entries(args).map(
+    ([arg, value]) => `${arg}=${Array.isArray(value) ? `[${value.join(", ")}]` : value}`,
   );
-  return `${config.name}(${args.join(", ")})`;
+  return `${name}(${shown.join(", ")})`;
+}
+
+/**
+ * `SGD(lr=0.01, momentum=0.9, ...)` with the learning rate actually used, then the train block's
+ * schedule (`schedule LinearLR(...) then CosineAnnealingLR(...)`) and clipping, if any.
+ */
+export function formatOptimizer(
+  config: OptimizerConfig,
+  lr: number,
+  train: Pick<TrainConfig, "schedule" | "warmup" | "clip_grad_norm"> = {},
+): string {
+  const parts = [formatCall(config.name, { ...config.args, lr })];
+  const schedules = [train.warmup, train.schedule].filter((s): s is ScheduleConfig => !!s);
+  if (schedules.length > 0) {
+    parts.push(`schedule ${schedules.map((s) => formatCall(s.name, s.args)).join(" then ")}`);
+  }
+  if (train.clip_grad_norm !== undefined) parts.push(`clip_grad_norm=${train.clip_grad_norm}`);
+  return parts.join(", ");
 }
 
 /** `wasm kernels, 2 threads` */

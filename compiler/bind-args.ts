@@ -55,13 +55,19 @@ function convert(spec: ArgSpec, v: Value): ArgValue | undefined {
         ? v.items.map((i) => (i as { value: number }).value)
         : undefined;
     case "ints":
-      return v.kind === "int" ? [v.value] : undefined;
+      // A variadic argument takes its integers one by one (`View(16, 25)`), another as a list.
+      if (v.kind === "int") return [v.value];
+      return !spec.variadic && v.kind === "tuple" && v.items.every((i) => i.kind === "int")
+        ? v.items.map((i) => (i as { value: number }).value)
+        : undefined;
   }
 }
 
 function outOfRange(spec: ArgSpec, value: ArgValue): string | undefined {
   const numbers = typeof value === "number" ? [value] : Array.isArray(value) ? value : [];
   if (spec.min !== undefined && numbers.some((n) => n < spec.min!)) return `at least ${spec.min}`;
+  if (spec.above !== undefined && numbers.some((n) => n <= spec.above!))
+    return `more than ${spec.above}`;
   if (spec.max !== undefined && numbers.some((n) => n > spec.max!)) return `at most ${spec.max}`;
   if (spec.below !== undefined && numbers.some((n) => n >= spec.below!))
     return `less than ${spec.below}`;

@@ -356,6 +356,12 @@ export const diagnosticTable = {
     (p: { name: string; known: string; suggestion?: string }) =>
       `unknown optimizer '${p.name}'${didYouMean(p.suggestion) || `; the optimizers are ${p.known}`}`,
   ),
+  "unknown-schedule": entry(
+    "error",
+    "A learning-rate schedule that does not exist.",
+    (p: { name: string; known: string; suggestion?: string }) =>
+      `unknown learning-rate schedule '${p.name}'${didYouMean(p.suggestion) || `; the schedules are ${p.known}`}`,
+  ),
 
   // Lints (`output` is the quoted output name, or "the model's output" for a plain stack's)
   "nll-without-logsoftmax": entry(

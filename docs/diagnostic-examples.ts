@@ -361,6 +361,15 @@ model M {
 train {
   optimizer = sgd(lr=0.1)
 }`,
+  "unknown-schedule": net`
+model M {
+  input x: [10]
+  Linear(3)
+}
+
+train {
+  schedule = CosineLR(T_max=10)
+}`,
   "nll-without-logsoftmax": net`
 model M {
   input x: [10]

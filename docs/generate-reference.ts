@@ -13,7 +13,8 @@ import {
   type Diagnostic,
   type DiagnosticCode,
 } from "../compiler/index.js";
-import { trainSettings } from "../compiler/train.js";
+import { callSettings, trainSettings } from "../compiler/train.js";
+import { schedules } from "../compiler/catalog/schedules.js";
 import { diagnosticExamples } from "./diagnostic-examples.js";
 
 /** The info string of fences whose source must raise diagnostics; plain `net` ones must check clean. */
@@ -105,6 +106,7 @@ function defaultCell(spec: ArgSpec, specs: readonly ArgSpec[]): string {
 function rangeCell(spec: ArgSpec): string {
   const parts: string[] = [];
   if (spec.min !== undefined) parts.push(`≥ ${spec.min}`);
+  if (spec.above !== undefined) parts.push(`> ${spec.above}`);
   if (spec.max !== undefined) parts.push(`≤ ${spec.max}`);
   if (spec.below !== undefined) parts.push(`< ${spec.below}`);
   const each = spec.type === "size2" || spec.type === "floats" || spec.type === "ints";
@@ -293,24 +295,26 @@ function criterionSection(def: (typeof criterionList)[number]): string {
 }
 
 function trainSection(): string {
-  const optimizerValue = optimizers.map((o) => code(`${o.name}(...)`)).join(" or ");
   const rows = [
-    [
-      code("optimizer"),
-      optimizerValue,
+    ...callSettings.map((s) => [
+      code(s.name),
+      s.catalog.map((c) => code(`${c.name}(...)`)).join(" or "),
       "",
-      "the optimizer and its arguments; a bare name when every argument has a default",
-    ],
+      `${s.doc}; a bare name when every argument has a default`,
+    ]),
     ...trainSettings.map((s) => [code(s.name), typeNames[s.type], rangeCell(s), s.doc]),
   ];
-  const optimizerSections = optimizers.map((o) =>
-    [`#### ${o.name}`, o.summary, code(signature(o.name, o.args)), argTable(o.args)].join("\n\n"),
-  );
+  const sections = (entries: readonly { name: string; summary: string; args: ArgSpec[] }[]) =>
+    entries.map((e) =>
+      [`#### ${e.name}`, e.summary, code(signature(e.name, e.args)), argTable(e.args)].join("\n\n"),
+    );
   return [
     "### Train settings",
     table(["setting", "value", "range", "meaning"], rows),
     "### Optimizers",
-    ...optimizerSections,
+    ...sections(optimizers),
+    "### Learning-rate schedules",
+    ...sections(schedules),
   ].join("\n\n");
 }
 

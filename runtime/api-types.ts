@@ -22,10 +22,29 @@ export type ParamInit = { kind: "uniform"; bound: number } | { kind: "constant";
 
 export type ArgValue = number | boolean | readonly number[];
 
+/** The optimizers, named and with the arguments of PyTorch 1.13's `torch.optim`. */
+export type OptimizerName = "SGD" | "Adam" | "AdamW" | "RMSprop" | "Adagrad";
+
 export interface OptimizerConfig {
-  name: "SGD" | "Adam";
+  name: OptimizerName;
   args: Readonly<Record<string, ArgValue | undefined>>;
 }
+
+/** Each learning-rate schedule's arguments: those of `torch.optim.lr_scheduler`'s class. */
+export interface ScheduleArgs {
+  StepLR: { step_size: number; gamma: number };
+  MultiStepLR: { milestones: readonly number[]; gamma: number };
+  ExponentialLR: { gamma: number };
+  CosineAnnealingLR: { T_max: number; eta_min: number };
+  LinearLR: { start_factor: number; end_factor: number; total_iters: number };
+}
+
+export type ScheduleName = keyof ScheduleArgs;
+
+/** A learning-rate schedule, stepped once after each epoch as PyTorch's `scheduler.step()`. */
+export type ScheduleConfig = {
+  [K in ScheduleName]: { name: K; args: ScheduleArgs[K] };
+}[ScheduleName];
 
 /** The `train` block of the .net file. */
 export interface TrainConfig {
@@ -33,6 +52,18 @@ export interface TrainConfig {
   batch?: number;
   epochs?: number;
   seed?: number;
+  /** The learning rate of each epoch, from the optimizer's (runtime/schedules.ts). */
+  schedule?: ScheduleConfig;
+  /**
+   * A linear warm-up before `schedule`, which then starts at its epoch 0: PyTorch's
+   * `SequentialLR([warmup, schedule], milestones=[warmup.total_iters])`.
+   */
+  warmup?: Extract<ScheduleConfig, { name: "LinearLR" }>;
+  /**
+   * Before each update, the gradients are scaled down to this L2 norm over all of them when it
+   * is above (`torch.nn.utils.clip_grad_norm_`).
+   */
+  clip_grad_norm?: number;
 }
 
 /** What the runtime needs to know about a compiled program, as plain data. */
@@ -62,9 +93,7 @@ export interface Layout {
 export interface WasmKernels {
   bytes: Uint8Array;
   arenaBase: number;
-  /** The optimizer's state (moment estimates, momentum), two floats per trainable parameter. */
-  stateBase: number;
-  /** Scratch per thread. */
+  /** Scratch per thread (the optimizer's state, sized by the optimizer, follows the scratch). */
   scratchBytes: number;
   fallback: number[];
   /** The byte that makes the memory import shared (for threads). */
@@ -164,8 +193,9 @@ export interface Model {
   /** Training-mode forward and backward: fills `grads` and `inputGrad`; returns the loss. */
   lossAndGrad(input: Values<Input>, target: Values<Target>): number;
   /**
-   * lossAndGrad, then the optimizer's update of every parameter; the input gradients, which no
-   * update needs, are not computed (`inputGrad` is left as it was).
+   * lossAndGrad, then the optimizer's update of every parameter, the gradients clipped first when
+   * the `train` block sets `clip_grad_norm`; the input gradients, which no update needs, are not
+   * computed (`inputGrad` is left as it was).
    */
   trainStep(input: Values<Input>, target: Values<Target>): number;
   setLearningRate(lr: number): void;

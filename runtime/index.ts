@@ -1,6 +1,7 @@
 // The runtime's public API (`netc/runtime`): what compiled modules import, and their types.
 export { instantiate } from "./model.js";
 export { NetcError } from "./errors.js";
+export { scheduledLearningRate } from "./schedules.js";
 export type {
   BackendName,
   DropoutDraws,
@@ -11,6 +12,10 @@ export type {
   Model,
   ModelOptions,
   OptimizerConfig,
+  OptimizerName,
+  ScheduleArgs,
+  ScheduleConfig,
+  ScheduleName,
   Steps,
   Target,
   TensorView,

@@ -15,9 +15,12 @@ import { checkKeys, describeValue, firstNonFinite, formatPosition, isRecord } fr
 import { allocating, NetcError } from "./errors.js";
 import { initialize } from "./init.js";
 import {
+  checkClipNorm,
+  clipGradNorm,
   defaultOptimizer,
   optimizerOf,
   optimizerSettings,
+  stateNames,
   type Optimizer,
   type OptimizerSettings,
 } from "./optimizers.js";
@@ -106,23 +109,28 @@ export function instantiate(
   const settings = optimizerSettings(
     options.optimizer ?? layout.train?.optimizer ?? defaultOptimizer,
   );
+  const clipNorm = checkClipNorm(layout.train?.clip_grad_norm);
   const backend = chooseBackend(options, wasm);
   const length = (n: number) => layout.fixedSize + n * layout.perSampleSize;
   let arena: Arena;
   if (backend === "wasm") {
     // At most one thread per sample: a batch-1 model gains nothing but wake-ups from more.
     const threads = Math.min(options.threads ?? 1, N, MAX_THREADS);
+    const stateBuffers = stateNames(settings).length;
+    const stateFloats = stateBuffers * layout.paramRegion.size;
     checkWasmMemory(
-      (n) => wasmMemoryBytes(wasm!, length(n), Math.min(threads, n)),
+      (n) => wasmMemoryBytes(wasm!, length(n), Math.min(threads, n), stateFloats),
       N,
       layout.perSampleSize * 4,
     );
     arena = wasmArena(wasm!, kernels, length(N), N, seeds, threads, {
       loss: layout.loss,
       params: layout.paramRegion.size,
+      stateBuffers,
+      clipNorm,
     });
   } else {
-    arena = jsArena(layout, kernels, options, length(N), N, draws);
+    arena = jsArena(layout, kernels, options, length(N), N, draws, clipNorm);
   }
   const { f, iv, steps, createOptimizer, train } = arena;
 
@@ -372,6 +380,8 @@ function jsArena(
   length: number,
   N: number,
   dropout: DropoutDraws,
+  /** The gradients' largest norm before each update; no clipping when undefined. */
+  clipNorm: number | undefined,
 ): Arena {
   if ((options.threads ?? 1) !== 1)
     throw new NetcError('threads need the WASM kernels (backend "wasm")');
@@ -387,18 +397,20 @@ function jsArena(
   const region = (r: { offset: number; size: number }) =>
     f.subarray(r.offset, r.offset + r.size) as Float32Array;
   const steps = kernels(f, iv, N, dropout);
+  const grads = region(layout.gradRegion);
   return {
     f,
     iv,
     steps,
     createOptimizer: (settings: OptimizerSettings) =>
-      optimizerOf(settings, region(layout.paramRegion), region(layout.gradRegion)),
+      optimizerOf(settings, region(layout.paramRegion), grads),
     train(count: number, optimizer: Optimizer) {
       steps.forward(true, count);
       steps.loss(count);
       const loss = f[layout.loss]!;
       if (!Number.isFinite(loss)) return loss;
       steps.backward(false);
+      if (clipNorm !== undefined) clipGradNorm(grads, clipNorm);
       optimizer.step();
       return loss;
     },

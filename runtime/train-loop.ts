@@ -44,6 +44,11 @@ export interface TrainLoopOptions {
   seed: number;
   /** Replaces the optimizer's learning rate. */
   learningRate?: number;
+  /**
+   * The learning rate of each epoch, 0-based (runtime/schedules.ts `scheduledLearningRate`),
+   * set at the epoch's start.
+   */
+  learningRateAt?: (epoch: number) => number;
   onStep?: (progress: StepProgress) => void;
   onEpoch?: (result: EpochResult) => void;
   /** Milliseconds, for timing; `performance.now` by default. */
@@ -84,6 +89,7 @@ export function trainLoop(options: TrainLoopOptions): EpochResult[] {
 
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const start = now();
+    if (options.learningRateAt) model.setLearningRate(options.learningRateAt(epoch - 1));
     epochOrder(train.count, shuffle, epoch, order);
     let lossSum = 0;
     for (let step = 1; step <= steps; step++) {

@@ -7,11 +7,20 @@ import { dropoutDraws, type DropoutSeeds } from "./dropout.js";
 import { allocating, NetcError } from "./errors.js";
 import {
   checkLearningRate,
+  initialState,
+  stateNames,
+  stepScalars,
   type Optimizer,
   type OptimizerSettings,
   type OptimizerSlot,
 } from "./optimizers.js";
-import { COMMANDS, CONTROL, OPTIMIZER_SLOTS as SLOT } from "./wasm-layout.js";
+import {
+  COMMANDS,
+  CONTROL,
+  OPTIMIZER_SLOTS as SLOT,
+  UPDATE_RULES,
+  type UpdateRule,
+} from "./wasm-layout.js";
 import type {} from "./webassembly.js";
 
 const PAGE = 65536;
@@ -123,10 +132,25 @@ interface WasmOptimizer extends Optimizer {
   advance(): void;
 }
 
-/** The bytes of memory a model needs: `length` arena floats after the tables, and the scratch. */
-export function wasmMemoryBytes(wasm: WasmKernels, length: number, threads: number): number {
+/** Where the optimizer's state lies: after the arena of `length` floats and every scratch. */
+function stateBase(wasm: WasmKernels, length: number, threads: number): number {
   const arenaEnd = Math.ceil((wasm.arenaBase + length * 4) / 16) * 16;
-  return Math.ceil((arenaEnd + threads * wasm.scratchBytes + SLACK) / PAGE) * PAGE;
+  // The kernels place each thread's scratch from the arena's end, 16-byte aligned.
+  return arenaEnd + threads * wasm.scratchBytes;
+}
+
+/**
+ * The bytes of memory a model needs: `length` arena floats after the tables, the scratch, and
+ * `stateFloats` of the optimizer's state.
+ */
+export function wasmMemoryBytes(
+  wasm: WasmKernels,
+  length: number,
+  threads: number,
+  stateFloats: number,
+): number {
+  const end = stateBase(wasm, length, threads) + stateFloats * 4;
+  return Math.ceil((end + SLACK) / PAGE) * PAGE;
 }
 
 /**
@@ -140,12 +164,16 @@ export function wasmArena(
   N: number,
   seeds: DropoutSeeds,
   threads: number,
-  /** The loss's arena index, and how many trainable parameters the optimizer updates. */
-  sizes: { loss: number; params: number },
+  /**
+   * The loss's arena index, how many trainable parameters the optimizer updates, how many state
+   * buffers of that size its optimizer keeps, and the gradients' largest norm (no clipping
+   * when undefined).
+   */
+  sizes: { loss: number; params: number; stateBuffers: number; clipNorm: number | undefined },
 ): WasmArena {
-  const { loss, params } = sizes;
+  const { loss, params, stateBuffers } = sizes;
   const shared = threads > 1;
-  const bytes = wasmMemoryBytes(wasm, length, threads);
+  const bytes = wasmMemoryBytes(wasm, length, threads, stateBuffers * params);
   const pages = bytes / PAGE;
   const memory = allocating(
     `the model's memory at batch ${N}`,
@@ -168,6 +196,10 @@ export function wasmArena(
     ? startWorkers((thread) => ({ module, memory, fallback, N, thread, threads, control }), threads)
     : [];
   const words = new Int32Array(memory.buffer, control, 3);
+  const slots = new DataView(memory.buffer, CONTROL.optimizer, CONTROL.end - CONTROL.optimizer);
+  const state = stateBase(wasm, length, threads);
+  slots.setInt32(4 * SLOT.state, state, true);
+  slots.setFloat32(4 * SLOT.clipNorm, sizes.clipNorm ?? 0, true);
   const mode = new Int32Array(memory.buffer, CONTROL.training, 1);
   const seed = new Uint32Array(memory.buffer, CONTROL.dropoutSeed, 1);
   /** The mode (and the pass's dropout seed) the WASM kernels read and the JS ones close over. */
@@ -214,13 +246,16 @@ export function wasmArena(
         call(inputGrads ? "backward" : "backward_params", valid);
       },
     },
-    createOptimizer: (settings) =>
-      wasmOptimizer(
-        settings,
-        new DataView(memory.buffer, CONTROL.optimizer, 64),
-        new Float32Array(memory.buffer, wasm.stateBase, 2 * params),
-        () => call("update", N),
-      ),
+    createOptimizer(settings) {
+      const buffers = stateNames(settings).length;
+      if (buffers > stateBuffers) {
+        throw new RangeError(
+          `the memory has room for ${stateBuffers} state buffers, not ${buffers}`,
+        );
+      }
+      const region = new Float32Array(memory.buffer, state, buffers * params);
+      return wasmOptimizer(settings, slots, region, () => call("update", N));
+    },
     train(count, optimizer) {
       const o = optimizer as WasmOptimizer;
       training = true;
@@ -239,49 +274,77 @@ export function wasmArena(
   };
 }
 
+/** The update rule of the module's `update` for these settings (wasm-layout.ts). */
+function ruleOf(s: OptimizerSettings): UpdateRule {
+  switch (s.name) {
+    case "SGD":
+      return s.momentum === 0 ? "sgd" : "sgdMomentum";
+    case "Adam":
+    case "AdamW":
+      return "adam";
+    case "RMSprop": {
+      const momentum = s.momentum > 0 ? "Momentum" : "";
+      return s.centered ? `rmspropCentered${momentum}` : `rmsprop${momentum}`;
+    }
+    case "Adagrad":
+      return "adagrad";
+  }
+}
+
 /** The optimizer of the WASM module: settings in memory, then one update call per step. */
 function wasmOptimizer(
   s: OptimizerSettings,
   slots: DataView,
-  /** The update's two state buffers, one after the other (compiler/backends/wasm/update.ts). */
-  buffers: Float32Array,
+  /** The update's state buffers, one after the other (compiler/backends/wasm/update.ts). */
+  region: Float32Array,
   update: () => void,
 ): WasmOptimizer {
-  const half = buffers.length / 2;
-  const [first, second] = [buffers.subarray(0, half), buffers.subarray(half)];
-  // The same names and buffers as the JS optimizers (runtime/optimizers.ts).
-  const state: OptimizerSlot[] =
-    s.name === "Adam"
-      ? [
-          { name: "exp_avg", data: first },
-          { name: "exp_avg_sq", data: second },
-        ]
-      : s.momentum !== 0
-        ? [{ name: "momentum_buffer", data: first }]
-        : [];
-  const f32 = (slot: number, v: number) => slots.setFloat32(4 * slot, v, true);
-  slots.setInt32(4 * SLOT.kind, s.name === "SGD" ? 1 : 2, true);
-  if (s.name === "SGD") {
-    f32(SLOT.momentum, s.momentum);
-    slots.setInt32(4 * SLOT.nesterov, s.nesterov ? -1 : 0, true);
-  } else {
-    f32(SLOT.beta1, s.beta1);
-    f32(SLOT.beta2, s.beta2);
-    f32(SLOT.eps, s.eps);
+  const names = stateNames(s);
+  const size = region.length / Math.max(1, names.length);
+  // The same names, order and starting values as the JS optimizers (runtime/optimizers.ts).
+  const state: OptimizerSlot[] = names.map((name, k) => ({
+    name,
+    data: region.subarray(k * size, (k + 1) * size),
+  }));
+  initialState(s, state);
+  const f32 = (slot: keyof typeof SLOT, v: number) => slots.setFloat32(4 * SLOT[slot], v, true);
+  slots.setInt32(4 * SLOT.rule, UPDATE_RULES.indexOf(ruleOf(s)), true);
+  // AdamW decays the parameters through `decay`, not the gradient.
+  f32("weightDecay", s.name === "AdamW" ? 0 : s.weightDecay);
+  switch (s.name) {
+    case "SGD":
+      f32("momentum", s.momentum);
+      slots.setInt32(4 * SLOT.nesterov, s.nesterov ? -1 : 0, true);
+      break;
+    case "Adam":
+    case "AdamW":
+      // 1 − β in double precision, as PyTorch computes `1 - beta1` in Python floats.
+      f32("beta1", s.beta1);
+      f32("oneMinusBeta1", 1 - s.beta1);
+      f32("beta2", s.beta2);
+      f32("oneMinusBeta2", 1 - s.beta2);
+      f32("eps", s.eps);
+      break;
+    case "RMSprop":
+      f32("alpha", s.alpha);
+      f32("oneMinusAlpha", 1 - s.alpha);
+      f32("momentum", s.momentum);
+      f32("eps", s.eps);
+      break;
+    case "Adagrad":
+      f32("eps", s.eps);
+      break;
   }
-  f32(SLOT.weightDecay, s.weightDecay);
   const optimizer = {
     stepCount: 0,
     learningRate: s.lr,
     state,
     prepare() {
-      const t = optimizer.stepCount + 1;
-      f32(SLOT.lr, optimizer.learningRate);
-      if (s.name === "Adam") {
-        // Per-step scalars in double precision, as PyTorch computes them in Python floats.
-        f32(SLOT.stepSize, optimizer.learningRate / (1 - s.beta1 ** t));
-        f32(SLOT.correction2, Math.sqrt(1 - s.beta2 ** t));
-      }
+      const scalars = stepScalars(s, optimizer.learningRate, optimizer.stepCount + 1);
+      f32("lr", optimizer.learningRate);
+      f32("stepSize", scalars.stepSize);
+      f32("correction2", scalars.correction2);
+      f32("decay", scalars.decay);
     },
     advance() {
       optimizer.stepCount++;

@@ -347,7 +347,10 @@ describe("random calls of a model's methods", () => {
         optimizer: fc.oneof(
           fc.record(
             {
-              name: fc.oneof(fc.constantFrom("SGD", "Adam", "RMSprop"), junk),
+              name: fc.oneof(
+                fc.constantFrom("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"),
+                junk,
+              ),
               args: fc.oneof(
                 fc.record(
                   {
@@ -356,6 +359,10 @@ describe("random calls of a model's methods", () => {
                     betas: fc.oneof(fc.array(anyFloat, { maxLength: 3 }), junk),
                     nesterov: fc.oneof(fc.boolean(), junk),
                     rho: anyFloat,
+                    alpha: anyFloat,
+                    centered: fc.oneof(fc.boolean(), junk),
+                    lr_decay: anyFloat,
+                    initial_accumulator_value: anyFloat,
                   },
                   { requiredKeys: [] },
                 ),

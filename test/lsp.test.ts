@@ -303,6 +303,48 @@ describe("netc lsp over stdio", () => {
     expect(outputs.map((i) => i.label)).toEqual(["c"]);
   });
 
+  test("completion in a train block: settings, then each setting's optimizers or schedules", async () => {
+    const doc = open(
+      [
+        "model M {",
+        "  input x: [4]",
+        "  Linear(2)",
+        "}",
+        "criterion MSE",
+        "train {",
+        "  schedule = ",
+        "  warmup = Lin",
+        "  optimizer = RMSprop(cen",
+        "  ",
+        "}",
+      ].join("\n"),
+    );
+    const labels = async (position: Position) =>
+      (await complete(doc, position)).map((i) => i.label);
+    expect(await labels(doc.at("schedule = ", 11))).toEqual([
+      "StepLR",
+      "MultiStepLR",
+      "ExponentialLR",
+      "CosineAnnealingLR",
+      "LinearLR",
+    ]);
+    const warmups = await complete(doc, doc.at("warmup = Lin", 12));
+    expect(warmups.map((i) => [i.label, i.detail])).toEqual([
+      ["LinearLR", "LinearLR(start_factor=0.3333333333333333, end_factor=1, total_iters=5)"],
+    ]);
+    expect(await labels(doc.at("(cen", 4))).toContain("centered=");
+    expect(await labels(doc.at("  \n}", 2))).toEqual(
+      expect.arrayContaining(["optimizer", "schedule", "warmup", "clip_grad_norm", "epochs"]),
+    );
+    const hover = (await client.sendRequest(HoverRequest.type, {
+      textDocument: { uri: doc.uri },
+      position: doc.at("RMSprop", 2),
+    })) as { contents: { value: string } };
+    expect(hover.contents.value).toContain(
+      "RMSprop(lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=false)",
+    );
+  });
+
   test("signature help follows the argument being written", async () => {
     const doc = open("model M {\n  input x: [3, 8, 8]\n  SpatialConvolution(8, kernel=3, \n}\n");
     const help = await client.sendRequest(SignatureHelpRequest.type, {

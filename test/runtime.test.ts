@@ -298,34 +298,6 @@ describe("optimizers", () => {
     expectClose(after.flat(), [0.99]);
   });
 
-  interface Case {
-    label: string;
-    optimizer: OptimizerConfig;
-    lrChange: { after: number; lr: number } | null;
-    params: number[];
-    grads: number[][];
-    after: number[][];
-  }
-  const fixtures = JSON.parse(readFileSync(fixture("optimizers.json"), "utf8")) as {
-    cases: Case[];
-  };
-
-  test.each(fixtures.cases.map((c) => [c.label, c] as const))(
-    "as torch.optim: %s",
-    (_, { optimizer: config, lrChange, params: start, grads, after }) => {
-      const params = Float32Array.from(start);
-      const g = new Float32Array(start.length);
-      const optimizer = createOptimizer(config, params, g);
-      grads.forEach((stepGrads, step) => {
-        if (lrChange && step === lrChange.after) optimizer.setLearningRate(lrChange.lr);
-        g.set(stepGrads);
-        optimizer.step();
-        expectClose([...params], after[step]!, after[step - 1] ?? start);
-      });
-      expect(optimizer.stepCount).toBe(grads.length);
-    },
-  );
-
   test("setLearningRate applies from the next step; a bad rate is a user error", () => {
     const params = Float32Array.of(1);
     const optimizer = createOptimizer(sgd({ lr: 0.1 }), params, Float32Array.of(1));

@@ -453,6 +453,38 @@ describe("netc train and eval", () => {
     expectFinite(epoch!, [...common, "trainMse", "testMse"]);
     expect(epoch!["testAccuracy"]).toBeNull();
   });
+
+  test("the train block's schedule sets each epoch's rate; the header shows it and the clipping", () => {
+    // Epoch 1 at half the rate (warm-up), epoch 2 at --lr, then StepLR's gamma 0 stops training.
+    const path = write(
+      join(dir, "scheduled.net"),
+      `model Softmax {
+  input x: [1, 28, 28]
+  Flatten
+  Linear(10)
+  LogSoftMax
+}
+criterion NLL
+train {
+  optimizer = RMSprop(lr=0.001, momentum=0.5)
+  warmup = LinearLR(start_factor=0.5, total_iters=1)
+  schedule = StepLR(step_size=1, gamma=0)
+  clip_grad_norm = 5
+}
+`,
+    );
+    const metrics = join(dir, "scheduled.jsonl");
+    const args = ["--limit", "256", "--epochs", "3", "--batch", "32", "--lr", "0.002"];
+    const result = ok(netc("train", path, ...sample, ...args, "--metrics", metrics));
+    expect(result.stdout).toContain(
+      "Softmax: 7,850 parameters; RMSprop(lr=0.002, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0.5, centered=false), schedule LinearLR(start_factor=0.5, end_factor=1, total_iters=1) then StepLR(step_size=1, gamma=0), clip_grad_norm=5, batch 32, 3 epochs, seed 0;",
+    );
+    const [first, second, third] = metricsOf(metrics);
+    expect(second!["trainLoss"]).toBeLessThan(first!["trainLoss"]!);
+    // A rate of 0 leaves the weights as they were, momentum or not.
+    expect(third!["trainLoss"]).toBe(second!["trainLoss"]);
+    expect(third!["testLoss"]).toBe(second!["testLoss"]);
+  });
 });
 
 /** An IDX directory of `count` `size`×`size` images labelled `label(i)`. */
@@ -676,5 +708,43 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
     ],
   ])("%j", (args, status, message) => {
     fails(args, status, message);
+  });
+});
+
+// NLL of raw scores falls without bound and BCE of values outside [0, 1] is not a loss: netc train
+// stops on those lints before reading any data, and trains only when the user allows the lint.
+describe("a criterion that cannot train meaningfully", () => {
+  const rawScores = write(
+    join(dir, "raw-scores.net"),
+    "model RawScores {\n  input x: [1, 28, 28]\n  View(-1)\n  Linear(10)\n}\n\ncriterion NLL\n",
+  );
+  const save = join(dir, "raw-scores.safetensors");
+
+  test("stops with the checker's warning and writes nothing", () => {
+    const result = netc("train", rawScores, ...sample, "--epochs", "1", "--save", save);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(
+      "warning[nll-without-logsoftmax]: NLL expects log-probabilities, but the model's output comes from Linear with no LogSoftMax",
+    );
+    expect(result.stderr).toContain(
+      "netc: not training: with nll-without-logsoftmax the loss means nothing; fix the model as the warning above says, or pass --allow nll-without-logsoftmax to train anyway",
+    );
+    expect(existsSync(save)).toBe(false);
+  });
+
+  test("--allow trains anyway", () => {
+    const args = ["--epochs", "1", "--limit", "128", "--allow", "nll-without-logsoftmax"];
+    const result = netc("train", rawScores, ...sample, ...args, "--save", save);
+    expect(result.status).toBe(0);
+    expect(existsSync(save)).toBe(true);
+  });
+
+  test("--allow takes only the lints that stop training", () => {
+    const result = netc("train", rawScores, "--allow", "unused-block");
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      "netc: --allow takes a lint that stops training (nll-without-logsoftmax, bce-without-sigmoid), got unused-block",
+    );
   });
 });

@@ -145,6 +145,27 @@ describe("trainLoop", () => {
     );
   });
 
+  test("learningRateAt sets each epoch's rate at its start, counting epochs from 0", () => {
+    const run = (learningRateAt?: (epoch: number) => number) =>
+      trainLoop({
+        model: tiny.create({ batch: 16, seed: 1 }),
+        layout: tiny.layout,
+        train,
+        test: testSet,
+        epochs: 3,
+        seed: 4,
+        learningRate: 0.1,
+        ...(learningRateAt ? { learningRateAt } : {}),
+      }).map((r) => r.test.loss);
+    const constant = run();
+    expect(run(() => 0.1)).toEqual(constant);
+    // Epoch 0 at the same rate, then none: the weights stay as the first epoch left them.
+    const stopped = run((epoch) => (epoch === 0 ? 0.1 : 0));
+    expect(stopped[0]).toBe(constant[0]);
+    expect(stopped[1]).not.toBe(constant[1]);
+    expect(stopped[2]).toBe(stopped[1]);
+  });
+
   test("a training set smaller than one batch is refused", () => {
     const model = tiny.create({ batch: 16, seed: 1 });
     expect(() =>

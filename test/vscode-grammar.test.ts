@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildGrammar, grammarPath } from "../editor/vscode/scripts/grammar.mjs";
 import { criterionList, layerList } from "../compiler/catalog/index.js";
 import { optimizers } from "../compiler/catalog/optimizers.js";
+import { schedules } from "../compiler/catalog/schedules.js";
 
 const extensionDir = new URL("../editor/vscode/", import.meta.url);
 const grammarFile = new URL(grammarPath, extensionDir);
@@ -17,7 +18,7 @@ describe("the grammar file", () => {
     expect(JSON.parse(grammarSource)).toEqual(buildGrammar());
   });
 
-  it("highlights exactly the catalog's layers, criteria and optimizers", () => {
+  it("highlights exactly the catalog's layers, criteria, optimizers and schedules", () => {
     // Read from the file itself, so a layer added to the catalog fails here until regenerated.
     const library: { patterns: { match: string; name: string }[] } =
       JSON.parse(grammarSource).repository.library;
@@ -36,6 +37,7 @@ describe("the grammar file", () => {
     expect(listed("support.function.optimizer.netc")).toEqual(
       sorted(optimizers.map((o) => o.name)),
     );
+    expect(listed("support.function.schedule.netc")).toEqual(sorted(schedules.map((s) => s.name)));
   });
 
   it("is the grammar the extension manifest contributes", () => {

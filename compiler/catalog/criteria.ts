@@ -16,6 +16,11 @@ export interface CriterionDef {
     accepts: (op: string) => boolean;
     /** The layer that makes an output what the criterion expects: the lint's quick fix. */
     missing?: string;
+    /**
+     * Without that head the loss means nothing (NLL of raw scores falls without bound, BCE of
+     * values outside [0, 1] is not a loss), so `netc train` stops on the lint unless allowed.
+     */
+    stopsTraining?: true;
   };
   reference: CriterionReference;
   lowering: CriterionLowering;
@@ -75,6 +80,7 @@ export const criteria: CriterionDef[] = [
       lint: "nll-without-logsoftmax",
       accepts: (op) => op === "LogSoftMax",
       missing: "LogSoftMax",
+      stopsTraining: true,
     },
     reference: nll,
     lowering(c) {
@@ -108,7 +114,12 @@ export const criteria: CriterionDef[] = [
       "Binary cross-entropy of probabilities in (0, 1) against targets in [0, 1] of the same shape.",
     aliases: ["BCELoss", "BCECriterion", "BinaryCrossEntropy"],
     target: sameShape,
-    head: { lint: "bce-without-sigmoid", accepts: (op) => op === "Sigmoid", missing: "Sigmoid" },
+    head: {
+      lint: "bce-without-sigmoid",
+      accepts: (op) => op === "Sigmoid",
+      missing: "Sigmoid",
+      stopsTraining: true,
+    },
     reference: bce,
     lowering: pointwise("bce", "bce_grad"),
   },
@@ -121,3 +132,8 @@ export const criteria: CriterionDef[] = [
     lowering: pointwise("mse", "mse_grad"),
   },
 ];
+
+/** The lints `netc train` stops on (see `stopsTraining`). */
+export const trainingStoppers: readonly DiagnosticCode[] = criteria.flatMap((c) =>
+  c.head?.stopsTraining ? [c.head.lint] : [],
+);

@@ -28,6 +28,8 @@ export interface ArgSpec {
   /** Inclusive bounds on the number (each element of a size2/ints). */
   min?: number;
   max?: number;
+  /** Exclusive lower bound. */
+  above?: number;
   /** Exclusive upper bound. */
   below?: number;
   /** `Linear(400 -> 120)`: the number before the arrow sets the argument named here. */

@@ -2,9 +2,13 @@
 import { CompletionItemKind, type CompletionItem } from "vscode-languageserver";
 import { formatSignature } from "../../compiler/bind-args.js";
 import { criterionList, layerList, layers } from "../../compiler/catalog/index.js";
-import { optimizers } from "../../compiler/catalog/optimizers.js";
 import type { ArgSpec, LayerDef } from "../../compiler/catalog/types.js";
-import { trainSettings } from "../../compiler/train.js";
+import {
+  callSettings,
+  trainCallee,
+  trainSettingNames,
+  trainSettings,
+} from "../../compiler/train.js";
 import type { BlockDecl, Decl, ModelDecl } from "../../grammar/ast.js";
 import { blockNamed, declAt, valuesOf, type Analysis } from "./analysis.js";
 import { callContext } from "./call-context.js";
@@ -28,7 +32,7 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
     const specs:
       (Pick<ArgSpec, "name" | "doc" | "namedOnly" | "variadic"> & { type?: string })[] | undefined =
       def?.args ??
-      optimizers.find((o) => o.name === call.callee)?.args ??
+      trainCallee(call.callee)?.args ??
       block?.params.map((p) => ({ name: p.name.name, doc: `parameter of block ${call.callee}` }));
     // The arguments before this one that have no name took the first positional parameters.
     const positionalGiven = call.argIndex - call.named.length;
@@ -50,17 +54,22 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
   const before = line.slice(0, analysis.lines.at(offset).column - 1);
   if (decl.kind === "Criterion") return criterionItems();
   if (decl.kind === "Train") {
-    if (/=\s*[A-Za-z_0-9]*$/.test(before))
-      return optimizers.map((o) => ({
-        label: o.name,
+    const value = /^\s*([A-Za-z_0-9]+)\s*=\s*[A-Za-z_0-9]*$/.exec(before);
+    if (value) {
+      const catalog = callSettings.find((s) => s.name === value[1])?.catalog ?? [];
+      return catalog.map((c) => ({
+        label: c.name,
         kind: CompletionItemKind.Function,
-        detail: formatSignature(o.name, o.args),
-        documentation: o.summary,
+        detail: formatSignature(c.name, c.args),
+        documentation: trainCallee(c.name)!.summary,
       }));
-    return [...trainSettings.map((s) => s.name), "optimizer"].map((name) => ({
+    }
+    return trainSettingNames.map((name) => ({
       label: name,
       kind: CompletionItemKind.Property,
-      documentation: trainSettings.find((s) => s.name === name)?.doc ?? "SGD(...) or Adam(...)",
+      documentation:
+        trainSettings.find((s) => s.name === name)?.doc ??
+        callSettings.find((s) => s.name === name)!.doc,
     }));
   }
   if (/^\s*output\s/.test(before)) return values(decl);

@@ -2,11 +2,9 @@
 import type { Hover } from "vscode-languageserver";
 import { formatSignature } from "../../compiler/bind-args.js";
 import { criterionByName, layers } from "../../compiler/catalog/index.js";
-import { optimizers } from "../../compiler/catalog/optimizers.js";
-import type { ArgSpec } from "../../compiler/catalog/types.js";
 import { formatShape } from "../../compiler/diagnostics.js";
 import type { IRNode, ModelIR } from "../../compiler/ir.js";
-import { trainSettings } from "../../compiler/train.js";
+import { callSettings, trainCallee, trainSettings } from "../../compiler/train.js";
 import type { BlockDecl, ModelDecl, Span } from "../../grammar/ast.js";
 import { formatCount } from "../../compiler/units.js";
 import {
@@ -35,7 +33,8 @@ export function hover(analysis: Analysis, offset: number): Hover | null {
 function describe(analysis: Analysis, found: Found, offset: number): string | undefined {
   const { decl, ident } = found;
   if (found.role === "argName") {
-    const specs = layers.get(found.call.callee.name)?.args ?? optimizerArgs(found.call.callee.name);
+    const specs =
+      layers.get(found.call.callee.name)?.args ?? trainCallee(found.call.callee.name)?.args;
     const spec = specs?.find((s) => s.name === ident.name);
     return spec && `\`${ident.name}\`: ${spec.doc}`;
   }
@@ -48,10 +47,11 @@ function describe(analysis: Analysis, found: Found, offset: number): string | un
     return node && `output \`${ident.name}\`: \`${formatShape(node.shape)}\``;
   }
   if (decl.kind === "Train") {
-    const optimizer = optimizers.find((o) => o.name === ident.name);
-    if (optimizer)
-      return signatureBlock(formatSignature(optimizer.name, optimizer.args), optimizer.summary);
-    const setting = trainSettings.find((s) => s.name === ident.name);
+    const callee = trainCallee(ident.name);
+    if (callee) return signatureBlock(formatSignature(callee.name, callee.args), callee.summary);
+    const setting =
+      trainSettings.find((s) => s.name === ident.name) ??
+      callSettings.find((s) => s.name === ident.name);
     return setting && `\`${setting.name}\`: ${setting.doc}`;
   }
   const model = decl.kind === "Model" ? modelOf(analysis, decl) : undefined;
@@ -78,10 +78,6 @@ function describe(analysis: Analysis, found: Found, offset: number): string | un
     if (value) return `value \`${ident.name}\`: \`${formatShape(value)}\``;
   }
   return undefined;
-}
-
-function optimizerArgs(name: string): ArgSpec[] | undefined {
-  return optimizers.find((o) => o.name === name)?.args;
 }
 
 const signatureBlock = (signature: string, summary: string): string =>

@@ -1,9 +1,10 @@
-// Signature help: the signature of the layer, block or optimizer whose arguments are being written.
+// Signature help: the signature of the layer, block, optimizer or schedule whose arguments are
+// being written.
 import type { SignatureHelp, SignatureInformation } from "vscode-languageserver";
 import { layers } from "../../compiler/catalog/index.js";
-import { optimizers } from "../../compiler/catalog/optimizers.js";
 import type { ArgSpec } from "../../compiler/catalog/types.js";
 import { formatShape } from "../../compiler/diagnostics.js";
+import { trainCallee } from "../../compiler/train.js";
 import { blockNamed, declAt, type Analysis } from "./analysis.js";
 import { callContext } from "./call-context.js";
 
@@ -18,7 +19,7 @@ export function signatureHelp(analysis: Analysis, offset: number): SignatureHelp
   const call = callContext(analysis.text, offset, decl.range.pos);
   if (!call) return null;
   const def = layers.get(call.callee);
-  const optimizer = optimizers.find((o) => o.name === call.callee);
+  const optimizer = trainCallee(call.callee);
   const block = blockNamed(analysis.result.ast, call.callee);
   const specs = def?.args ?? optimizer?.args;
   const params: Param[] | undefined = specs

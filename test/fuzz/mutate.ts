@@ -57,6 +57,9 @@ export const fragments = [
   "\u00e9",
   "\ufeff",
   "optimizer = Adam(lr=",
+  "schedule = MultiStepLR(milestones=[",
+  "warmup = LinearLR(",
+  "clip_grad_norm = ",
   "block B(c) {",
 ];
 

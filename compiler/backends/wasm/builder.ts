@@ -77,6 +77,7 @@ export interface Lanes {
   max(a: Expr, b: Expr): Expr;
   abs(a: Expr): Expr;
   neg(a: Expr): Expr;
+  sqrt(a: Expr): Expr;
   /** a < b, a ≤ b, …: an i32 0 or 1 on f32, a lane mask on f32x4; false where either is NaN. */
   lt(a: Expr, b: Expr): Expr;
   le(a: Expr, b: Expr): Expr;
@@ -129,6 +130,7 @@ function lanes(type: "f32" | "v128"): Lanes {
     max: op("f32.max", "f32x4.pmax"),
     abs: unary("f32.abs", "f32x4.abs"),
     neg: unary("f32.neg", "f32x4.neg"),
+    sqrt: unary("f32.sqrt", "f32x4.sqrt"),
     lt: op("f32.lt", "f32x4.lt"),
     le: op("f32.le", "f32x4.le"),
     gt: op("f32.gt", "f32x4.gt"),

@@ -1,6 +1,7 @@
 // emit-wasm: the same kernel program and memory plan as emit-ts, as one WebAssembly module with
 // SIMD: a function per step, the exported phases forward, loss and backward that call them with
-// a barrier between steps when threads share the work, and the optimizer's update. A step whose
+// a barrier between steps when threads share the work, the clipping of the gradients and the
+// optimizer's update. A step whose
 // kernel has no WASM code calls its JS kernel (imported from the TS module) on thread 0.
 import type { WasmKernels } from "../../../runtime/api-types.js";
 import { CONTROL } from "../../../runtime/wasm-layout.js";
@@ -21,7 +22,7 @@ import {
 } from "./encoder.js";
 import { wasmKernels } from "./kernels/index.js";
 import type { WasmStep } from "./kernels/kernel.js";
-import { updateFunc } from "./update.js";
+import { clipFunc, updateFunc } from "./update.js";
 
 const F32 = 4;
 /** Every step and phase takes (N, count, thread, threads). */
@@ -30,17 +31,17 @@ const ENTRY_ARGS = [get(0), get(1), get(2), get(3)];
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 /**
- * Memory: the control words, the constant tables the kernels read, the optimizer's state (two
- * floats per parameter), then the arena (the runtime's Float32Array view, `fixedSize + N ·
- * perSampleSize` floats), then each thread's scratch, then slack for vector reads past the end.
+ * Memory: the control words, the constant tables the kernels read, then the arena (the runtime's
+ * Float32Array view, `fixedSize + N · perSampleSize` floats), then each thread's scratch, then
+ * the optimizer's state (as many buffers as the optimizer keeps, placed by the runtime), then
+ * slack for vector reads past the end.
  */
 export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
   const params = program.tensors.filter((t) => t.role === "param");
   const paramCount = params.reduce((s, t) => s + elementCount(t.shape), 0);
   const { functions, fallback, tables, scratchBytes, late } = emitSteps(program, plan);
   // Tables come first, so the arena's address is known only now: fill in the constants.
-  const stateBase = align16(CONTROL.end + tables.length * 4);
-  const arenaBase = align16(stateBase + 2 * paramCount * F32);
+  const arenaBase = align16(CONTROL.end + tables.length * 4);
   for (const node of late.arena) node.value += arenaBase;
   for (const node of late.scratch) node.value = scratchBytes;
   // One export per phase; backward_params leaves out the steps that only make input gradients.
@@ -72,7 +73,8 @@ export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
   );
   /**
    * train_step: forward in training mode, loss, and — when the loss is a finite number — the
-   * parameters' backward pass and the optimizer's update: a whole step in one call.
+   * parameters' backward pass, the clipping of their gradients (when it is on) and the
+   * optimizer's update: a whole step in one call.
    */
   const trainStepFunc = (p: typeof phases, loss: number): Func => {
     const value = loadF(i32(loss));
@@ -87,7 +89,11 @@ export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
       {
         op: "if",
         cond: finite,
-        then: [...calls(p.backward_params), { op: "call", func: "update", args: [...ENTRY_ARGS] }],
+        then: [
+          ...calls(p.backward_params),
+          { op: "call", func: "clip", args: [...ENTRY_ARGS] },
+          { op: "call", func: "update", args: [...ENTRY_ARGS] },
+        ],
       },
     ]);
   };
@@ -97,13 +103,13 @@ export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
   const update = updateFunc(
     arenaBase + paramRegion * F32,
     arenaBase + gradRegion * F32,
-    stateBase,
     paramCount,
   );
+  const clip = clipFunc(arenaBase + gradRegion * F32, paramCount);
   const bytes = encodeModule({
     minPages: 1,
     imports: fallback.map((i) => `js${i}`),
-    functions: [...functions, barrierFunc(), ...drivers, update],
+    functions: [...functions, barrierFunc(), ...drivers, update, clip],
     data:
       tables.length > 0
         ? [{ offset: CONTROL.end, bytes: new Uint8Array(new Int32Array(tables).buffer) }]
@@ -112,7 +118,6 @@ export function emitWasm(program: Program, plan: MemoryPlan): WasmKernels {
   return {
     bytes,
     arenaBase,
-    stateBase,
     scratchBytes,
     fallback,
     sharedFlag: sharedFlagOffset(bytes),

@@ -1,163 +1,321 @@
-// The optimizer's update in WASM: SGD or Adam over the flat parameter buffer, four at a time.
-import { add, f32, FuncBuilder, get, i32, loadF, mul, set, splat, storeV, sub } from "./builder.js";
+// The optimizer's update in WASM (SGD, Adam and AdamW, RMSprop, Adagrad) over the flat parameter
+// buffer, and the clipping of the gradients by their norm that precedes it: float32, four
+// parameters per instruction, each thread over its share.
+import {
+  add,
+  f32,
+  FuncBuilder,
+  get,
+  hsum,
+  i32,
+  loadF,
+  loadI,
+  loadV,
+  mul,
+  SCALAR,
+  set,
+  splat,
+  storeF,
+  sub,
+  VECTOR,
+  ZERO_V,
+  type Lanes,
+} from "./builder.js";
 import type { Expr, Func } from "./encoder.js";
 import { at, overRun } from "./kernels/kernel.js";
-import { CONTROL, OPTIMIZER_SLOTS } from "../../../runtime/wasm-layout.js";
+import {
+  CONTROL,
+  OPTIMIZER_SLOTS,
+  UPDATE_RULES,
+  type UpdateRule,
+} from "../../../runtime/wasm-layout.js";
+import { CLIP_EPSILON } from "../../../runtime/optimizers.js";
 
 const F32 = 4;
+/** Every phase takes (N, count, thread, threads). */
+const ENTRY = ["i32", "i32", "i32", "i32"] as const;
+const slot = (name: keyof typeof OPTIMIZER_SLOTS): Expr =>
+  i32(CONTROL.optimizer + 4 * OPTIMIZER_SLOTS[name]);
+
+/**
+ * This thread's share [lo, lo + n) of `count` floats, cut at multiples of four (in groups of
+ * four, so that count · thread stays within 32 bits). The clipping and the update cut alike: a
+ * thread scales the gradients it then updates from, with no barrier between.
+ */
+function share(fb: FuncBuilder, count: number): { lo: number; n: number; prologue: Expr[] } {
+  const [tid, T] = [get(2), get(3)];
+  const [lo, hi, n] = fb.locals("i32", 3);
+  const cut = (t: Expr): Expr => mul({ op: "i32.div_u", a: mul(i32(count >> 2), t), b: T }, i32(4));
+  const next = add(tid, i32(1));
+  return {
+    lo,
+    n,
+    prologue: [
+      set(lo, cut(tid)),
+      set(hi, { op: "select", a: i32(count), b: cut(next), c: { op: "i32.eq", a: next, b: T } }),
+      set(n, sub(get(hi), get(lo))),
+    ],
+  };
+}
+
+/** The float hyperparameters the rules read, each loaded once into a local of either width. */
+const HYPER = [
+  "lr",
+  "momentum",
+  "weightDecay",
+  "beta1",
+  "oneMinusBeta1",
+  "beta2",
+  "oneMinusBeta2",
+  "eps",
+  "stepSize",
+  "correction2",
+  "decay",
+  "alpha",
+  "oneMinusAlpha",
+] as const;
+type Hyper = (typeof HYPER)[number];
+
+/** What a rule's body sees at one element (`off` bytes past the pointers) and one width. */
+interface At {
+  o: Lanes;
+  load(ptr: Pointer): Expr;
+  store(ptr: Pointer, value: Expr): Expr;
+  h(name: Hyper): Expr;
+  /** Nesterov's flag at this width: an i32 for `select`, a lane mask for `bitselect`. */
+  nesterov: Expr;
+  /** A fresh local of this width. */
+  local(): number;
+}
+/** The parameters, gradients and the state buffers in `stateNames` order. */
+type Pointer = "p" | "g" | 0 | 1 | 2;
+
+/** d = g + weight_decay·p, the gradient with the L2 penalty (0 when none). */
+const decayed = (x: At, p: Expr = x.load("p")): Expr =>
+  x.o.add(x.load("g"), x.o.mul(x.h("weightDecay"), p));
+
+/** The loop body of each rule: PyTorch 1.13's single-tensor update, in float32. */
+const rules: Record<UpdateRule, (x: At) => Expr[]> = {
+  sgd: (x) => [x.store("p", x.o.sub(x.load("p"), x.o.mul(x.h("lr"), decayed(x))))],
+  sgdMomentum: (x) => {
+    const { o } = x;
+    const [d, b] = [x.local(), x.local()];
+    return [
+      set(d, decayed(x)),
+      // A zero buffer makes the first step's buf = d, as PyTorch's clone of d.
+      set(b, o.add(o.mul(x.h("momentum"), x.load(0)), get(d))),
+      x.store(0, get(b)),
+      set(d, o.select(o.add(get(d), o.mul(x.h("momentum"), get(b))), get(b), x.nesterov)),
+      x.store("p", o.sub(x.load("p"), o.mul(x.h("lr"), get(d)))),
+    ];
+  },
+  adam: (x) => {
+    const { o } = x;
+    const [p, d, m, v] = [x.local(), x.local(), x.local(), x.local()];
+    return [
+      // AdamW's decay of the parameters (1 for Adam, whose decay is in the gradient).
+      set(p, o.mul(x.load("p"), x.h("decay"))),
+      set(d, decayed(x, get(p))),
+      set(m, o.add(o.mul(x.h("beta1"), x.load(0)), o.mul(x.h("oneMinusBeta1"), get(d)))),
+      set(
+        v,
+        o.add(o.mul(x.h("beta2"), x.load(1)), o.mul(o.mul(x.h("oneMinusBeta2"), get(d)), get(d))),
+      ),
+      x.store(0, get(m)),
+      x.store(1, get(v)),
+      x.store(
+        "p",
+        o.sub(
+          get(p),
+          o.div(
+            o.mul(x.h("stepSize"), get(m)),
+            o.add(o.div(o.sqrt(get(v)), x.h("correction2")), x.h("eps")),
+          ),
+        ),
+      ),
+    ];
+  },
+  rmsprop: (x) => rmsprop(x, false, false),
+  rmspropMomentum: (x) => rmsprop(x, true, false),
+  rmspropCentered: (x) => rmsprop(x, false, true),
+  rmspropCenteredMomentum: (x) => rmsprop(x, true, true),
+  adagrad: (x) => {
+    const { o } = x;
+    const [d, s] = [x.local(), x.local()];
+    return [
+      set(d, decayed(x)),
+      set(s, o.add(x.load(0), o.mul(get(d), get(d)))),
+      x.store(0, get(s)),
+      x.store(
+        "p",
+        o.sub(
+          x.load("p"),
+          o.mul(x.h("stepSize"), o.div(get(d), o.add(o.sqrt(get(s)), x.h("eps")))),
+        ),
+      ),
+    ];
+  },
+};
+
+/** RMSprop; its buffers are square_avg, then momentum_buffer and grad_avg when it keeps them. */
+function rmsprop(x: At, momentum: boolean, centered: boolean): Expr[] {
+  const { o } = x;
+  const [d, s, denominator] = [x.local(), x.local(), x.local()];
+  const [buffer, average]: Pointer[] = momentum ? [1, 2] : [1, 1];
+  const body = [
+    set(d, decayed(x)),
+    set(
+      s,
+      o.add(o.mul(x.h("alpha"), x.load(0)), o.mul(o.mul(x.h("oneMinusAlpha"), get(d)), get(d))),
+    ),
+    x.store(0, get(s)),
+  ];
+  if (centered) {
+    const a = x.local();
+    body.push(
+      set(a, o.add(o.mul(x.h("alpha"), x.load(average)), o.mul(x.h("oneMinusAlpha"), get(d)))),
+      x.store(average, get(a)),
+      set(denominator, o.add(o.sqrt(o.sub(get(s), o.mul(get(a), get(a)))), x.h("eps"))),
+    );
+  } else {
+    body.push(set(denominator, o.add(o.sqrt(get(s)), x.h("eps"))));
+  }
+  const step = o.div(get(d), get(denominator));
+  if (!momentum) return [...body, x.store("p", o.sub(x.load("p"), o.mul(x.h("lr"), step)))];
+  const b = x.local();
+  return [
+    ...body,
+    set(b, o.add(o.mul(x.h("momentum"), x.load(buffer)), step)),
+    x.store(buffer, get(b)),
+    x.store("p", o.sub(x.load("p"), o.mul(x.h("lr"), get(b)))),
+  ];
+}
 
 /**
  * update(N, count, thread, threads): the optimizer's step over this thread's share of the flat
- * parameter buffer, as torch.optim.SGD (dampening 0) or Adam, from the hyperparameters the
- * runtime writes; float32 arithmetic, four parameters per instruction.
+ * parameter buffer, by the rule and with the hyperparameters the runtime writes in the slots;
+ * the state buffers lie where the slot `state` says, each `count` floats.
  */
-export function updateFunc(params: number, grads: number, state: number, count: number): Func {
-  const fb = new FuncBuilder("update", ["i32", "i32", "i32", "i32"]);
-  const [tid, T] = [get(2), get(3)];
-  const [p, g, s1, s2, lo, hi, n] = fb.locals("i32", 7);
-  const slot = (k: number): Expr => loadF(i32(CONTROL.optimizer + 4 * k));
-  const S = OPTIMIZER_SLOTS;
+export function updateFunc(params: number, grads: number, count: number): Func {
+  const fb = new FuncBuilder("update", [...ENTRY]);
+  const { lo, n, prologue } = share(fb, count);
+  const [p, g, s0, s1, s2, state] = fb.locals("i32", 6);
+  const pointers = { p, g, 0: s0, 1: s1, 2: s2 };
   const hyper = Object.fromEntries(
-    (
-      [
-        "lr",
-        "momentum",
-        "weightDecay",
-        "nesterov",
-        "beta1",
-        "beta2",
-        "eps",
-        "stepSize",
-        "correction2",
-      ] as const
-    ).map((k) => [k, { v: fb.local("v128"), s: fb.local("f32") }]),
-  ) as Record<string, { v: number; s: number }>;
-  const cut = (t: Expr): Expr => ({
-    op: "i32.and",
-    a: { op: "i32.div_u", a: mul(i32(count), t), b: T },
-    b: i32(-4),
-  });
-  const next = add(tid, i32(1));
-  const prologue: Expr[] = [
-    set(lo, cut(tid)),
-    set(hi, { op: "select", a: i32(count), b: cut(next), c: { op: "i32.eq", a: next, b: T } }),
-    set(n, sub(get(hi), get(lo))),
+    HYPER.map((name) => [name, { f32: fb.local("f32"), v128: fb.local("v128") }]),
+  ) as Record<Hyper, { f32: number; v128: number }>;
+  const nesterov = { f32: fb.local("i32"), v128: fb.local("v128") };
+  const byteOf = (k: number): Expr => mul(add(i32(k * count), get(lo)), i32(F32));
+  prologue.push(
     set(p, at(i32(params), get(lo), F32)),
     set(g, at(i32(grads), get(lo), F32)),
-    set(s1, at(i32(state), get(lo), F32)),
-    set(s2, at(i32(state + count * F32), get(lo), F32)),
-  ];
-  for (const [k, h] of Object.entries(hyper)) {
-    prologue.push(set(h.s, slot(S[k as keyof typeof S])), set(h.v, splat(get(h.s))));
-  }
-  // Each rule is written once over operands that are vectors or scalars.
-  type Ops = {
-    load(ptr: number, o: number): Expr;
-    store(ptr: number, v: Expr, o: number): Expr;
-    add(a: Expr, b: Expr): Expr;
-    sub(a: Expr, b: Expr): Expr;
-    mul(a: Expr, b: Expr): Expr;
-    div(a: Expr, b: Expr): Expr;
-    sqrt(a: Expr): Expr;
-    pick(a: Expr, b: Expr, mask: Expr): Expr;
-    h(name: string): Expr;
-    one: Expr;
-  };
-  const vector: Ops = {
-    load: (ptr, o) => ({ op: "v128.load", addr: get(ptr), offset: o }),
-    store: (ptr, v, o) => storeV(get(ptr), v, o),
-    add: (a, b) => ({ op: "f32x4.add", a, b }),
-    sub: (a, b) => ({ op: "f32x4.sub", a, b }),
-    mul: (a, b) => ({ op: "f32x4.mul", a, b }),
-    div: (a, b) => ({ op: "f32x4.div", a, b }),
-    sqrt: (a) => ({ op: "f32x4.sqrt", a }),
-    pick: (a, b, mask) => ({ op: "v128.bitselect", a, b, c: mask }),
-    h: (name) => get(hyper[name]!.v),
-    one: splat(f32(1)),
-  };
-  const scalar: Ops = {
-    load: (ptr, o) => loadF(get(ptr), o),
-    store: (ptr, v, o) => ({ op: "f32.store", addr: get(ptr), offset: o, value: v }),
-    add: (a, b) => ({ op: "f32.add", a, b }),
-    sub: (a, b) => ({ op: "f32.sub", a, b }),
-    mul: (a, b) => ({ op: "f32.mul", a, b }),
-    div: (a, b) => ({ op: "f32.div", a, b }),
-    sqrt: (a) => ({ op: "f32.sqrt", a }),
-    pick: (a, b, mask) => ({ op: "select", a, b, c: mask }),
-    h: (name) => get(hyper[name]!.s),
-    one: f32(1),
-  };
-  const [dv, bv, mv, vv] = [fb.local("v128"), fb.local("v128"), fb.local("v128"), fb.local("v128")];
-  const [ds, bs, ms, vs] = [fb.local("f32"), fb.local("f32"), fb.local("f32"), fb.local("f32")];
-  const nesterovScalar = fb.local("i32");
-  prologue.push(
-    set(nesterovScalar, {
-      op: "i32.load",
-      addr: i32(CONTROL.optimizer + 4 * S.nesterov),
-      offset: 0,
-    }),
+    set(state, loadI(slot("state"))),
+    ...[s0, s1, s2].map((s, k) => set(s, add(get(state), byteOf(k)))),
+    ...HYPER.flatMap((name) => [
+      set(hyper[name].f32, loadF(slot(name))),
+      set(hyper[name].v128, splat(get(hyper[name].f32))),
+    ]),
+    set(nesterov.f32, loadI(slot("nesterov"))),
+    set(nesterov.v128, { op: "i32x4.splat", a: get(nesterov.f32) }),
   );
-  const sgd = (o: Ops, d: number, b: number, off: number): Expr[] => [
-    set(d, o.add(o.load(g, off), o.mul(o.h("weightDecay"), o.load(p, off)))),
-    // A zero buffer makes the first step's buf = d, as PyTorch's clone of d.
-    set(b, o.add(o.mul(o.h("momentum"), o.load(s1, off)), get(d))),
-    o.store(s1, get(b), off),
-    set(
-      d,
-      o.pick(
-        o.add(get(d), o.mul(o.h("momentum"), get(b))),
-        get(b),
-        o === vector ? get(hyper["nesterov"]!.v) : get(nesterovScalar),
+  const body = (rule: UpdateRule, o: Lanes, off: number): Expr[] =>
+    rules[rule]({
+      o,
+      load: (ptr) => o.load(get(pointers[ptr]), off),
+      store: (ptr, value) => o.store(get(pointers[ptr]), value, off),
+      h: (name) => get(hyper[name][o.type]),
+      nesterov: get(nesterov[o.type]),
+      local: () => fb.local(o.type),
+    });
+  const runs = [p, g, s0, s1, s2];
+  const loop = (rule: UpdateRule): Expr[] =>
+    overRun(
+      fb,
+      get(n),
+      runs,
+      (off) => body(rule, VECTOR, off),
+      (off) => body(rule, SCALAR, off),
+    );
+  const which = loadI(slot("rule"));
+  const dispatch = UPDATE_RULES.reduceRight<Expr[]>(
+    (otherwise, rule, index) => [
+      {
+        op: "if",
+        cond: { op: "i32.eq", a: which, b: i32(index) },
+        then: loop(rule),
+        ...(otherwise.length > 0 ? { else: otherwise } : {}),
+      },
+    ],
+    [],
+  );
+  return fb.build([...prologue, ...dispatch, { op: "call", func: "barrier", args: [get(3)] }]);
+}
+
+/**
+ * clip(N, count, thread, threads): torch.nn.utils.clip_grad_norm_ over the gradients when the
+ * slot `clipNorm` is above 0. Thread 0 sums the squares of all of them, in the same order
+ * whatever the thread count, and writes max_norm / (norm + 1e-6); after a barrier, every
+ * thread scales its share by it when it is below 1.
+ */
+export function clipFunc(grads: number, count: number): Func {
+  const fb = new FuncBuilder("clip", [...ENTRY]);
+  const { lo, n, prologue } = share(fb, count);
+  const [ptr] = fb.locals("i32", 1);
+  const [squares, x, coefficients] = fb.locals("v128", 3);
+  const [tail, coefficient] = fb.locals("f32", 2);
+  const maxNorm = loadF(slot("clipNorm"));
+  const sumOfSquares: Expr[] = [
+    set(squares, ZERO_V),
+    set(tail, f32(0)),
+    set(ptr, i32(grads)),
+    ...overRun(
+      fb,
+      count,
+      [ptr],
+      (off) => [
+        set(x, loadV(get(ptr), off)),
+        set(squares, VECTOR.add(get(squares), VECTOR.mul(get(x), get(x)))),
+      ],
+      (off) => [
+        set(tail, SCALAR.add(get(tail), SCALAR.mul(loadF(get(ptr), off), loadF(get(ptr), off)))),
+      ],
+    ),
+    storeF(
+      slot("clipCoefficient"),
+      SCALAR.div(
+        maxNorm,
+        SCALAR.add(SCALAR.sqrt(SCALAR.add(hsum(get(squares)), get(tail))), f32(CLIP_EPSILON)),
       ),
     ),
-    o.store(p, o.sub(o.load(p, off), o.mul(o.h("lr"), get(d))), off),
   ];
-  const adam = (o: Ops, d: number, m: number, v: number, off: number): Expr[] => [
-    set(d, o.add(o.load(g, off), o.mul(o.h("weightDecay"), o.load(p, off)))),
-    set(m, o.add(o.mul(o.h("beta1"), o.load(s1, off)), o.mul(o.sub(o.one, o.h("beta1")), get(d)))),
-    set(
-      v,
-      o.add(
-        o.mul(o.h("beta2"), o.load(s2, off)),
-        o.mul(o.mul(o.sub(o.one, o.h("beta2")), get(d)), get(d)),
-      ),
-    ),
-    o.store(s1, get(m), off),
-    o.store(s2, get(v), off),
-    o.store(
-      p,
-      o.sub(
-        o.load(p, off),
-        o.div(
-          o.mul(o.h("stepSize"), get(m)),
-          o.add(o.div(o.sqrt(get(v)), o.h("correction2")), o.h("eps")),
-        ),
-      ),
-      off,
-    ),
+  const scale = (o: Lanes, c: Expr) => (off: number) => [
+    o.store(get(ptr), o.mul(o.load(get(ptr), off), c), off),
   ];
-  const runs = [p, g, s1, s2];
-  const kind = { op: "i32.load", addr: i32(CONTROL.optimizer + 4 * S.kind), offset: 0 } as Expr;
   return fb.build([
     ...prologue,
     {
       op: "if",
-      cond: { op: "i32.eq", a: kind, b: i32(1) },
-      then: overRun(
-        fb,
-        get(n),
-        runs,
-        (off) => sgd(vector, dv, bv, off),
-        (off) => sgd(scalar, ds, bs, off),
-      ),
-      else: overRun(
-        fb,
-        get(n),
-        runs,
-        (off) => adam(vector, dv, mv, vv, off),
-        (off) => adam(scalar, ds, ms, vs, off),
-      ),
+      cond: { op: "f32.gt", a: maxNorm, b: f32(0) },
+      then: [
+        { op: "if", cond: { op: "i32.eqz", a: get(2) }, then: sumOfSquares },
+        { op: "call", func: "barrier", args: [get(3)] },
+        set(coefficient, loadF(slot("clipCoefficient"))),
+        {
+          op: "if",
+          cond: { op: "f32.lt", a: get(coefficient), b: f32(1) },
+          then: [
+            set(ptr, at(i32(grads), get(lo), F32)),
+            set(coefficients, splat(get(coefficient))),
+            ...overRun(
+              fb,
+              get(n),
+              [ptr],
+              scale(VECTOR, get(coefficients)),
+              scale(SCALAR, get(coefficient)),
+            ),
+          ],
+        },
+      ],
     },
-    { op: "call", func: "barrier", args: [get(3)] },
   ]);
 }

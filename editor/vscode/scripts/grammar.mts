@@ -3,6 +3,7 @@
 // extension's main file), and these build scripts are ESM like the rest of the repository.
 import { criterionList, layerList } from "../../../compiler/catalog/index.js";
 import { optimizers } from "../../../compiler/catalog/optimizers.js";
+import { schedules } from "../../../compiler/catalog/schedules.js";
 
 /** One TextMate rule: a `match` or a `begin`/`end` region, or an `include`. */
 export interface GrammarRule {
@@ -31,12 +32,18 @@ export const grammarPath = "syntaxes/netc.tmLanguage.json";
 const NAME = String.raw`[A-Za-z_][A-Za-z0-9_]*`;
 
 /** The names the grammar highlights as library names, per kind, sorted. */
-function catalogNames(): { layers: string[]; criteria: string[]; optimizers: string[] } {
+function catalogNames(): {
+  layers: string[];
+  criteria: string[];
+  optimizers: string[];
+  schedules: string[];
+} {
   const sorted = (names: string[]) => [...names].sort();
   return {
     layers: sorted(layerList.map((l) => l.name)),
     criteria: sorted(criterionList.map((c) => c.name)),
     optimizers: sorted(optimizers.map((o) => o.name)),
+    schedules: sorted(schedules.map((s) => s.name)),
   };
 }
 
@@ -120,6 +127,7 @@ export function buildGrammar(): Grammar {
           { match: words(names.layers), name: "support.function.layer.netc" },
           { match: words(names.criteria), name: "support.function.criterion.netc" },
           { match: words(names.optimizers), name: "support.function.optimizer.netc" },
+          { match: words(names.schedules), name: "support.function.schedule.netc" },
         ],
       },
       constant: { match: String.raw`\b(?:true|false)\b`, name: "constant.language.boolean.netc" },
