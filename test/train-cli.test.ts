@@ -526,7 +526,7 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
     fails(
       ["train", "samples/mlp.net", "--data", missing, "--save", kept],
       1,
-      `data directory ${missing} does not exist`,
+      `--data ${missing}: no such file or directory`,
     );
   });
 
@@ -539,7 +539,7 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
     );
   });
 
-  test("labels out of range, in the files or for the model", () => {
+  test("labels out of range in the files; more classes than the model scores", () => {
     const bad = idxDirectory("bad-labels", 28, (i) => (i === 3 ? 12 : 1));
     fails(
       ["train", "samples/mlp.net", "--data", bad, "--save", kept],
@@ -549,7 +549,7 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
     fails(
       ["train", fiveClasses, ...sample, "--save", kept],
       1,
-      /^netc: label \d at record \d+ is out of range for 5 classes\n$/,
+      "the data has 10 classes (0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot) but model Five scores 5",
     );
   });
 
@@ -658,7 +658,7 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
     fails(
       ["train", "samples/resnet-tiny.net"],
       1,
-      /^netc: no data for model ResNetTiny \(input x \[3, 32, 32\], criterion CrossEntropy\): netc train has Fashion-MNIST .* detection set .*\n$/,
+      /^netc: no data for model ResNetTiny \(input x \[3, 32, 32\], criterion CrossEntropy\): give your own with --data PATH .*; without it, netc train has Fashion-MNIST .* detection set .*\n$/,
     );
   });
 
@@ -701,7 +701,7 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
     [
       ["train", "samples/tiny-unet.net", ...sample, "--save", kept],
       1,
-      "--data is for Fashion-MNIST; model TinyUNet trains on a generated segmentation set",
+      "the data has images of shape [1, 28, 28] but model TinyUNet takes input [1, 32, 32]",
     ],
     [
       ["train", "samples/mlp.net", "--save", join(dir, "no-dir", "w.safetensors")],
