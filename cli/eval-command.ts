@@ -5,9 +5,9 @@ import type { Model } from "../runtime/api-types.js";
 import { bindData } from "../runtime/bind-data.js";
 import { evaluate } from "../runtime/evaluate.js";
 import { Feeder } from "../runtime/feeder.js";
-import { taskData } from "../runtime/node/task-data.js";
 import { readWeightsFile } from "../runtime/node/weights-file.js";
 import { compileFile } from "./compiled-file.js";
+import { loadData, type DataFlags } from "./data-options.js";
 import { ExitCode } from "./exit-codes.js";
 import { createModel, kernelChoice, type KernelChoice } from "./in-process-model.js";
 import { printable } from "./printable.js";
@@ -15,9 +15,9 @@ import { defaults } from "./train-command.js";
 import { formatConfusion, formatEvaluation } from "./training-report.js";
 import { formatCount } from "../compiler/units.js";
 
-export interface EvalCommandOptions extends KernelChoice {
+export interface EvalCommandOptions extends KernelChoice, DataFlags {
   weights: string;
-  data?: string;
+  seed?: number;
   batch?: number;
   model?: string;
 }
@@ -39,15 +39,15 @@ export function runEval(path: string, options: EvalCommandOptions): ExitCode {
 }
 
 function report(model: Model, compiled: Compiled, options: EvalCommandOptions, batch: number) {
-  const data = taskData(compiled.layout, { dataDir: options.data });
-  process.stdout.write(`${printable(data.description)}\n`);
+  const seed = options.seed ?? compiled.model.train.seed ?? defaults.seed;
+  const data = loadData(compiled.layout, options, { seed });
   const feeder = new Feeder(data.test, bindData(compiled.layout, data.test), batch);
   const result = evaluate(model, data.task, feeder);
   process.stdout.write(
     `${compiled.model.name} on the test set (${formatCount(result.count)} samples): ${formatEvaluation(result)}\n`,
   );
   if (result.confusion) {
-    const withIoU = data.task.kind === "segmentation";
+    const withIoU = data.task?.kind === "segmentation";
     process.stdout.write(`\n${formatConfusion(result.confusion, data.classNames, withIoU)}\n`);
   }
 }

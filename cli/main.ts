@@ -4,6 +4,7 @@ import { backendNames } from "../compiler/backends/backend.js";
 import { NetcError } from "../runtime/errors.js";
 import { runCheck, type CheckOptions } from "./check-command.js";
 import { DEFAULT_RUNTIME, runCompile, type CompileCommandOptions } from "./compile-command.js";
+import { dataOption, labelOption, resizeOption, testSplitOption } from "./data-options.js";
 import { runEval, type EvalCommandOptions } from "./eval-command.js";
 import { ExitCode, exitCodeHelp, reportBug } from "./exit-codes.js";
 import { runFmt, type FmtOptions } from "./fmt-command.js";
@@ -102,10 +103,10 @@ program
   .command("train")
   .description("train the model on the data its task calls for")
   .argument("<file>", "the .net file")
-  .option(
-    "--data <dir>",
-    "a Fashion-MNIST directory (default: installed, else the embedded sample)",
-  )
+  .addOption(dataOption())
+  .addOption(labelOption())
+  .addOption(testSplitOption())
+  .addOption(resizeOption())
   .option(
     "--epochs <n>",
     "passes over the training set (default: the train block's)",
@@ -117,7 +118,11 @@ program
     "the learning rate, which the train block's schedule scales (default: its optimizer's)",
     positiveNumber,
   )
-  .option("--seed <n>", "seed of initialisation, shuffling and dropout", seedValue)
+  .option(
+    "--seed <n>",
+    "seed of initialisation, shuffling, dropout and a held-out test set",
+    seedValue,
+  )
   .option("--save <file>", "write the weights (safetensors) when training has finished")
   .option("--metrics <file>", "write each epoch's numbers as a line of JSON")
   .option("--limit <n>", "train on the first n training samples only", positiveInteger)
@@ -158,9 +163,14 @@ program
   .description("report the test loss and metrics of saved weights")
   .argument("<file>", "the .net file")
   .requiredOption("--weights <file>", "weights saved by netc train --save (safetensors)")
+  .addOption(dataOption())
+  .addOption(labelOption())
+  .addOption(testSplitOption())
+  .addOption(resizeOption())
   .option(
-    "--data <dir>",
-    "a Fashion-MNIST directory (default: installed, else the embedded sample)",
+    "--seed <n>",
+    "the seed training held its test set out by (default: the train block's)",
+    seedValue,
   )
   .option("--batch <n>", "samples per pass (default: the train block's)", positiveInteger)
   .addOption(backendOption())

@@ -15,21 +15,21 @@ export const positiveInteger = (text: string) =>
 export const seedValue = (text: string) =>
   integer(text, 0, 4294967295, "an integer from 0 to 4294967295");
 
-export function positiveNumber(text: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError("expected a positive number");
-  }
-  return value;
+/** A finite number that `accepts`, or commander's error saying what was `expected`. */
+function numberWhere(accepts: (value: number) => boolean, expected: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === "" || !Number.isFinite(value) || !accepts(value)) {
+      throw new InvalidArgumentError(`expected ${expected}`);
+    }
+    return value;
+  };
 }
+
+export const positiveNumber = numberWhere((v) => v > 0, "a positive number");
+export const nonNegativeNumber = numberWhere((v) => v >= 0, "a number ≥ 0");
+/** A fraction strictly between 0 and 1 (`--test-split 0.2`). */
+export const fraction = numberWhere((v) => v > 0 && v < 1, "a number above 0 and below 1");
 
 export const nonNegativeInteger = (text: string) =>
   integer(text, 0, Number.MAX_SAFE_INTEGER, "a non-negative integer");
-
-export function nonNegativeNumber(text: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError("expected a number ≥ 0");
-  }
-  return value;
-}

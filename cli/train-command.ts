@@ -8,11 +8,11 @@ import { scheduledLearningRate } from "../runtime/schedules.js";
 import type { MonitorName, MonitorOptions } from "../runtime/early-stopping.js";
 import { NetcError } from "../runtime/errors.js";
 import { withRegularFile } from "../runtime/node/read-file.js";
-import { taskData } from "../runtime/node/task-data.js";
 import { readInitialWeights } from "../runtime/node/weights-file.js";
 import { writeFileAtomic } from "../runtime/node/write-atomic.js";
 import { DivergenceError, trainLoop } from "../runtime/train-loop.js";
 import { compileFile } from "./compiled-file.js";
+import { loadData, type DataFlags } from "./data-options.js";
 import { ExitCode } from "./exit-codes.js";
 import { createModel, kernelChoice, type KernelChoice } from "./in-process-model.js";
 import { checkOutputPath, JsonLinesFile } from "./output-file.js";
@@ -31,8 +31,7 @@ import { frozenCount } from "../compiler/freeze.js";
 import { formatCount } from "../compiler/units.js";
 import { UsageError } from "./usage-error.js";
 
-export interface TrainCommandOptions extends KernelChoice {
-  data?: string;
+export interface TrainCommandOptions extends KernelChoice, DataFlags {
   epochs?: number;
   batch?: number;
   lr?: number;
@@ -135,8 +134,7 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   // Read before the data and the model: a file that cannot be read costs neither.
   const initial = options.init !== undefined ? readInitialWeights(options.init) : undefined;
 
-  const data = taskData(layout, { dataDir: options.data, limit: options.limit });
-  process.stdout.write(`${printable(data.description)}\n`);
+  const data = loadData(layout, options, { seed, limit: options.limit });
   if (data.train.count < batch) {
     // Raising --limit helps only if it is what cut the data short.
     const fix =

@@ -6,26 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Model, ModelOptions } from "../runtime/api-types.js";
-import { NetcError } from "../runtime/errors.js";
 import { readWeightsFile } from "../runtime/node/weights-file.js";
 import { encodeSafetensors } from "../runtime/safetensors.js";
 import { compileModel } from "./helpers/gradcheck.js";
+import { netcError } from "./helpers/netc-error.js";
 
 const dir = mkdtempSync(join(tmpdir(), "netc-robust-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const backends = ["ts", "wasm"] as const;
-
-/** The NetcError `run` throws; anything else fails the test. */
-function netcError(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(NetcError);
-    return (error as Error).message;
-  }
-  throw new Error("expected a NetcError");
-}
 
 const mlpSource =
   "model M {\n  input x: [8]\n  fc1: Linear(16) -> ReLU\n  fc2: Linear(3)\n  LogSoftMax\n}\ncriterion NLL\n";

@@ -1,6 +1,8 @@
-// Does the data fit the model? Input shape, target shapes and kinds, and class indices in range.
+// Does the data fit the model? Input shape, finite inputs, target shapes and kinds, class counts,
+// class indices in range and finite values.
 import { NetcError } from "../errors.js";
 import { formatShape, sizeOf, type Dataset, type Target } from "./dataset.js";
+import { listClasses } from "./labels.js";
 
 /** What one criterion term takes; a compiler `CriterionTerm` plus the class count of its output. */
 export interface ExpectedTarget {
@@ -18,6 +20,12 @@ export interface ModelExpectation {
   model: string;
   inputShape: readonly number[];
   criterion: readonly ExpectedTarget[];
+}
+
+/** `model M`, or `model M's output species` when the model has several targets. */
+export function scorer(expected: ModelExpectation, term: ExpectedTarget): string {
+  const single = expected.criterion.length === 1;
+  return single ? `model ${expected.model}` : `model ${expected.model}'s output ${term.output}`;
 }
 
 /** The data's target for a term: by output name, or the single unnamed target. */
@@ -41,19 +49,62 @@ function position(index: number, shape: readonly number[]): string {
   return formatShape(at);
 }
 
-function checkLabels(target: Target, classes: number): void {
+/** `record 7`, or where the data says record 7 comes from (`cat/007.png`, `line 9 of a.csv`). */
+function recordName(record: number, locate: ((record: number) => string) | undefined): string {
+  return locate ? locate(record) : `record ${record}`;
+}
+
+/** Element `i` of per-sample `shape`, in a message: ` (element [4, 17])`, nothing for a scalar. */
+function element(i: number, shape: readonly number[]): string {
+  const per = sizeOf(shape);
+  return shape.length > 0 && per > 1 ? ` (element ${position(i % per, shape)})` : "";
+}
+
+/** The first value that is NaN or infinite, named by its record and element. */
+function checkFinite(
+  values: Float32Array,
+  shape: readonly number[],
+  locate: Dataset["locate"],
+  what: string,
+): void {
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (x - x === 0) continue; // finite; NaN and ±Infinity give NaN
+    const record = Math.floor(i / sizeOf(shape));
+    throw new NetcError(
+      `the data's ${what} at ${recordName(record, locate)}${element(i, shape)} is ${x}: training needs finite numbers`,
+    );
+  }
+}
+
+function checkLabels(
+  target: Target,
+  scoredBy: string,
+  classes: number,
+  locate: Dataset["locate"],
+): void {
   const per = sizeOf(target.shape);
   const data = target.data;
   for (let i = 0; i < data.length; i++) {
     const label = data[i]!;
     if (label < 0 || label >= classes) {
       const record = Math.floor(i / per);
-      const where = target.shape.length > 0 ? ` (element ${position(i % per, target.shape)})` : "";
       throw new NetcError(
-        `label ${label} at record ${record}${where} is out of range for ${classes} classes`,
+        `label ${label} at ${recordName(record, locate)}${element(i, target.shape)} is out of range for the ${classes} classes of ${scoredBy}`,
       );
     }
   }
+}
+
+/** Data that names its classes must name as many as the model's output scores. */
+function checkClassCount(target: Target, term: ExpectedTarget, scoredBy: string): void {
+  // Class values (0/1, one-hot) were encoded for the model's shape: only indices remain to check.
+  const classes = term.classes;
+  if (target.classes === undefined || classes === undefined || target.classes === classes) return;
+  const names = target.classNames ? ` (${listClasses(target.classNames)})` : "";
+  throw new NetcError(
+    `the data has ${target.classes} classes${names} but ${scoredBy} scores ${classes}`,
+  );
 }
 
 /**
@@ -70,6 +121,7 @@ export function checkDataset(dataset: Dataset, expected: ModelExpectation): numb
       `the data has ${what} of shape ${have} but model ${model} takes input ${formatShape(expected.inputShape)}`,
     );
   }
+  checkFinite(dataset.inputs, dataset.inputShape, dataset.locate, "input");
   return expected.criterion.map((term) => {
     const index = targetFor(dataset, term, model);
     const target = dataset.targets[index]!;
@@ -81,7 +133,14 @@ export function checkDataset(dataset: Dataset, expected: ModelExpectation): numb
         `the data has targets of ${got} but model ${model}'s criterion ${term.criterion} takes ${wanted}`,
       );
     }
-    if (kind === "classes" && term.classes !== undefined) checkLabels(target, term.classes);
+    const locate = target.locate ?? dataset.locate;
+    checkClassCount(target, term, scorer(expected, term));
+    if (kind === "classes" && term.classes !== undefined) {
+      checkLabels(target, scorer(expected, term), term.classes, locate);
+    }
+    if (target.data instanceof Float32Array && target.data !== dataset.inputs) {
+      checkFinite(target.data, target.shape, locate, `target ${term.output}`);
+    }
     return index;
   });
 }

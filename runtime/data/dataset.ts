@@ -1,4 +1,4 @@
-// A data set in memory: float inputs and one or more targets per sample, built from IDX arrays.
+// A data set in memory: float inputs and one or more targets per sample, whatever file it came from.
 import { NetcError } from "../errors.js";
 import type { IdxArray } from "./idx.js";
 
@@ -10,10 +10,15 @@ export interface Target {
   data: Int32Array | Float32Array;
   /** Per sample: `[]` for one class index, `[32, 32]` for one per pixel, `[1, 28, 28]` for values. */
   shape: number[];
-  /** For class indices: how many classes there are; every index is below it. */
+  /**
+   * How many classes the data defines (class folders, named labels, a known set), which must be
+   * the model's; absent when the labels are bare numbers, which need only be in range.
+   */
   classes?: number;
-  /** For class indices: a name per class, for reports. */
+  /** A name per class, for reports: class indices, or values that encode classes (0/1, one-hot). */
   classNames?: readonly string[];
+  /** Where record `i`'s target comes from, for errors, when not from the inputs' file. */
+  locate?: (record: number) => string;
 }
 
 export interface Dataset {
@@ -23,6 +28,8 @@ export interface Dataset {
   inputShape: number[];
   count: number;
   targets: Target[];
+  /** Where record `i` comes from, for errors: `cat/001.png`, `line 7 of iris.csv`; else `record i`. */
+  locate?: (record: number) => string;
 }
 
 /** A generated set and the shapes drawn in each sample, for tests and pictures. */
@@ -77,7 +84,6 @@ export function fromIdx(
   const inputs = new Float32Array(images.data.length);
   for (let i = 0; i < inputs.length; i++) inputs[i] = images.data[i]! / 255;
   const data = Int32Array.from(labels.data);
-  let max = -1;
   for (let i = 0; i < count; i++) {
     const label = data[i]!;
     if (classes !== undefined && label >= classes) {
@@ -85,9 +91,9 @@ export function fromIdx(
         `label ${label} at record ${i} of ${sources.labels} is out of range for ${classes} classes`,
       );
     }
-    max = Math.max(max, label);
   }
-  const target: Target = { data, shape: [], classes: classes ?? max + 1 };
+  const target: Target = { data, shape: [] };
+  if (classes !== undefined) target.classes = classes;
   if (classNames) target.classNames = classNames;
   return { inputs, inputShape, count, targets: [target] };
 }
