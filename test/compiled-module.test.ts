@@ -1,16 +1,14 @@
 // The compiled module's API beyond one batch: `predict` over any number of samples, and the
 // precise declarations `netc compile` writes, type-checked by a real tsc on a user's file.
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { NetcError } from "../runtime/errors.js";
+import { netc, root } from "./helpers/cli.js";
 import { compileModel, pseudoRandom } from "./helpers/gradcheck.js";
 import { typeCheck as tscOn } from "./helpers/type-check.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "netc-module-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -103,18 +101,13 @@ function write(path: string, content: string): string {
   return path;
 }
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8" });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
 /** `netc compile` into a new package directory; `standalone` inlines the runtime. */
 function compileInto(name: string, source: string, standalone: boolean): string {
   const out = join(dir, name);
   write(join(out, "package.json"), `{ "type": "module" }\n`);
   const file = write(join(out, "src", `${name}.net`), source);
-  const args = ["bin/netc.js", "compile", file, "--out-dir", out];
-  const result = run(standalone ? [...args, "--standalone"] : args);
+  const args = ["compile", file, "--out-dir", out];
+  const result = netc(...(standalone ? [...args, "--standalone"] : args));
   expect(result.stderr).toBe("");
   if (!standalone) {
     // A project that installed netc: node_modules/netc is this checkout.

@@ -1,10 +1,8 @@
 // Frozen layers (`freeze = [...]` in the train block): what the checker says about the names,
 // the gradient work the lowering leaves out, and training on both backends that leaves them be.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { check } from "../compiler/check.js";
 import { parameterBackward } from "../compiler/lower/program.js";
@@ -14,6 +12,7 @@ import { hover } from "../editor/server/hover.js";
 import type { Analysis } from "../editor/server/analysis.js";
 import { LineMap } from "../grammar/positions.js";
 import type { Model } from "../runtime/api-types.js";
+import { netc } from "./helpers/cli.js";
 import { compileModel, gradCheck, pseudoRandom } from "./helpers/gradcheck.js";
 
 const sample = (name: string) =>
@@ -325,16 +324,6 @@ describe("netc", () => {
     const path = join(dir, name);
     writeFileSync(path, source);
     return path;
-  };
-  const netc = (...args: string[]) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-    delete env["FORCE_COLOR"];
-    const root = fileURLToPath(new URL("..", import.meta.url));
-    return spawnSync(process.execPath, ["bin/netc.js", ...args], {
-      cwd: root,
-      env,
-      encoding: "utf8",
-    });
   };
 
   test("shapes --kernels: the steps a training step runs, and what is frozen", () => {

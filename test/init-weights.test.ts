@@ -1,17 +1,15 @@
 // Fine-tuning's start: `model.loadMatching` and `netc train --init` on a checkpoint PyTorch wrote
 // (test/fixtures/make-init-fixture.py), which fits the model in part.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Model } from "../runtime/api-types.js";
 import { NetcError } from "../runtime/errors.js";
 import { encodeSafetensors } from "../runtime/safetensors.js";
+import { netc } from "./helpers/cli.js";
 import { compileModel } from "./helpers/gradcheck.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "netc-init-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -115,17 +113,6 @@ describe.each(["wasm", "ts"] as const)("%s: loadMatching", (backend) => {
 });
 
 const tensor = (model: Model, name: string) => tensors(model).find((t) => t.name === name)!.data;
-
-function netc(...args: string[]) {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env["FORCE_COLOR"];
-  const result = spawnSync(process.execPath, ["bin/netc.js", ...args], {
-    cwd: root,
-    encoding: "utf8",
-    env,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe("netc train --init", () => {
   // LeNet-5 from a checkpoint of the CNN sample's layers: conv1's shapes differ, fc2's fit.
