@@ -188,6 +188,11 @@ describe("netc train --init", () => {
       /^netc: .*unrelated\.safetensors: no tensor of the file matches one of the model's by name and shape: the file holds encoder\.weight; the model has conv1\.weight/,
     );
     expect(() => readFileSync(saved)).toThrow();
+    const both = netc("train", "samples/lenet5.net", "--init", unrelated, "--resume", unrelated);
+    expect(both).toMatchObject({
+      status: 2,
+      stderr: "netc: --init and --resume both set the weights: give one of them\n",
+    });
   });
 });
 
