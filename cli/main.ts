@@ -147,6 +147,10 @@ program
     "train despite a lint that makes the loss meaningless (nll-without-logsoftmax, bce-without-sigmoid); repeatable",
     (value: string, previous: string[] = []) => [...previous, value],
   )
+  .option(
+    "--init <file>",
+    "start from the tensors of a safetensors file that match the model's by name and shape",
+  )
   .addOption(backendOption())
   .addOption(threadsOption())
   .option("--model <name>", "which model of the file (default: the first)")

@@ -23,7 +23,8 @@ export function renderModelSummary(
 ): string {
   const rows = model.nodes.map((node) => [
     node.name,
-    node.op,
+    // A layer the train block freezes (`freeze = [...]`): its parameters are not trained.
+    node.params.some((p) => p.frozen) ? `${node.op} (frozen)` : node.op,
     // Shapes are per sample; N stands for the batch, which every layer keeps.
     `[${["N", ...node.shape].join(", ")}]`,
     formatCount(paramCount(node)),
@@ -53,16 +54,22 @@ export function renderModelSummary(
 
 function totals(nodes: IRNode[]): string[] {
   const params = nodes.flatMap((n) => n.params);
-  const trainable = params.filter((p) => p.trainable).reduce((sum, p) => sum + size(p.shape), 0);
-  const all = params.reduce((sum, p) => sum + size(p.shape), 0);
+  const count = (list: typeof params) => list.reduce((sum, p) => sum + size(p.shape), 0);
+  const trainable = count(params.filter((p) => p.trainable));
+  const frozen = count(params.filter((p) => p.frozen));
+  const all = count(params);
   const flops = nodes.reduce((sum, n) => sum + n.flops, 0);
   const activationBytes = nodes.reduce((sum, n) => sum + size(n.shape), 0) * BYTES_PER_VALUE;
 
-  // Buffers such as batch-norm running statistics are stored but not trained.
+  // Buffers such as batch-norm running statistics are stored but not trained; so are frozen
+  // layers' parameters, counted apart.
+  const buffers = all - trainable - frozen;
   const split =
     all === trainable
       ? ""
-      : `; ${formatCount(trainable)} trainable, ${formatCount(all - trainable)} non-trainable`;
+      : `; ${formatCount(trainable)} trainable` +
+        (frozen > 0 ? `, ${formatCount(frozen)} frozen` : "") +
+        (buffers > 0 ? `, ${formatCount(buffers)} non-trainable` : "");
   const rows: [string, string, string][] = [
     ["parameters", formatCount(all), `(${formatBytes(all * BYTES_PER_VALUE)}${split})`],
     ["FLOPs", formatCount(flops), "per sample"],

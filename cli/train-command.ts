@@ -8,6 +8,7 @@ import { scheduledLearningRate } from "../runtime/schedules.js";
 import type { MonitorName, MonitorOptions } from "../runtime/early-stopping.js";
 import { NetcError } from "../runtime/errors.js";
 import { withRegularFile } from "../runtime/node/read-file.js";
+import { readInitialWeights } from "../runtime/node/weights-file.js";
 import { writeFileAtomic } from "../runtime/node/write-atomic.js";
 import { DivergenceError, trainLoop } from "../runtime/train-loop.js";
 import { compileFile } from "./compiled-file.js";
@@ -17,6 +18,7 @@ import { createModel, kernelChoice, type KernelChoice } from "./in-process-model
 import { checkOutputPath, JsonLinesFile } from "./output-file.js";
 import { printable } from "./printable.js";
 import { progressOn } from "./progress.js";
+import { formatLoadReport } from "./init-report.js";
 import {
   formatCurves,
   formatEpoch,
@@ -25,6 +27,7 @@ import {
   formatRunEnd,
   metricsRecord,
 } from "./training-report.js";
+import { frozenCount } from "../compiler/freeze.js";
 import { formatCount } from "../compiler/units.js";
 import { UsageError } from "./usage-error.js";
 
@@ -47,6 +50,8 @@ export interface TrainCommandOptions extends KernelChoice, DataFlags {
   curve?: boolean;
   /** Lints of `trainingStoppers` to train despite (`--allow`). */
   allow?: string[];
+  /** A safetensors file whose tensors that match the model's by name and shape start training. */
+  init?: string;
 }
 
 /** Early stopping and keeping the best weights watch the same metric; either asks for it. */
@@ -108,8 +113,15 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const seed = options.seed ?? settings.seed ?? defaults.seed;
   const optimizer = settings.optimizer ?? defaults.optimizer;
   const lr = options.lr ?? Number(optimizer.args["lr"]);
+  if (layout.paramRegion.size === 0 && settings.freeze?.length) {
+    throw new NetcError(
+      `every parameter of ${compiled.model.name} is frozen (freeze = [${settings.freeze.join(", ")}]): there is nothing to train`,
+    );
+  }
   if (options.save !== undefined) checkOutputPath(options.save, "--save");
   if (options.metrics !== undefined) checkOutputPath(options.metrics, "--metrics");
+  if (options.init !== undefined && options.resume !== undefined)
+    throw new UsageError("--init and --resume both set the weights: give one of them");
   if (options.checkpoint !== undefined) checkOutputPath(options.checkpoint, "--checkpoint");
   const monitor = monitorOf(options);
   const resume =
@@ -119,6 +131,8 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
           bytes: withRegularFile(options.resume, "the checkpoint", (f) => f.read(0, f.size)),
           source: printable(options.resume),
         };
+  // Read before the data and the model: a file that cannot be read costs neither.
+  const initial = options.init !== undefined ? readInitialWeights(options.init) : undefined;
 
   const data = loadData(layout, options, { seed, limit: options.limit });
   if (data.train.count < batch) {
@@ -134,9 +148,14 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const kernels = kernelChoice(options);
   const model = createModel(compiled, { batch, seed, optimizer, ...kernels });
   const params = model.params.reduce((sum, p) => sum + p.data.length, 0);
+  const frozen = frozenCount(compiled.model.nodes);
+  const count =
+    frozen > 0
+      ? `${formatCount(params + frozen)} parameters, ${formatCount(frozen)} of them frozen (${settings.freeze!.join(", ")})`
+      : `${formatCount(params)} parameters`;
   const augmented = settings.augment ? `, augment ${describeAugmentation(settings.augment)}` : "";
   process.stdout.write(
-    `${compiled.model.name}: ${formatCount(params)} parameters; ${formatOptimizer(optimizer, lr, settings)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}${augmented}; ${formatKernels(kernels)}\n`,
+    `${compiled.model.name}: ${count}; ${formatOptimizer(optimizer, lr, settings)}, batch ${batch}, ${epochs} epoch${epochs === 1 ? "" : "s"}, seed ${seed}${augmented}; ${formatKernels(kernels)}\n`,
   );
 
   const progress = progressOn(process.stderr);
@@ -147,6 +166,10 @@ export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
   const checkpoint = options.checkpoint;
   let weights: Uint8Array | undefined;
   try {
+    if (initial) {
+      const report = model.loadMatching(initial, options.init);
+      process.stdout.write(`${formatLoadReport(report, options.init!)}\n`);
+    }
     const run = trainLoop({
       model,
       layout,

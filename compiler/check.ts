@@ -3,6 +3,7 @@ import type { BlockDecl, NetFile } from "../grammar/ast.js";
 import { parse as parseSyntax, type SyntaxProblem } from "../grammar/index.js";
 import { OffsetSet } from "../grammar/offsets.js";
 import { checkCriterion } from "./criterion.js";
+import { freezeNodes, freezeScope, type FreezeScope } from "./freeze.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import type { ModelIR } from "./ir.js";
 import { Resolver } from "./resolve.js";
@@ -52,6 +53,7 @@ export function check(text: string): CheckResult {
   const models: ModelIR[] = [];
   const has = new Map<ModelIR, Set<string>>();
   const outputNames = new Map<ModelIR, string[]>();
+  const freezable = new Map<ModelIR, FreezeScope>();
   for (const decl of ast.decls) {
     if (decl.kind === "Model") {
       const graph = resolver.model(decl);
@@ -70,6 +72,7 @@ export function check(text: string): CheckResult {
       models.push(model);
       has.set(model, new Set());
       outputNames.set(model, graph.outputNames);
+      freezable.set(model, freezeScope(model.name, graph.nodes, typed));
       continue;
     }
     if (decl.kind === "Block") continue;
@@ -96,7 +99,8 @@ export function check(text: string): CheckResult {
     } else {
       const shapes = new Map(model.nodes.map((n) => [n.id, n.shape]));
       const inputs = model.inputs.map((i) => ({ name: i.name, shape: shapes.get(i.node) }));
-      model.train = checkTrain(decl, report, inputs);
+      model.train = checkTrain(decl, report, inputs, freezable.get(model)!);
+      if (model.train.freeze) model.nodes = freezeNodes(model.nodes, model.train.freeze);
     }
   }
 

@@ -373,6 +373,19 @@ export const diagnosticTable = {
     (p: { name: string; known: string; suggestion?: string }) =>
       `unknown learning-rate schedule '${p.name}'${didYouMean(p.suggestion) || `; the schedules are ${p.known}`}`,
   ),
+  "unknown-label": entry(
+    "error",
+    "A name in `freeze` that labels no layer or block use of the model.",
+    (p: { name: string; model: string; suggestion?: string; within?: string }) =>
+      p.within
+        ? `'${p.name}' labels a layer inside block use '${p.within}', and freeze names the labels of model ${p.model}'s own body; did you mean '${p.within}'?`
+        : `no layer of model ${p.model} is labelled '${p.name}'${didYouMean(p.suggestion) || "; freeze names labelled layers and block uses (`conv1: SpatialConvolution(...)`)"}`,
+  ),
+  "nothing-to-freeze": entry(
+    "warning",
+    "A name in `freeze` whose layers have no parameters.",
+    (p: { name: string }) => `'${p.name}' has no parameters: freezing it changes nothing`,
+  ),
 
   // Lints (`output` is the quoted output name, or "the model's output" for a plain stack's)
   "nll-without-logsoftmax": entry(

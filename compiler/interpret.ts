@@ -145,7 +145,8 @@ export function interpret(
     });
     r.dx.forEach((g, i) => addTo(n.inputs[i]!, g));
     for (const [local, g] of Object.entries(r.dparams ?? {})) {
-      const total = grads.get(`${n.name}.${local}`)!;
+      const total = grads.get(`${n.name}.${local}`);
+      if (!total) continue; // a frozen parameter: nothing asks for its gradient
       for (let i = 0; i < total.length; i++) total[i] += g[i]!;
     }
   }

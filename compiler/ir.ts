@@ -8,7 +8,10 @@ export interface IRParam {
   /** Full name, PyTorch style: `conv1.weight`, `stage1.a.bias`. */
   name: string;
   shape: Shape;
+  /** The optimizer updates it: false for buffers and for the parameters of frozen layers. */
   trainable: boolean;
+  /** A parameter of a layer the train block freezes (`freeze = [...]`); not trainable. */
+  frozen: boolean;
   init: ParamInit;
 }
 

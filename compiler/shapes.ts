@@ -85,6 +85,7 @@ function inferNode(
   const params = (def.params?.(input, node.args, shape) ?? []).map((p) => ({
     ...p,
     name: `${node.name}.${p.name}`,
+    frozen: false,
   }));
   if (!params.every((p) => fits(`${node.op} parameter '${p.name}'`, p.shape, false)))
     return undefined;

@@ -8,6 +8,7 @@ import { optimizers } from "./catalog/optimizers.js";
 import { schedules } from "./catalog/schedules.js";
 import type { ArgSpec } from "./catalog/types.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { checkFreeze, freezeSetting, type FreezeScope } from "./freeze.js";
 import type { TrainConfig } from "./ir.js";
 import { suggest } from "./suggest.js";
 import type { EvalContext } from "./values.js";
@@ -74,6 +75,7 @@ export function trainCallee(
 export const trainSettingDocs: readonly { name: string; doc: string }[] = [
   ...catalogSettings,
   ...trainSettings,
+  freezeSetting,
 ];
 
 /** Every setting's name, for completion and "did you mean". */
@@ -82,7 +84,8 @@ export const trainSettingNames = trainSettingDocs.map((s) => s.name);
 export function checkTrain(
   decl: TrainDecl,
   report: (d: Diagnostic) => void,
-  inputs: readonly AugmentedInput[] = [],
+  inputs: readonly AugmentedInput[],
+  freeze: FreezeScope,
 ): TrainConfig {
   const config: TrainConfig = {};
   const ctx: EvalContext = {
@@ -95,7 +98,7 @@ export function checkTrain(
     const key = setting.key.name;
     const spec = trainSettings.find((s) => s.name === key);
     const call = callSettings.find((s) => s.name === key);
-    if (!spec && !call && key !== "augment") {
+    if (!spec && !call && key !== "augment" && key !== freezeSetting.name) {
       const suggestion = suggest(key, trainSettingNames);
       report(diagnostic("unknown-setting", setting.key.range, { name: key, suggestion }));
       continue;
@@ -105,6 +108,10 @@ export function checkTrain(
       continue;
     }
     seen.add(key);
+    if (key === freezeSetting.name) {
+      config.freeze = checkFreeze(setting.value, freeze, report);
+      continue;
+    }
     if (key === "augment") {
       const steps = checkAugment(setting.value, inputs, ctx);
       if (steps) config.augment = steps;

@@ -390,6 +390,27 @@ model M {
 train {
   schedule = CosineLR(T_max=10)
 }`,
+  "unknown-label": net`
+model M {
+  input x: [10]
+  features: Linear(8) -> ReLU
+  head: Linear(3)
+}
+
+train {
+  freeze = [feature]
+}`,
+  "nothing-to-freeze": net`
+model M {
+  input x: [10]
+  features: Linear(8)
+  act: ReLU
+  head: Linear(3)
+}
+
+train {
+  freeze = [features, act]
+}`,
   "nll-without-logsoftmax": net`
 model M {
   input x: [10]

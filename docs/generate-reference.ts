@@ -16,6 +16,7 @@ import {
 import { callSettings, trainSettings } from "../compiler/train.js";
 import { schedules } from "../compiler/catalog/schedules.js";
 import { augmentations, augmentSetting } from "../compiler/augment.js";
+import { freezeSetting } from "../compiler/freeze.js";
 import { diagnosticExamples } from "./diagnostic-examples.js";
 
 /** The info string of fences whose source must raise diagnostics; plain `net` ones must check clean. */
@@ -310,6 +311,7 @@ function trainSection(): string {
       "",
       augmentSetting.doc,
     ],
+    [code(freezeSetting.name), freezeSetting.value, "", freezeSetting.doc],
   ];
   const sections = (entries: readonly { name: string; summary: string; args: ArgSpec[] }[]) =>
     entries.map((e) =>

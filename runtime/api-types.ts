@@ -74,6 +74,8 @@ export interface TrainConfig {
   clip_grad_norm?: number;
   /** Applied to each training batch, in order. */
   augment?: AugmentStep[];
+  /** The labels of the frozen layers and block uses, whose parameters are not trained. */
+  freeze?: string[];
 }
 
 /** What the runtime needs to know about a compiled program, as plain data. */
@@ -185,10 +187,44 @@ export type Target = Int32Array | Float32Array;
 export type Input = Float32Array | Float64Array;
 
 /**
+ * What `loadMatching` took from a file and what it left, as PyTorch's
+ * `load_state_dict(strict=False)` reports its missing and unexpected keys.
+ */
+export interface LoadReport {
+  /** The model's tensors set from the file, in the model's order. */
+  loaded: string[];
+  /**
+   * The model's tensors the file holds by name but cannot give, and why: the file's is not a
+   * float ("dtype"), or has another shape ("shape").
+   */
+  skipped: {
+    name: string;
+    reason: "dtype" | "shape";
+    shape: number[];
+    file: { shape: number[]; dtype: string };
+  }[];
+  /** The model's tensors the file lacks, left as they were. */
+  missing: string[];
+  /** The file's tensors the model does not have. */
+  unexpected: string[];
+}
+
+/**
+ * The types of a model's values. A compiled module's .d.ts narrows them to its model's (one
+ * array where there is one input or output, a record with its names where there are several).
+ */
+export interface ModelTypes {
+  input: Values<Input>;
+  output: Values<Float32Array>;
+  target: Values<Target>;
+  inputGrad: Values<Float32Array | Float64Array>;
+}
+
+/**
  * A compiled model. Every method throws a NetcError for anything wrong with what it is given
  * (and changes nothing then); a training pass takes finite inputs and value targets only.
  */
-export interface Model {
+export interface Model<T extends ModelTypes = ModelTypes> {
   readonly batch: number;
   /** The kernels this model runs. */
   readonly backend: BackendName;
@@ -197,29 +233,31 @@ export interface Model {
   /** Non-trainable tensors saved with the weights (batch-norm running statistics). */
   readonly buffers: TensorView[];
   /** The gradient of the loss with respect to each input, after `lossAndGrad`. */
-  readonly inputGrad: Values<Float32Array | Float64Array>;
+  readonly inputGrad: T["inputGrad"];
   /**
    * The outputs of the latest pass, training or evaluation, for the whole batch (the samples
    * given come first): what running metrics read after `trainStep`.
    */
   readonly outputs: Values<Float32Array | Float64Array>;
   /** Evaluation-mode forward pass of up to `batch` samples; returns copies of the outputs. */
-  forward(input: Values<Input>): Values<Float32Array>;
+  forward(input: T["input"]): T["output"];
+  /**
+   * Evaluation-mode outputs of any number of samples, run `batch` at a time (the last pass
+   * partial): the outputs of all of them, as `forward` returns them.
+   */
+  predict(input: T["input"]): T["output"];
   /** Evaluation-mode loss (no gradients). */
-  loss(input: Values<Input>, target: Values<Target>): number;
+  loss(input: T["input"], target: T["target"]): number;
   /** Evaluation-mode loss and the outputs of the same pass (copies): what metrics need. */
-  evaluate(
-    input: Values<Input>,
-    target: Values<Target>,
-  ): { loss: number; outputs: Values<Float32Array> };
+  evaluate(input: T["input"], target: T["target"]): { loss: number; outputs: T["output"] };
   /** Training-mode forward and backward: fills `grads` and `inputGrad`; returns the loss. */
-  lossAndGrad(input: Values<Input>, target: Values<Target>): number;
+  lossAndGrad(input: T["input"], target: T["target"]): number;
   /**
    * lossAndGrad, then the optimizer's update of every parameter, the gradients clipped first when
    * the `train` block sets `clip_grad_norm`; the input gradients, which no update needs, are not
    * computed (`inputGrad` is left as it was).
    */
-  trainStep(input: Values<Input>, target: Values<Target>): number;
+  trainStep(input: T["input"], target: T["target"]): number;
   setLearningRate(lr: number): void;
   /** Weights (and buffers) as safetensors bytes, with PyTorch names and layouts. */
   save(): Uint8Array;
@@ -228,6 +266,13 @@ export interface Model {
    * holds NaN or infinities changes nothing. `source` names the file in errors.
    */
   load(bytes: Uint8Array, source?: string): void;
+  /**
+   * Fine-tuning's start: sets the tensors (parameters and buffers) that the safetensors file
+   * holds under the same name with the same shape, converting float64, float16 and bfloat16 to
+   * float32, and leaves the others as they were. Refuses, changing nothing, a malformed file, a
+   * file of which no tensor matches, and matching tensors that hold NaN or infinities.
+   */
+  loadMatching(bytes: Uint8Array, source?: string): LoadReport;
   /**
    * All that training needs to go on exactly as it would have: the weights and buffers (as
    * `save` writes them), the optimizer's buffers (`optimizer.<param>.exp_avg`), step count and

@@ -34,6 +34,7 @@ import {
 import { decodeCheckpoint, encodeCheckpoint, OPTIMIZER_PREFIX } from "./checkpoint.js";
 import { DropoutSeeds, dropoutDraws } from "./dropout.js";
 import { Rng } from "./rng.js";
+import { loadMatching } from "./load-matching.js";
 import { decodeSafetensors, encodeSafetensors, loadInto, type NamedTensor } from "./safetensors.js";
 import { formatBytes } from "./units.js";
 import {
@@ -184,18 +185,22 @@ export function instantiate(
     target: layout.targets.map((t) => t.name),
   };
 
+  /** The arrays `checkValues` found, in each kind's tensors' order: reused, not allocated. */
+  const checked = { input: [] as TypedValues[], target: [] as TypedValues[] };
+
   /**
-   * Checks each named value and copies it in; returns how many samples it holds (the rest of the
-   * batch is zero). Callers write every value before running a kernel: a mistake changes nothing.
-   * A training pass takes finite values only: a NaN would reach every weight through the
-   * gradients, and batch normalisation's running statistics for good. An evaluation pass keeps
-   * nothing, and passes a NaN on to what it returns, as PyTorch does.
+   * Checks each named value, puts its array in `checked[kind]`, and returns how many samples
+   * each holds (the same count, from 1 to `most`). A training pass takes finite values only: a
+   * NaN would reach every weight through the gradients, and batch normalisation's running
+   * statistics for good. An evaluation pass keeps nothing, and passes a NaN on to what it
+   * returns, as PyTorch does.
    */
-  function write(
+  function checkValues(
     kind: "input" | "target",
     tensors: LayoutTensor[],
     given: unknown,
     training: boolean,
+    most: number,
   ): number {
     const record = isRecord(given) ? given : undefined;
     if (!record && (tensors.length > 1 || !ArrayBuffer.isView(given))) {
@@ -207,15 +212,18 @@ export function instantiate(
     }
     if (record) checkKeys(record, names[kind], `the ${kind}s`);
     let count: number | undefined;
-    for (const t of tensors) {
-      // No record is built for a single array: a training step allocates nothing.
+    // No record is built for a single array: a training step allocates nothing.
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
       const values = record ? record[t.name] : given;
       if (values === undefined) throw new NetcError(`missing ${kind} '${t.name}'`);
       const array = checkArray(kind, t, values);
       const per = sizeOf(t.shape);
-      if (array.length % per !== 0 || array.length > per * N || array.length === 0) {
+      const empty = array.length === 0 && most !== Infinity;
+      if (array.length % per !== 0 || array.length > per * most || empty) {
+        const limit = most === Infinity ? "" : `, at most ${N} samples (${per * N})`;
         throw new NetcError(
-          `${kind} '${t.name}' needs a multiple of [${t.shape.join(", ")}] = ${per} values, at most ${N} samples (${per * N}); got ${array.length}`,
+          `${kind} '${t.name}' needs a multiple of [${t.shape.join(", ")}] = ${per} values${limit}; got ${array.length}`,
         );
       }
       if (t.dtype === "i32") checkClasses(kind, t, array);
@@ -224,12 +232,45 @@ export function instantiate(
       if (count !== undefined && n !== count)
         throw new NetcError(`${kind} '${t.name}' has ${n} samples, the others ${count}`);
       count = n;
-      const start = at(t);
-      const target = t.dtype === "i32" ? iv : f;
-      target.set(array, start);
-      target.fill(0, start + array.length, start + per * N);
+      checked[kind][i] = array;
     }
     return count!;
+  }
+
+  /** Copies samples [from, from + count) of each array in; the rest of the batch is zero. */
+  function copyIn(
+    tensors: LayoutTensor[],
+    arrays: TypedValues[],
+    from: number,
+    count: number,
+  ): void {
+    for (let i = 0; i < tensors.length; i++) {
+      const t = tensors[i]!;
+      const per = sizeOf(t.shape);
+      const array = arrays[i]!;
+      // The whole array as it is: a training step allocates nothing, not even a view.
+      const whole = from === 0 && array.length === per * count;
+      const part = whole ? array : array.subarray(from * per, (from + count) * per);
+      const start = at(t);
+      const target = t.dtype === "i32" ? iv : f;
+      target.set(part, start);
+      target.fill(0, start + per * count, start + per * N);
+    }
+  }
+
+  /**
+   * Checks each named value and copies it in; returns how many samples it holds (the rest of the
+   * batch is zero). Callers write every value before running a kernel: a mistake changes nothing.
+   */
+  function write(
+    kind: "input" | "target",
+    tensors: LayoutTensor[],
+    given: unknown,
+    training: boolean,
+  ): number {
+    const count = checkValues(kind, tensors, given, training, N);
+    copyIn(tensors, checked[kind], 0, count);
+    return count;
   }
 
   /** Writes an input and its target, both checked before anything runs; returns the count. */
@@ -271,6 +312,10 @@ export function instantiate(
     data: view(g, N * sizeOf(g.shape)),
   }));
 
+  /** One array, or a record by output name when there are several: what `forward` returns. */
+  const byOutput = (arrays: Float32Array[]): Values<Float32Array> =>
+    single(arrays) ?? Object.fromEntries(layout.outputs.map((o, i) => [o.name, arrays[i]!]));
+
   const outputViews = layout.outputs.map((o) => ({
     name: o.name,
     data: view(o, N * sizeOf(o.shape)),
@@ -292,12 +337,40 @@ export function instantiate(
 
   /** Copies of the outputs' first `count` samples (the loss step leaves them intact). */
   function outputsOf(count: number): Values<Float32Array> {
-    const outputs = layout.outputs.map((o) => ({
-      name: o.name,
-      data: Float32Array.from(view(o, count * sizeOf(o.shape))),
-    }));
-    return single(outputs)?.data ?? Object.fromEntries(outputs.map((o) => [o.name, o.data]));
+    return byOutput(layout.outputs.map((o) => Float32Array.from(view(o, count * sizeOf(o.shape)))));
   }
+
+  /** Evaluation-mode outputs of every sample given, `N` at a time. */
+  function predict(input: unknown): Values<Float32Array> {
+    const count = checkValues("input", layout.inputs, input, false, Infinity);
+    const arrays = checked.input;
+    const outputs = layout.outputs.map((o) => {
+      const length = count * sizeOf(o.shape);
+      return allocating(`the output '${o.name}' of ${count} samples`, length * 4, () => {
+        return new Float32Array(length);
+      });
+    });
+    for (let from = 0; from < count; from += N) {
+      const n = Math.min(N, count - from);
+      copyIn(layout.inputs, arrays, from, n);
+      steps.forward(false, n);
+      layout.outputs.forEach((o, i) => {
+        const per = sizeOf(o.shape);
+        outputs[i]!.set(view(o, n * per), from * per);
+      });
+    }
+    // Not kept past the call: the caller's samples may be many.
+    arrays.length = 0;
+    return byOutput(outputs);
+  }
+
+  /** Float32 copies of every saved tensor, which a load fills before the model's are set. */
+  const copyTargets = (): NamedTensor[] =>
+    [...params, ...buffers].map((t) => ({
+      name: t.name,
+      shape: t.shape,
+      data: new Float32Array(t.data.length),
+    }));
 
   return {
     batch: N,
@@ -314,6 +387,10 @@ export function instantiate(
       const count = write("input", layout.inputs, input, false);
       steps.forward(false, count);
       return outputsOf(count);
+    },
+    predict(input) {
+      live();
+      return predict(input);
     },
     loss(input, target) {
       live();
@@ -356,13 +433,20 @@ export function instantiate(
     load(bytes, source = "weights") {
       live();
       checkFileArguments("load", bytes, source);
-      const targets: NamedTensor[] = [...params, ...buffers].map((t) => ({
-        name: t.name,
-        shape: t.shape,
-        data: new Float32Array(t.data.length),
-      }));
+      const targets = copyTargets();
       loadInto(targets, decodeSafetensors(bytes, source), source);
       [...params, ...buffers].forEach((t, i) => t.data.set(targets[i]!.data));
+    },
+    loadMatching(bytes, source = "weights") {
+      live();
+      checkFileArguments("loadMatching", bytes, source);
+      const targets = copyTargets();
+      const report = loadMatching(targets, bytes, source);
+      const loaded = new Set(report.loaded);
+      [...params, ...buffers].forEach((t, i) => {
+        if (loaded.has(t.name)) t.data.set(targets[i]!.data);
+      });
+      return report;
     },
     saveCheckpoint(extra) {
       live();
@@ -474,7 +558,7 @@ function jsArena(
   };
 }
 
-/** `load` and `loadCheckpoint` take a file's bytes and the name errors give it. */
+/** `load`, `loadMatching` and `loadCheckpoint` take a file's bytes and the name errors give it. */
 function checkFileArguments(method: string, bytes: unknown, source: unknown): void {
   if (typeof source !== "string") {
     throw new NetcError(`${method}: the source must be a string, got ${describeValue(source)}`);
@@ -491,17 +575,15 @@ function checkFileArguments(method: string, bytes: unknown, source: unknown): vo
 const arrayKind = (t: LayoutTensor) =>
   t.dtype === "i32" ? "an Int32Array of class indices" : "a Float32Array";
 
+type TypedValues = Float32Array | Float64Array | Int32Array;
+
 /** The tensor's values, if they are the typed array its kind takes. */
-function checkArray(
-  kind: string,
-  t: LayoutTensor,
-  values: unknown,
-): Float32Array | Float64Array | Int32Array {
+function checkArray(kind: string, t: LayoutTensor, values: unknown): TypedValues {
   const name = typedArrayName(values);
   if (
     t.dtype === "i32" ? name === "Int32Array" : name === "Float32Array" || name === "Float64Array"
   )
-    return values as Float32Array | Float64Array | Int32Array;
+    return values as TypedValues;
   const expected =
     t.dtype === "i32" ? "holds class indices: pass an Int32Array" : "must be a Float32Array";
   throw new NetcError(`${kind} '${t.name}' ${expected}, got ${describeValue(values)}`);

@@ -64,9 +64,10 @@ export function encodeSafetensors(
   return bytes;
 }
 
-/** A tensor as the header describes it: its shape and where its bytes lie in the data. */
+/** A tensor as the header describes it: its dtype, shape and where its bytes lie in the data. */
 export interface HeaderEntry {
   name: string;
+  dtype: string;
   shape: number[];
   begin: number;
   end: number;
@@ -100,14 +101,35 @@ export function decodeSafetensorsFile(
   return { tensors, metadata };
 }
 
+/** Bytes per value of every dtype the safetensors format has. */
+export const dtypeBytes: Readonly<Record<string, number>> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
+  U8: 1,
+  BOOL: 1,
+};
+
 /**
  * The tensors a file's header describes, from the file's start (`bytes`: at least the 8-byte
  * length and the header), in the order of their data, which they tile from byte 0: the header
- * says what a file holds before its data is read.
+ * says what a file holds before its data is read. `dtypes` "F32" refuses a tensor of any other
+ * dtype; "any" takes every dtype of the format (for a reader that picks its tensors).
  */
 export function decodeHeader(
   bytes: Uint8Array,
   source: string,
+  dtypes: "F32" | "any" = "F32",
 ): { entries: HeaderEntry[]; dataStart: number; metadata: Record<string, string> } {
   const fail = failure(source);
   if (bytes.length < 8) {
@@ -133,7 +155,7 @@ export function decodeHeader(
   let metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(header)) {
     if (name === METADATA) metadata = checkMetadata(value, fail);
-    else entries.push(parseEntry(name, value, fail));
+    else entries.push(parseEntry(name, value, dtypes, fail));
   }
 
   // As the reference implementation: the tensors must tile the data exactly.
@@ -212,14 +234,22 @@ function checkMetadata(value: unknown, fail: (reason: string) => never): Record<
 
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 
-function parseEntry(name: string, value: unknown, fail: (reason: string) => never): HeaderEntry {
+function parseEntry(
+  name: string,
+  value: unknown,
+  dtypes: "F32" | "any",
+  fail: (reason: string) => never,
+): HeaderEntry {
   const at = `tensor '${name}'`;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return fail(`${at}: expected an object with dtype, shape and data_offsets`);
   }
   const { dtype, shape, data_offsets: offsets } = value as Record<string, unknown>;
   if (typeof dtype !== "string") return fail(`${at}: missing dtype`);
-  if (dtype !== "F32") {
+  if (dtypes === "any" && !Object.hasOwn(dtypeBytes, dtype)) {
+    return fail(`${at} has dtype ${dtype}, which the safetensors format does not have`);
+  }
+  if (dtypes === "F32" && dtype !== "F32") {
     return fail(
       `${at} has dtype ${dtype}; netc reads only F32 (float32) tensors: ` +
         "convert them with tensor.float() before saving",
@@ -235,14 +265,14 @@ function parseEntry(name: string, value: unknown, fail: (reason: string) => neve
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) return fail(`${at}: data_offsets [${begin}, ${end}] end before they begin`);
-  const needed = elementCount(shape) * F32_BYTES;
+  const needed = elementCount(shape) * dtypeBytes[dtype]!;
   if (end - begin !== needed) {
     return fail(
       `${at}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes, but shape ` +
-        `${formatShape(shape)} of F32 takes ${needed}`,
+        `${formatShape(shape)} of ${dtype} takes ${needed}`,
     );
   }
-  return { name, shape, begin, end };
+  return { name, dtype, shape, begin, end };
 }
 
 /**
@@ -289,7 +319,7 @@ export function checkFits(
 }
 
 /** Throws `what` with the first of `problems` on lines of their own, if there are any. */
-function refuse(what: string, problems: readonly string[]): void {
+export function refuse(what: string, problems: readonly string[]): void {
   if (problems.length === 0) return;
   const shown = problems.slice(0, MAX_PROBLEMS).map((p) => `\n  ${p}`);
   const more = problems.length - shown.length;
@@ -297,7 +327,7 @@ function refuse(what: string, problems: readonly string[]): void {
 }
 
 /** What is wrong with a tensor holding NaN or ±Infinity: a model would compute NaN from it. */
-function nonFinite(name: string, { shape, data }: StoredTensor): string | undefined {
+export function nonFinite(name: string, { shape, data }: StoredTensor): string | undefined {
   const first = firstNonFinite(data);
   if (first < 0) return undefined;
   let count = 0;

@@ -17,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { encodeIdx } from "../runtime/data/idx.js";
 import { compileModel } from "./helpers/gradcheck.js";
+import { typeCheck } from "./helpers/type-check.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "netc-train-"));
@@ -134,27 +135,6 @@ function expectTrained(use: UserRun): void {
   expect(use.after).toBeLessThan(use.before);
   expect(use.differed).toBe(true);
   expect(use.reloaded).toBe(true);
-}
-
-/** Type-checks `consumer.ts` in `path` strictly, as a user's TypeScript project would. */
-function typeCheck(path: string, consumer: string): Run {
-  write(join(path, "consumer.ts"), consumer);
-  write(
-    join(path, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        noEmit: true,
-        target: "es2022",
-        module: "nodenext",
-        moduleResolution: "nodenext",
-        lib: ["es2022"],
-        types: [],
-      },
-      files: ["consumer.ts"],
-    }),
-  );
-  return run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", path]);
 }
 
 const consumer = (module: string) => `import { createModel, layout } from "./${module}.js";

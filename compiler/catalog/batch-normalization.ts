@@ -85,10 +85,11 @@ function batchNorm(
         const stats = [c.scratch("mean", [attrs.C], false), c.scratch("invstd", [attrs.C], false)];
         const inputs = [c.x[0]!, ...(attrs.affine ? [c.param("weight")] : []), ...stats, c.dy];
         const dx = c.dx(0);
-        const outputs = [
-          dx?.tensor ?? -1,
-          ...(attrs.affine ? [c.dparam("weight"), c.dparam("bias")] : []),
-        ];
+        // A frozen layer's scale and shift get no gradient; its input's still may be needed.
+        const dweight = attrs.affine ? c.dparam("weight") : undefined;
+        const affine = dweight !== undefined ? [dweight, c.dparam("bias")!] : [];
+        if (!dx && affine.length === 0) return;
+        const outputs = [dx?.tensor ?? -1, ...affine];
         c.step("batch_norm_grad", inputs, outputs, attrs, dx?.accumulate ?? false);
       },
     },

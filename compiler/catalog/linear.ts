@@ -1,6 +1,6 @@
 // Linear: fully connected layer on one vector per sample, weight [out, in] as PyTorch's Linear.
 import { formatShape } from "../diagnostics.js";
-import { epilogueAttrs, epilogueBackward, weightInputs } from "./lowering.js";
+import { epilogueAttrs, epilogueBackward, weightGradient, weightInputs } from "./lowering.js";
 import { biasArg, size, weightAndBias, type LayerDef } from "./types.js";
 
 export const linear: LayerDef = {
@@ -65,7 +65,7 @@ export const linear: LayerDef = {
       const dx = c.dx(0);
       if (dx)
         c.step("linear_grad_input", [c.dy, c.param("weight")], [dx.tensor], attrs, dx.accumulate);
-      c.step("linear_grad_weight", [c.dy, c.x[0]!], [c.dparam("weight")], attrs);
+      weightGradient(c, "linear_grad_weight", [c.dy, c.x[0]!], attrs);
     },
   },
   // y[n,o] = b[o] + Σ_i w[o,i] · x[n,i]

@@ -35,10 +35,24 @@ export function epilogueAttrs(c: LowerContext): Epilogue {
  * gradient. `channels` × `spatial` is the per-sample layout of the output.
  */
 export function epilogueBackward(c: GradientContext, channels: number, spatial: number): void {
-  const epilogue = epilogueAttrs(c);
-  if (!epilogue.act && !epilogue.bias) return;
-  const outputs = [...(epilogue.act ? [c.dy] : []), ...(epilogue.bias ? [c.dparam("bias")] : [])];
-  c.step("activation_grad", [c.y, c.dy], outputs, { ...epilogue, C: channels, S: spatial });
+  const { act, bias } = epilogueAttrs(c);
+  // A frozen layer's bias gets no gradient: the pass is then the activation's alone.
+  const db = bias ? c.dparam("bias") : undefined;
+  if (!act && db === undefined) return;
+  const outputs = [...(act ? [c.dy] : []), ...(db !== undefined ? [db] : [])];
+  const attrs = { bias: db !== undefined, ...(act ? { act } : {}), C: channels, S: spatial };
+  c.step("activation_grad", [c.y, c.dy], outputs, attrs);
+}
+
+/** The weight-gradient step of a layer, unless the layer is frozen. */
+export function weightGradient<K extends "conv2d_grad_weight" | "linear_grad_weight">(
+  c: GradientContext,
+  kernel: K,
+  inputs: number[],
+  attrs: OpAttrs[K],
+): void {
+  const dw = c.dparam("weight");
+  if (dw !== undefined) c.step(kernel, inputs, [dw], attrs);
 }
 
 /** Inputs of a layer with a weight and an optional bias. */

@@ -3,7 +3,13 @@ import { formatShape } from "../diagnostics.js";
 import { biasArg, pair, weightAndBias, type LayerDef } from "./types.js";
 import { convolutionBackward, convolutionForward } from "./convolution-taps.js";
 import { requireSpatial, windowArgs, windowOutput } from "./window.js";
-import { epilogueAttrs, epilogueBackward, weightInputs, windowAttrs } from "./lowering.js";
+import {
+  epilogueAttrs,
+  epilogueBackward,
+  weightGradient,
+  weightInputs,
+  windowAttrs,
+} from "./lowering.js";
 
 export const spatialConvolution: LayerDef = {
   name: "SpatialConvolution",
@@ -77,7 +83,7 @@ export const spatialConvolution: LayerDef = {
           { ...attrs, bias: false },
           dx.accumulate,
         );
-      c.step("conv2d_grad_weight", [c.dy, c.x[0]!], [c.dparam("weight")], attrs);
+      weightGradient(c, "conv2d_grad_weight", [c.dy, c.x[0]!], attrs);
     },
   },
   // y[n,k,oh,ow] = b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh·SH − PH + i, ow·SW − PW + j],

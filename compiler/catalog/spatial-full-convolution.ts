@@ -9,7 +9,7 @@ import {
   type LayerDef,
   type Shape,
 } from "./types.js";
-import { epilogueBackward, weightInputs, windowAttrs } from "./lowering.js";
+import { epilogueBackward, weightGradient, weightInputs, windowAttrs } from "./lowering.js";
 import { fullConvolutionReference } from "./spatial-full-convolution.reference.js";
 import { requireSpatial, windowArgs } from "./window.js";
 
@@ -119,7 +119,7 @@ export const spatialFullConvolution: LayerDef = {
       const dx = c.dx(0);
       const plain = { ...attrs, bias: false };
       if (dx) c.step("conv2d", [c.dy, c.param("weight")], [dx.tensor], plain, dx.accumulate);
-      c.step("conv2d_grad_weight", [c.x[0]!, c.dy], [c.dparam("weight")], attrs);
+      weightGradient(c, "conv2d_grad_weight", [c.x[0]!, c.dy], attrs);
     },
   },
   reference: fullConvolutionReference,

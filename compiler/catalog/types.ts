@@ -140,8 +140,11 @@ export interface GradientContext extends LowerContext {
   readonly dy: number;
   /** Where input i's gradient goes, and whether it adds to a part already there; undefined if unneeded. */
   dx(i: number): { tensor: number; accumulate: boolean } | undefined;
-  /** The gradient of a trainable parameter. */
-  dparam(name: string): number;
+  /**
+   * The gradient of a trainable parameter; undefined for a frozen one, whose gradient no step
+   * may compute (a layer emits no weight-gradient kernel for it).
+   */
+  dparam(name: string): number | undefined;
 }
 
 /** How a layer becomes kernels: its forward steps, and its gradient rule as backward steps. */

@@ -166,8 +166,8 @@ export function lower(model: ModelIR): Program {
       dy,
       dx: (i) => gradients.part(values.get(n.inputs[i]!)!),
       dparam: (name) => {
-        const g = grads.get(`${n.name}.${name}`)!;
-        gradients.wrote(g);
+        const g = grads.get(`${n.name}.${name}`);
+        if (g !== undefined) gradients.wrote(g);
         return g;
       },
     };

@@ -39,6 +39,23 @@ export function modelOf(analysis: Analysis, decl: Decl): ModelIR | undefined {
   return analysis.result.models[index];
 }
 
+/** The declaration of the model a criterion or train block belongs to: the one before it. */
+export function modelDeclBefore(ast: NetFile, decl: Decl): ModelDecl | undefined {
+  const models = ast.decls.filter((d): d is ModelDecl => d.kind === "Model");
+  return models.filter((m) => m.range.pos < decl.range.pos).pop();
+}
+
+/** The label `name` in a model's body: where a layer or block use is given it. */
+export function labelIn(model: ModelDecl, name: string): Ident | undefined {
+  let label: Ident | undefined;
+  for (const root of model.body.flatMap(stmtExprs)) {
+    walk(root, (e) => {
+      if (!label && e.kind === "Labeled" && e.label.name === name) label = e.label;
+    });
+  }
+  return label;
+}
+
 /** A name in the source and what it stands for there. */
 export type Found =
   /** A layer, block, value, criterion or optimizer name, called or bare. */
@@ -168,7 +185,8 @@ export function nodeAt(model: ModelIR, offset: number): IRNode | undefined {
   return best;
 }
 
-export const trainableCount = (node: IRNode): number =>
+/** A layer's parameters, frozen ones too; not its buffers (batch-norm running statistics). */
+export const parameterCount = (node: IRNode): number =>
   node.params
-    .filter((p) => p.trainable)
+    .filter((p) => p.trainable || p.frozen)
     .reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);

@@ -4,8 +4,10 @@ import { formatSignature } from "../../compiler/bind-args.js";
 import { criterionList, layerList, layers } from "../../compiler/catalog/index.js";
 import type { ArgSpec, LayerDef } from "../../compiler/catalog/types.js";
 import { catalogSettings, trainCallee, trainSettingDocs } from "../../compiler/train.js";
+import { labelOf } from "../../compiler/freeze.js";
+import type { ModelIR } from "../../compiler/ir.js";
 import type { BlockDecl, Decl, ModelDecl } from "../../grammar/ast.js";
-import { blockNamed, declAt, valuesOf, type Analysis } from "./analysis.js";
+import { blockNamed, declAt, modelOf, valuesOf, type Analysis } from "./analysis.js";
 import { callContext } from "./call-context.js";
 
 export function completion(analysis: Analysis, offset: number): CompletionItem[] {
@@ -49,6 +51,7 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
   const before = line.slice(0, analysis.lines.at(offset).column - 1);
   if (decl.kind === "Criterion") return criterionItems();
   if (decl.kind === "Train") {
+    if (/^\s*freeze\s*=/.test(before)) return labelItems(modelOf(analysis, decl));
     const value = /^\s*([A-Za-z_0-9]+)\s*=\s*[A-Za-z_0-9]*$/.exec(before);
     if (value) {
       const catalog = catalogSettings.find((s) => s.name === value[1])?.catalog ?? [];
@@ -74,6 +77,21 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
     ...values(decl),
     ...(statementStart ? keywords(decl.kind === "Model" ? ["input", "output"] : ["output"]) : []),
   ];
+}
+
+/** The labels `freeze` can name: each labelled layer or block use of the model, once. */
+function labelItems(model: ModelIR | undefined): CompletionItem[] {
+  const kinds = new Map<string, string>();
+  for (const n of model?.nodes ?? []) {
+    const label = n.op === "Input" ? undefined : labelOf(n.name);
+    if (label !== undefined && !kinds.has(label))
+      kinds.set(label, label === n.name ? n.op : "block");
+  }
+  return [...kinds].map(([label, kind]) => ({
+    label,
+    kind: CompletionItemKind.Reference,
+    detail: kind,
+  }));
 }
 
 function keywords(words: string[]): CompletionItem[] {

@@ -1,7 +1,15 @@
-// Go to definition: a block's declaration, a value's binding or input, an output's binding.
+// Go to definition: a block's declaration, a value's binding or input, an output's binding, the
+// layer a `freeze` label names.
 import type { Location } from "vscode-languageserver";
 import type { Ident } from "../../grammar/ast.js";
-import { blockNamed, findAt, valuesOf, type Analysis } from "./analysis.js";
+import {
+  blockNamed,
+  findAt,
+  labelIn,
+  modelDeclBefore,
+  valuesOf,
+  type Analysis,
+} from "./analysis.js";
 import { toRange } from "./diagnostics.js";
 
 export function definition(analysis: Analysis, offset: number): Location | null {
@@ -24,11 +32,12 @@ function definitionOf(analysis: Analysis, offset: number): Ident | undefined {
     if (found.role === "ref") return blockNamed(ast, ident.name)?.name;
     return undefined;
   }
-  if (decl.kind === "Criterion" && found.role === "ref") {
-    // A criterion's argument names an output of the model just before it.
-    const model = ast.decls.filter((d) => d.kind === "Model" && d.range.pos < decl.range.pos).pop();
-    if (model?.kind !== "Model") return undefined;
-    return valuesOf(model).find((v) => v.name === ident.name);
-  }
+  if (found.role !== "ref") return undefined;
+  const model = modelDeclBefore(ast, decl);
+  if (!model) return undefined;
+  // A criterion's argument names an output of the model just before it.
+  if (decl.kind === "Criterion") return valuesOf(model).find((v) => v.name === ident.name);
+  // A name in a train block's `freeze` labels one of its layers or block uses.
+  if (decl.kind === "Train") return labelIn(model, ident.name);
   return undefined;
 }

@@ -4,6 +4,7 @@ import { formatSignature } from "../../compiler/bind-args.js";
 import { criterionByName, layers } from "../../compiler/catalog/index.js";
 import { formatShape } from "../../compiler/diagnostics.js";
 import type { IRNode, ModelIR } from "../../compiler/ir.js";
+import { freezeSetting, labelOf } from "../../compiler/freeze.js";
 import { trainCallee, trainSettingDocs } from "../../compiler/train.js";
 import type { BlockDecl, ModelDecl, Span } from "../../grammar/ast.js";
 import { formatCount } from "../../compiler/units.js";
@@ -13,7 +14,7 @@ import {
   modelOf,
   nodeAt,
   touches,
-  trainableCount,
+  parameterCount,
   type Analysis,
   type Found,
 } from "./analysis.js";
@@ -50,7 +51,15 @@ function describe(analysis: Analysis, found: Found, offset: number): string | un
     const callee = trainCallee(ident.name);
     if (callee) return signatureBlock(formatSignature(callee.name, callee.args), callee.summary);
     const setting = trainSettingDocs.find((s) => s.name === ident.name);
-    return setting && `\`${setting.name}\`: ${setting.doc}`;
+    if (found.role === "definition") return setting && `\`${setting.name}\`: ${setting.doc}`;
+    const inFreeze = decl.settings.some(
+      (s) => s.key.name === freezeSetting.name && touches(s.value.range, offset),
+    );
+    const frozen = modelOf(analysis, decl)?.nodes.filter((n) => labelOf(n.name) === ident.name);
+    if (!inFreeze || !frozen?.length) return undefined;
+    const params = frozen.reduce((sum, n) => sum + parameterCount(n), 0);
+    const layers = frozen.map((n) => `\`${n.name}\` (${n.op})`).join(", ");
+    return `frozen: ${layers} · ${formatCount(params)} parameter${params === 1 ? "" : "s"} not trained`;
   }
   const model = decl.kind === "Model" ? modelOf(analysis, decl) : undefined;
   const layerName =
@@ -82,10 +91,11 @@ const signatureBlock = (signature: string, summary: string): string =>
   "```net\n" + signature + "\n```\n\n" + summary;
 
 function nodeLine(n: IRNode): string {
-  const params = trainableCount(n);
+  const params = parameterCount(n);
+  const frozen = n.params.some((p) => p.frozen) ? " (frozen)" : "";
   return [
     `\`${n.name}\` → \`${formatShape(n.shape)}\``,
-    `${formatCount(params)} parameter${params === 1 ? "" : "s"}`,
+    `${formatCount(params)} parameter${params === 1 ? "" : "s"}${frozen}`,
     `${formatCount(n.flops)} FLOPs per sample`,
   ].join(" · ");
 }
@@ -109,7 +119,7 @@ function blockUse(block: BlockDecl, model: ModelIR | undefined, offset: number):
   const inner = model.nodes.filter((n) => n.site && sameSpan(n.site.range, use.range));
   const out = model.nodes.find((n) => n.id === use.node);
   const rows = inner.map((n) => `| \`${n.name}\` | ${n.op} | \`${formatShape(n.shape)}\` |`);
-  const params = inner.reduce((a, n) => a + trainableCount(n), 0);
+  const params = inner.reduce((a, n) => a + parameterCount(n), 0);
   const flops = inner.reduce((a, n) => a + n.flops, 0);
   return [
     head,

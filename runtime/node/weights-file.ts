@@ -29,3 +29,11 @@ export function readWeightsFile(path: string, layout: Layout): Uint8Array {
     return file.read(0, file.size);
   });
 }
+
+/**
+ * The bytes of the safetensors file at `path` to fine-tune from (`model.loadMatching`): read
+ * whole, since it may hold more than the model's tensors (another task's head, optimizer state).
+ */
+export function readInitialWeights(path: string): Uint8Array {
+  return withRegularFile(path, "the initial weights", (file) => file.read(0, file.size));
+}

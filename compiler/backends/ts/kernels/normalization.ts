@@ -36,7 +36,10 @@ export const batchNorm: KernelEmitter<"batch_norm"> = ({ ins, outs, a }) => {
 }`;
 };
 
-/** Inputs x, (gamma), mean, invstd, dy; outputs dx, (dgamma, dbeta): training-mode gradient. */
+/**
+ * Inputs x, (gamma), mean, invstd, dy; outputs dx, (dgamma, dbeta): training-mode gradient. A
+ * frozen layer's step has no dgamma and dbeta, though it reads gamma.
+ */
 export const batchNormGrad: KernelEmitter<"batch_norm_grad"> = ({ ins, outs, a, acc }) => {
   const { C, S, affine } = a;
   const [x, gamma, mean, invstd, dy] = affine ? ins : [ins[0], "", ins[1], ins[2], ins[3]];
@@ -45,7 +48,7 @@ export const batchNormGrad: KernelEmitter<"batch_norm_grad"> = ({ ins, outs, a, 
   const M = count * ${S}, mu = f[${mean} + c], inv = f[${invstd} + c];
   let sdy = 0, sdyx = 0;
   for (let n = 0; n < count; n++) for (let i = (n * ${C} + c) * ${S}, e = i + ${S}; i < e; i++) { const g = f[${dy} + i]; sdy += g; sdyx += g * (f[${x} + i] - mu) * inv; }
-  ${affine ? `f[${dgamma} + c] = sdyx; f[${dbeta} + c] = sdy;` : ""}
+  ${dgamma ? `f[${dgamma} + c] = sdyx; f[${dbeta} + c] = sdy;` : ""}
   ${
     dx
       ? `const k = ${affine ? `f[${gamma} + c]` : "1"} * inv / M;

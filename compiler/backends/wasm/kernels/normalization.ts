@@ -312,7 +312,8 @@ export const batchNorm: WasmKernel<"batch_norm"> = (s) => {
 };
 
 /**
- * Inputs x, (gamma), mean, invstd, dy; outputs dx (or none), (dgamma, dbeta). With x̂ = (x − μ)·
+ * Inputs x, (gamma), mean, invstd, dy; outputs dx (or none), (dgamma, dbeta: none for a frozen
+ * layer, which still reads gamma). With x̂ = (x − μ)·
  * invstd and k = gamma·invstd / M: dx = k·(M·dy − Σdy − x̂·Σ(dy·x̂)) for the first `count`
  * samples, written as gamma·invstd·dy + b·(x − μ) + e with per-channel b and e; 0 for padding.
  */
@@ -338,8 +339,8 @@ export const batchNormGrad: WasmKernel<"batch_norm_grad"> = (s) => {
       ),
       set(sdyx, L.mul(get(sdyx), get(inv))),
     ];
-    if (affine)
-      body.push(L.store(ofChannel(dgamma!), get(sdyx)), L.store(ofChannel(dbeta!), get(sdy)));
+    if (dgamma && dbeta)
+      body.push(L.store(ofChannel(dgamma), get(sdyx)), L.store(ofChannel(dbeta), get(sdy)));
     if (!needed(dx)) return body;
     const scale = gamma ? L.mul(L.load(ofChannel(gamma)), get(inv)) : get(inv);
     const gradient: Term = (W, [xv, dyv], u) =>
