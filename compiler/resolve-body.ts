@@ -511,7 +511,7 @@ export class Body {
     const first = body.kind === "Chain" ? body.steps[0]! : body;
     const term = first.kind === "Labeled" ? first.expr : first;
     let detail: string | undefined;
-    if (body.kind === "Number")
+    if (body.kind === "Number" && (r.count.kind === "Name" || r.count.kind === "Call"))
       detail = `a repeat is written with its count after what it repeats: ${this.repeated(r.count)} * ${body.value}`;
     else if (term.kind === "Name" && (this.values.has(term.name) || this.inst.env.has(term.name))) {
       const slot = this.values.get(term.name);
