@@ -2,6 +2,7 @@
 import type { Arg, Expr, Span } from "../grammar/ast.js";
 import type { ArgSpec, ArgValue, Args } from "./catalog/types.js";
 import { diagnostic, formatShape, type Diagnostic } from "./diagnostics.js";
+import { argumentAliases } from "./pytorch-names.js";
 import { suggest } from "./suggest.js";
 import { describeValue, evaluate, type EvalContext, type Value } from "./values.js";
 
@@ -12,15 +13,48 @@ export interface BoundArgs {
   valueRanges: Record<string, Span>;
 }
 
-export function formatSignature(name: string, specs: readonly ArgSpec[]): string {
-  const parts = specs
-    .filter((s) => !s.namedOnly)
-    .map((s) => {
-      if (s.variadic) return `${s.name}...`;
-      if (s.default === undefined || typeof s.default === "function") return s.name;
-      return `${s.name}=${Array.isArray(s.default) ? formatShape(s.default) : String(s.default)}`;
-    });
-  return `${name}(${parts.join(", ")})`;
+/** A stand-in value for each argument, recognisable again in what a derived default returns. */
+const PROBE_BASE = 2001;
+
+/**
+ * Which argument a function default copies (pooling's `stride` defaults to `kernel`), found by
+ * running the default on stand-in values: the signature then says so instead of hiding it.
+ */
+export function derivedDefault(spec: ArgSpec, specs: readonly ArgSpec[]): string | undefined {
+  if (typeof spec.default !== "function") return undefined;
+  const args: Record<string, ArgValue> = {};
+  specs.forEach((s, i) => (args[s.name] = PROBE_BASE + i));
+  const value = spec.default(args);
+  return specs.find((s) => args[s.name] === value)?.name;
+}
+
+export function formatArgValue(v: ArgValue): string {
+  return typeof v === "object" ? formatShape(v) : String(v);
+}
+
+/** `kernel`, `stride=1`, `stride=kernel`, `features?` (inferred when left out), `dims...`. */
+export function signatureArg(spec: ArgSpec, specs: readonly ArgSpec[]): string {
+  if (spec.variadic) return `${spec.name}...`;
+  const derived = derivedDefault(spec, specs);
+  if (derived) return `${spec.name}=${derived}`;
+  if (spec.default !== undefined && typeof spec.default !== "function")
+    return `${spec.name}=${formatArgValue(spec.default)}`;
+  return spec.optional ? `${spec.name}?` : spec.name;
+}
+
+/**
+ * `SpatialMaxPooling(kernel, stride=kernel, pad=0)`, every default shown; named-only arguments
+ * are left out. With `inputSize`, the form that states it: `Linear(in -> out, bias=true)`.
+ */
+export function formatSignature(
+  name: string,
+  specs: readonly ArgSpec[],
+  inputSize?: string,
+): string {
+  if (specs.length === 0) return name;
+  const positional = specs.filter((s) => !s.namedOnly).map((s) => signatureArg(s, specs));
+  if (inputSize) positional[0] = `${inputSize} -> ${positional[0]}`;
+  return `${name}(${positional.join(", ")})`;
 }
 
 const expectedType: Record<ArgSpec["type"], string> = {
@@ -138,10 +172,8 @@ export function bindArgs(
       seenNamed = true;
       const spec = specs.find((s) => s.name === arg.name!.name);
       if (!spec) {
-        const suggestion = suggest(
-          arg.name.name,
-          specs.map((s) => s.name),
-        );
+        const names = specs.map((s) => s.name);
+        const suggestion = suggest(arg.name.name, names, argumentAliases(names));
         const unknown = diagnostic("unknown-argument", arg.name.range, {
           layer,
           name: arg.name.name,

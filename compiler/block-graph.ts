@@ -2,6 +2,7 @@
 // to, and whether one reaches another, known without expanding anything.
 import type { BlockDecl, Expr } from "../grammar/ast.js";
 import { layers } from "./catalog/index.js";
+import { asRepeat, literalCount } from "./repeat.js";
 
 /**
  * Counts saturate here: a chain of blocks that each use the previous twice doubles at every
@@ -10,16 +11,17 @@ import { layers } from "./catalog/index.js";
 const SATURATED = Number.MAX_SAFE_INTEGER;
 
 export class BlockGraph {
-  private readonly uses = new Map<string, { layers: number; blocks: string[] }>();
+  private readonly uses = new Map<string, Uses>();
   private readonly sizes = new Map<string, number>();
 
   constructor(private readonly blocks: ReadonlyMap<string, BlockDecl>) {}
 
   /**
    * The number of layers a use of `block` expands to, blocks inside it expanded too; the
-   * language has no conditionals, so the arguments do not change it. An upper bound: a name
-   * that is both a block and a value counts as the block. A cycle (reported as recursion)
-   * counts its way round once.
+   * language has no conditionals, so the arguments change it only through the count of a
+   * repeat, which counts once here unless written as a number (see `literalCount`). A name that
+   * is both a block and a value counts as the block. A cycle (reported as recursion) counts
+   * its way round once.
    */
   layers(block: string): number {
     // Depth first, with a stack of its own: blocks may nest thousands deep.
@@ -39,9 +41,10 @@ export class BlockGraph {
           if (!this.sizes.has(b) && !entered.has(b)) stack.push(b);
         if (stack.length > before) continue;
       }
-      let total = own.layers;
-      for (const b of own.blocks) total = Math.min(SATURATED, total + (this.sizes.get(b) ?? 0));
-      this.sizes.set(top, total);
+      this.sizes.set(
+        top,
+        total(own, (b) => this.sizes.get(b) ?? 0),
+      );
       stack.pop();
     }
     return this.sizes.get(block)!;
@@ -122,44 +125,82 @@ export class BlockGraph {
     return component;
   }
 
-  private usesOf(name: string): { layers: number; blocks: string[] } {
+  /** The layers one expression of a body expands to, its blocks expanded (a repeat's body). */
+  exprLayers(e: Expr): number {
+    const own: Uses = { layers: 0, blocks: [], times: [] };
+    visitUses(e, 1, this.blocks, own);
+    return total(own, (b) => this.layers(b));
+  }
+
+  private usesOf(name: string): Uses {
     let found = this.uses.get(name);
     if (!found) {
-      found = bodyUses(this.blocks.get(name)!, this.blocks);
+      found = { layers: 0, blocks: [], times: [] };
+      for (const stmt of this.blocks.get(name)!.body)
+        if (stmt.kind === "Bind" || stmt.kind === "Chain")
+          visitUses(stmt.value, 1, this.blocks, found);
       this.uses.set(name, found);
     }
     return found;
   }
 }
 
-/** The catalog layers a block's body writes, and the blocks it uses (once per use). */
-function bodyUses(
-  decl: BlockDecl,
+/**
+ * The catalog layers a body writes, and the blocks it uses (once per use, with the number of
+ * times a repeat applies it in `times`).
+ */
+interface Uses {
+  layers: number;
+  blocks: string[];
+  times: number[];
+}
+
+/** Layers of `own` with each block counted as `size` says, saturating. */
+function total(own: Uses, size: (block: string) => number): number {
+  let sum = own.layers;
+  own.blocks.forEach((b, i) => (sum = Math.min(SATURATED, sum + own.times[i]! * size(b))));
+  return sum;
+}
+
+/** Adds what `e` writes to `out`, `times` over (the product of the repeats around it). */
+function visitUses(
+  e: Expr,
+  times: number,
   blocks: ReadonlyMap<string, BlockDecl>,
-): { layers: number; blocks: string[] } {
-  const out = { layers: 0, blocks: [] as string[] };
-  const visit = (e: Expr): void => {
-    switch (e.kind) {
-      case "Chain":
-        for (const step of e.steps) visit(step);
-        return;
-      case "Labeled":
-        visit(e.expr);
-        return;
-      case "Name":
-      case "Call": {
-        const name = e.kind === "Name" ? e.name : e.callee.name;
-        const layer = layers.get(name);
-        if (layer) out.layers++;
-        else if (blocks.has(name)) out.blocks.push(name);
-        if (e.kind === "Call" && layer?.inputs === "many") for (const a of e.args) visit(a.value);
-        return;
-      }
-      default:
-        return;
+  out: Uses,
+): void {
+  switch (e.kind) {
+    case "Chain":
+      for (const step of e.steps) visitUses(step, times, blocks, out);
+      return;
+    case "Labeled":
+      visitUses(e.expr, times, blocks, out);
+      return;
+    case "Binary": {
+      const repeat = asRepeat(e);
+      if (repeat)
+        visitUses(
+          repeat.body,
+          Math.min(SATURATED, times * (literalCount(repeat) ?? 1)),
+          blocks,
+          out,
+        );
+      return;
     }
-  };
-  for (const stmt of decl.body)
-    if (stmt.kind === "Bind" || stmt.kind === "Chain") visit(stmt.value);
-  return out;
+    case "Name":
+    case "Call": {
+      const name = e.kind === "Name" ? e.name : e.callee.name;
+      const layer = layers.get(name);
+      if (layer) out.layers = Math.min(SATURATED, out.layers + times);
+      else if (blocks.has(name)) {
+        out.blocks.push(name);
+        out.times.push(times);
+      }
+      if (e.kind === "Call" && layer?.inputs === "many")
+        for (const a of e.args) visitUses(a.value, times, blocks, out);
+      return;
+    }
+    default:
+      return;
+  }
 }

@@ -94,9 +94,9 @@ export const diagnosticTable = {
   ),
   "unknown-name": entry(
     "error",
-    "A value name that nothing defines.",
+    "A name used as a value (an input, a binding, a block parameter) that nothing defines.",
     (p: { name: string; suggestion?: string }) =>
-      `'${p.name}' is not defined${didYouMean(p.suggestion)}`,
+      `unknown value '${p.name}'${didYouMean(p.suggestion)}`,
   ),
   "not-a-layer": entry(
     "error",
@@ -152,11 +152,17 @@ export const diagnosticTable = {
   ),
   "too-many-layers": entry(
     "error",
-    `A model with more than ${formatCount(MAX_LAYERS)} layers once its blocks are expanded (checked before expanding them).`,
-    (p: { block?: string; layers?: number }) =>
-      p.block === undefined
+    `A model with more than ${formatCount(MAX_LAYERS)} layers once blocks and repeats are expanded (checked before expanding them).`,
+    // `what` is a block use (`block B`) or a repeat (`ReLU repeated 1,000,000 times`).
+    (p: { what?: string; layers?: number }) =>
+      p.what === undefined
         ? `the model has more than ${formatCount(MAX_LAYERS)} layers`
-        : `block ${p.block} expands to ${describeCount(p.layers ?? 0)} layers, which would take the model past ${formatCount(MAX_LAYERS)}`,
+        : `${p.what} expands to ${describeCount(p.layers ?? 0)} layers, which would take the model past ${formatCount(MAX_LAYERS)}`,
+  ),
+  "invalid-repeat": entry(
+    "error",
+    "A repeat (`B * n`) of what is not a layer, block or chain, or whose count is not a positive integer.",
+    (p: { detail: string }) => p.detail,
   ),
   "unused-block": entry(
     "warning",
@@ -178,6 +184,12 @@ export const diagnosticTable = {
       const names = p.names.map((n) => `'${n}'`).join(" and ");
       return `${p.layer} needs argument${p.names.length === 1 ? "" : "s"} ${names}: ${p.signature}`;
     },
+  ),
+  "pytorch-arguments": entry(
+    "error",
+    "A layer called with the arguments of the PyTorch module of the same name (`Linear(400, 120)`).",
+    (p: { layer: string; torch: string; signature: string }) =>
+      `${p.layer}'s arguments are in the order of PyTorch's ${p.torch}; netc's is ${p.signature}`,
   ),
   "too-many-arguments": entry(
     "error",
@@ -347,8 +359,12 @@ export const diagnosticTable = {
   "unknown-setting": entry(
     "error",
     "A `train` setting that does not exist.",
-    (p: { name: string; suggestion?: string }) =>
-      `unknown train setting '${p.name}'${didYouMean(p.suggestion)}`,
+    (p: { name: string; suggestion?: string; optimizer?: boolean }) =>
+      `unknown train setting '${p.name}'${
+        p.optimizer
+          ? "; the learning rate is an argument of the optimizer: optimizer = SGD(lr=...)"
+          : didYouMean(p.suggestion)
+      }`,
   ),
   "unknown-augmentation": entry(
     "error",

@@ -1,8 +1,8 @@
 // The static budgets the checker enforces, so that what it accepts can be compiled and run.
 
 /**
- * Layers in one model, every block expanded. Far beyond real networks (a ResNet-152 has about
- * 500); checking takes some 60 µs a layer and compiling some 200, so this bounds both.
+ * Layers in one model, every block and repeat expanded. Far beyond real networks (a ResNet-152
+ * has about 500); checking takes some 60 µs a layer and compiling some 200, so this bounds both.
  */
 export const MAX_LAYERS = 100_000;
 

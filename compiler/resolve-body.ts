@@ -1,12 +1,15 @@
 // One body (a model's or an inlined block's): its values, layer positions, chains and outputs.
 import type { BlockDecl, Call, Expr, Ident, ModelDecl, Span, Stmt } from "../grammar/ast.js";
-import { bindArgs } from "./bind-args.js";
+import { bindArgs, formatSignature, type BoundArgs } from "./bind-args.js";
 import { layerAliases, layers } from "./catalog/index.js";
 import type { LayerDef } from "./catalog/types.js";
-import { diagnostic } from "./diagnostics.js";
+import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { MAX_LAYERS } from "./limits.js";
 import type { GraphNode, NamedNode } from "./graph.js";
+import { asRepeat, type Repeat } from "./repeat.js";
+import { torchModule, torchSignature, translateTorchCall, unqualified } from "./pytorch-names.js";
 import { suggest } from "./suggest.js";
+import { formatCount } from "./units.js";
 import { done, wait, type Task } from "./task.js";
 import { describeValue, evaluate, quiet, type EvalContext } from "./values.js";
 import {
@@ -195,6 +198,10 @@ export class Body {
           this.positions.set(e, position);
           visit(e.expr, false);
           return;
+        case "Binary":
+          // A repeat (`Block * 2`) is one position; its repetitions are numbered under it.
+          if (asRepeat(e) && !this.positions.has(e)) this.positions.set(e, position++);
+          return;
         case "Name":
         case "Call": {
           const name = e.kind === "Name" ? e.name : e.callee.name;
@@ -297,7 +304,7 @@ export class Body {
       }
       const piped = i === 0 ? undefined : current;
       const source = piped ? () => done(piped) : incoming;
-      const ref = yield* wait(this.layer(step, piped, source));
+      const ref = yield* wait(this.layer(step, piped, source, i === 0 && steps.length > 1));
       if (topLevel && !this.inst.site && this.inst.prefix === "" && ref !== undefined) {
         this.inst.graph.terms.push({ range: step.range, node: ref });
       }
@@ -306,14 +313,23 @@ export class Body {
     return current?.ref;
   }
 
-  /** Applies one layer (or block) term to the value it consumes. */
+  /**
+   * Applies one layer (or block) term to the value it consumes. `startsChain`: the term is the
+   * first of a chain with more steps (`x -> ReLU`), where a bare name reads as a value.
+   */
   private *layer(
     step: Expr,
     piped: Source | undefined,
     source: (() => Task<Source>) | undefined,
+    startsChain = false,
+    /** The name in this body: the step's label or position unless a repeat numbers it. */
+    local?: string,
   ): Task<Ref> {
     const labeled = step.kind === "Labeled" ? step : undefined;
     const term = labeled ? labeled.expr : step;
+    local ??= labeled?.label.name ?? String(this.positions.get(step) ?? 0);
+    const repeat = asRepeat(term);
+    if (repeat) return yield* wait(this.repeat(repeat, local, source));
     if (term.kind !== "Name" && term.kind !== "Call") {
       // Consumed all the same, so the value feeding it is not also "unused".
       if (source) yield* wait(source());
@@ -328,19 +344,26 @@ export class Body {
     }
     const name = term.kind === "Name" ? term.name : term.callee.name;
     const nameRange = term.kind === "Name" ? term.range : term.callee.range;
-    const nodeName =
-      this.inst.prefix + (labeled?.label.name ?? String(this.positions.get(step) ?? 0));
+    const nodeName = this.inst.prefix + local;
     const def = layers.get(name);
     if (def?.inputs === "many") return yield* wait(this.manyInputLayer(def, term, piped, nodeName));
     const block = def ? undefined : this.resolver.block(name);
+    // `nn.Linear` is netc's own Linear, `nn.Conv2d` the alias of a netc layer.
+    const bare = unqualified(name);
     const layerSuggestion =
       def || block
         ? undefined
-        : suggest(name, [...layers.keys(), ...this.resolver.blockNames()], layerAliases);
+        : bare !== name && layers.has(bare)
+          ? bare
+          : suggest(bare, [...layers.keys(), ...this.resolver.blockNames()], layerAliases);
     // `out = hiden -> Linear(2)`: a bare name starting a chain that is no layer but close to a
-    // value is a misspelt value, not a layer that would consume the previous statement.
-    if (!def && !block && !piped && !layerSuggestion && term.kind === "Name") {
-      if (suggest(name, this.values.keys())) {
+    // value is a misspelt value, not a layer that would consume the previous statement; so is
+    // any such name that a chain goes on from (`x -> ReLU`), which can only be read as a value.
+    const unbound = !this.values.has(name) && !this.inst.env.has(name);
+    if (!def && !block && !piped && !layerSuggestion && term.kind === "Name" && unbound) {
+      if (startsChain || suggest(name, this.values.keys())) {
+        // What it would have consumed is taken as meant, so it is not also reported unused.
+        if (source) yield* wait(source());
         this.unknownValue(name, nameRange);
         return undefined;
       }
@@ -351,24 +374,40 @@ export class Body {
     // `Relu`, `Conv2d`: reported below, but checking goes on with the layer surely meant, so
     // one typo does not hide the shapes (and the mistakes) after it.
     const meant =
-      layerSuggestion && isConfident(name, layerSuggestion)
+      layerSuggestion && isConfident(bare, layerSuggestion)
         ? layers.get(layerSuggestion)
         : undefined;
+    // `Conv2d(1, 6, kernel_size=5)`: PyTorch's module, rewritten whole by the quick fix.
+    const translation =
+      meant && term.kind === "Call" && torchModule(meant.name) === bare
+        ? translateTorchCall(term, meant)
+        : undefined;
     if (meant)
-      this.report(diagnostic("unknown-layer", nameRange, { name, suggestion: layerSuggestion }));
+      this.report(
+        diagnostic(
+          "unknown-layer",
+          nameRange,
+          { name, suggestion: layerSuggestion },
+          translation ? { fixes: [translation.fix] } : {},
+        ),
+      );
     const layer = def ?? meant;
     if (layer) {
-      const bound = bindArgs(
-        layer.name,
-        layer.args,
-        term.kind === "Call" ? term.args : [],
-        term.kind === "Call" ? term.argsRange : term.range,
+      const callArgs = translation?.args ?? (term.kind === "Call" ? term.args : []);
+      const ctx =
         (term.kind === "Call" && term.recovered) || meant
           ? quiet(this.ctx)
-          : fromParamsAtUseSite(this.ctx, term.kind === "Call" ? term.args : [], this.inst, (d) =>
-              this.resolver.emit(d),
-            ),
-      );
+          : fromParamsAtUseSite(this.ctx, callArgs, this.inst, (d) => this.resolver.emit(d));
+      const bound =
+        def && term.kind === "Call" && torchModule(def.name) === def.name
+          ? bindOrTranslate(def, term, ctx)
+          : bindArgs(
+              layer.name,
+              layer.args,
+              callArgs,
+              term.kind === "Call" ? term.argsRange : term.range,
+              ctx,
+            );
       if (!bound || input?.ref === undefined) return undefined;
       return this.addNode({
         op: layer.name,
@@ -402,6 +441,103 @@ export class Body {
     return undefined;
   }
 
+  /**
+   * `X * n`: X applied n times, each repetition to the output of the one before, named
+   * `local.0` … `local.(n-1)` as the modules of an nn.Sequential of n copies would be. The
+   * layer budget is checked before anything is repeated; a repetition that fails stops it,
+   * so a mistake in X is reported once.
+   */
+  private *repeat(r: Repeat, local: string, source: (() => Task<Source>) | undefined): Task<Ref> {
+    const input = source ? yield* wait(source()) : undefined;
+    if (!this.repeatable(r)) return undefined;
+    const count = this.repeatCount(r);
+    if (count === null) return undefined;
+    // A block checked alone expands nothing, and a count not known there: its body is checked
+    // once.
+    let times = this.inst.alone ? 1 : (count ?? 1);
+    let current: Source = input ?? { ref: undefined, name: "" };
+    // Nothing expands on an unknown input (after an error, or past the budget outside).
+    if (count !== undefined && !this.inst.alone && current.ref !== undefined) {
+      const layers = Math.max(1, this.resolver.layersOf(r.body)) * count;
+      if (this.inst.graph.nodes.length + layers > MAX_LAYERS) {
+        const what = `${this.repeated(r.body)} repeated ${formatCount(count)} times`;
+        this.report(diagnostic("too-many-layers", r.expr.range, { what, layers }));
+        // Past the budget, the body is still checked once, on no input: nothing is expanded.
+        times = 1;
+        current = { ref: undefined, name: "" };
+      }
+    }
+    for (let i = 0; i < times; i++) {
+      const ref = yield* wait(this.repetition(r.body, `${local}.${i}`, current));
+      if (ref === undefined) return undefined;
+      current = { ref, name: this.describe(ref) };
+    }
+    return current.ref;
+  }
+
+  /** One repetition: a layer or block named `local`, or a chain numbered under it like a body. */
+  private *repetition(body: Expr, local: string, input: Source): Task<Ref> {
+    if (body.kind !== "Chain" && body.kind !== "Labeled")
+      return yield* wait(this.layer(body, input, () => done(input), false, local));
+    const range = body.range;
+    const stmt: Stmt = { kind: "Chain", value: body, range };
+    const decl: BlockDecl = {
+      kind: "Block",
+      name: { name: local, range },
+      params: [],
+      body: [stmt],
+      range,
+    };
+    const inst: Instance = {
+      ...this.inst,
+      prefix: `${this.inst.prefix}${local}.`,
+      input: { name: "in", ref: input.ref },
+    };
+    const { outputs } = yield* wait(new Body(this.resolver, decl.body, inst).run("block", decl));
+    return outputs[0]?.node;
+  }
+
+  /** How a repeat's body reads in a message: `block VGG`, `ReLU`, `a chain`. */
+  private repeated(e: Expr): string {
+    const term = e.kind === "Labeled" ? e.expr : e;
+    if (term.kind !== "Name" && term.kind !== "Call") return "a chain";
+    const name = term.kind === "Name" ? term.name : term.callee.name;
+    return this.resolver.block(name) ? `block ${name}` : name;
+  }
+
+  /** Whether a repeat's body is layers (reported when not). */
+  private repeatable(r: Repeat): boolean {
+    const body = r.body;
+    const first = body.kind === "Chain" ? body.steps[0]! : body;
+    const term = first.kind === "Labeled" ? first.expr : first;
+    let detail: string | undefined;
+    if (body.kind === "Number" && (r.count.kind === "Name" || r.count.kind === "Call"))
+      detail = `a repeat is written with its count after what it repeats: ${this.repeated(r.count)} * ${body.value}`;
+    else if (term.kind === "Name" && (this.values.has(term.name) || this.inst.env.has(term.name))) {
+      const slot = this.values.get(term.name);
+      if (slot) slot.used = true;
+      detail = `a repeat applies layers to the value before it, so it cannot start from the value '${term.name}'`;
+    } else if (term.kind === "Call" && layers.get(term.callee.name)?.inputs === "many") {
+      this.noteValues(term);
+      detail = `${term.callee.name} takes its values as arguments, so it cannot be repeated`;
+    } else if (term.kind === "Name" && layers.get(term.name)?.inputs === "many")
+      detail = `${term.name} takes its values as arguments, so it cannot be repeated`;
+    else if (!["Name", "Call", "Binary", "Missing"].includes(term.kind))
+      detail = `only layers, blocks and chains of them can be repeated, not ${describeExpr(body)}`;
+    if (detail) this.report(diagnostic("invalid-repeat", body.range, { detail }));
+    return detail === undefined && body.kind !== "Missing";
+  }
+
+  /** The count of a repeat: null when wrong (reported), undefined when not known here. */
+  private repeatCount(r: Repeat): number | null | undefined {
+    const v = evaluate(r.count, this.ctx);
+    if (v === undefined) return this.inst.alone ? undefined : null;
+    if (v.kind === "int" && v.value >= 1) return v.value;
+    const detail = `a repeat count must be a positive integer, got ${describeValue(v)}`;
+    this.report(diagnostic("invalid-repeat", r.count.range, { detail }));
+    return null;
+  }
+
   private isLayerName(name: string): boolean {
     return layers.has(name) || this.resolver.block(name) !== undefined;
   }
@@ -414,6 +550,15 @@ export class Body {
     this.report(diagnostic("unknown-name", range, { name, suggestion }));
   }
 
+  /** Marks the values a Concat or Add names as used, when it is not evaluated. */
+  private noteValues(call: Call): void {
+    for (const arg of call.args) {
+      const first = arg.value.kind === "Chain" ? arg.value.steps[0] : arg.value;
+      const slot = first?.kind === "Name" ? this.values.get(first.name) : undefined;
+      if (slot) slot.used = true;
+    }
+  }
+
   /** Concat / Add: the values named as arguments, after the piped value when mid-chain. */
   private *manyInputLayer(
     def: LayerDef,
@@ -423,11 +568,7 @@ export class Body {
   ): Task<Ref> {
     if (call.kind === "Call" && call.recovered) {
       // Where the arguments end is a guess (see `quiet`): only note the values they name.
-      for (const arg of call.args) {
-        const first = arg.value.kind === "Chain" ? arg.value.steps[0] : arg.value;
-        const slot = first?.kind === "Name" ? this.values.get(first.name) : undefined;
-        if (slot) slot.used = true;
-      }
+      this.noteValues(call);
       return undefined;
     }
     const refs: Ref[] = piped ? [piped.ref] : [];
@@ -500,6 +641,38 @@ export class Body {
     last.used = true;
     return [{ name: last.name || "output", node: last.ref ?? -1, range: last.range }];
   }
+}
+
+/**
+ * Binds a call of a layer named as its PyTorch module (`Linear`). When netc's signature does
+ * not take the arguments but PyTorch's does (`Linear(400, 120)`), that is the one mistake
+ * reported, with the rewrite as its fix, and the call is bound as rewritten.
+ */
+function bindOrTranslate(def: LayerDef, call: Call, ctx: EvalContext): BoundArgs | undefined {
+  const collected: Diagnostic[] = [];
+  const bound = bindArgs(def.name, def.args, call.args, call.argsRange, {
+    ...ctx,
+    report: (d) => collected.push(d),
+  });
+  const translation = bound ? undefined : translateTorchCall(call, def);
+  const translated =
+    translation && bindArgs(def.name, def.args, translation.args, call.argsRange, quiet(ctx));
+  if (translation && translated) {
+    const torch = torchSignature(def.name)!;
+    const inputSize = def.args.find((s) => s.inputSize)?.inputSize;
+    const signature = formatSignature(def.name, def.args, inputSize);
+    ctx.report(
+      diagnostic(
+        "pytorch-arguments",
+        call.argsRange,
+        { layer: def.name, torch, signature },
+        { fixes: [translation.fix] },
+      ),
+    );
+    return translated;
+  }
+  for (const d of collected) ctx.report(d);
+  return bound;
 }
 
 /** A different case or another framework's name for the same layer (`Relu`, `Conv2d`). */

@@ -1,5 +1,5 @@
 // The context resolution passes through: one inlining's scope, and how it reports problems.
-import type { Arg, BlockDecl, Call, ModelDecl, Span } from "../grammar/ast.js";
+import type { Arg, BlockDecl, Call, Expr, ModelDecl, Span } from "../grammar/ast.js";
 import { layers } from "./catalog/index.js";
 import { atUseSite, diagnostic, type Diagnostic } from "./diagnostics.js";
 import type { GraphNode, Term, UseSite } from "./graph.js";
@@ -38,6 +38,8 @@ export interface BodyHost {
   garbled(decl: ModelDecl | BlockDecl): boolean;
   block(name: string): BlockDecl | undefined;
   blockNames(): Iterable<string>;
+  /** The layers an expression expands to, blocks included, before expanding it. */
+  layersOf(e: Expr): number;
   emit(d: Diagnostic): void;
   inline(
     decl: BlockDecl,

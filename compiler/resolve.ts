@@ -1,11 +1,12 @@
 // Name resolution: models and blocks become graphs of layer nodes (blocks inlined, names bound).
-import type { BlockDecl, Call, ModelDecl, Span } from "../grammar/ast.js";
+import type { BlockDecl, Call, Expr, ModelDecl, Span } from "../grammar/ast.js";
 import { OffsetSet } from "../grammar/offsets.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { formatCount } from "./units.js";
 import type { ModelGraph } from "./graph.js";
 import { BlockGraph } from "./block-graph.js";
 import { MAX_BLOCK_DEPTH, MAX_LAYERS } from "./limits.js";
+import { argumentAliases } from "./pytorch-names.js";
 import { suggest } from "./suggest.js";
 import { runTask, wait, type Task } from "./task.js";
 import { evaluate, type Binding } from "./values.js";
@@ -130,7 +131,7 @@ export class Resolver implements BodyHost {
     // At the outermost use, before anything is expanded: past the budget, nothing is.
     const layers = outer.site || outer.alone ? 0 : this.graph.layers(name);
     if (outer.graph.nodes.length + layers > MAX_LAYERS) {
-      this.report(diagnostic("too-many-layers", useRange, { block: name, layers }));
+      this.report(diagnostic("too-many-layers", useRange, { what: `block ${name}`, layers }));
       return undefined;
     }
     const site = outer.site ?? { block: name, range: useRange };
@@ -162,10 +163,8 @@ export class Resolver implements BodyHost {
       if (!param) {
         ok = false;
         if (arg.name) {
-          const suggestion = suggest(
-            arg.name.name,
-            decl.params.map((p) => p.name.name),
-          );
+          const names = decl.params.map((p) => p.name.name);
+          const suggestion = suggest(arg.name.name, names, argumentAliases(names));
           if (suggestion) excused.add(suggestion);
           this.report(
             withSite(
@@ -250,6 +249,10 @@ export class Resolver implements BodyHost {
     };
     const { outputs } = yield* wait(new Body(this, decl.body, inst).run("block", decl));
     return outputs[0]?.node;
+  }
+
+  layersOf(e: Expr): number {
+    return this.graph.exprLayers(e);
   }
 
   block(name: string): BlockDecl | undefined {

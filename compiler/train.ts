@@ -1,5 +1,5 @@
 // The `train` block: optimizer and schedule settings, checked against their signatures.
-import type { Span, TrainDecl } from "../grammar/ast.js";
+import type { Setting, Span, TrainDecl } from "../grammar/ast.js";
 import type { ScheduleConfig } from "../runtime/api-types.js";
 import { augmentations, augmentSetting, checkAugment, type AugmentedInput } from "./augment.js";
 import { bindValue } from "./bind-args.js";
@@ -10,6 +10,7 @@ import type { ArgSpec } from "./catalog/types.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { checkFreeze, freezeSetting, type FreezeScope } from "./freeze.js";
 import type { TrainConfig } from "./ir.js";
+import { optimizerSettings, settingAliases } from "./pytorch-names.js";
 import { suggest } from "./suggest.js";
 import type { EvalContext } from "./values.js";
 
@@ -99,8 +100,7 @@ export function checkTrain(
     const spec = trainSettings.find((s) => s.name === key);
     const call = callSettings.find((s) => s.name === key);
     if (!spec && !call && key !== "augment" && key !== freezeSetting.name) {
-      const suggestion = suggest(key, trainSettingNames);
-      report(diagnostic("unknown-setting", setting.key.range, { name: key, suggestion }));
+      report(unknownSetting(setting, decl));
       continue;
     }
     if (seen.has(key)) {
@@ -136,4 +136,31 @@ export function checkTrain(
       config[key as "batch" | "epochs" | "seed" | "clip_grad_norm"] = value;
   }
   return config;
+}
+
+/**
+ * `epoch = 3`, `batch_size = 64`: the setting meant, as a fix. `lr = 0.01` is PyTorch's
+ * optimizer argument: rewritten as `optimizer = SGD(lr=0.01)` when no optimizer is set.
+ */
+function unknownSetting(setting: Setting, decl: TrainDecl): Diagnostic {
+  const { key, value } = setting;
+  if (!optimizerSettings.has(key.name)) {
+    const suggestion = suggest(key.name, trainSettingNames, settingAliases);
+    return diagnostic("unknown-setting", key.range, { name: key.name, suggestion });
+  }
+  const hasOptimizer = decl.settings.some((s) => s.key.name === "optimizer");
+  const fix = {
+    title: "Set the learning rate in the optimizer: optimizer = SGD(lr=...)",
+    edits: [
+      { range: key.range, newText: "optimizer" },
+      { range: { pos: value.range.pos, end: value.range.pos }, newText: "SGD(lr=" },
+      { range: { pos: value.range.end, end: value.range.end }, newText: ")" },
+    ],
+  };
+  return diagnostic(
+    "unknown-setting",
+    key.range,
+    { name: key.name, optimizer: true },
+    hasOptimizer ? {} : { fixes: [fix] },
+  );
 }

@@ -55,13 +55,9 @@ model M {
   Linear(5) -> Relu
 }`,
   "unknown-name": net`
-block Wide(c) {
-  Linear(C * 2)
-}
-
 model M {
-  input x: [10]
-  Wide(4)
+  input image: [10]
+  x -> Linear(5)
 }`,
   "not-a-layer": net`
 model M {
@@ -158,6 +154,11 @@ model M {
   input x: [10]
   B17
 }`,
+  "invalid-repeat": net`
+model M {
+  input x: [10]
+  Linear(10) * 0
+}`,
   "unused-block": net`
 block Unused {
   ReLU
@@ -174,8 +175,13 @@ model M {
 }`,
   "missing-argument": net`
 model M {
-  input x: [1, 28, 28]
-  SpatialConvolution(6)
+  input image: [1, 28, 28]
+  SpatialMaxPooling(stride=2)
+}`,
+  "pytorch-arguments": net`
+model M {
+  input x: [400]
+  Linear(400, 120)
 }`,
   "too-many-arguments": net`
 model M {

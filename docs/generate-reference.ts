@@ -2,7 +2,9 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { derivedDefault, formatArgValue, formatSignature } from "../compiler/bind-args.js";
 import { optimizers } from "../compiler/catalog/optimizers.js";
+import { torchSignature } from "../compiler/pytorch-names.js";
 import type { ArgSpec, ArgValue, Args, LayerDef, Shape } from "../compiler/catalog/types.js";
 import {
   check,
@@ -53,10 +55,6 @@ function fence(info: string, body: string): string {
 // ---------------------------------------------------------------------------------------------
 // Signatures and argument tables.
 
-function formatValue(v: ArgValue): string {
-  return typeof v === "object" ? formatShape(v) : String(v);
-}
-
 const typeNames: Record<ArgSpec["type"], string> = {
   int: "integer",
   float: "number",
@@ -66,41 +64,14 @@ const typeNames: Record<ArgSpec["type"], string> = {
   floats: "list of numbers",
 };
 
-/** Stand-in values for arguments, recognisable again in derived defaults and parameter shapes. */
+/** Stand-in values for arguments, recognisable again in parameter shapes. */
 const sentinel = { channels: 1001, height: 90001, width: 90002, firstArg: 2001, firstPair: 3001 };
-
-/** Which argument a function default copies (`stride` defaults to `kernel`), found by probing. */
-function derivedDefault(spec: ArgSpec, specs: readonly ArgSpec[]): string | undefined {
-  if (typeof spec.default !== "function") return undefined;
-  const args: Record<string, ArgValue> = {};
-  specs.forEach((s, i) => (args[s.name] = sentinel.firstArg + i));
-  const value = spec.default(args);
-  const source = specs.find((s) => args[s.name] === value);
-  return source?.name;
-}
-
-function signatureArg(spec: ArgSpec, specs: readonly ArgSpec[]): string {
-  if (spec.variadic) return `${spec.name}...`;
-  const derived = derivedDefault(spec, specs);
-  if (derived) return `${spec.name}=${derived}`;
-  if (spec.default !== undefined && typeof spec.default !== "function")
-    return `${spec.name}=${formatValue(spec.default)}`;
-  return spec.optional ? `${spec.name}?` : spec.name;
-}
-
-/** `SpatialConvolution(out, kernel, stride=1, pad=0, bias=true)`; named-only arguments are in the table. */
-function signature(name: string, specs: readonly ArgSpec[], inputSize?: string): string {
-  if (specs.length === 0) return name;
-  const positional = specs.filter((s) => !s.namedOnly).map((s) => signatureArg(s, specs));
-  if (inputSize) positional[0] = `${inputSize} -> ${positional[0]}`;
-  return `${name}(${positional.join(", ")})`;
-}
 
 function defaultCell(spec: ArgSpec, specs: readonly ArgSpec[]): string {
   const derived = derivedDefault(spec, specs);
   if (derived) return `same as ${code(derived)}`;
   if (spec.default !== undefined && typeof spec.default !== "function")
-    return code(formatValue(spec.default));
+    return code(formatArgValue(spec.default));
   if (spec.variadic) return "required";
   return spec.optional ? "inferred" : "required";
 }
@@ -235,14 +206,20 @@ function layerSection(def: LayerDef): string {
     // `Linear(400 -> 120)`: the first positional argument may state the input size too.
     const inputSize = def.args.find((s) => s.inputSize)?.inputSize;
     const also = inputSize
-      ? ` or, stating the input size, ${code(signature(def.name, def.args, inputSize))}`
+      ? ` or, stating the input size, ${code(formatSignature(def.name, def.args, inputSize))}`
       : "";
-    out.push(`${code(signature(def.name, def.args))}${also}`);
+    out.push(`${code(formatSignature(def.name, def.args))}${also}`);
   }
   if (def.args.length > 0) out.push(argTable(def.args));
   out.push(`Shape: ${code(def.shapeRule)}`);
   const params = parameterTable(def);
   out.push(params ? `Parameters (PyTorch layout):\n\n${params}` : "No parameters.");
+  const torch = torchSignature(def.name);
+  if (torch) {
+    out.push(
+      `PyTorch's ${code(torch)}, written with its names or its argument order, is answered with a quick fix that rewrites the call in netc's terms.`,
+    );
+  }
   if (def.aliases?.length) {
     out.push(
       `Other frameworks' names, which the checker answers with "did you mean '${def.name}'": ` +
@@ -315,7 +292,9 @@ function trainSection(): string {
   ];
   const sections = (entries: readonly { name: string; summary: string; args: ArgSpec[] }[]) =>
     entries.map((e) =>
-      [`#### ${e.name}`, e.summary, code(signature(e.name, e.args)), argTable(e.args)].join("\n\n"),
+      [`#### ${e.name}`, e.summary, code(formatSignature(e.name, e.args)), argTable(e.args)].join(
+        "\n\n",
+      ),
     );
   return [
     "### Train settings",
@@ -465,6 +444,16 @@ model Twice {
   input x: [16, 8, 8]
   r1: Residual(16)
   Residual(16)
+}`,
+  `block VGGBlock(c) {
+  conv: SpatialConvolution(c, kernel=3, pad=1) -> ReLU
+}
+
+model Repeated {
+  input x: [3, 32, 32]
+  features: VGGBlock(16) * 2
+  SpatialMaxPooling(2)
+  (SpatialConvolution(32, kernel=3, pad=1) -> ReLU) * 2
 }`,
 ];
 

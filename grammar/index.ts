@@ -66,14 +66,21 @@ export function parse(text: string): ParseResult {
     const before = syntaxErrors.before(d.range.pos);
     return before === undefined || lines!.at(before).line !== lines!.at(d.range.pos).line;
   });
-  const { ast, problems: tooDeep } = toAst(
-    cst,
-    comments,
-    text.length,
-    errorOffsets,
-    parser.deepGroups,
-  );
+  const qualifiers = (lexed.groups["qualifiers"] ?? []).map((t) => ({
+    name: t.image,
+    range: { pos: t.startOffset, end: t.startOffset + t.image.length },
+  }));
+  const {
+    ast,
+    problems: tooDeep,
+    stray,
+  } = toAst(cst, comments, text.length, errorOffsets, parser.deepGroups, qualifiers);
   for (const p of tooDeep) kept.push({ code: "nesting-too-deep", ...p });
+  // `nn.` before a label or a value's name: only a layer name may carry it.
+  for (const q of stray) {
+    const message = `unexpected '${q.name}': only a layer name may be written with it, as in nn.Conv2d`;
+    kept.push({ code: "syntax-error", range: q.range, message });
+  }
   return { ast, problems: kept };
 }
 

@@ -64,7 +64,23 @@ class Builder {
     private readonly errorOffsets: OffsetSet,
     /** Where each group of brackets the parser skipped as too deep ends, by its first bracket. */
     private readonly deepGroups: ReadonlyMap<number, number>,
+    /** Each `nn.` qualifier (tokens.ts) by the offset it ends at, where its name starts. */
+    private readonly qualifiers: ReadonlyMap<number, A.Ident>,
   ) {}
+
+  /** The qualifiers joined to a layer name; any other is a syntax error (index.ts). */
+  readonly qualified = new Set<number>();
+
+  /** `nn.Conv2d`: a layer name and the qualifier right before it, as one name. */
+  private qualify(id: A.Ident): A.Ident {
+    const qualifier = this.qualifiers.get(id.range.pos);
+    if (!qualifier) return id;
+    this.qualified.add(qualifier.range.pos);
+    return {
+      name: qualifier.name + id.name,
+      range: { pos: qualifier.range.pos, end: id.range.end },
+    };
+  }
 
   file(cst: CstNode, comments: A.Comment[]): A.NetFile {
     const decls: A.Decl[] = [];
@@ -306,9 +322,10 @@ class Builder {
 
   private call(cst: CstNode): A.Expr {
     const c = cst.children;
-    const callee = ident(token(c, "Identifier"));
-    const range = this.span(cst);
-    if (!callee) return this.missing(cst);
+    const name = ident(token(c, "Identifier"));
+    if (!name) return this.missing(cst);
+    const callee = this.qualify(name);
+    const range = { pos: callee.range.pos, end: this.span(cst).end };
     const lparen = token(c, "LParen");
     if (!lparen) return { kind: "Name", name: callee.name, range: callee.range };
     const args: A.Arg[] = nodes(c, "arg").map((a) => {
@@ -336,7 +353,11 @@ export function toAst(
   textLength: number,
   errorOffsets: OffsetSet = new OffsetSet([]),
   deepGroups: ReadonlyMap<number, number> = new Map(),
-): { ast: A.NetFile; problems: NestingProblem[] } {
-  const builder = new Builder(textLength, errorOffsets, deepGroups);
-  return { ast: builder.file(cst, comments), problems: builder.problems };
+  qualifiers: readonly A.Ident[] = [],
+): { ast: A.NetFile; problems: NestingProblem[]; stray: A.Ident[] } {
+  const byEnd = new Map(qualifiers.map((q) => [q.range.end, q] as const));
+  const builder = new Builder(textLength, errorOffsets, deepGroups, byEnd);
+  const ast = builder.file(cst, comments);
+  const stray = qualifiers.filter((q) => !builder.qualified.has(q.range.pos));
+  return { ast, problems: builder.problems, stray };
 }

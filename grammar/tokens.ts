@@ -16,6 +16,18 @@ export const Output = keyword("output");
 export const True = keyword("true");
 export const False = keyword("false");
 
+/**
+ * `nn.` or `torch.nn.` right before a name, as PyTorch code writes its modules. Kept out of the
+ * parser, like comments, and joined to the layer name it qualifies (to-ast.ts), so that
+ * `nn.Conv2d(...)` is one unknown layer whose quick fix rewrites it, not a stray `.`.
+ */
+export const Qualifier = createToken({
+  name: "Qualifier",
+  pattern: /(?:torch\.)?nn\.(?=[A-Za-z_])/,
+  start_chars_hint: ["n", "t"],
+  group: "qualifiers",
+});
+
 export const WhiteSpace = createToken({
   name: "WhiteSpace",
   pattern: /[ \t\f\v\u00a0\ufeff]+/,
@@ -56,6 +68,7 @@ export const allTokens: TokenType[] = [
   Output,
   True,
   False,
+  Qualifier,
   Identifier,
   FloatLit,
   IntegerLit,

@@ -145,6 +145,33 @@ describe("format", () => {
     );
   });
 
+  test("repeats keep the parentheses of a repeated chain and of an expression count", () => {
+    const text = [
+      "block B(c, n) {",
+      "  ( SpatialConvolution(c, kernel=3, pad=1)->ReLU )*n",
+      "}",
+      "model M {",
+      "  input x: [3, 8, 8]",
+      "  stage:B(4, 2)*(1+1) -> ReLU*2",
+      "  nn.Conv2d(4, 4, 1)",
+      "}",
+    ].join("\n");
+    expect(formatted(text)).toBe(
+      [
+        "block B(c, n) {",
+        "  (SpatialConvolution(c, kernel=3, pad=1) -> ReLU) * n",
+        "}",
+        "",
+        "model M {",
+        "  input x: [3, 8, 8]",
+        "  stage: B(4, 2) * (1 + 1) -> ReLU * 2",
+        "  nn.Conv2d(4, 4, 1)",
+        "}",
+        "",
+      ].join("\n"),
+    );
+  });
+
   test("comments stay where they were", () => {
     const text = [
       "# before a declaration",

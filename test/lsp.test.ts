@@ -442,6 +442,57 @@ describe("netc lsp over stdio", () => {
     expect(await fix(arg, "unknown-argument", arg.replace("kernal", "kernel"))).toEqual([]);
   });
 
+  test("quick fix: PyTorch's names and argument order, rewritten in netc's", async () => {
+    const image = "model M {\n  input x: [1, 8, 8]\n";
+    const conv = `${image}  nn.Conv2d(1, 6, kernel_size=3, padding=1, bias=False)\n}\n`;
+    const netc = `${image}  SpatialConvolution(1 -> 6, kernel=3, pad=1, bias=false)\n}\n`;
+    expect(await fix(conv, "unknown-layer", netc)).toEqual([]);
+    const pool = `${image}  MaxPool2d(2, 2, 0)\n}\n`;
+    expect(await fix(pool, "unknown-layer", `${image}  SpatialMaxPooling(2, 2, 0)\n}\n`)).toEqual(
+      [],
+    );
+    const linear = "model M {\n  input x: [400]\n  Linear(400, 120, False)\n}\n";
+    const arrow = "model M {\n  input x: [400]\n  Linear(400 -> 120, false)\n}\n";
+    expect(await fix(linear, "pytorch-arguments", arrow)).toEqual([]);
+    // An input size alone before named arguments is named too: netc's first is the output's.
+    const partly = "model M {\n  input x: [400]\n  Linear(400, out_features=120)\n}\n";
+    const named = partly.replace("400, out_features", "in=400, out");
+    expect(await fix(partly, "pytorch-arguments", named)).toEqual([]);
+    const arg = `${image}  SpatialMaxPooling(kernel_size=2)\n}\n`;
+    expect(await fix(arg, "unknown-argument", arg.replace("kernel_size", "kernel"))).toEqual([]);
+    const train =
+      "model M {\n  input x: [8]\n  Linear(2)\n}\ntrain {\n  lr = 0.01\n  batch_size = 4\n}\n";
+    const left = await fix(
+      train,
+      "unknown-setting",
+      train.replace("lr = 0.01", "optimizer = SGD(lr=0.01)"),
+    );
+    expect(left.map((d) => d.message)).toEqual([
+      "unknown train setting 'batch_size'; did you mean 'batch'?",
+    ]);
+  });
+
+  test("hover on a repeated layer: the shape after each repetition", async () => {
+    const doc = open("model M {\n  input x: [1, 16, 16]\n  SpatialMaxPooling(2) * 3\n}\n");
+    const hover = (await client.sendRequest(HoverRequest.type, {
+      textDocument: { uri: doc.uri },
+      position: doc.at("SpatialMaxPooling", 3),
+    })) as Hover;
+    const text = (hover.contents as { value: string }).value;
+    expect(text).toContain("SpatialMaxPooling(kernel, stride=kernel, pad=0)");
+    expect(text).toContain("`0.0` → `[1, 8, 8]`");
+    expect(text).toContain("`0.1` → `[1, 4, 4]`");
+    expect(text).toContain("`0.2` → `[1, 2, 2]`");
+  });
+
+  test("completion after a repeat's `*`: the block's parameters, not layers", async () => {
+    const doc = open(
+      "block B(c, depth) {\n  Linear(c) * d\n}\nmodel M {\n  input x: [4]\n  B(4, 2)\n}\n",
+    );
+    const items = await complete(doc, doc.at("* d", 3));
+    expect(items.map((i) => i.label)).toEqual(["c", "depth"]);
+  });
+
   test("quick fix: LogSoftMax or Sigmoid before the criterion", async () => {
     const nll = "model M {\n  input x: [8]\n  Linear(4)\n}\ncriterion NLL\n";
     const withHead = "model M {\n  input x: [8]\n  Linear(4) -> LogSoftMax\n}\ncriterion NLL\n";

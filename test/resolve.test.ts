@@ -52,6 +52,17 @@ describe("resolve", () => {
     ]);
   });
 
+  test("repeated layers, blocks and chains are named as PyTorch's nn.Sequential copies", () => {
+    const fixture = (name: string) =>
+      readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
+    const torch = JSON.parse(fixture("repeat-names.json")) as { names: [string, number[]][] };
+    const model = checkClean(fixture("repeat-names.net"));
+    const netc = model.nodes.flatMap((n) => n.params.map((p) => [p.name, [...p.shape]]));
+    expect(netc).toEqual(torch.names);
+    // Each repetition consumes the one before: the last convolution's input is the first's output.
+    expect(model.nodes.find((n) => n.name === "2.1.0")!.params[0]!.shape).toEqual([16, 16, 3, 3]);
+  });
+
   test("a labelled block use prefixes its layers with the label", () => {
     const src = `block Pair(c, k=3) {
   a: SpatialConvolution(c, kernel=k, pad=(k - 1) / 2) -> ReLU

@@ -168,6 +168,24 @@ describe("issue 11: inputs that crashed, hung or were silently wrong", () => {
     expect(performance.now() - start).toBeLessThan(5_000);
   });
 
+  test("a repeat counts toward the layer budget before anything is repeated", () => {
+    const start = performance.now();
+    const block = "block Pair(c) {\n  Linear(c) -> ReLU\n}\n";
+    for (const text of [
+      model("  ReLU * 1000000"),
+      model("  (ReLU * 1000) * 1000"),
+      model("  ((ReLU -> Tanh) * 100000) * 100000"),
+      block + model("  Pair(10) * 9007199254740991"),
+      // A count from a parameter is known only at the use: checked before that repeat expands.
+      "block Deep(n) {\n  ReLU * n\n}\n" + model("  Deep(1000000)"),
+    ]) {
+      const [d, ...rest] = check(text).diagnostics;
+      expect(rest, text).toEqual([]);
+      expect(d?.code, text).toBe("too-many-layers");
+    }
+    expect(performance.now() - start).toBeLessThan(5_000);
+  });
+
   test("a syntax error costs no more than a line does (each cost a quarter of a millisecond)", () => {
     const bad = model("  Linear(,)\n".repeat(4000));
     const good = model("  Linear(1)\n".repeat(4000));

@@ -69,6 +69,15 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
     }));
   }
   if (/^\s*output\s/.test(before)) return values(decl);
+  // After a repeat's `*`, its count: a number, or a parameter of the block.
+  if (/\*\s*[A-Za-z_0-9]*$/.test(before)) {
+    const params = decl.kind === "Block" ? decl.params : [];
+    return params.map((p) => ({
+      label: p.name.name,
+      kind: CompletionItemKind.Variable,
+      detail: "repeat count",
+    }));
+  }
   // After `->` or a label, only a layer can follow; elsewhere a value may start the chain.
   if (/(->|:)\s*[A-Za-z_0-9]*$/.test(before)) return layerItems(analysis);
   const statementStart = /^\s*[A-Za-z_0-9]*$/.test(before);

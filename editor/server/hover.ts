@@ -74,7 +74,11 @@ function describe(analysis: Analysis, found: Found, offset: number): string | un
   if (def) {
     const head = signatureBlock(formatSignature(def.name, def.args), def.summary);
     const made = decl.kind === "Model" ? model && nodeAt(model, offset) : undefined;
-    if (made) return `${head}\n\n---\n\n${nodeLine(made)}`;
+    if (made) {
+      // A repeated layer (`Linear(64) * 3`) made one node per repetition, all from this source.
+      const all = model!.nodes.filter((n) => !n.site && sameSpan(n.range, made.range));
+      return `${head}\n\n---\n\n${all.map(nodeLine).join("\n\n")}`;
+    }
     const uses = usesInBlocks(analysis, offset, def.name);
     return uses.length > 0 ? `${head}\n\n---\n\n${uses.join("\n\n")}` : head;
   }
@@ -116,7 +120,8 @@ function blockUse(block: BlockDecl, model: ModelIR | undefined, offset: number):
     .filter((t) => touches(t.range, offset))
     .sort((a, b) => a.range.end - a.range.pos - (b.range.end - b.range.pos))[0];
   if (!model || !use) return head;
-  const inner = model.nodes.filter((n) => n.site && sameSpan(n.site.range, use.range));
+  // Within: a repeated block (`Stage(16) * 2`) has a use site per repetition inside the term.
+  const inner = model.nodes.filter((n) => n.site && within(n.site.range, use.range));
   const out = model.nodes.find((n) => n.id === use.node);
   const rows = inner.map((n) => `| \`${n.name}\` | ${n.op} | \`${formatShape(n.shape)}\` |`);
   const params = inner.reduce((a, n) => a + parameterCount(n), 0);
@@ -129,6 +134,7 @@ function blockUse(block: BlockDecl, model: ModelIR | undefined, offset: number):
 }
 
 const sameSpan = (a: Span, b: Span): boolean => a.pos === b.pos && a.end === b.end;
+const within = (a: Span, b: Span): boolean => b.pos <= a.pos && a.end <= b.end;
 
 /** The shape of a named value of the model: an input, or a binding (its chain's last term). */
 function valueShape(model: ModelIR, decl: ModelDecl, name: string): readonly number[] | undefined {

@@ -1,9 +1,9 @@
 // Signature help: the signature of the layer, block, optimizer or schedule whose arguments are
 // being written.
 import type { SignatureHelp, SignatureInformation } from "vscode-languageserver";
+import { signatureArg } from "../../compiler/bind-args.js";
 import { layers } from "../../compiler/catalog/index.js";
 import type { ArgSpec } from "../../compiler/catalog/types.js";
-import { formatShape } from "../../compiler/diagnostics.js";
 import { trainCallee } from "../../compiler/train.js";
 import { blockNamed, declAt, type Analysis } from "./analysis.js";
 import { callContext } from "./call-context.js";
@@ -23,7 +23,7 @@ export function signatureHelp(analysis: Analysis, offset: number): SignatureHelp
   const block = blockNamed(analysis.result.ast, call.callee);
   const specs = def?.args ?? optimizer?.args;
   const params: Param[] | undefined = specs
-    ? specs.map((s) => ({ label: specLabel(s), doc: s.doc }))
+    ? specs.map((s) => ({ label: specLabel(s, specs), doc: s.doc }))
     : block?.params.map((p) => ({
         label: p.name.name,
         doc: `parameter of block ${block.name.name}`,
@@ -47,12 +47,9 @@ export function signatureHelp(analysis: Analysis, offset: number): SignatureHelp
   };
 }
 
-/** `kernel`, `stride=1`, `in=…` for one that may be left out: as the signature reads. */
-function specLabel(s: ArgSpec): string {
-  if (s.variadic) return `${s.name}...`;
-  if (s.default === undefined) return s.optional ? `${s.name}=…` : s.name;
-  if (typeof s.default === "function") return `${s.name}=…`;
-  return `${s.name}=${Array.isArray(s.default) ? formatShape(s.default) : String(s.default)}`;
+/** `kernel`, `stride=1`, `stride=kernel`, `in=…` for one that may be left out: as the signature reads. */
+function specLabel(s: ArgSpec, specs: readonly ArgSpec[]): string {
+  return s.optional && s.default === undefined ? `${s.name}=…` : signatureArg(s, specs);
 }
 
 function makeSignature(name: string, params: Param[], summary: string): SignatureInformation {

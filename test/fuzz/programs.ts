@@ -98,7 +98,12 @@ function render(plan: Plan): string {
     const labeled = pick(4) === 0 ? `l${label++}: ` : "";
     // Now and then a ReLU (which keeps the shape) on a continued line, after `->`.
     const relu = pick(5) === 0 ? ` ->${plan.style.eol}${pad}${pad}ReLU` : "";
-    line(labeled + next.text + relu);
+    // Now and then a layer that keeps its shape, repeated: a chain goes in parentheses, and a
+    // count spelt as an expression too (`X * 2 + 1` would add to the repeat).
+    const keeps = next.shape.length === shape.length && next.shape.every((d, i) => d === shape[i]);
+    const times = keeps && pick(3) === 0 ? 1 + pick(3) : 0;
+    const body = next.text.includes("->") ? `(${next.text})` : next.text;
+    line(labeled + (times > 0 ? `${body} * (${int(times)})` : next.text) + relu);
     shape = next.shape;
     layers++;
   }
