@@ -3,7 +3,20 @@
 // it), then a border of zeros, or the border columns of the interior rows copied from the columns
 // they mirror or repeat, then the border rows from whole rows. Backward undoes it in a frame:
 // border rows added into the rows they copy, then border columns, then the interior copied out.
-import { add, fadd, get, i32, loadF, loadV, mul, set, storeF, storeV, vadd } from "../builder.js";
+import {
+  add,
+  fadd,
+  get,
+  i32,
+  loadF,
+  loadI,
+  loadV,
+  mul,
+  set,
+  storeF,
+  storeV,
+  vadd,
+} from "../builder.js";
 import type { Expr } from "../encoder.js";
 import { padSource, type Padding } from "../../../ops.js";
 import {
@@ -46,14 +59,47 @@ function planes(s: PadStep, small: Expr, big: Expr, body: (x: Expr, y: Expr) => 
   ];
 }
 
-/** Row `to` of a plane of WO-float rows at `plane` set to row `from`, or added to. */
-function rowMove(s: PadStep, plane: Expr, from: number, to: number, adds: boolean): Expr[] {
-  const { WO } = outputSize(s.a);
-  const [src, dst] = s.fb.locals("i32", 2);
+type Move = { from: number; to: number };
+
+/**
+ * The moves in order, from a constant table of their byte offsets (`unit` bytes a row or
+ * column): `body` with locals at the source and the destination, once per move. A loop, not
+ * unrolled: a padding of thousands of rows stays one small function.
+ */
+function eachMove(
+  s: PadStep,
+  base: Expr,
+  moves: Move[],
+  unit: number,
+  body: (src: number, dst: number) => Expr[],
+): Expr[] {
+  if (moves.length === 0) return [];
+  const { fb } = s;
+  const table = s.table(moves.flatMap(({ from, to }) => [from * unit, to * unit]));
+  const [t, k, src, dst] = fb.locals("i32", 4);
   return [
-    set(src, add(plane, i32(from * WO * F32))),
-    set(dst, add(plane, i32(to * WO * F32))),
-    ...overRun(
+    set(t, i32(table)),
+    ...fb.loop(
+      k,
+      i32(0),
+      i32(moves.length),
+      1,
+      [
+        set(src, add(base, loadI(get(t)))),
+        set(dst, add(base, loadI(get(t), 4))),
+        ...body(src, dst),
+        set(t, add(get(t), i32(8))),
+      ],
+      true,
+    ),
+  ];
+}
+
+/** Rows `to` of a plane of WO-float rows at `plane` set to rows `from`, or added to. */
+function rowMoves(s: PadStep, plane: Expr, moves: Move[], adds: boolean): Expr[] {
+  const { WO } = outputSize(s.a);
+  return eachMove(s, plane, moves, WO * F32, (src, dst) =>
+    overRun(
       s.fb,
       WO,
       [src, dst],
@@ -72,34 +118,21 @@ function rowMove(s: PadStep, plane: Expr, from: number, to: number, adds: boolea
         ),
       ],
     ),
-  ];
+  );
 }
 
-/** In each interior row of the plane at `plane`: column `to` set to column `from`, or added to. */
-function columnMoves(
-  s: PadStep,
-  plane: Expr,
-  moves: { from: number; to: number }[],
-  adds: boolean,
-) {
+/** In each interior row of the plane at `plane`: columns `to` set to columns `from`, or added to. */
+function columnMoves(s: PadStep, plane: Expr, moves: Move[], adds: boolean): Expr[] {
   const { a, fb } = s;
   if (moves.length === 0) return [];
   const { WO } = outputSize(a);
   const [row, k] = fb.locals("i32", 2);
-  const move = ({ from, to }: { from: number; to: number }) =>
-    adds
-      ? storeF(get(row), fadd(loadF(get(row), to * F32), loadF(get(row), from * F32)), to * F32)
-      : storeF(get(row), loadF(get(row), from * F32), to * F32);
+  const move = eachMove(s, get(row), moves, F32, (src, dst) => [
+    storeF(get(dst), adds ? fadd(loadF(get(dst)), loadF(get(src))) : loadF(get(src))),
+  ]);
   return [
     set(row, add(plane, i32(a.top * WO * F32))),
-    ...fb.loop(
-      k,
-      i32(0),
-      i32(a.H),
-      1,
-      [...moves.map(move), set(row, add(get(row), i32(WO * F32)))],
-      true,
-    ),
+    ...fb.loop(k, i32(0), i32(a.H), 1, [...move, set(row, add(get(row), i32(WO * F32)))], true),
   ];
 }
 
@@ -122,10 +155,7 @@ export const pad: WasmKernel<"pad"> = (s) => {
     }),
     ...(a.mode === "zero"
       ? []
-      : [
-          ...columnMoves(s, y, cols, false),
-          ...rows.flatMap(({ from, to }) => rowMove(s, y, from, to, false)),
-        ]),
+      : [...columnMoves(s, y, cols, false), ...rowMoves(s, y, rows, false)]),
   ]);
 };
 
@@ -160,7 +190,7 @@ export const padGrad: WasmKernel<"pad_grad"> = (s) => {
     set(frame, s.scratch(bytes)),
     ...planes(s, s.outs[0]!, s.ins[0]!, (dx, dy) => [
       ...copyPlanes(fb, dy, get(frame), { planes: 1, h: HO, w: WO, H: HO, W: WO, top: 0, left: 0 }),
-      ...rows.flatMap(({ from, to }) => rowMove(s, get(frame), to, from, true)),
+      ...rowMoves(s, get(frame), rows.map(back), true),
       ...columnMoves(s, get(frame), cols.map(back), true),
       ...copyPlanes(fb, get(frame), dx, interior),
     ]),
