@@ -167,6 +167,15 @@ export interface Window {
   PW: number;
 }
 
+/**
+ * Average pooling's windows, and where windows divide by different counts (ceil-mode windows
+ * running past the padding, or padding left out of the count) each output position's divisor,
+ * OH·OW of them for every plane; without them every window divides by KH·KW.
+ */
+export interface MeanWindow extends Window {
+  divisors?: readonly number[];
+}
+
 /** What a convolution or Linear adds in its output loop: a bias, then an activation. */
 export interface Epilogue {
   bias: boolean;
@@ -198,6 +207,85 @@ export interface Dense {
   /** Input and output features. */
   I: number;
   O: number;
+}
+
+/**
+ * Adaptive pooling of [C, H, W] to [C, OH, OW]: output row i's window spans input rows
+ * ⌊i·H/OH⌋ to ⌈(i+1)·H/OH⌉ (exclusive), and likewise for columns (PyTorch's rule).
+ */
+export interface AdaptiveWindow {
+  C: number;
+  H: number;
+  W: number;
+  OH: number;
+  OW: number;
+}
+
+/** The input range [start, end) of adaptive window `i` of `out` over `size` positions. */
+export const adaptiveRange = (i: number, size: number, out: number): [number, number] => [
+  Math.floor((i * size) / out),
+  Math.ceil(((i + 1) * size) / out),
+];
+
+/** How a padding layer fills its border: zeros, the mirror image without the edge, or the edge. */
+export type PadMode = "zero" | "reflect" | "replicate";
+
+/** [C, H, W] padded to [C, top + H + bottom, left + W + right]; a negative zero padding crops. */
+export interface Padding {
+  C: number;
+  H: number;
+  W: number;
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+  mode: PadMode;
+}
+
+/**
+ * The input index an output position `o` (counted from the input's first, so negative in the
+ * leading border) reads along a dimension of `size`; −1 for a zero.
+ */
+export function padSource(o: number, size: number, mode: PadMode): number {
+  if (o >= 0 && o < size) return o;
+  if (mode === "zero") return -1;
+  if (mode === "replicate") return o < 0 ? 0 : size - 1;
+  return o < 0 ? -o : 2 * (size - 1) - o;
+}
+
+/** Bilinear upsampling of [C, H, W] by an integer factor, corners aligned or not. */
+export interface Bilinear {
+  C: number;
+  H: number;
+  W: number;
+  scale: number;
+  alignCorners: boolean;
+}
+
+/** Where output position `o` reads along a dimension: two inputs and their weights. */
+export interface BilinearTap {
+  i0: number;
+  i1: number;
+  l0: number;
+  l1: number;
+}
+
+/**
+ * PyTorch's linear interpolation source (upsample_bilinear2d with a scale factor): with aligned
+ * corners the first and last outputs sit on the first and last inputs; without, output o's
+ * centre maps to (o + ½)/scale − ½, clamped at 0. The second input is the next one, or the last
+ * again at the end.
+ */
+export function bilinearTaps(size: number, scale: number, alignCorners: boolean): BilinearTap[] {
+  const out = size * scale;
+  return Array.from({ length: out }, (_, o) => {
+    const source = alignCorners
+      ? (out > 1 ? (size - 1) / (out - 1) : 0) * o
+      : Math.max(0, (1 / scale) * (o + 0.5) - 0.5);
+    const i0 = Math.floor(source);
+    const l1 = Math.min(Math.max(source - i0, 0), 1);
+    return { i0, i1: i0 < size - 1 ? i0 + 1 : i0, l0: 1 - l1, l1 };
+  });
 }
 
 export interface Upsample {
@@ -236,10 +324,22 @@ export interface OpAttrs {
   max_pool: Window;
   /** (x, y, dy) → dx: the gradient goes to the first maximum of each window. */
   max_pool_grad: Window;
-  /** x → y: padding counts in the mean. */
-  avg_pool: Window;
+  /** x → y: the sum of each window over its divisor. */
+  avg_pool: MeanWindow;
   /** dy → dx */
-  avg_pool_grad: Window;
+  avg_pool_grad: MeanWindow;
+  /** x → y: the maximum of each adaptive window. */
+  adaptive_max_pool: AdaptiveWindow;
+  /** (x, y, dy) → dx: the gradient goes to the first maximum of each window. */
+  adaptive_max_pool_grad: AdaptiveWindow;
+  /** x → y: the mean of each adaptive window. */
+  adaptive_avg_pool: AdaptiveWindow;
+  /** dy → dx */
+  adaptive_avg_pool_grad: AdaptiveWindow;
+  /** x → y */
+  pad: Padding;
+  /** dy → dx: each output position's gradient added to the input it copies. */
+  pad_grad: Padding;
   /** x → y over the C channels at each position. */
   softmax: Channels;
   /** (y, dy) → dx */
@@ -268,6 +368,10 @@ export interface OpAttrs {
   upsample_nearest: Upsample;
   /** dy → dx */
   upsample_nearest_grad: Upsample;
+  /** x → y: each output the weighted mean of its four nearest inputs. */
+  upsample_bilinear: Bilinear;
+  /** dy → dx: each output's gradient spread over its four inputs by their weights. */
+  upsample_bilinear_grad: Bilinear;
   /** → t = 0: `size` values, times the batch when `perSample`. */
   zero: { size: number; perSample: boolean };
   /** (x, gamma?, beta?, running mean, running var) → (y, mean, invstd) */
@@ -299,6 +403,12 @@ export const opSummaries: { readonly [K in OpName]: string } = {
   max_pool_grad: "max pooling gradient",
   avg_pool: "average pooling",
   avg_pool_grad: "average pooling gradient",
+  adaptive_max_pool: "adaptive max pooling",
+  adaptive_max_pool_grad: "adaptive max pooling gradient",
+  adaptive_avg_pool: "adaptive average pooling",
+  adaptive_avg_pool_grad: "adaptive average pooling gradient",
+  pad: "zero, reflection or replication padding",
+  pad_grad: "padding gradient",
   softmax: "softmax over channels",
   softmax_grad: "softmax gradient",
   log_softmax: "log-softmax over channels",
@@ -316,6 +426,8 @@ export const opSummaries: { readonly [K in OpName]: string } = {
   concat_grad: "concatenation gradient",
   upsample_nearest: "nearest upsampling",
   upsample_nearest_grad: "nearest upsampling gradient",
+  upsample_bilinear: "bilinear upsampling",
+  upsample_bilinear_grad: "bilinear upsampling gradient",
   zero: "zero fill",
   batch_norm: "batch normalisation",
   batch_norm_grad: "batch normalisation gradient",

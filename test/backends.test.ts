@@ -58,6 +58,13 @@ const perLayer: Record<string, string> = {
   ),
   SpatialMaxPooling: one("[3, 9, 9]", "  SpatialMaxPooling(3, stride=2, pad=1)"),
   SpatialAveragePooling: one("[3, 9, 9]", "  SpatialAveragePooling(2)"),
+  // Output sizes that do not divide the input: the adaptive kernels, not the window ones.
+  SpatialAdaptiveMaxPooling: one("[3, 9, 7]", "  SpatialAdaptiveMaxPooling(4, 3)"),
+  SpatialAdaptiveAveragePooling: one("[3, 9, 7]", "  SpatialAdaptiveAveragePooling(2, 5)"),
+  SpatialUpSamplingBilinear: one("[3, 5, 5]", "  SpatialUpSamplingBilinear(2, align_corners=true)"),
+  SpatialZeroPadding: one("[3, 5, 5]", "  SpatialZeroPadding(1, -1, 2, 0)"),
+  SpatialReflectionPadding: one("[3, 5, 5]", "  SpatialReflectionPadding(2, 1, 4, 3)"),
+  SpatialReplicationPadding: one("[3, 5, 5]", "  SpatialReplicationPadding(3)"),
   SpatialBatchNormalization: one("[3, 5, 5]", "  SpatialBatchNormalization"),
   SpatialUpSamplingNearest: one("[3, 5, 5]", "  SpatialUpSamplingNearest(2)"),
   Linear: one("[7]", "  Linear(5) -> Tanh"),

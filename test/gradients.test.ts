@@ -53,6 +53,60 @@ const layerCases: [string, GradCheckCase][] = [
     "SpatialAveragePooling 3 stride 2 pad 1",
     mseCase([2, 7, 6], "  SpatialAveragePooling(3, stride=2, pad=1)", [2, 4, 3]),
   ],
+  [
+    "SpatialAdaptiveAveragePooling to 3x2 (overlapping windows)",
+    mseCase([2, 7, 5], "  SpatialAdaptiveAveragePooling(3, 2)", [2, 3, 2]),
+  ],
+  [
+    "SpatialAdaptiveAveragePooling global",
+    mseCase([3, 4, 5], "  SpatialAdaptiveAveragePooling(1)", [3, 1, 1]),
+  ],
+  [
+    "SpatialAdaptiveMaxPooling to 4x3 (overlapping windows)",
+    mseCase([2, 7, 5], "  SpatialAdaptiveMaxPooling(4, 3)", [2, 4, 3]),
+  ],
+  [
+    "SpatialAdaptiveMaxPooling dividing the input",
+    mseCase([2, 6, 4], "  SpatialAdaptiveMaxPooling(2)", [2, 2, 2]),
+  ],
+  ["SpatialZeroPadding", mseCase([2, 3, 4], "  SpatialZeroPadding(1, 2, 0, 3)", [2, 6, 7])],
+  [
+    "SpatialZeroPadding cropping",
+    mseCase([2, 4, 5], "  SpatialZeroPadding(-1, 1, 2, -1)", [2, 5, 5]),
+  ],
+  [
+    "SpatialReflectionPadding",
+    mseCase([2, 4, 3], "  SpatialReflectionPadding(2, 1, 1, 3)", [2, 8, 6]),
+  ],
+  [
+    "SpatialReplicationPadding",
+    mseCase([2, 3, 2], "  SpatialReplicationPadding(3, 1, 2, 0)", [2, 5, 6]),
+  ],
+  [
+    "SpatialMaxPooling 3 stride 2 ceil",
+    mseCase([2, 6, 8], "  SpatialMaxPooling(3, stride=2, ceil=true)", [2, 3, 4]),
+  ],
+  [
+    "SpatialAveragePooling 3 stride 2 pad 1 ceil, padding not counted",
+    mseCase(
+      [2, 6, 8],
+      "  SpatialAveragePooling(3, stride=2, pad=1, ceil=true, count_include_pad=false)",
+      [2, 4, 5],
+    ),
+  ],
+  [
+    "SpatialAveragePooling 2 ceil (windows past the input)",
+    mseCase([2, 5, 6], "  SpatialAveragePooling(2, ceil=true)", [2, 3, 3]),
+  ],
+  [
+    "SpatialAveragePooling 2 pad 1, padding not counted",
+    mseCase([2, 5, 5], "  SpatialAveragePooling(2, pad=1, count_include_pad=false)", [2, 3, 3]),
+  ],
+  ["SpatialUpSamplingBilinear 2", mseCase([2, 3, 4], "  SpatialUpSamplingBilinear(2)", [2, 6, 8])],
+  [
+    "SpatialUpSamplingBilinear 3 with aligned corners",
+    mseCase([2, 4, 3], "  SpatialUpSamplingBilinear(3, align_corners=true)", [2, 12, 9]),
+  ],
   ["Linear with fused Tanh", mseCase([5], "  Linear(4) -> Tanh", [4])],
   ["Linear without bias", mseCase([7], "  Linear(3, bias=false)", [3])],
   ["View and Flatten", mseCase([2, 3, 4], "  View(6, 4)\n  Flatten\n  Linear(2)", [2])],

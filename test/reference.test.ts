@@ -152,6 +152,51 @@ const generators: Record<string, () => Omit<Case, "name" | "N" | "training">> = 
     const source = `model M {\n  input x: [${int(1, 7)}]\n  h = x -> t: Linear(${int(1, 7)}) -> ReLU\n  p = h -> a: Linear(${int(1, 7)}) -> Sigmoid\n  v = h -> b: Linear(${int(2, 7)})\n  q = v -> LogSoftMax\n  output p, v, q\n}\ncriterion ${w1} * BCE(p) + ${w2} * MSE(v) + NLL(q)\n`;
     return { source };
   },
+  SpatialAdaptiveMaxPooling() {
+    const input = [choose(channels), int(1, 7), int(1, 7)];
+    return { source: single(input, `SpatialAdaptiveMaxPooling(${int(1, 4)}, ${int(1, 4)})`) };
+  },
+  SpatialAdaptiveAveragePooling() {
+    const input = [choose(channels), int(1, 7), int(1, 7)];
+    return { source: single(input, `SpatialAdaptiveAveragePooling(${int(1, 4)}, ${int(1, 4)})`) };
+  },
+  SpatialUpSamplingBilinear() {
+    const input = [choose(channels), int(1, 3), int(1, 3)];
+    const layer = `SpatialUpSamplingBilinear(${int(1, 3)}, align_corners=${random() < 0})`;
+    return { source: single(input, layer) };
+  },
+  SpatialZeroPadding() {
+    // Crops of one row or column a side leave at least one of three.
+    const input = [choose(channels), int(3, 4), int(3, 4)];
+    const sides = [int(-1, 3), int(-1, 3), int(-1, 3), int(-1, 3)];
+    return { source: single(input, `SpatialZeroPadding(${sides.join(", ")})`) };
+  },
+  SpatialReflectionPadding() {
+    const input = [choose(channels), int(1, 4), int(1, 4)];
+    const [h, w] = [input[1]!, input[2]!];
+    const sides = [w, w, h, h].map((d) => int(0, d - 1));
+    return { source: single(input, `SpatialReflectionPadding(${sides.join(", ")})`) };
+  },
+  SpatialReplicationPadding() {
+    const input = [choose(channels), int(1, 3), int(1, 3)];
+    const sides = [int(0, 3), int(0, 3), int(0, 3), int(0, 3)];
+    return { source: single(input, `SpatialReplicationPadding(${sides.join(", ")})`) };
+  },
+  "SpatialMaxPooling, ceil mode"() {
+    const { hw, args } = windowCase((k) => Math.floor(k / 2));
+    return { source: single([choose(channels), ...hw], `SpatialMaxPooling(${args}, ceil=true)`) };
+  },
+  "SpatialAveragePooling, ceil mode or padding not counted"() {
+    const { hw, args } = windowCase((k) => Math.floor(k / 2));
+    const flags = choose([
+      "ceil=true",
+      "count_include_pad=false",
+      "ceil=true, count_include_pad=false",
+    ]);
+    return {
+      source: single([choose(channels), ...hw], `SpatialAveragePooling(${args}, ${flags})`),
+    };
+  },
 };
 
 /** Windowed ops have the most arguments to combine: they get more cases. */
@@ -160,6 +205,8 @@ const windowed = new Set([
   "SpatialFullConvolution",
   "SpatialMaxPooling",
   "SpatialAveragePooling",
+  "SpatialMaxPooling, ceil mode",
+  "SpatialAveragePooling, ceil mode or padding not counted",
 ]);
 
 /**

@@ -39,6 +39,12 @@ function mustRunInWasm(step: Step): boolean {
     case "max_pool_grad":
     case "avg_pool":
     case "avg_pool_grad":
+    case "adaptive_max_pool":
+    case "adaptive_max_pool_grad":
+    case "adaptive_avg_pool":
+    case "adaptive_avg_pool_grad":
+    case "pad":
+    case "pad_grad":
       return true;
     case "activation":
     case "activation_grad":
@@ -62,6 +68,8 @@ function mustRunInWasm(step: Step): boolean {
     case "concat_grad":
     case "upsample_nearest":
     case "upsample_nearest_grad":
+    case "upsample_bilinear":
+    case "upsample_bilinear_grad":
     case "zero":
     case "batch_norm":
     case "batch_norm_grad":
@@ -663,6 +671,28 @@ const joins: FamilyCase[] = [
     N: batches[i % 3]!,
     kernels: ["upsample_nearest", "upsample_nearest_grad"],
   })),
+  ...(
+    [
+      [1, [3, 5, 7], false],
+      [2, [3, 5, 7], true],
+      [3, [7, 3, 9], false],
+      [2, [1, 2, 13], false],
+      [3, [17, 4, 1], true],
+      [4, [3, 1, 6], true],
+    ] as const
+  ).map(([scale, input, align], i) => ({
+    name: `bilinear upsampling ×${scale} of [${input.join(", ")}]${align ? ", corners aligned" : ""}`,
+    source: single(input, `SpatialUpSamplingBilinear(${scale}, align_corners=${align})`),
+    N: batches[i % 3]!,
+    kernels: ["upsample_bilinear", "upsample_bilinear_grad"],
+  })),
+  fanOut(
+    "two bilinear upsamplings",
+    [3, 5, 7],
+    "SpatialUpSamplingBilinear(2)",
+    "SpatialUpSamplingBilinear(2, align_corners=true) -> ReLU",
+    ["upsample_bilinear", "upsample_bilinear_grad", "add", "add_grad"],
+  ),
   fanOut(
     "two upsamplings",
     [3, 5, 7],
@@ -742,10 +772,112 @@ const stacks: FamilyCase[] = [
   stack(5, "MSE", " -> ReLU"),
 ];
 
+/**
+ * Adaptive pooling to sizes that do not divide the input (overlapping windows, windows of
+ * several sizes, more outputs than inputs), at the channel counts and batches of the others.
+ */
+const adaptive = (op: "Max" | "Average", input: number[], out: number[], N: number): FamilyCase => {
+  const kernel = op === "Max" ? "adaptive_max_pool" : "adaptive_avg_pool";
+  return {
+    name: `adaptive ${op.toLowerCase()} of [${input.join(", ")}] to ${out.join("x")}`,
+    source: single(input, `SpatialAdaptive${op}Pooling(${out.join(", ")})`),
+    N,
+    kernels: [kernel, `${kernel}_grad`],
+  };
+};
+
+const adaptivePoolings: FamilyCase[] = (["Max", "Average"] as const).flatMap((op) => [
+  adaptive(op, [1, 7, 5], [3, 2], 1),
+  adaptive(op, [3, 9, 13], [4, 5], 3),
+  adaptive(op, [7, 5, 9], [7, 2], 5),
+  adaptive(op, [17, 3, 2], [5, 4], 3),
+  adaptive(op, [3, 13, 17], [3, 3], 5),
+]);
+
+/**
+ * Ceil mode (windows running past the padding, into a taller and wider frame) and averages whose
+ * windows divide by their own counts (a table of divisors), grouped and one window at a time.
+ */
+const ceilPoolings: FamilyCase[] = [
+  pooling("Max, 3 stride 2, ceil", [7, 6, 8], "SpatialMaxPooling(3, stride=2, ceil=true)", 3),
+  pooling("Max, 2 pad 1, ceil", [3, 5, 5], "SpatialMaxPooling(2, pad=1, ceil=true)", 5),
+  pooling(
+    "Max, large windows, ceil",
+    [3, 12, 14],
+    "SpatialMaxPooling(kernel=[9, 6], stride=[4, 5], pad=[4, 3], ceil=true)",
+    3,
+  ),
+  pooling("Average, 2, ceil", [17, 5, 9], "SpatialAveragePooling(2, ceil=true)", 3),
+  pooling(
+    "Average, 3 stride 2 pad 1, ceil, padding not counted",
+    [7, 6, 13],
+    "SpatialAveragePooling(3, stride=2, pad=1, ceil=true, count_include_pad=false)",
+    5,
+  ),
+  pooling(
+    "Average, [5, 3] pad [2, 1], padding not counted",
+    [3, 9, 13],
+    "SpatialAveragePooling(kernel=[5, 3], stride=[1, 3], pad=[2, 1], count_include_pad=false)",
+    1,
+  ),
+  pooling(
+    "Average, large windows, ceil, padding not counted",
+    [3, 12, 14],
+    "SpatialAveragePooling(kernel=[10, 7], stride=[3, 4], pad=[5, 3], ceil=true, count_include_pad=false)",
+    3,
+  ),
+];
+
+/** Divisible sizes run on the window kernels: global pooling is one window per plane. */
+adaptivePoolings.push(
+  {
+    name: "adaptive average to 1x1 (global) on the window kernel",
+    source: single([17, 9, 13], "SpatialAdaptiveAveragePooling(1)"),
+    N: 3,
+    kernels: ["avg_pool", "avg_pool_grad"],
+  },
+  {
+    name: "adaptive max to 3x2 of 9x8 on the window kernel",
+    source: single([7, 9, 8], "SpatialAdaptiveMaxPooling(3, 2)"),
+    N: 5,
+    kernels: ["max_pool", "max_pool_grad"],
+  },
+);
+
+const padding = (layer: string, input: number[], N: number): FamilyCase => ({
+  name: `${layer} of [${input.join(", ")}]`,
+  source: single(input, layer),
+  N,
+  kernels: ["pad", "pad_grad"],
+});
+
+const paddings: FamilyCase[] = [
+  padding("SpatialZeroPadding(1)", [3, 5, 7], 1),
+  padding("SpatialZeroPadding(0, 3, 5, 1)", [17, 2, 13], 3),
+  padding("SpatialZeroPadding(-2, 1, -1, -3)", [7, 9, 6], 5),
+  padding("SpatialZeroPadding(3, -4, 0, 0)", [1, 3, 5], 3),
+  padding("SpatialReflectionPadding(1)", [3, 5, 7], 3),
+  padding("SpatialReflectionPadding(6, 2, 0, 4)", [7, 5, 7], 5),
+  padding("SpatialReflectionPadding(0, 12, 1, 1)", [1, 2, 13], 1),
+  padding("SpatialReplicationPadding(2)", [3, 1, 1], 3),
+  padding("SpatialReplicationPadding(5, 0, 7, 2)", [17, 3, 9], 5),
+  padding("SpatialReplicationPadding(0, 1, 0, 0)", [7, 4, 4], 1),
+  fanOut(
+    "a reflection padding and a zero padding",
+    [3, 6, 7],
+    "SpatialReflectionPadding(2, 1, 3, 0) -> SpatialAdaptiveMaxPooling(3)",
+    "SpatialZeroPadding(1, 2, 0, 3) -> SpatialAdaptiveMaxPooling(3)",
+    ["pad", "pad_grad", "adaptive_max_pool"],
+  ),
+];
+
 const families: Record<string, FamilyCase[]> = {
   convolution: convolutions,
   linear: linears,
   pooling: poolings,
+  "adaptive pooling": adaptivePoolings,
+  "ceil mode and divisors": ceilPoolings,
+  padding: paddings,
   activation: activations,
   dropout: dropouts,
   "batch normalisation": norms,
@@ -1010,6 +1142,19 @@ criterion MSE
 }
 criterion MSE
 `;
+  const padded = `model M {
+  input x: [3, 9, 13]
+  h = x -> SpatialReflectionPadding(1) -> c: SpatialConvolution(5, kernel=3) -> ReLU
+  a = h -> SpatialReplicationPadding(2, 0, 1, 1) -> SpatialAdaptiveMaxPooling(4, 5)
+  b = h -> SpatialZeroPadding(-1, 1, 0, 2) -> SpatialAdaptiveAveragePooling(4, 5)
+  m = h -> SpatialAveragePooling(3, stride=2, pad=1, ceil=true, count_include_pad=false)
+  g = Add(m, h -> SpatialMaxPooling(2, ceil=true)) -> SpatialAdaptiveAveragePooling(2, 5)
+  u = g -> SpatialUpSamplingBilinear(2) -> SpatialAdaptiveMaxPooling(4, 5)
+  y = Add(a, b, u) -> View(-1) -> l: Linear(7)
+  output y
+}
+criterion MSE
+`;
   const normalised = `model M {
   input x: [3, 9, 13]
   SpatialConvolution(7, kernel=3, bias=false)
@@ -1030,6 +1175,7 @@ criterion MSE
     ["samples/tiny-detector", sample("tiny-detector")],
     ["a network with dropout", withDropout],
     ["padded, overlapping, accumulating poolings", poolings],
+    ["padding layers and adaptive poolings", padded],
     ["a batch-normalised network", normalised],
   ])("%s trains bit for bit alike on 1, 2, 3 threads", (_, source) => {
     const compiled = compileModel(source);

@@ -7,10 +7,16 @@ import { criteria, type CriterionDef } from "./criteria.js";
 import { dropout } from "./dropout.js";
 import { flatten } from "./flatten.js";
 import { linear } from "./linear.js";
+import { spatialAdaptiveAveragePooling } from "./spatial-adaptive-average-pooling.js";
+import { spatialAdaptiveMaxPooling } from "./spatial-adaptive-max-pooling.js";
 import { spatialAveragePooling } from "./spatial-average-pooling.js";
 import { spatialConvolution } from "./spatial-convolution.js";
 import { spatialFullConvolution } from "./spatial-full-convolution.js";
 import { spatialMaxPooling } from "./spatial-max-pooling.js";
+import { spatialReflectionPadding } from "./spatial-reflection-padding.js";
+import { spatialReplicationPadding } from "./spatial-replication-padding.js";
+import { spatialZeroPadding } from "./spatial-zero-padding.js";
+import { spatialUpSamplingBilinear } from "./spatial-up-sampling-bilinear.js";
 import { spatialUpSamplingNearest } from "./spatial-up-sampling-nearest.js";
 import type { LayerDef } from "./types.js";
 import { view } from "./view.js";
@@ -23,8 +29,14 @@ export const layerList: readonly LayerDef[] = [
   spatialFullConvolution,
   spatialMaxPooling,
   spatialAveragePooling,
+  spatialAdaptiveMaxPooling,
+  spatialAdaptiveAveragePooling,
   spatialBatchNormalization,
   spatialUpSamplingNearest,
+  spatialUpSamplingBilinear,
+  spatialZeroPadding,
+  spatialReflectionPadding,
+  spatialReplicationPadding,
   linear,
   batchNormalization,
   view,

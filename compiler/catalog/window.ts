@@ -33,6 +33,24 @@ export const windowArgs = {
 };
 
 /**
+ * How many windows of `kernel` at `stride` fit along `size` padded by `pad` on each side
+ * (PyTorch's pooling_output_shape). Rounded down, or up with `ceil`, where the last window may
+ * run past the padding but must start inside the input or its leading padding.
+ */
+export function windowCount(
+  size: number,
+  kernel: number,
+  stride: number,
+  pad: number,
+  ceil: boolean,
+): number {
+  const span = size + 2 * pad - kernel;
+  if (!ceil) return Math.floor(span / stride) + 1;
+  const out = Math.floor((span + stride - 1) / stride) + 1;
+  return (out - 1) * stride >= size + pad ? out - 1 : out;
+}
+
+/**
  * Output height and width of a window of `kernel` sliding with `stride` over `input`
  * padded by `pad`; reports windows that do not fit and rows the windows never reach.
  */
@@ -40,9 +58,8 @@ export function windowOutput(ctx: ShapeContext, input: Shape): [number, number] 
   const kernel = pair(ctx.args["kernel"]);
   const stride = pair(ctx.args["stride"]);
   const pad = pair(ctx.args["pad"]);
-  const out = [0, 1].map(
-    (d) => Math.floor((input[d + 1]! + 2 * pad[d]! - kernel[d]!) / stride[d]!) + 1,
-  );
+  const ceil = ctx.args["ceil"] === true;
+  const out = [0, 1].map((d) => windowCount(input[d + 1]!, kernel[d]!, stride[d]!, pad[d]!, ceil));
   const padText = pad[0] === pad[1] ? String(pad[0]) : formatPair(pad);
   if (out[0]! < 1 || out[1]! < 1) {
     return ctx.error(
@@ -57,9 +74,9 @@ export function windowOutput(ctx: ShapeContext, input: Shape): [number, number] 
       "kernel",
     );
   }
-  // Rows (columns) past the last window are silently dropped; padding rows do not count.
+  // Rows (columns) past the last window's end are silently dropped; padding rows do not count.
   const lost = [0, 1].map((d) =>
-    Math.max(0, ((input[d + 1]! + 2 * pad[d]! - kernel[d]!) % stride[d]!) - pad[d]!),
+    Math.max(0, input[d + 1]! - ((out[d]! - 1) * stride[d]! - pad[d]! + kernel[d]!)),
   );
   if (lost[0]! > 0 || lost[1]! > 0) {
     const parts = [];

@@ -8,15 +8,27 @@ import { bce, bceGrad, classLossGrad, crossEntropy, mse, mseGrad, nll } from "./
 import { zero } from "./fill.js";
 import { batchNorm, batchNormGrad } from "./normalization.js";
 import { dropout, dropoutGrad } from "./dropout.js";
-import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "./pooling.js";
+import {
+  adaptiveAvgPool,
+  adaptiveAvgPoolGrad,
+  adaptiveMaxPool,
+  adaptiveMaxPoolGrad,
+  avgPool,
+  avgPoolGrad,
+  maxPool,
+  maxPoolGrad,
+} from "./pooling.js";
 import {
   add,
   addGrad,
   concat,
   concatGrad,
   upsampleNearest,
+  upsampleBilinear,
+  upsampleBilinearGrad,
   upsampleNearestGrad,
 } from "./shape-ops.js";
+import { pad, padGrad } from "./padding.js";
 import { logSoftmax, logSoftmaxGrad, softmax, softmaxGrad } from "./softmax.js";
 
 /** Keyed by every op: an op without JavaScript fails to compile. */
@@ -33,6 +45,12 @@ export const tsKernels: { readonly [K in OpName]: KernelEmitter<K> } = {
   max_pool_grad: maxPoolGrad,
   avg_pool: avgPool,
   avg_pool_grad: avgPoolGrad,
+  adaptive_max_pool: adaptiveMaxPool,
+  adaptive_max_pool_grad: adaptiveMaxPoolGrad,
+  adaptive_avg_pool: adaptiveAvgPool,
+  adaptive_avg_pool_grad: adaptiveAvgPoolGrad,
+  pad,
+  pad_grad: padGrad,
   softmax,
   softmax_grad: softmaxGrad,
   log_softmax: logSoftmax,
@@ -50,6 +68,8 @@ export const tsKernels: { readonly [K in OpName]: KernelEmitter<K> } = {
   concat_grad: concatGrad,
   upsample_nearest: upsampleNearest,
   upsample_nearest_grad: upsampleNearestGrad,
+  upsample_bilinear: upsampleBilinear,
+  upsample_bilinear_grad: upsampleBilinearGrad,
   zero,
   batch_norm: batchNorm,
   batch_norm_grad: batchNormGrad,

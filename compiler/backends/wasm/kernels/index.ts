@@ -7,13 +7,25 @@ import type { OpName } from "../../../ops.js";
 import type { WasmKernel } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
 import { bce, bceGrad, mse, mseGrad } from "./losses.js";
-import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "./pooling.js";
+import { pad, padGrad } from "./padding.js";
+import {
+  adaptiveAvgPool,
+  adaptiveAvgPoolGrad,
+  adaptiveMaxPool,
+  adaptiveMaxPoolGrad,
+  avgPool,
+  avgPoolGrad,
+  maxPool,
+  maxPoolGrad,
+} from "./pooling.js";
 import {
   add,
   addGrad,
   concat,
   concatGrad,
   upsampleNearest,
+  upsampleBilinear,
+  upsampleBilinearGrad,
   upsampleNearestGrad,
   zero,
 } from "./shape-ops.js";
@@ -41,6 +53,12 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   max_pool_grad: maxPoolGrad,
   avg_pool: avgPool,
   avg_pool_grad: avgPoolGrad,
+  adaptive_max_pool: adaptiveMaxPool,
+  adaptive_max_pool_grad: adaptiveMaxPoolGrad,
+  adaptive_avg_pool: adaptiveAvgPool,
+  adaptive_avg_pool_grad: adaptiveAvgPoolGrad,
+  pad,
+  pad_grad: padGrad,
   softmax,
   softmax_grad: softmaxGrad,
   log_softmax: logSoftmax,
@@ -60,6 +78,8 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   concat_grad: concatGrad,
   upsample_nearest: upsampleNearest,
   upsample_nearest_grad: upsampleNearestGrad,
+  upsample_bilinear: upsampleBilinear,
+  upsample_bilinear_grad: upsampleBilinearGrad,
   zero,
   batch_norm: batchNorm,
   batch_norm_grad: batchNormGrad,

@@ -1,11 +1,14 @@
 // Max and average pooling on WASM, forward and backward, for every window, stride and padding.
-// A padded plane is first copied into a frame whose border no window takes (NaN for max: never
-// greater, never equal; zero for average: it adds nothing), so every window lies whole in its
-// source. Windows of up to 49 taps go four to an f32x4 along the output row, each tap's lanes
-// gathered by shuffles from loads shared along the row; larger ones one at a time, each row of
-// taps in f32x4. Gradients spread each row of taps into consecutive vectors, stored into dx, or
-// added where windows overlap (into a zeroed frame then copied out, as where padded). Max
-// pooling's recomputes the argmax: the first tap equal to the output, as PyTorch's.
+// A padded plane (or one a ceil-mode window runs past) is first copied into a frame whose border
+// no window takes (NaN for max: never greater, never equal; zero for average: it adds nothing),
+// so every window lies whole in its source. Windows of up to 49 taps go four to an f32x4 along
+// the output row, each tap's lanes gathered by shuffles from loads shared along the row; larger
+// ones one at a time, each row of taps in f32x4. Gradients spread each row of taps into
+// consecutive vectors, stored into dx, or added where windows overlap (into a zeroed frame then
+// copied out, as where padded). Max pooling's recomputes the argmax: the first tap equal to the
+// output, as PyTorch's. An average divides by KH·KW, or where windows count differently (ceil
+// mode, count_include_pad=false) by a table of divisors. Adaptive windows (whose sizes differ)
+// read their bounds from tables and run row by row in f32x4.
 import {
   add,
   f32,
@@ -14,6 +17,7 @@ import {
   i32,
   lane,
   loadF,
+  loadI,
   loadV,
   mul,
   set,
@@ -24,9 +28,10 @@ import {
   vadd,
   ZERO_V,
 } from "../builder.js";
+import type { FuncBuilder } from "../builder.js";
 import type { Expr } from "../encoder.js";
 import { pick, pickCost, type Lane } from "../lanes.js";
-import type { Window } from "../../../ops.js";
+import { adaptiveRange, type Window } from "../../../ops.js";
 import {
   at,
   copyPlanes,
@@ -47,15 +52,19 @@ type PoolStep = WasmStep<"max_pool" | "max_pool_grad" | "avg_pool" | "avg_pool_g
 const UNROLLED_TAPS = 49;
 
 function geometry(a: Window) {
-  const framed = a.PH > 0 || a.PW > 0;
-  const pitch = a.W + 2 * a.PW;
+  // A ceil-mode window may run past the trailing padding: the frame reaches its last tap.
+  const rows = Math.max(a.H + 2 * a.PH, (a.OH - 1) * a.SH + a.KH);
+  const pitch = Math.max(a.W + 2 * a.PW, (a.OW - 1) * a.SW + a.KW);
+  const framed = rows > a.H || pitch > a.W;
   return {
     ...a,
     framed,
+    /** Rows of the source: the plane's, or its frame's. */
+    rows,
     /** Floats from one source row to the next: the plane's, or its frame's. */
     pitch,
     /** Bytes of a frame, with room for the 3 floats a last vector reads or adds past its end. */
-    frameBytes: ((a.H + 2 * a.PH) * pitch + 3) * F32,
+    frameBytes: (rows * pitch + 3) * F32,
     grouped: a.KW < 4 || a.KH * a.KW <= UNROLLED_TAPS,
     overlap: a.SW < a.KW || a.SH < a.KH,
     /** Every input position lies in exactly one window. */
@@ -74,15 +83,17 @@ interface Walk {
   after?: (plane: Expr) => Expr[];
   /**
    * `v` adjacent windows of an output row (up to four when grouped, else one): `win` is the byte
-   * address of the first one's top-left tap, `out` the byte offset of its output in its tensor.
+   * address of the first one's top-left tap, `out` the byte offset of its output in its tensor,
+   * `inPlane` that offset from its plane's first output.
    */
-  windows(win: number, out: number, v: number): Expr[];
+  windows(win: number, out: number, v: number, inPlane: Expr): Expr[];
 }
 
 /** This thread's planes (threads split the N·C planes), row by row of outputs. */
 function walk(s: PoolStep, g: Geometry, w: Walk): Expr[] {
   const { fb } = s;
-  const [plane, nc, oh, k, rowStart, outStart, win, out] = fb.locals("i32", 8);
+  const [plane, nc, oh, k, rowStart, outStart, win, out, planeOut] = fb.locals("i32", 9);
+  const inPlane = sub(get(out), get(planeOut));
   const { lo, hi } = s.part(mul(s.N, i32(g.C)));
   const per = g.grouped ? 4 : 1;
   const [runs, rest] = [Math.floor(g.OW / per), g.OW % per];
@@ -94,15 +105,16 @@ function walk(s: PoolStep, g: Geometry, w: Walk): Expr[] {
     set(win, get(rowStart)),
     set(out, get(outStart)),
     ...(runs > 0
-      ? fb.loop(k, i32(0), i32(runs), 1, [...w.windows(win, out, per), ...next(per)], true)
+      ? fb.loop(k, i32(0), i32(runs), 1, [...w.windows(win, out, per, inPlane), ...next(per)], true)
       : []),
-    ...(rest > 0 ? w.windows(win, out, rest) : []),
+    ...(rest > 0 ? w.windows(win, out, rest, inPlane) : []),
     set(rowStart, add(get(rowStart), i32(g.SH * g.pitch * F32))),
     set(outStart, add(get(outStart), i32(g.OW * F32))),
   ];
   const perPlane = [
     ...(w.before?.(get(plane)) ?? []),
     set(rowStart, w.frame ?? get(plane)),
+    set(planeOut, get(outStart)),
     ...fb.loop(oh, i32(0), i32(g.OH), 1, row, true),
     ...(w.after?.(get(plane)) ?? []),
     set(plane, add(get(plane), i32(g.H * g.W * F32))),
@@ -120,7 +132,7 @@ const frameIn = (s: PoolStep, g: Geometry, plane: Expr, frame: Expr): Expr[] =>
     planes: 1,
     h: g.H,
     w: g.W,
-    H: g.H + 2 * g.PH,
+    H: g.rows,
     W: g.pitch,
     top: g.PH,
     left: g.PW,
@@ -130,7 +142,7 @@ const frameIn = (s: PoolStep, g: Geometry, plane: Expr, frame: Expr): Expr[] =>
 const frameOut = (s: PoolStep, g: Geometry, frame: Expr, plane: Expr): Expr[] =>
   copyPlanes(s.fb, frame, plane, {
     planes: 1,
-    h: g.H + 2 * g.PH,
+    h: g.rows,
     w: g.pitch,
     H: g.H,
     W: g.W,
@@ -211,13 +223,13 @@ interface Fold {
   /** Folds `tap` into the f32 local `acc`. */
   scalar(acc: number, tap: Expr): Expr[];
   /** The folded taps as the window's value (the average divides by the window's size). */
-  doneVec(acc: Expr): Expr;
-  doneScalar(acc: Expr): Expr;
+  doneVec(acc: Expr, inPlane: Expr): Expr;
+  doneScalar(acc: Expr, inPlane: Expr): Expr;
 }
 
 /** Max takes a tap only when greater, so NaN taps are passed over; pmax does just that. */
-function maxFold(s: PoolStep): Fold {
-  const t = s.fb.local("f32");
+function maxFold(fb: FuncBuilder): Fold {
+  const t = fb.local("f32");
   return {
     border: NaN,
     init: -Infinity,
@@ -236,16 +248,38 @@ function maxFold(s: PoolStep): Fold {
   };
 }
 
-/** The sum over the window divided by its whole size: padding counts (count_include_pad). */
-function meanFold(s: PoolStep): Fold {
-  const size = s.a.KH * s.a.KW;
+/** A sum; a frame's zero border adds nothing. */
+const sumFold: Omit<Fold, "doneVec" | "doneScalar"> = {
+  border: 0,
+  init: 0,
+  vec: vadd,
+  scalar: (acc, tap) => [set(acc, fadd(get(acc), tap))],
+};
+
+/**
+ * Average pooling's divisor of the windows whose outputs start `inPlane` bytes into their plane:
+ * KH·KW, or where windows differ the step's table of them (f32 bits, with 3 floats of slack for
+ * a vector read at the last output).
+ */
+function meanDivisor(s: WasmStep<"avg_pool" | "avg_pool_grad">) {
+  const { divisors, KH, KW } = s.a;
+  const table =
+    divisors && s.table([...new Int32Array(Float32Array.from([...divisors, 1, 1, 1]).buffer)]);
   return {
-    border: 0,
-    init: 0,
-    vec: vadd,
-    scalar: (acc, tap) => [set(acc, fadd(get(acc), tap))],
-    doneVec: (acc) => ({ op: "f32x4.div", a: acc, b: splat(f32(size)) }),
-    doneScalar: (acc) => ({ op: "f32.div", a: acc, b: f32(size) }),
+    vec: (inPlane: Expr): Expr =>
+      table === undefined ? splat(f32(KH * KW)) : loadV(add(i32(table), inPlane)),
+    scalar: (inPlane: Expr): Expr =>
+      table === undefined ? f32(KH * KW) : loadF(add(i32(table), inPlane)),
+  };
+}
+
+/** The sum over the window divided by its divisor: its whole size unless the step's table says. */
+function meanFold(s: WasmStep<"avg_pool">): Fold {
+  const divisor = meanDivisor(s);
+  return {
+    ...sumFold,
+    doneVec: (acc, inPlane) => ({ op: "f32x4.div", a: acc, b: divisor.vec(inPlane) }),
+    doneScalar: (acc, inPlane) => ({ op: "f32.div", a: acc, b: divisor.scalar(inPlane) }),
   };
 }
 
@@ -258,17 +292,17 @@ function pool(s: PoolStep, fold: Fold): Expr[] {
   const accS = fb.local("f32");
   const [r, p] = fb.locals("i32", 2);
   const held = g.grouped ? rowLoads(s, g) : [];
-  const grouped = (win: number, out: number, v: number): Expr[] => {
+  const grouped = (win: number, out: number, v: number, inPlane: Expr): Expr[] => {
     const body = [set(accV, splat(f32(fold.init)))];
     for (let i = 0; i < g.KH; i++) {
       const row = rowTaps(g, held, get(win), i * g.pitch * F32, v);
       body.push(...row.loads, ...row.taps.map((tap) => set(accV, fold.vec(get(accV), tap))));
     }
-    return [...body, ...storeLanes(s, add(get(y), get(out)), fold.doneVec(get(accV)), v)];
+    return [...body, ...storeLanes(s, add(get(y), get(out)), fold.doneVec(get(accV), inPlane), v)];
   };
   // One window: each row's taps in vectors and a scalar tail, the lanes folded in at the end.
   // Rows fold apart, then into the window's: the rows' chains of dependent folds overlap.
-  const single = (win: number, out: number): Expr[] => [
+  const single = (win: number, out: number, inPlane: Expr): Expr[] => [
     set(accV, splat(f32(fold.init))),
     set(accS, f32(fold.init)),
     ...windowRows(s, g, win, r, [
@@ -284,7 +318,7 @@ function pool(s: PoolStep, fold: Fold): Expr[] {
       set(accV, fold.vec(get(accV), get(rowV))),
     ]),
     ...[0, 1, 2, 3].flatMap((l) => fold.scalar(accS, lane(get(accV), l))),
-    storeF(add(get(y), get(out)), fold.doneScalar(get(accS))),
+    storeF(add(get(y), get(out)), fold.doneScalar(get(accS), inPlane)),
   ];
   return [
     set(y, s.outs[0]!),
@@ -292,7 +326,8 @@ function pool(s: PoolStep, fold: Fold): Expr[] {
     ...walk(s, g, {
       tensor: s.ins[0]!,
       ...(frame ? { frame, before: (plane: Expr) => frameIn(s, g, plane, frame) } : {}),
-      windows: (win, out, v) => (g.grouped ? grouped(win, out, v) : single(win, out)),
+      windows: (win, out, v, inPlane) =>
+        g.grouped ? grouped(win, out, v, inPlane) : single(win, out, inPlane),
     }),
   ];
 }
@@ -306,7 +341,7 @@ function windowRows(s: PoolStep, g: Geometry, win: number, r: number, body: Expr
   ];
 }
 
-export const maxPool: WasmKernel<"max_pool"> = (s) => pool(s, maxFold(s));
+export const maxPool: WasmKernel<"max_pool"> = (s) => pool(s, maxFold(s.fb));
 export const avgPool: WasmKernel<"avg_pool"> = (s) => pool(s, meanFold(s));
 
 // ---------------------------------------------------------------------------------------------
@@ -516,22 +551,22 @@ export const maxPoolGrad: WasmKernel<"max_pool_grad"> = (s) => {
   ];
 };
 
-/** dx (+)= dy / (KH·KW) over each window; input dy. */
+/** dx (+)= dy / the window's divisor over each window; input dy. */
 export const avgPoolGrad: WasmKernel<"avg_pool_grad"> = (s) => {
   const g = geometry(s.a);
   const { fb } = s;
   const dst = destination(s, g, true);
-  const size = g.KH * g.KW;
+  const divisor = meanDivisor(s);
   const [dy, r, p] = fb.locals("i32", 3);
   const gv = fb.local("v128");
   const gs = fb.local("f32");
   // Every tap of a window takes the same part: one spread row serves all the window's rows.
-  const grouped = (win: number, out: number, v: number): Expr[] => {
+  const grouped = (win: number, out: number, v: number, inPlane: Expr): Expr[] => {
     const row = spread(s, g, Array<number>(g.KW).fill(gv), v, dst.whole);
     const held = row.vectors.map((vector) => vector && fb.local("v128"));
     const once = { ...row, vectors: held.map((l) => (l === undefined ? undefined : get(l))) };
     return [
-      set(gv, { op: "f32x4.div", a: loadV(add(get(dy), get(out))), b: splat(f32(size)) }),
+      set(gv, { op: "f32x4.div", a: loadV(add(get(dy), get(out))), b: divisor.vec(inPlane) }),
       ...row.sets,
       ...row.vectors.flatMap((vector, q) => (vector ? [set(held[q]!, vector)] : [])),
       ...Array.from({ length: g.KH }, (_, i) =>
@@ -539,8 +574,8 @@ export const avgPoolGrad: WasmKernel<"avg_pool_grad"> = (s) => {
       ).flat(),
     ];
   };
-  const single = (win: number, out: number): Expr[] => [
-    set(gs, { op: "f32.div", a: loadF(add(get(dy), get(out))), b: f32(size) }),
+  const single = (win: number, out: number, inPlane: Expr): Expr[] => [
+    set(gs, { op: "f32.div", a: loadF(add(get(dy), get(out))), b: divisor.scalar(inPlane) }),
     set(gv, splat(get(gs))),
     ...windowRows(s, g, win, r, [
       set(p, get(r)),
@@ -560,7 +595,206 @@ export const avgPoolGrad: WasmKernel<"avg_pool_grad"> = (s) => {
       ...(dst.frame ? { frame: dst.frame } : {}),
       before: dst.before,
       after: dst.after,
-      windows: (win, out, v) => (g.grouped ? grouped(win, out, v) : single(win, out)),
+      windows: (win, out, v, inPlane) =>
+        g.grouped ? grouped(win, out, v, inPlane) : single(win, out, inPlane),
     }),
+  ];
+};
+
+// ---------------------------------------------------------------------------------------------
+// Adaptive windows (the layers whose output divides the input run on the kernels above).
+
+type AdaptiveStep = WasmStep<
+  "adaptive_max_pool" | "adaptive_max_pool_grad" | "adaptive_avg_pool" | "adaptive_avg_pool_grad"
+>;
+
+/** A window of an adaptive walk: locals holding its top-left tap's address and its extent. */
+interface AdaptiveWindowAt {
+  /** Byte address of the window's first tap in the walked tensor. */
+  win: number;
+  /** Byte offset of its output in the output's tensor. */
+  out: number;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * This thread's planes of the walked tensor (x, or dx for the average's gradient), window by
+ * window; each window's first row and column and its extent come from two constant tables.
+ */
+function adaptiveWalk(
+  s: AdaptiveStep,
+  tensor: Expr,
+  before: (plane: Expr) => Expr[],
+  window: (w: AdaptiveWindowAt) => Expr[],
+): Expr[] {
+  const { fb, a } = s;
+  const bounds = (out: number, size: number, pitch: number) =>
+    Array.from({ length: out }, (_, i) => {
+      const [start, end] = adaptiveRange(i, size, out);
+      return [start * pitch * F32, end - start];
+    }).flat();
+  const rowTable = s.table(bounds(a.OH, a.H, a.W));
+  const colTable = s.table(bounds(a.OW, a.W, 1));
+  const [plane, nc, oh, ow, rt, ct, win, out, rows, cols] = fb.locals("i32", 10);
+  const { lo, hi } = s.part(mul(s.N, i32(a.C)));
+  const perWindow = [
+    set(win, add(get(plane), add(loadI(get(rt)), loadI(get(ct))))),
+    set(rows, loadI(get(rt), 4)),
+    set(cols, loadI(get(ct), 4)),
+    ...window({ win, out, rows, cols }),
+    set(out, add(get(out), i32(F32))),
+    set(ct, add(get(ct), i32(8))),
+  ];
+  const perRow = [
+    set(ct, i32(colTable)),
+    ...fb.loop(ow, i32(0), i32(a.OW), 1, perWindow, true),
+    set(rt, add(get(rt), i32(8))),
+  ];
+  const perPlane = [
+    ...before(get(plane)),
+    set(rt, i32(rowTable)),
+    ...fb.loop(oh, i32(0), i32(a.OH), 1, perRow, true),
+    set(plane, add(get(plane), i32(a.H * a.W * F32))),
+  ];
+  return [
+    set(plane, at(tensor, lo, a.H * a.W * F32)),
+    set(out, mul(lo, i32(a.OH * a.OW * F32))),
+    ...fb.loop(nc, lo, hi, 1, perPlane),
+  ];
+}
+
+/** `vector(p, o)` and `scalar(p, o)` over each row of the window, `p` a pointer local. */
+function adaptiveTaps(
+  s: AdaptiveStep,
+  w: AdaptiveWindowAt,
+  vector: (p: number, o: number) => Expr[],
+  scalar: (p: number, o: number) => Expr[],
+): Expr[] {
+  const { fb } = s;
+  const [i, r, p] = fb.locals("i32", 3);
+  return [
+    set(r, get(w.win)),
+    ...fb.loop(i, i32(0), get(w.rows), 1, [
+      set(p, get(r)),
+      ...overRun(
+        fb,
+        get(w.cols),
+        [p],
+        (o) => vector(p, o),
+        (o) => scalar(p, o),
+      ),
+      set(r, add(get(r), i32(s.a.W * F32))),
+    ]),
+  ];
+}
+
+const windowSize = (w: AdaptiveWindowAt): Expr => ({
+  op: "f32.convert_i32_s",
+  a: mul(get(w.rows), get(w.cols)),
+});
+
+/** Each window's taps folded, then `done` makes the fold the window's value. */
+function adaptivePool(
+  s: AdaptiveStep,
+  fold: Omit<Fold, "doneVec" | "doneScalar">,
+  done: (acc: Expr, w: AdaptiveWindowAt) => Expr,
+): Expr[] {
+  const { fb } = s;
+  const [accV, y] = [fb.local("v128"), fb.local("i32")];
+  const accS = fb.local("f32");
+  return [
+    set(y, s.outs[0]!),
+    ...adaptiveWalk(
+      s,
+      s.ins[0]!,
+      () => [],
+      (w) => [
+        set(accV, splat(f32(fold.init))),
+        set(accS, f32(fold.init)),
+        ...adaptiveTaps(
+          s,
+          w,
+          (p, o) => [set(accV, fold.vec(get(accV), loadV(get(p), o)))],
+          (p, o) => fold.scalar(accS, loadF(get(p), o)),
+        ),
+        ...[0, 1, 2, 3].flatMap((l) => fold.scalar(accS, lane(get(accV), l))),
+        storeF(add(get(y), get(w.out)), done(get(accS), w)),
+      ],
+    ),
+  ];
+}
+
+export const adaptiveMaxPool: WasmKernel<"adaptive_max_pool"> = (s) =>
+  adaptivePool(s, maxFold(s.fb), (acc) => acc);
+
+export const adaptiveAvgPool: WasmKernel<"adaptive_avg_pool"> = (s) =>
+  adaptivePool(s, sumFold, (acc, w) => ({ op: "f32.div", a: acc, b: windowSize(w) }));
+
+/** dx[first maximum] (+)= dy per window, the taps looked at one by one; inputs x, y, dy. */
+export const adaptiveMaxPoolGrad: WasmKernel<"adaptive_max_pool_grad"> = (s) => {
+  const { fb, a } = s;
+  const [y, dy, toDx, i, j, r, p] = fb.locals("i32", 7);
+  const [m, g] = fb.locals("f32", 2);
+  const found = fb.label();
+  return [
+    set(y, s.ins[1]!),
+    set(dy, s.ins[2]!),
+    set(toDx, sub(s.outs[0]!, s.ins[0]!)),
+    ...adaptiveWalk(
+      s,
+      s.ins[0]!,
+      (x) => (s.acc ? [] : zeroFill(fb, add(x, get(toDx)), a.H * a.W)),
+      (w) => [
+        set(m, loadF(add(get(y), get(w.out)))),
+        set(g, loadF(add(get(dy), get(w.out)))),
+        set(r, get(w.win)),
+        {
+          op: "block",
+          label: found,
+          body: fb.loop(i, i32(0), get(w.rows), 1, [
+            set(p, get(r)),
+            ...fb.loop(j, i32(0), get(w.cols), 1, [
+              {
+                op: "if",
+                cond: { op: "f32.eq", a: loadF(get(p)), b: get(m) },
+                then: [
+                  storeF(add(get(p), get(toDx)), fadd(loadF(add(get(p), get(toDx))), get(g))),
+                  { op: "br", label: found },
+                ],
+              },
+              set(p, add(get(p), i32(F32))),
+            ]),
+            set(r, add(get(r), i32(a.W * F32))),
+          ]),
+        },
+      ],
+    ),
+  ];
+};
+
+/** dx (+)= dy / the window's size over each window (windows may overlap); input dy. */
+export const adaptiveAvgPoolGrad: WasmKernel<"adaptive_avg_pool_grad"> = (s) => {
+  const { fb, a } = s;
+  const dy = fb.local("i32");
+  const gv = fb.local("v128");
+  const gs = fb.local("f32");
+  return [
+    set(dy, s.ins[0]!),
+    ...adaptiveWalk(
+      s,
+      s.outs[0]!,
+      (dx) => (s.acc ? [] : zeroFill(fb, dx, a.H * a.W)),
+      (w) => [
+        set(gs, { op: "f32.div", a: loadF(add(get(dy), get(w.out))), b: windowSize(w) }),
+        set(gv, splat(get(gs))),
+        ...adaptiveTaps(
+          s,
+          w,
+          (p, o) => [storeV(get(p), vadd(loadV(get(p), o), get(gv)), o)],
+          (p, o) => [storeF(get(p), fadd(loadF(get(p), o), get(gs)), o)],
+        ),
+      ],
+    ),
   ];
 };

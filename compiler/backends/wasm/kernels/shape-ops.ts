@@ -1,16 +1,21 @@
-// Kernels that move values on WASM: Add, Concat along channels, nearest upsampling, their
-// gradients, and the zero fill. Threads split the outputs: flat ranges cut at vector groups, the
-// samples of a Concat, the input rows of an upsampling.
+// Kernels that move values on WASM: Add, Concat along channels, nearest and bilinear upsampling,
+// their gradients, and the zero fill. Threads split the outputs: flat ranges cut at vector groups,
+// the samples of a Concat, the input rows of a nearest upsampling, the planes of a bilinear one.
 import {
   add as iadd,
+  fadd,
+  fmul,
   get,
   i32,
+  lane,
   loadF,
+  loadI,
   loadV,
   mul,
   SCALAR,
   set,
   shuffle,
+  splatLoad,
   storeF,
   storeV,
   sub,
@@ -18,6 +23,7 @@ import {
   type Lanes,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
+import { bilinearTaps, type BilinearTap } from "../../../ops.js";
 import {
   at,
   F32,
@@ -249,4 +255,175 @@ export const zero: WasmKernel<"zero"> = (s) => {
   const { size, perSample } = s.a;
   const { lo, hi } = s.part(perSample ? mul(s.N, i32(size)) : size, 4);
   return zeroFill(s.fb, at(s.outs[0]!, lo, F32), sub(hi, lo));
+};
+
+// ---------------------------------------------------------------------------------------------
+// Bilinear upsampling: threads split the N·C planes. Each output row blends its two input rows
+// into a scratch row in f32x4, then each output reads its two columns of that row. The gradient
+// reverses it: a row's outputs spread into a scratch row, added to the two input rows.
+
+type BilinearStep = WasmStep<"upsample_bilinear" | "upsample_bilinear_grad">;
+
+const f32Bits = (v: number): number => new Int32Array(Float32Array.of(v).buffer)[0]!;
+
+/** 16 bytes per output row (column): its two inputs' byte offsets, then their weights as f32. */
+const tapTable = (s: BilinearStep, taps: BilinearTap[], pitch: number): number =>
+  s.table(
+    taps.flatMap((t) => [t.i0 * pitch * F32, t.i1 * pitch * F32, f32Bits(t.l0), f32Bits(t.l1)]),
+  );
+
+/** Locals an output row works with. */
+interface BilinearRow {
+  /** The input plane's two rows (of `small`). */
+  r0: number;
+  r1: number;
+  /** Their weights, splatted. */
+  h0: number;
+  h1: number;
+  /** The scratch row of W floats. */
+  tmp: number;
+  /** The column table's entry of the row's first output. */
+  ct: number;
+}
+
+/**
+ * For this thread's planes, output row by output row: `row` with its locals; `out` (a local)
+ * walks the outputs (of `big`) in order. `clear` zeroes each plane of `small` first.
+ */
+function bilinearRows(
+  s: BilinearStep,
+  small: Expr,
+  big: Expr,
+  out: number,
+  clear: boolean,
+  row: (r: BilinearRow) => Expr[],
+): Expr[] {
+  const { fb, a } = s;
+  const [OH, OW] = [a.H * a.scale, a.W * a.scale];
+  const rowTable = tapTable(s, bilinearTaps(a.H, a.scale, a.alignCorners), a.W);
+  const colTable = tapTable(s, bilinearTaps(a.W, a.scale, a.alignCorners), 1);
+  const [nc, oh, plane, rt, ct, r0, r1, tmp] = fb.locals("i32", 8);
+  const [h0, h1] = fb.locals("v128", 2);
+  const { lo, hi } = s.part(mul(s.N, i32(a.C)));
+  const perRow = [
+    set(r0, iadd(get(plane), loadI(get(rt)))),
+    set(r1, iadd(get(plane), loadI(get(rt), 4))),
+    set(h0, splatLoad(get(rt), 8)),
+    set(h1, splatLoad(get(rt), 12)),
+    set(ct, i32(colTable)),
+    ...row({ r0, r1, h0, h1, tmp, ct }),
+    set(rt, iadd(get(rt), i32(16))),
+  ];
+  const perPlane = [
+    ...(clear ? zeroFill(fb, get(plane), a.H * a.W) : []),
+    set(rt, i32(rowTable)),
+    ...fb.loop(oh, i32(0), i32(OH), 1, perRow, true),
+    set(plane, iadd(get(plane), i32(a.H * a.W * F32))),
+  ];
+  return [
+    set(tmp, s.scratch(a.W * F32)),
+    set(plane, at(small, lo, a.H * a.W * F32)),
+    set(out, at(big, lo, OH * OW * F32)),
+    ...fb.loop(nc, lo, hi, 1, perPlane),
+  ];
+}
+
+/** Over the W floats of rows at pointer locals set from `starts`: f32x4 groups, then f32. */
+function acrossRow(
+  s: BilinearStep,
+  starts: Expr[],
+  body: (p: number[], o: number, L: Lanes) => Expr[],
+): Expr[] {
+  const p = starts.map(() => s.fb.local("i32"));
+  return [
+    ...starts.map((start, k) => set(p[k]!, start)),
+    ...overRun(
+      s.fb,
+      s.a.W,
+      p,
+      (o) => body(p, o, VECTOR),
+      (o) => body(p, o, SCALAR),
+    ),
+  ];
+}
+
+/** A splatted weight at the lanes' width: the vector, or its first lane. */
+const weight = (L: Lanes, v: number): Expr => (L.type === "v128" ? get(v) : lane(get(v), 0));
+
+/** Float `column` of the scratch row, the column's input offset at `index` bytes into `ct`. */
+const scratchAt = (r: BilinearRow, index: number): Expr =>
+  iadd(get(r.tmp), loadI(get(r.ct), index));
+
+/** y = w0 · t[c0] + w1 · t[c1] with t = h0 · x[r0] + h1 · x[r1]. */
+export const upsampleBilinear: WasmKernel<"upsample_bilinear"> = (s) => {
+  const { fb, a } = s;
+  const [y, ow] = fb.locals("i32", 2);
+  return bilinearRows(s, s.ins[0]!, s.outs[0]!, y, false, (r) => [
+    ...acrossRow(s, [get(r.r0), get(r.r1), get(r.tmp)], (p, o, L) => [
+      L.store(
+        get(p[2]!),
+        L.add(
+          L.mul(weight(L, r.h0), L.load(get(p[0]!), o)),
+          L.mul(weight(L, r.h1), L.load(get(p[1]!), o)),
+        ),
+        o,
+      ),
+    ]),
+    ...fb.loop(
+      ow,
+      i32(0),
+      i32(a.W * a.scale),
+      1,
+      [
+        storeF(
+          get(y),
+          fadd(
+            fmul(loadF(get(r.ct), 8), loadF(scratchAt(r, 0))),
+            fmul(loadF(get(r.ct), 12), loadF(scratchAt(r, 4))),
+          ),
+        ),
+        set(y, iadd(get(y), i32(F32))),
+        set(r.ct, iadd(get(r.ct), i32(16))),
+      ],
+      true,
+    ),
+  ]);
+};
+
+/** t[c0] += w0 · dy, t[c1] += w1 · dy along the output row; then dx[r0] += h0 · t, dx[r1] += h1 · t. */
+export const upsampleBilinearGrad: WasmKernel<"upsample_bilinear_grad"> = (s) => {
+  const { fb, a } = s;
+  const [dy, ow] = fb.locals("i32", 2);
+  const g = fb.local("f32");
+  const spread = (r: BilinearRow, index: number, w: number): Expr =>
+    storeF(
+      scratchAt(r, index),
+      fadd(loadF(scratchAt(r, index)), fmul(loadF(get(r.ct), w), get(g))),
+    );
+  return bilinearRows(s, s.outs[0]!, s.ins[0]!, dy, !s.acc, (r) => [
+    ...zeroFill(fb, get(r.tmp), a.W),
+    ...fb.loop(
+      ow,
+      i32(0),
+      i32(a.W * a.scale),
+      1,
+      [
+        set(g, loadF(get(dy))),
+        spread(r, 0, 8),
+        spread(r, 4, 12),
+        set(dy, iadd(get(dy), i32(F32))),
+        set(r.ct, iadd(get(r.ct), i32(16))),
+      ],
+      true,
+    ),
+    // Two passes: the last row's two inputs are one row.
+    ...[
+      [r.r0, r.h0],
+      [r.r1, r.h1],
+    ].flatMap(([row, h]) =>
+      acrossRow(s, [get(row!), get(r.tmp)], (p, o, L) => [
+        L.store(get(p[0]!), L.mul(weight(L, h!), L.load(get(p[1]!), o)), o, true),
+      ]),
+    ),
+  ]);
 };
