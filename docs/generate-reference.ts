@@ -96,13 +96,14 @@ function signature(name: string, specs: readonly ArgSpec[], inputSize?: string):
   return `${name}(${positional.join(", ")})`;
 }
 
-function defaultCell(spec: ArgSpec, specs: readonly ArgSpec[]): string {
+/** `absent`: what an optional argument left out means (a layer infers it; a criterion goes without). */
+function defaultCell(spec: ArgSpec, specs: readonly ArgSpec[], absent: string): string {
   const derived = derivedDefault(spec, specs);
   if (derived) return `same as ${code(derived)}`;
   if (spec.default !== undefined && typeof spec.default !== "function")
     return code(formatValue(spec.default));
   if (spec.variadic) return "required";
-  return spec.optional ? "inferred" : "required";
+  return spec.optional ? absent : "required";
 }
 
 function rangeCell(spec: ArgSpec): string {
@@ -115,13 +116,13 @@ function rangeCell(spec: ArgSpec): string {
   return parts.length === 0 ? "" : `${parts.join(", ")}${each ? " each" : ""}`;
 }
 
-function argTable(specs: readonly ArgSpec[]): string {
+function argTable(specs: readonly ArgSpec[], absent = "inferred"): string {
   return table(
     ["argument", "type", "default", "range", "meaning"],
     specs.map((s) => [
       code(s.name) + (s.namedOnly ? " (named only)" : ""),
       typeNames[s.type],
-      defaultCell(s, specs),
+      defaultCell(s, specs, absent),
       rangeCell(s),
       s.doc,
     ]),
@@ -283,6 +284,7 @@ function criterionSection(def: (typeof criterionList)[number]): string {
       ]),
     ),
   );
+  if (def.options.length > 0) out.push(`Options, by name:`, argTable(def.options, "none"));
   if (def.head) {
     const lint = def.head.lint;
     out.push(`Warns with [${code(lint)}](#${anchor(lint)}): ${diagnosticTable[lint].summary}`);
