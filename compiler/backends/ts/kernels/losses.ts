@@ -1,4 +1,4 @@
-// Criteria: each a mean over the first `count` samples (PyTorch's default), times its weight.
+// Criteria: each a mean over the first `count` samples (KLDiv: per sample), times its weight.
 import type { BCELogitsAttrs, ClassLossAttrs } from "../../../ops.js";
 import { assign, type EmitArgs, type KernelEmitter } from "./kernel.js";
 
@@ -121,42 +121,52 @@ for (let n = 0; n < N; n++) for (let s = 0; s < ${S}; s++) {
 };
 
 /**
+ * For each element of the first `samples` samples: `x` and `t` its output and target, `c` its
+ * channel (after `channel`, the channel's constants), then `body`.
+ */
+const eachElement = (
+  samples: "count" | "N",
+  { ins, a }: EmitArgs<PointwiseOp | PointwiseGradOp>,
+  channel: string,
+  body: string,
+) => `for (let n = 0; n < ${samples}; n++) for (let c = 0; c < ${a.C}; c++) { ${channel}
+  for (let i = n * ${a.P} + c * ${a.S}; i < n * ${a.P} + (c + 1) * ${a.S}; i++) {
+    const x = f[${ins[0]} + i], t = f[${ins[1]} + i];
+    ${body}
+  }
+}`;
+
+/** The mean's denominator: count · P, or count alone (KLDiv's batchmean). */
+const denominator = (per: "count" | "count * P", P: number) =>
+  per === "count" ? "count" : `(count * ${P})`;
+
+/**
  * A pointwise loss: Σ of `term` (an expression of `x`, `t` and, per channel `c`, `channel`'s
- * constants) over the first `count` samples, times the term's weight, over `per` = count · P
- * (the mean) or count (KLDiv's batchmean).
+ * constants) over the first `count` samples, times the term's weight, over `per`.
  */
 function pointwiseLoss(
-  { ins, outs, a, acc }: EmitArgs<PointwiseOp>,
+  e: EmitArgs<PointwiseOp>,
   term: string,
   per: "count" | "count * P",
   channel = "",
 ): string {
-  const { C, S, P } = a;
+  const { outs, a, acc } = e;
   return `{ let total = 0;
-for (let n = 0; n < count; n++) for (let c = 0; c < ${C}; c++) { ${channel}
-  for (let i = n * ${P} + c * ${S}; i < n * ${P} + (c + 1) * ${S}; i++) {
-    const x = f[${ins[0]} + i], t = f[${ins[1]} + i];
-    total += ${term};
-  }
-}
-${store(outs[0]!, acc, `${a.weight} * total / (${per === "count" ? "count" : `(count * ${P})`})`)} }`;
+${eachElement("count", e, channel, `total += ${term};`)}
+${store(outs[0]!, acc, `${a.weight} * total / ${denominator(per, a.P)}`)} }`;
 }
 
 /** A pointwise gradient: dx = k · `value` (of `x` and `t`), k = weight / `per`; 0 past `count`. */
 function pointwiseGrad(
-  { ins, outs, a, acc }: EmitArgs<PointwiseGradOp>,
+  e: EmitArgs<PointwiseGradOp>,
   value: string,
   per: "count" | "count * P",
   channel = "",
 ): string {
-  const { C, S, P } = a;
-  return `{ const k = ${a.weight} / (${per === "count" ? "count" : `(count * ${P})`});
-for (let n = 0; n < N; n++) for (let c = 0; c < ${C}; c++) { ${channel}
-  for (let i = n * ${P} + c * ${S}; i < n * ${P} + (c + 1) * ${S}; i++) {
-    const x = f[${ins[0]} + i], t = f[${ins[1]} + i];
-    f[${outs[0]} + i] ${assign(acc)} n < count ? k * ${value} : 0;
-  }
-} }`;
+  const { outs, a, acc } = e;
+  const dx = `f[${outs[0]} + i] ${assign(acc)} n < count ? k * ${value} : 0;`;
+  return `{ const k = ${a.weight} / ${denominator(per, a.P)};
+${eachElement("N", e, channel, dx)} }`;
 }
 
 /** Mean squared error against a target of the same shape. */
