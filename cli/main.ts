@@ -144,7 +144,7 @@ program
   .option("--curve", "print the loss and accuracy curves at the end even when not on a terminal")
   .option(
     "--allow <lint>",
-    "train despite a lint that makes the loss meaningless (nll-without-logsoftmax, bce-without-sigmoid); repeatable",
+    "train despite a lint that makes the loss meaningless (nll-without-logsoftmax, bce-without-sigmoid, kldiv-without-logsoftmax); repeatable",
     (value: string, previous: string[] = []) => [...previous, value],
   )
   .option(

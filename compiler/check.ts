@@ -93,7 +93,13 @@ export function check(text: string): CheckResult {
       const nodes = new Map(model.nodes.map((n) => [n.id, n]));
       model.criterion = checkCriterion(
         decl,
-        { name: model.name, outputs: model.outputs, outputNames: outputNames.get(model)!, nodes },
+        {
+          name: model.name,
+          outputs: model.outputs,
+          outputNames: outputNames.get(model)!,
+          nodes,
+          text,
+        },
         report,
       );
     } else {

@@ -1,7 +1,8 @@
 // The criterion line: a weighted sum of criteria, each bound to a model output and its target.
 import type { CriterionDecl, Expr } from "../grammar/ast.js";
+import { bindArgs } from "./bind-args.js";
 import { criterionAliases, criterionByName } from "./catalog/index.js";
-import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { diagnostic, type Diagnostic, type Fix } from "./diagnostics.js";
 import type { NamedNode } from "./graph.js";
 import type { CriterionTerm, IRNode } from "./ir.js";
 import { suggest } from "./suggest.js";
@@ -14,6 +15,8 @@ interface ModelView {
   /** Every declared output, also those unknown after an earlier error. */
   outputNames: readonly string[];
   nodes: ReadonlyMap<number, IRNode>;
+  /** The source, to check that a quick fix's edit removes only what it means to. */
+  text: string;
 }
 
 /** `a + b + c` → [a, b, c]; anything else is one term. */
@@ -61,8 +64,10 @@ export function checkCriterion(
       report(diagnostic("unknown-criterion", nameRange, { name, suggestion }));
       continue;
     }
-    const args = head.kind === "Call" ? head.args : [];
-    if (args.length > 1 || (args[0] && (args[0].name || args[0].value.kind !== "Name"))) {
+    const all = head.kind === "Call" ? head.args : [];
+    // The output comes first, by its bare name; the options follow by name.
+    const args = all.filter((a) => !a.name);
+    if (args.length > 1 || (args[0] && args[0].value.kind !== "Name")) {
       report(
         diagnostic("invalid-criterion", head.range, {
           detail: `${name} takes one output name, as in ${name}(out)`,
@@ -70,6 +75,9 @@ export function checkCriterion(
       );
       continue;
     }
+    const optionArgs = all.filter((a) => a.name);
+    const options = bindArgs(name, def.options, optionArgs, head.range, noNames)?.args;
+    if (!options) continue;
     const outputNames = model.outputNames.join(", ");
     let output: NamedNode | undefined;
     const named = args[0]?.value;
@@ -104,6 +112,11 @@ export function checkCriterion(
       report(diagnostic("criterion-shape", head.range, { criterion: name, detail: target.error }));
       continue;
     }
+    const optionError = def.checkOptions?.(options, node.shape);
+    if (optionError) {
+      report(diagnostic("criterion-shape", head.range, { criterion: name, detail: optionError }));
+      continue;
+    }
     if (def.head && !def.head.accepts(node.op)) {
       // `output` is a keyword, so an output named so is a plain stack's implicit one.
       const what = output.name === "output" ? "the model's output" : `'${output.name}'`;
@@ -117,7 +130,9 @@ export function checkCriterion(
                 edits: [{ range: { pos: after, end: after }, newText: ` -> ${def.head.missing}` }],
               },
             ]
-          : [];
+          : def.head.superfluous === node.op
+            ? removal(node, model, name)
+            : [];
       const extra = fixes.length > 0 ? { fixes } : {};
       report(diagnostic(def.head.lint, head.range, { output: what, from: node.op }, extra));
     }
@@ -128,8 +143,26 @@ export function checkCriterion(
       node: node.id,
       target: target.shape,
       targetKind: target.kind,
+      args: options,
       range: term.range,
     });
   }
   return out;
+}
+
+/**
+ * Removes the layer that makes `node` (a Sigmoid before BCEWithLogits) where that is safe to do
+ * in the text: the layer directly follows its input in one chain or stack (only `->` and space
+ * between), is written in the model (not inside a block), and nothing else reads it.
+ */
+function removal(node: IRNode, model: ModelView, criterion: string): Fix[] {
+  const input = model.nodes.get(node.inputs[0] ?? -1);
+  const readByOthers = [...model.nodes.values()].some((n) => n.inputs.includes(node.id));
+  if (!input || input.op === "Input" || node.site || readByOthers) return [];
+  const from = (input.site?.range ?? input.range).end;
+  if (from > node.range.pos || !/^\s*(->)?\s*$/.test(model.text.slice(from, node.range.pos))) {
+    return [];
+  }
+  const edit = { range: { pos: from, end: node.range.end }, newText: "" };
+  return [{ title: `Remove the ${node.op} (${criterion} applies it)`, edits: [edit] }];
 }

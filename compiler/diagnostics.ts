@@ -425,6 +425,18 @@ export const diagnosticTable = {
       return `CrossEntropy applies LogSoftMax itself, but ${p.output} already comes from ${p.from}; ${fix}`;
     },
   ),
+  "sigmoid-before-bcewithlogits": entry(
+    "warning",
+    "BCEWithLogits on an output that is already a Sigmoid's probabilities.",
+    (p: { output: string; from: string }) =>
+      `BCEWithLogits applies the Sigmoid itself, but ${p.output} already comes from ${p.from}: drop the ${p.from}, or use BCE`,
+  ),
+  "kldiv-without-logsoftmax": entry(
+    "warning",
+    "KLDiv on an output that does not come from LogSoftMax.",
+    (p: { output: string; from: string }) =>
+      `KLDiv expects log-probabilities, but ${p.output} comes from ${p.from} with no LogSoftMax`,
+  ),
   "drops-input": entry(
     "warning",
     "A convolution or pooling whose windows skip the last rows or columns.",

@@ -123,7 +123,8 @@ export function interpret(
   for (const term of model.criterion) {
     const target = pick(targets, term.output, outputNames, "target");
     expectLength(`target '${term.output}'`, target, N * size(term.target));
-    const c = { x: values.get(term.node)!, target, output: byId.get(term.node)!.shape, N };
+    const output = byId.get(term.node)!.shape;
+    const c = { x: values.get(term.node)!, target, output, N, args: term.args };
     const reference = criterionByName.get(term.criterion)!.reference;
     loss += term.weight * reference.loss(c);
     addTo(

@@ -37,6 +37,8 @@ export interface CriterionTerm {
   /** Per-sample target shape; class indices for NLL/CrossEntropy. */
   target: Shape;
   targetKind: "classes" | "values";
+  /** The criterion's options (`weights=`, `ignore=`…), bound to its `options`. */
+  args: Args;
   range: Span;
 }
 

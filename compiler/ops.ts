@@ -194,6 +194,35 @@ export interface LossAttrs extends Channels {
   weight: number;
 }
 
+/**
+ * PyTorch's options of NLLLoss and CrossEntropyLoss: a weight per class (the mean divides by the
+ * sum of the counted targets' weights), a target class that counts for nothing, and CrossEntropy's
+ * label smoothing (0 for NLL).
+ */
+export interface ClassLossAttrs extends LossAttrs {
+  classWeights: readonly number[] | undefined;
+  ignore: number | undefined;
+  smoothing: number;
+}
+
+/** SmoothL1: 0.5·d²/β where |d| < β, else |d| − 0.5·β (L1 at β = 0). */
+export interface SmoothL1Attrs extends LossAttrs {
+  beta: number;
+}
+
+/**
+ * BCEWithLogits: PyTorch's `pos_weight` per channel (one weight, or one per channel C), or
+ * undefined for 1.
+ */
+export interface BCELogitsAttrs extends LossAttrs {
+  posWeight: readonly number[] | undefined;
+}
+
+/** KLDiv: the target holds log-probabilities (PyTorch's `log_target`). */
+export interface KLDivAttrs extends LossAttrs {
+  logTarget: boolean;
+}
+
 /** Where a class criterion's gradient starts: NLL alone, NLL fused with its LogSoftMax, or CrossEntropy. */
 export type ClassLossMode = "nll" | "log_softmax_nll" | "cross_entropy";
 
@@ -348,16 +377,25 @@ export interface OpAttrs {
   /** (y, dy) → dx */
   log_softmax_grad: Channels;
   /** (log-probabilities, class targets) → loss (added to by every term after the first). */
-  nll: LossAttrs;
+  nll: ClassLossAttrs;
   /** (scores, class targets) → loss */
-  cross_entropy: LossAttrs;
+  cross_entropy: ClassLossAttrs;
   /** (x, class targets) → dx */
-  class_loss_grad: LossAttrs & { mode: ClassLossMode };
+  class_loss_grad: ClassLossAttrs & { mode: ClassLossMode };
   /** (x, targets) → loss */
   mse: LossAttrs;
   mse_grad: LossAttrs;
   bce: LossAttrs;
   bce_grad: LossAttrs;
+  /** (x, targets) → loss: SmoothL1 with its β; L1 is β = 0, as in PyTorch. */
+  smooth_l1: SmoothL1Attrs;
+  smooth_l1_grad: SmoothL1Attrs;
+  /** (scores, targets in [0, 1]) → loss, each channel's positives weighted. */
+  bce_logits: BCELogitsAttrs;
+  bce_logits_grad: BCELogitsAttrs;
+  /** (log-probabilities, targets) → loss, summed over each sample and averaged over the batch. */
+  kl_div: KLDivAttrs;
+  kl_div_grad: KLDivAttrs;
   /** (x1, x2, …) → y = Σ xi */
   add: { size: number };
   /** dy → (dx1, dx2, …), each set or added to as its flag says. */
@@ -420,6 +458,12 @@ export const opSummaries: { readonly [K in OpName]: string } = {
   mse_grad: "mean squared error gradient",
   bce: "binary cross-entropy",
   bce_grad: "binary cross-entropy gradient",
+  smooth_l1: "smooth L1 (Huber over β)",
+  smooth_l1_grad: "smooth L1 gradient",
+  bce_logits: "binary cross-entropy on scores",
+  bce_logits_grad: "binary cross-entropy on scores gradient",
+  kl_div: "Kullback-Leibler divergence",
+  kl_div_grad: "Kullback-Leibler divergence gradient",
   add: "elementwise sum",
   add_grad: "elementwise sum gradient",
   concat: "concatenation along channels",

@@ -439,6 +439,21 @@ model M {
 }
 
 criterion CrossEntropy`,
+  "sigmoid-before-bcewithlogits": net`
+model M {
+  input x: [10]
+  Linear(4)
+  Sigmoid
+}
+
+criterion BCEWithLogits`,
+  "kldiv-without-logsoftmax": net`
+model M {
+  input x: [10]
+  Linear(3) -> SoftMax
+}
+
+criterion KLDiv`,
   "drops-input": net`
 model M {
   input x: [1, 28, 28]

@@ -67,13 +67,14 @@ const typeNames: Record<ArgSpec["type"], string> = {
 /** Stand-in values for arguments, recognisable again in parameter shapes. */
 const sentinel = { channels: 1001, height: 90001, width: 90002, firstArg: 2001, firstPair: 3001 };
 
-function defaultCell(spec: ArgSpec, specs: readonly ArgSpec[]): string {
+/** `absent`: what an optional argument left out means (a layer infers it; a criterion goes without). */
+function defaultCell(spec: ArgSpec, specs: readonly ArgSpec[], absent: string): string {
   const derived = derivedDefault(spec, specs);
   if (derived) return `same as ${code(derived)}`;
   if (spec.default !== undefined && typeof spec.default !== "function")
     return code(formatArgValue(spec.default));
   if (spec.variadic) return "required";
-  return spec.optional ? "inferred" : "required";
+  return spec.optional ? absent : "required";
 }
 
 function rangeCell(spec: ArgSpec): string {
@@ -86,13 +87,13 @@ function rangeCell(spec: ArgSpec): string {
   return parts.length === 0 ? "" : `${parts.join(", ")}${each ? " each" : ""}`;
 }
 
-function argTable(specs: readonly ArgSpec[]): string {
+function argTable(specs: readonly ArgSpec[], absent = "inferred"): string {
   return table(
     ["argument", "type", "default", "range", "meaning"],
     specs.map((s) => [
       code(s.name) + (s.namedOnly ? " (named only)" : ""),
       typeNames[s.type],
-      defaultCell(s, specs),
+      defaultCell(s, specs, absent),
       rangeCell(s),
       s.doc,
     ]),
@@ -260,6 +261,7 @@ function criterionSection(def: (typeof criterionList)[number]): string {
       ]),
     ),
   );
+  if (def.options.length > 0) out.push(`Options, by name:`, argTable(def.options, "none"));
   if (def.head) {
     const lint = def.head.lint;
     out.push(`Warns with [${code(lint)}](#${anchor(lint)}): ${diagnosticTable[lint].summary}`);

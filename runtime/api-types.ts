@@ -85,8 +85,11 @@ export interface Layout {
   perSampleSize: number;
   inputs: LayoutTensor[];
   outputs: LayoutTensor[];
-  /** `classes`: for class-index targets, how many classes the output scores. */
-  targets: (LayoutTensor & { criterion: string; classes?: number })[];
+  /**
+   * `classes`: for class-index targets, how many classes the output scores; `ignore`: the label
+   * that counts for nothing (`ignore=` of NLL and CrossEntropy), valid even outside the classes.
+   */
+  targets: (LayoutTensor & { criterion: string; classes?: number; ignore?: number })[];
   params: (LayoutTensor & { trainable: boolean; init: ParamInit })[];
   /** Where the trainable parameters and their gradients lie, each contiguous. */
   paramRegion: { offset: number; size: number };

@@ -29,7 +29,8 @@ export function expectationOf(layout: Layout): ModelExpectation {
       const output = layout.outputs.find((o) => o.name === t.name);
       const classes = t.dtype === "i32" ? (t.classes ?? output?.shape[0]) : undefined;
       const targetKind = t.dtype === "i32" ? "classes" : "values";
-      return { criterion: t.criterion, output: t.name, target: t.shape, targetKind, classes };
+      const { criterion, name, shape, ignore } = t;
+      return { criterion, output: name, target: shape, targetKind, classes, ignore };
     }),
   };
 }

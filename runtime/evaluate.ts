@@ -45,7 +45,7 @@ function metricsFor(task: Task | undefined, batch: number): Metrics {
     case "classification":
     case "segmentation": {
       const spatial = task.kind === "segmentation" ? task.pixels : 1;
-      const confusion = new ConfusionMatrix(task.classes);
+      const confusion = new ConfusionMatrix(task.classes, task.ignore);
       const predicted = new Int32Array(batch * spatial);
       return {
         add(outputs, targets, n) {
@@ -59,7 +59,7 @@ function metricsFor(task: Task | undefined, batch: number): Metrics {
       };
     }
     case "detection": {
-      const detection = new DetectionMetrics(task.cells);
+      const detection = new DetectionMetrics(task.cells, task.threshold);
       return {
         add(outputs, targets, n) {
           detection.add(

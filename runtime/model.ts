@@ -592,13 +592,13 @@ function checkArray(kind: string, t: LayoutTensor, values: unknown): TypedValues
 /** Class indices must be labels in range: the kernels index with them. */
 function checkClasses(
   kind: string,
-  t: LayoutTensor & { classes?: number },
+  t: LayoutTensor & { classes?: number; ignore?: number },
   values: ArrayLike<number>,
 ) {
   const classes = t.classes ?? Infinity;
   for (let i = 0; i < values.length; i++) {
     const label = values[i]!;
-    if (label < 0 || label >= classes) {
+    if ((label < 0 || label >= classes) && label !== t.ignore) {
       throw new NetcError(
         `${kind} '${t.name}': label ${label} at index ${i} is out of range for ${classes} classes`,
       );

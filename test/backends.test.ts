@@ -85,10 +85,24 @@ const perLayer: Record<string, string> = {
 };
 
 const perCriterion: Record<string, string> = {
-  NLL: one("[3, 4, 4]", "  LogSoftMax", "NLL"),
-  CrossEntropy: one("[3, 4, 4]", "  SpatialConvolution(3, kernel=1)", "CrossEntropy"),
+  // The class criteria with every option: the samples use them without.
+  NLL: one("[3, 4, 4]", "  LogSoftMax", "NLL(weights=[1, 2, 0.5], ignore=255)"),
+  CrossEntropy: one(
+    "[3, 4, 4]",
+    "  SpatialConvolution(3, kernel=1)",
+    "CrossEntropy(weights=[1, 2, 0.5], ignore=1, label_smoothing=0.1)",
+  ),
   BCE: one("[5]", "  Linear(5) -> Sigmoid", "BCE"),
   MSE: one("[5]", "  Linear(5)", "0.5 * MSE"),
+  L1: one("[5]", "  Linear(5)", "L1"),
+  SmoothL1: one("[2, 3, 3]", "  SpatialConvolution(4, kernel=1)", "SmoothL1(beta=0.5)"),
+  // pos_weight per channel: its table and the runs channel by channel.
+  BCEWithLogits: one(
+    "[2, 3, 3]",
+    "  SpatialConvolution(3, kernel=1)",
+    "BCEWithLogits(pos_weight=[1, 2, 0.5])",
+  ),
+  KLDiv: one("[5]", "  Linear(5) -> LogSoftMax", "KLDiv"),
 };
 
 const samplesDir = new URL("../samples/", import.meta.url);

@@ -360,6 +360,23 @@ describe("checkDataset", () => {
     );
   });
 
+  test("a criterion's ignored label passes, whatever its value; other labels out of range do not", () => {
+    const unet = segmentationSet(3, new Rng(2)).dataset;
+    const data = unet.targets[0]!.data;
+    data[5] = 255;
+    data[1024 + 9] = 255;
+    const base = expectation(sampleModel("tiny-unet.net"));
+    const voids = { ...base, criterion: [{ ...base.criterion[0]!, ignore: 255 }] };
+    expect(checkDataset(unet, voids)).toEqual([0]);
+    expect(netcError(() => checkDataset(unet, base))).toBe(
+      "label 255 at record 0 (element [0, 5]) is out of range for the 2 classes of model TinyUNet",
+    );
+    data[7] = 254;
+    expect(netcError(() => checkDataset(unet, voids))).toBe(
+      "label 254 at record 0 (element [0, 7]) is out of range for the 2 classes of model TinyUNet",
+    );
+  });
+
   test("target kind and shape mismatches", () => {
     expect(
       netcError(() => checkDataset(fashion, expectation(sampleModel("autoencoder.net")))),
@@ -541,6 +558,22 @@ describe("metrics", () => {
     pixels.add([0, 0, 1, 1], [0, 1, 1, 1], 4);
     expect(pixels.accuracy()).toBe(0.75);
     expect(pixels.meanIoU()).toBeCloseTo((1 / 2 + 2 / 3) / 2, 12);
+  });
+
+  test("an ignored label counts in neither accuracy nor IoU (torchmetrics' ignore_index)", () => {
+    const voids = new ConfusionMatrix(2, 255);
+    voids.add([0, 1, 1, 0], [0, 255, 1, 255], 4);
+    expect(voids.total).toBe(2);
+    expect(voids.accuracy()).toBe(1);
+    expect(voids.meanIoU()).toBe(1);
+    // An ignored class in range is left out too, as a truth; predicted, it still counts.
+    const inRange = new ConfusionMatrix(3, 1);
+    inRange.add([0, 0, 1], [0, 1, 2], 3);
+    expect(inRange.rows()).toEqual([
+      [1, 0, 0],
+      [0, 0, 0],
+      [0, 1, 0],
+    ]);
   });
 
   test("detection: objectness accuracy and box error on cells with objects", () => {

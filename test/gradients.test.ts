@@ -7,6 +7,14 @@ const data = (n: number, scale = 1) => Float64Array.from({ length: n }, () => ra
 const classes = (n: number, c: number) =>
   Int32Array.from({ length: n }, () => Math.floor(((random() + 1) / 2) * c));
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+/** Targets in (0, 1): BCE's, and KLDiv's probabilities. */
+const probabilities = (n: number) => Float32Array.from(data(n), (v) => (v + 1.01) / 2.02);
+/** A model of `layers` on input [5], judged by `criterion`. */
+const pointwise = (layers: string, criterion: string) =>
+  `model M {\n  input x: [5]\n  ${layers}\n}\ncriterion ${criterion}\n`;
+/** Every third target set to the `ignore=` label (segmentation's void pixels). */
+const withIgnored = (targets: Int32Array, ignore: number) =>
+  targets.map((t, i) => (i % 3 === 0 ? ignore : t));
 
 /** A one-stack model on `input`, its last layer judged by MSE against a random target. */
 function mseCase(input: number[], layers: string, output: number[], batch = 3) {
@@ -171,6 +179,91 @@ const graphCases: [string, GradCheckCase][] = [
       batch: 4,
       input: data(20),
       target: classes(4, 4),
+    },
+  ],
+  [
+    "NLL with class weights and an ignored void label, fused with its LogSoftMax",
+    {
+      source:
+        "model M {\n  input x: [2, 3, 2]\n  SpatialConvolution(3, kernel=1)\n  LogSoftMax\n}\ncriterion NLL(weights=[0.5, 2, 1], ignore=255)\n",
+      batch: 3,
+      input: data(3 * 12),
+      target: withIgnored(classes(3 * 6, 3), 255),
+    },
+  ],
+  [
+    "NLL with class weights ignoring a class in range, on a value used again",
+    {
+      source:
+        "model M {\n  input x: [4]\n  p = x -> Linear(3) -> LogSoftMax\n  q = p -> Linear(3)\n  output p, q\n}\ncriterion NLL(p, weights=[3, 1, 0.5], ignore=1) + 0.5 * MSE(q)\n",
+      batch: 4,
+      input: data(16),
+      target: { p: Int32Array.from([0, 1, 2, 2]), q: Float32Array.from(data(12)) },
+    },
+  ],
+  [
+    "CrossEntropy with class weights, an ignored label and label smoothing, per pixel",
+    {
+      source:
+        "model M {\n  input x: [2, 2, 3]\n  SpatialConvolution(4, kernel=1)\n}\ncriterion CrossEntropy(weights=[1, 2, 0.5, 3], ignore=255, label_smoothing=0.2)\n",
+      batch: 3,
+      input: data(3 * 12),
+      target: withIgnored(classes(3 * 6, 4), 255),
+    },
+  ],
+  [
+    "CrossEntropy with label smoothing",
+    {
+      source:
+        "model M {\n  input x: [5]\n  Linear(4)\n}\ncriterion CrossEntropy(label_smoothing=0.3)\n",
+      batch: 4,
+      input: data(20),
+      target: classes(4, 4),
+    },
+  ],
+  ["L1", { ...mseCase([5], "  Linear(4)", [4], 4), source: pointwise("Linear(4)", "L1") }],
+  [
+    "SmoothL1 with β = 0.5, across both sides of β",
+    {
+      ...mseCase([5], "  Linear(6)", [6], 4),
+      source: pointwise("Linear(6)", "SmoothL1(beta=0.5)"),
+    },
+  ],
+  [
+    "BCEWithLogits",
+    {
+      source: pointwise("Linear(4)", "BCEWithLogits"),
+      batch: 3,
+      input: data(15, 3),
+      target: probabilities(12),
+    },
+  ],
+  [
+    "BCEWithLogits with a pos_weight per channel, per pixel",
+    {
+      source:
+        "model M {\n  input x: [2, 2, 3]\n  SpatialConvolution(3, kernel=1)\n}\ncriterion BCEWithLogits(pos_weight=[0.5, 2, 3])\n",
+      batch: 3,
+      input: data(36, 3),
+      target: probabilities(54),
+    },
+  ],
+  [
+    "KLDiv after LogSoftMax",
+    {
+      source: pointwise("Linear(4) -> LogSoftMax", "KLDiv"),
+      batch: 3,
+      input: data(15),
+      target: probabilities(12),
+    },
+  ],
+  [
+    "KLDiv with log-probability targets",
+    {
+      source: pointwise("Linear(4) -> LogSoftMax", "KLDiv(log_target=true)"),
+      batch: 3,
+      input: data(15),
+      target: Float32Array.from(data(12), (v) => v - 2),
     },
   ],
   [

@@ -36,6 +36,7 @@ import {
 } from "vscode-languageserver-protocol";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { generatedStack } from "../bench/generated-stack.js";
+import { check } from "../compiler/index.js";
 import { DocumentState } from "../editor/server/document-state.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -303,6 +304,22 @@ describe("netc lsp over stdio", () => {
     expect(outputs.map((i) => i.label)).toEqual(["c"]);
   });
 
+  test("completion and hover in a criterion's call: outputs, the options not given yet", async () => {
+    const doc = open(
+      "model M {\n  input x: [4]\n  out = x -> Linear(3)\n  output out\n}\ncriterion CrossEntropy(out, ignore=255,",
+    );
+    const items = await complete(doc, doc.at("255,", 4));
+    expect(items.map((i) => i.label)).toEqual(["out", "weights=", "label_smoothing="]);
+    const whole = open(
+      "model M {\n  input x: [4]\n  out = x -> Linear(3)\n  output out\n}\ncriterion CrossEntropy(out, ignore=255)\n",
+    );
+    const hover = (await client.sendRequest(HoverRequest.type, {
+      textDocument: { uri: whole.uri },
+      position: whole.at("ignore", 2),
+    })) as Hover | null;
+    expect(JSON.stringify(hover?.contents)).toContain("ignore_index");
+  });
+
   test("completion in a train block: settings, then each setting's optimizers or schedules", async () => {
     const doc = open(
       [
@@ -501,6 +518,29 @@ describe("netc lsp over stdio", () => {
       "model M {\n  input x: [8]\n  out = x -> Linear(1)\n  output out\n}\ncriterion BCE(out)\n";
     const sigmoid = bce.replace("Linear(1)", "Linear(1) -> Sigmoid");
     expect(await fix(bce, "bce-without-sigmoid", sigmoid)).toEqual([]);
+  });
+
+  test("quick fix: BCEWithLogits after a Sigmoid drops the Sigmoid, in a stack or a chain", async () => {
+    const stack = "model M {\n  input x: [8]\n  Linear(4)\n  Sigmoid\n}\ncriterion BCEWithLogits\n";
+    const dropped = "model M {\n  input x: [8]\n  Linear(4)\n}\ncriterion BCEWithLogits\n";
+    expect(await fix(stack, "sigmoid-before-bcewithlogits", dropped)).toEqual([]);
+    const chain =
+      "model M {\n  input x: [8]\n  p = x -> Linear(2) -> Sigmoid\n  output p\n}\ncriterion BCEWithLogits(p)\n";
+    const withoutSigmoid = chain.replace(" -> Sigmoid", "");
+    expect(await fix(chain, "sigmoid-before-bcewithlogits", withoutSigmoid)).toEqual([]);
+  });
+
+  test("no quick fix where dropping the Sigmoid would change more than the criterion's input", () => {
+    const fixesOf = (text: string) =>
+      check(text).diagnostics.find((d) => d.code === "sigmoid-before-bcewithlogits")?.fixes;
+    // Read by another layer too, bound on its own line, or right after the input.
+    const shared =
+      "model M {\n  input x: [8]\n  p = x -> Linear(2) -> Sigmoid\n  q = p -> Linear(2)\n  output p, q\n}\ncriterion BCEWithLogits(p) + MSE(q)\n";
+    const apart =
+      "model M {\n  input x: [8]\n  h = x -> Linear(2)\n  p = h -> Sigmoid\n  output p\n}\ncriterion BCEWithLogits(p)\n";
+    const onInput =
+      "model M {\n  input x: [8]\n  p = x -> Sigmoid\n  output p\n}\ncriterion BCEWithLogits(p)\n";
+    for (const text of [shared, apart, onInput]) expect(fixesOf(text), text).toBeUndefined();
   });
 
   test("formatting returns one edit to the formatted text; no edit when already formatted", async () => {

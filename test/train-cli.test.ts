@@ -726,7 +726,7 @@ describe("a criterion that cannot train meaningfully", () => {
     const result = netc("train", rawScores, "--allow", "unused-block");
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(
-      "netc: --allow takes a lint that stops training (nll-without-logsoftmax, bce-without-sigmoid), got unused-block",
+      "netc: --allow takes a lint that stops training (nll-without-logsoftmax, bce-without-sigmoid, kldiv-without-logsoftmax), got unused-block",
     );
   });
 });

@@ -26,8 +26,26 @@ describe("taskOf", () => {
       "lenet5.net": { kind: "classification", output: "output", classes: 10 },
       "mlp.net": { kind: "classification", output: "output", classes: 10 },
       "resnet-tiny.net": { kind: "classification", output: "output", classes: 10 },
-      "tiny-detector.net": { kind: "detection", cells: 64 },
+      "tiny-detector.net": { kind: "detection", cells: 64, threshold: 0.5 },
       "tiny-unet.net": { kind: "segmentation", output: "out", classes: 2, pixels: 1024 },
+    });
+  });
+
+  test("the criteria's options and kinds: void pixels, objectness logits, an L1 autoencoder", () => {
+    const task = (source: string) => taskOf(compileModel(source).layout);
+    expect(
+      task(
+        "model M {\n  input x: [3, 4, 4]\n  SpatialConvolution(5, kernel=1)\n}\ncriterion CrossEntropy(ignore=255)\n",
+      ),
+    ).toEqual({ kind: "segmentation", output: "output", classes: 5, pixels: 16, ignore: 255 });
+    expect(
+      task(
+        "model M {\n  input x: [3, 8, 8]\n  boxes = x -> SpatialConvolution(4, kernel=1)\n  objectness = x -> SpatialConvolution(1, kernel=1)\n  output boxes, objectness\n}\ncriterion SmoothL1(boxes) + BCEWithLogits(objectness)\n",
+      ),
+    ).toEqual({ kind: "detection", cells: 64, threshold: 0 });
+    expect(task("model M {\n  input x: [6]\n  Linear(6)\n}\ncriterion L1\n")).toEqual({
+      kind: "reconstruction",
+      output: "output",
     });
   });
 });

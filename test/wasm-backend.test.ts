@@ -62,6 +62,12 @@ function mustRunInWasm(step: Step): boolean {
     case "mse_grad":
     case "bce":
     case "bce_grad":
+    case "smooth_l1":
+    case "smooth_l1_grad":
+    case "bce_logits":
+    case "bce_logits_grad":
+    case "kl_div":
+    case "kl_div_grad":
     case "add":
     case "add_grad":
     case "concat":
@@ -739,6 +745,54 @@ const joins: FamilyCase[] = [
     ),
     N: 3,
     kernels: ["mse", "mse_grad"],
+  },
+  {
+    name: "SmoothL1 boxes and BCEWithLogits objectness with a pos_weight per channel",
+    source: graph(
+      [3, 5, 7],
+      [
+        "boxes = x -> SpatialConvolution(4, kernel=1)",
+        "objectness = x -> SpatialConvolution(3, kernel=3, pad=1)",
+      ],
+      "boxes, objectness",
+      "SmoothL1(boxes, beta=0.3) + 2 * BCEWithLogits(objectness, pos_weight=[3, 0.5, 1])",
+    ),
+    N: 3,
+    kernels: ["smooth_l1", "smooth_l1_grad", "bce_logits", "bce_logits_grad"],
+  },
+  {
+    name: "L1 and BCEWithLogits on one value, the second through a View",
+    source: graph(
+      [5],
+      ["a = x -> Linear(6)", "b = a -> View(2, 3)"],
+      "a, b",
+      "L1(a) + BCEWithLogits(b, pos_weight=[2])",
+    ),
+    N: 5,
+    kernels: ["smooth_l1", "smooth_l1_grad", "bce_logits", "bce_logits_grad"],
+    accumulating: "bce_logits_grad",
+  },
+  {
+    name: "KLDiv after a LogSoftMax, and with log-probability targets",
+    source: graph(
+      [3, 2, 5],
+      ["a = x -> LogSoftMax", "b = x -> SpatialConvolution(2, kernel=1) -> LogSoftMax"],
+      "a, b",
+      "KLDiv(a) + 0.5 * KLDiv(b, log_target=true)",
+    ),
+    N: 3,
+    kernels: ["kl_div", "kl_div_grad"],
+  },
+  {
+    name: "NLL and CrossEntropy with class weights, ignored labels and label smoothing",
+    source: graph(
+      [4, 3, 3],
+      ["a = x -> LogSoftMax", "b = x -> SpatialConvolution(5, kernel=1)"],
+      "a, b",
+      "NLL(a, weights=[1, 0.5, 2, 3], ignore=255) + CrossEntropy(b, weights=[1, 2, 3, 4, 0.5], ignore=2, label_smoothing=0.2)",
+    ),
+    N: 5,
+    kernels: ["nll", "cross_entropy", "class_loss_grad"],
   },
   {
     name: "an output without a criterion: its parameters' gradients are zero",

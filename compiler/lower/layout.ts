@@ -26,6 +26,7 @@ export function layoutOf(program: Program, plan: MemoryPlan): Layout {
       ...describe(t.tensor, t.name),
       criterion: t.criterion,
       ...(t.classes ? { classes: t.classes } : {}),
+      ...(t.ignore !== undefined ? { ignore: t.ignore } : {}),
     })),
     params: program.params.map((p) => {
       const t = program.tensors[p.tensor]!;

@@ -128,6 +128,7 @@ export function lower(model: ModelIR): Program {
       x,
       target,
       attrs: { C, S, P: elementCount(node.shape), weight: term.weight },
+      args: term.args,
       producer: {
         op: node.op,
         input: node.inputs[0] === undefined ? undefined : values.get(node.inputs[0]),
@@ -153,6 +154,9 @@ export function lower(model: ModelIR): Program {
       tensor: target,
       criterion: term.criterion,
       ...(classes ? { classes: C } : {}),
+      ...(classes && term.args["ignore"] !== undefined
+        ? { ignore: term.args["ignore"] as number }
+        : {}),
     };
   });
 

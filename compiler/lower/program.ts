@@ -37,8 +37,11 @@ export interface Program {
   backward: Step[];
   inputs: { name: string; tensor: number }[];
   outputs: { name: string; tensor: number }[];
-  /** `classes` for class-index targets (NLL, CrossEntropy): valid labels are 0 … classes − 1. */
-  targets: { name: string; tensor: number; criterion: string; classes?: number }[];
+  /**
+   * `classes` for class-index targets (NLL, CrossEntropy): valid labels are 0 … classes − 1, and
+   * `ignore` (the criterion's `ignore=`), which counts for nothing.
+   */
+  targets: { name: string; tensor: number; criterion: string; classes?: number; ignore?: number }[];
   params: { name: string; tensor: number; grad: number | undefined }[];
   inputGrads: { name: string; tensor: number }[];
   lossTensor: number;

@@ -1,7 +1,7 @@
 // Completion: layers with their signatures, argument names, value, output and criterion names.
 import { CompletionItemKind, type CompletionItem } from "vscode-languageserver";
 import { formatSignature } from "../../compiler/bind-args.js";
-import { criterionList, layerList, layers } from "../../compiler/catalog/index.js";
+import { criterionByName, criterionList, layerList, layers } from "../../compiler/catalog/index.js";
 import type { ArgSpec, LayerDef } from "../../compiler/catalog/types.js";
 import { catalogSettings, trainCallee, trainSettingDocs } from "../../compiler/train.js";
 import { labelOf } from "../../compiler/freeze.js";
@@ -17,7 +17,12 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
   const call = callContext(text, offset, decl.range.pos);
   const atArgName = call && /^\s*[A-Za-z_0-9]*$/.test(call.argText);
   if (call) {
-    if (decl.kind === "Criterion") return atArgName ? outputNames(analysis, decl) : [];
+    if (decl.kind === "Criterion") {
+      if (!atArgName) return [];
+      const options = criterionByName.get(call.callee)?.options ?? [];
+      const unnamed = options.filter((s) => !call.named.includes(s.name));
+      return [...outputNames(analysis, decl), ...unnamed.map(argNameItem)];
+    }
     const def = layers.get(call.callee);
     const many = def?.inputs === "many";
     if (many && (decl.kind === "Model" || decl.kind === "Block")) {
@@ -39,13 +44,7 @@ export function completion(analysis: Analysis, offset: number): CompletionItem[]
       .map((s) => s.name);
     return (specs ?? [])
       .filter((s) => !call.named.includes(s.name) && !taken.includes(s.name))
-      .map((s) => ({
-        label: `${s.name}=`,
-        kind: CompletionItemKind.Property,
-        ...(s.type ? { detail: s.type } : {}),
-        documentation: s.doc,
-        insertText: `${s.name}=`,
-      }));
+      .map(argNameItem);
   }
   const line = analysis.lines.lineText(analysis.lines.at(offset).line);
   const before = line.slice(0, analysis.lines.at(offset).column - 1);
@@ -155,4 +154,15 @@ function criterionItems(): CompletionItem[] {
     kind: CompletionItemKind.Class,
     documentation: c.summary,
   }));
+}
+
+/** `name=` for an argument a call has not given yet. */
+function argNameItem(s: Pick<ArgSpec, "name" | "doc"> & { type?: string }): CompletionItem {
+  return {
+    label: `${s.name}=`,
+    kind: CompletionItemKind.Property,
+    ...(s.type ? { detail: s.type } : {}),
+    documentation: s.doc,
+    insertText: `${s.name}=`,
+  };
 }

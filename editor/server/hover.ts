@@ -35,7 +35,9 @@ function describe(analysis: Analysis, found: Found, offset: number): string | un
   const { decl, ident } = found;
   if (found.role === "argName") {
     const specs =
-      layers.get(found.call.callee.name)?.args ?? trainCallee(found.call.callee.name)?.args;
+      layers.get(found.call.callee.name)?.args ??
+      trainCallee(found.call.callee.name)?.args ??
+      criterionByName.get(found.call.callee.name)?.options;
     const spec = specs?.find((s) => s.name === ident.name);
     return spec && `\`${ident.name}\`: ${spec.doc}`;
   }

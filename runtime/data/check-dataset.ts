@@ -14,6 +14,8 @@ export interface ExpectedTarget {
   targetKind: "classes" | "values";
   /** For class indices: the channels of the output (`[C]` or `[C, H, W]`). */
   classes?: number;
+  /** The label that counts for nothing (the criterion's `ignore=`): valid whatever its value. */
+  ignore?: number;
 }
 
 export interface ModelExpectation {
@@ -77,17 +79,19 @@ function checkFinite(
   }
 }
 
+/** Labels in [0, classes), or the term's ignored label. */
 function checkLabels(
   target: Target,
   scoredBy: string,
   classes: number,
+  ignore: number | undefined,
   locate: Dataset["locate"],
 ): void {
   const per = sizeOf(target.shape);
   const data = target.data;
   for (let i = 0; i < data.length; i++) {
     const label = data[i]!;
-    if (label < 0 || label >= classes) {
+    if ((label < 0 || label >= classes) && label !== ignore) {
       const record = Math.floor(i / per);
       throw new NetcError(
         `label ${label} at ${recordName(record, locate)}${element(i, target.shape)} is out of range for the ${classes} classes of ${scoredBy}`,
@@ -136,7 +140,7 @@ export function checkDataset(dataset: Dataset, expected: ModelExpectation): numb
     const locate = target.locate ?? dataset.locate;
     checkClassCount(target, term, scorer(expected, term));
     if (kind === "classes" && term.classes !== undefined) {
-      checkLabels(target, scorer(expected, term), term.classes, locate);
+      checkLabels(target, scorer(expected, term), term.classes, term.ignore, locate);
     }
     if (target.data instanceof Float32Array && target.data !== dataset.inputs) {
       checkFinite(target.data, target.shape, locate, `target ${term.output}`);

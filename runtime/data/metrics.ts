@@ -36,13 +36,23 @@ export class ConfusionMatrix {
   /** `counts[truth * classes + predicted]`. */
   readonly counts: Float64Array;
 
-  constructor(readonly classes: number) {
+  /**
+   * `ignore`: the label that counts for nothing (the criterion's `ignore=`): its samples or pixels
+   * are left out of every count, as torchmetrics' `ignore_index`.
+   */
+  constructor(
+    readonly classes: number,
+    readonly ignore?: number,
+  ) {
     this.counts = new Float64Array(classes * classes);
   }
 
   /** Adds the first `n` predictions (class or pixel) against their labels. */
   add(predicted: ArrayLike<number>, labels: ArrayLike<number>, n: number): void {
-    for (let i = 0; i < n; i++) this.counts[labels[i]! * this.classes + predicted[i]!]! += 1;
+    for (let i = 0; i < n; i++) {
+      const label = labels[i]!;
+      if (label !== this.ignore) this.counts[label * this.classes + predicted[i]!]! += 1;
+    }
   }
 
   get total(): number {

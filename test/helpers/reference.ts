@@ -24,6 +24,8 @@ export type Backend = "ts" | "wasm";
 export const F32 = 1e-5;
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+/** Criteria whose targets are probabilities. */
+const probabilityTargets = new Set(["BCE", "BCEWithLogits", "KLDiv"]);
 
 export function irOf(source: string): ModelIR {
   const { diagnostics, models } = check(source);
@@ -151,15 +153,23 @@ export function sampler(random: () => number) {
         }),
       );
     },
-    /** Class indices, probabilities strictly inside (0, 1) for BCE, or values; float32-exact. */
+    /**
+     * Class indices (every third the `ignore=` label, if any), probabilities strictly inside
+     * (0, 1) for BCE, BCEWithLogits and KLDiv, or values; float32-exact.
+     */
     targets(model: ModelIR, N: number): Record<string, Int32Array | Float64Array> {
       return Object.fromEntries(
         model.criterion.map((t) => {
           const n = N * size(t.target);
           const C = model.nodes.find((x) => x.id === t.node)!.shape[0]!;
+          const ignore = t.args["ignore"] as number | undefined;
+          const label = (i: number) =>
+            ignore !== undefined && i % 3 === 0 ? ignore : int(0, C - 1);
           if (t.targetKind === "classes")
-            return [t.output, Int32Array.from(data(n), () => int(0, C - 1))];
-          const values = t.criterion === "BCE" ? data(n).map((v) => (v + 1) / 2.2 + 0.02) : data(n);
+            return [t.output, Int32Array.from(data(n), (_, i) => label(i))];
+          const values = probabilityTargets.has(t.criterion)
+            ? data(n).map((v) => (v + 1) / 2.2 + 0.02)
+            : data(n);
           return [t.output, Float64Array.from(Float32Array.from(values))];
         }),
       );

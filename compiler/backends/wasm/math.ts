@@ -12,7 +12,7 @@ const horner = (L: Lanes, x: Expr, coefficients: readonly number[]): Expr =>
     .reduce<Expr>((acc, c) => L.add(L.mul(acc, x), L.const(c)), L.const(coefficients[0]!));
 
 /** Statements, then the value they leave: one operand. */
-const valued = (fb: FuncBuilder, type: ValType, body: Expr[], value: Expr): Expr => ({
+export const valued = (fb: FuncBuilder, type: ValType, body: Expr[], value: Expr): Expr => ({
   op: "block",
   label: fb.label(),
   result: type,

@@ -4,7 +4,21 @@ import { conv2d, conv2dGradInput, conv2dGradWeight } from "./convolution.js";
 import type { OpName } from "../../../ops.js";
 import type { KernelEmitter } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
-import { bce, bceGrad, classLossGrad, crossEntropy, mse, mseGrad, nll } from "./losses.js";
+import {
+  bce,
+  bceGrad,
+  bceLogits,
+  bceLogitsGrad,
+  classLossGrad,
+  crossEntropy,
+  klDiv,
+  klDivGrad,
+  mse,
+  mseGrad,
+  nll,
+  smoothL1,
+  smoothL1Grad,
+} from "./losses.js";
 import { zero } from "./fill.js";
 import { batchNorm, batchNormGrad } from "./normalization.js";
 import { dropout, dropoutGrad } from "./dropout.js";
@@ -62,6 +76,12 @@ export const tsKernels: { readonly [K in OpName]: KernelEmitter<K> } = {
   mse_grad: mseGrad,
   bce,
   bce_grad: bceGrad,
+  smooth_l1: smoothL1,
+  smooth_l1_grad: smoothL1Grad,
+  bce_logits: bceLogits,
+  bce_logits_grad: bceLogitsGrad,
+  kl_div: klDiv,
+  kl_div_grad: klDivGrad,
   add,
   add_grad: addGrad,
   concat,

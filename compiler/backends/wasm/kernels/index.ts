@@ -6,7 +6,18 @@ import { dropout, dropoutGrad } from "./dropout.js";
 import type { OpName } from "../../../ops.js";
 import type { WasmKernel } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
-import { bce, bceGrad, mse, mseGrad } from "./losses.js";
+import {
+  bce,
+  bceGrad,
+  bceLogits,
+  bceLogitsGrad,
+  klDiv,
+  klDivGrad,
+  mse,
+  mseGrad,
+  smoothL1,
+  smoothL1Grad,
+} from "./losses.js";
 import { pad, padGrad } from "./padding.js";
 import {
   adaptiveAvgPool,
@@ -72,6 +83,12 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   mse_grad: mseGrad,
   bce,
   bce_grad: bceGrad,
+  smooth_l1: smoothL1,
+  smooth_l1_grad: smoothL1Grad,
+  bce_logits: bceLogits,
+  bce_logits_grad: bceLogitsGrad,
+  kl_div: klDiv,
+  kl_div_grad: klDivGrad,
   add,
   add_grad: addGrad,
   concat,

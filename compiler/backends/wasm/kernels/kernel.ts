@@ -208,3 +208,12 @@ export function copyPlanes(
     ...fb.loop(c, i32(0), i32(planes), 1, perPlane, true),
   ];
 }
+
+/**
+ * Constant f32 `values` in a table (their bit patterns: tables hold i32s) and a reader of entry
+ * `i` (an i32 expression).
+ */
+export function f32Table(s: WasmStep, values: readonly number[]): (i: Expr) => Expr {
+  const table = s.table(Array.from(new Int32Array(new Float32Array(values).buffer)));
+  return (i) => loadF(add(i32(table), mul(i, i32(F32))));
+}

@@ -5,6 +5,7 @@ import {
   add,
   f32,
   fadd,
+  fdiv,
   fmul,
   fsub,
   get,
@@ -17,8 +18,8 @@ import {
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
 import { expInto, logInto } from "../math.js";
-import { F32, type WasmKernel, type WasmStep } from "./kernel.js";
-import { lossTerm } from "./losses.js";
+import { F32, f32Table, type WasmKernel, type WasmStep } from "./kernel.js";
+import { lossTerm, select } from "./losses.js";
 
 /** The class criteria: their attributes add the term's weight to the channels. */
 type ClassLossOp = "nll" | "cross_entropy" | "class_loss_grad";
@@ -142,90 +143,139 @@ export const logSoftmaxGrad: WasmKernel<"log_softmax_grad"> = (s) => {
 const classAt = (s: LossStep, n: number, p: number): Expr =>
   loadI(add(s.ins[1]!, mul(add(mul(get(n), i32(s.a.S)), get(p)), i32(F32))));
 
-/** A class criterion's loss: `term` adds the value at each real (sample, position). */
-function classLoss(
-  s: WasmStep<"nll" | "cross_entropy">,
-  term: (o: number, t: number, total: number) => Expr[],
-): Expr[] {
-  const t = s.fb.local("i32");
-  return lossTerm(s, s.a.S, (total) =>
-    positions(s, i32(0), s.count, (o, n, p) => [set(t, classAt(s, n, p)), ...term(o, t, total)]),
-  );
+/** The weight of class c (an i32 local): 1, or `weights=`'s entry in a constant table. */
+type ClassWeight = (c: number) => Expr;
+
+function classWeights(s: LossStep): ClassWeight {
+  const w = s.a.classWeights;
+  if (!w) return () => f32(1);
+  const entry = f32Table(s, w);
+  return (c) => entry(get(c));
 }
 
-/** NLL of log-probabilities: −x[target]. */
-export const nll: WasmKernel<"nll"> = (s) => {
-  const x = s.ins[0]!;
-  const S = s.a.S;
-  return classLoss(s, (o, t, total) => [
-    set(total, fsub(get(total), loadF(add(add(x, get(o)), mul(get(t), i32(S * F32)))))),
-  ]);
-};
+/** `body` unless the target `t` is the ignored class (`ignore=`): that adds nothing. */
+const unlessIgnored = (s: LossStep, t: number, body: Expr[]): Expr[] =>
+  s.a.ignore === undefined
+    ? body
+    : [{ op: "if", cond: { op: "i32.ne", a: get(t), b: i32(s.a.ignore) }, then: body }];
 
-/** CrossEntropy of raw scores: logsumexp − x[target]. */
+/**
+ * Over the counted positions of the first `count` samples: `t` the target and `w` its weight
+ * (locals), added into `counted`, then `body(o)` for channel 0's offset `o`.
+ */
+function countedPositions(
+  s: LossStep,
+  weight: ClassWeight,
+  [t, w, counted]: [number, number, number],
+  body: (o: number) => Expr[],
+): Expr[] {
+  return [
+    set(counted, f32(0)),
+    ...positions(s, i32(0), s.count, (o, n, p) => [
+      set(t, classAt(s, n, p)),
+      ...unlessIgnored(s, t, [
+        set(w, weight(t)),
+        set(counted, fadd(get(counted), get(w))),
+        ...body(o),
+      ]),
+    ]),
+  ];
+}
+
+/**
+ * A class criterion's loss: `term(o, t, w, total)` adds the value at each counted (sample,
+ * position); the mean divides by the sum of the counted weights.
+ */
+function classLoss(
+  s: WasmStep<"nll" | "cross_entropy">,
+  weight: ClassWeight,
+  term: (o: number, t: number, w: number, total: number) => Expr[],
+): Expr[] {
+  const t = s.fb.local("i32");
+  const [w, counted] = s.fb.locals("f32", 2);
+  const sum = (total: number) =>
+    countedPositions(s, weight, [t, w, counted], (o) => term(o, t, w, total));
+  return lossTerm(s, s.a.S, sum, counted);
+}
+
+/** x at channel `c` (an i32 local) of the position at `o`. */
+const atClass = (s: LossStep, o: number, c: number): Expr =>
+  loadF(add(add(s.ins[0]!, get(o)), mul(get(c), i32(s.a.S * F32))));
+
+/** NLL of log-probabilities: −w[t]·x[t]. */
+export const nll: WasmKernel<"nll"> = (s) =>
+  classLoss(s, classWeights(s), (o, t, w, total) => [
+    set(total, fsub(get(total), fmul(get(w), atClass(s, o, t)))),
+  ]);
+
+/**
+ * CrossEntropy of raw scores: (1 − ε)·w[t]·(lse − x[t]), plus with label smoothing ε
+ * ε/C·Σ_c w[c]·(lse − x[c]).
+ */
 export const crossEntropy: WasmKernel<"cross_entropy"> = (s) => {
   const x = s.ins[0]!;
-  const S = s.a.S;
-  const [m, z, l] = s.fb.locals("f32", 3);
-  return classLoss(s, (o, t, total) => [
+  const { C, smoothing: e } = s.a;
+  const [m, z, lse] = s.fb.locals("f32", 3);
+  const weight = classWeights(s);
+  const smooth = (o: number, total: number) =>
+    channels(s, o, (at, c) => [
+      set(total, fadd(get(total), fmul(f32(e / C), fmul(weight(c), fsub(get(lse), load(x, at)))))),
+    ]);
+  return classLoss(s, weight, (o, t, w, total) => [
     ...maxAndSum(s, x, o, m, z),
-    ...logInto(s.fb, get(z), l),
-    set(
-      total,
-      fadd(
-        get(total),
-        fsub(fadd(get(m), get(l)), loadF(add(add(x, get(o)), mul(get(t), i32(S * F32))))),
-      ),
-    ),
+    ...logInto(s.fb, get(z), lse),
+    set(lse, fadd(get(m), get(lse))),
+    set(total, fadd(get(total), fmul(f32(1 - e), fmul(get(w), fsub(get(lse), atClass(s, o, t)))))),
+    ...(e > 0 ? smooth(o, total) : []),
   ]);
 };
 
 /**
- * The gradient of a class criterion at its input, from the target: NLL's −k at the target;
- * LogSoftMax+NLL and CrossEntropy k·(softmax − one-hot). Samples past `count` get zero.
+ * The gradient of a class criterion at its input, from the target, times k = weight / Σ counted
+ * w: NLL's −k·w[t] at the target; LogSoftMax+NLL and CrossEntropy k·w[t]·(softmax − one-hot),
+ * with label smoothing k·((1 − ε)·w[t]·(p − one-hot) + ε/C·(W·p − w[c])), W = Σ_c w[c].
+ * Samples past `count` and ignored positions get zero. Each thread sums the counted weights of
+ * the whole batch itself: one pass over the targets, cheaper than sharing it.
  */
 export const classLossGrad: WasmKernel<"class_loss_grad"> = (s) => {
   const { fb } = s;
   const [x, dx] = [s.ins[0]!, s.outs[0]!];
-  const { mode } = s.a;
-  const [k, m, z, e] = fb.locals("f32", 4);
+  const { mode, C, smoothing: e } = s.a;
+  const [k, m, z, prob, w, counted] = fb.locals("f32", 6);
   const t = fb.local("i32");
   const { lo, hi } = samples(s);
-  const S = s.a.S;
+  const weight = classWeights(s);
   const isTarget = (c: number): Expr => ({ op: "i32.eq", a: get(c), b: get(t) });
+  const W = s.a.classWeights?.reduce((sum, v) => sum + v, 0) ?? C;
   const value = (at: number, c: number): Expr[] => {
-    if (mode === "nll")
-      return [
-        store(
-          dx,
-          at,
-          { op: "select", a: { op: "f32.neg", a: get(k) }, b: f32(0), c: isTarget(c) },
-          s.acc,
-        ),
-      ];
-    const p: Expr[] =
+    if (mode === "nll") {
+      const minusKw: Expr = { op: "f32.neg", a: fmul(get(k), get(w)) };
+      return [store(dx, at, { op: "select", a: minusKw, b: f32(0), c: isTarget(c) }, s.acc)];
+    }
+    const probability: Expr[] =
       mode === "cross_entropy"
-        ? [
-            ...expInto(fb, fsub(load(x, at), get(m)), e),
-            set(e, { op: "f32.div", a: get(e), b: get(z) }),
-          ]
-        : expInto(fb, load(x, at), e);
+        ? [...expInto(fb, fsub(load(x, at), get(m)), prob), set(prob, fdiv(get(prob), get(z)))]
+        : expInto(fb, load(x, at), prob);
     const oneHot: Expr = { op: "select", a: f32(1), b: f32(0), c: isTarget(c) };
-    return [...p, store(dx, at, fmul(get(k), fsub(get(e), oneHot)), s.acc)];
+    const hard = fmul(get(w), fsub(get(prob), oneHot));
+    const smoothed = (): Expr =>
+      fadd(fmul(f32(1 - e), hard), fmul(f32(e / C), fsub(fmul(f32(W), get(prob)), weight(c))));
+    return [...probability, store(dx, at, fmul(get(k), e > 0 ? smoothed() : hard), s.acc)];
   };
+  const ignored: Expr =
+    s.a.ignore === undefined ? i32(0) : { op: "i32.eq", a: get(t), b: i32(s.a.ignore) };
+  const positive: Expr = { op: "f32.gt", a: get(counted), b: f32(0) };
   return [
-    set(k, {
-      op: "f32.div",
-      a: f32(s.a.weight),
-      b: { op: "f32.convert_i32_s", a: mul(s.count, i32(S)) },
-    }),
+    ...countedPositions(s, weight, [t, w, counted], () => []),
+    set(k, select(fdiv(f32(s.a.weight), get(counted)), f32(0), positive)),
     ...positions(s, lo, hi, (o, n, p) => [
+      set(t, classAt(s, n, p)),
       {
         op: "if",
-        cond: { op: "i32.ge_s", a: get(n), b: s.count },
+        cond: { op: "i32.or", a: { op: "i32.ge_s", a: get(n), b: s.count }, b: ignored },
         then: s.acc ? [] : channels(s, o, (at) => [store(dx, at, f32(0))]),
         else: [
-          set(t, classAt(s, n, p)),
+          set(w, weight(t)),
           ...(mode === "cross_entropy" ? maxAndSum(s, x, o, m, z) : []),
           ...channels(s, o, value),
         ],
