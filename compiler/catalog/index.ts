@@ -7,6 +7,7 @@ import { criteria, type CriterionDef } from "./criteria.js";
 import { dropout } from "./dropout.js";
 import { flatten } from "./flatten.js";
 import { linear } from "./linear.js";
+import { prelu } from "./prelu.js";
 import { spatialAveragePooling } from "./spatial-average-pooling.js";
 import { spatialConvolution } from "./spatial-convolution.js";
 import { spatialFullConvolution } from "./spatial-full-convolution.js";
@@ -30,6 +31,7 @@ export const layerList: readonly LayerDef[] = [
   view,
   flatten,
   ...activations,
+  prelu,
   dropout,
   concat,
   add,

@@ -9,6 +9,7 @@ import { zero } from "./fill.js";
 import { batchNorm, batchNormGrad } from "./normalization.js";
 import { dropout, dropoutGrad } from "./dropout.js";
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "./pooling.js";
+import { prelu, preluGrad } from "./prelu.js";
 import {
   add,
   addGrad,
@@ -55,4 +56,6 @@ export const tsKernels: { readonly [K in OpName]: KernelEmitter<K> } = {
   batch_norm_grad: batchNormGrad,
   dropout,
   dropout_grad: dropoutGrad,
+  prelu,
+  prelu_grad: preluGrad,
 };

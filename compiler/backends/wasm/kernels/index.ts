@@ -8,6 +8,7 @@ import type { WasmKernel } from "./kernel.js";
 import { linear, linearGradInput, linearGradWeight } from "./linear.js";
 import { bce, bceGrad, mse, mseGrad } from "./losses.js";
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from "./pooling.js";
+import { prelu, preluGrad } from "./prelu.js";
 import {
   add,
   addGrad,
@@ -63,4 +64,6 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   zero,
   batch_norm: batchNorm,
   batch_norm_grad: batchNormGrad,
+  prelu,
+  prelu_grad: preluGrad,
 };
