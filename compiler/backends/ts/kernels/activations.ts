@@ -14,10 +14,11 @@ const unary = {
 };
 
 /**
- * Functions the formulas call that JavaScript lacks, by name: their source, which the kernels
- * define where they use them.
+ * Functions the formulas call that JavaScript lacks, by name: the statement that defines each,
+ * which the kernels include where they use it (bound by name, so that a minifier renaming the
+ * function itself changes nothing).
  */
-export const jsHelpers: Readonly<Record<string, string>> = { erf: String(erf) };
+export const jsHelpers: Readonly<Record<string, string>> = { erf: `const erf = (${String(erf)});` };
 const binary = { add: "+", sub: "-", mul: "*", div: "/" };
 
 /** A formula as a JavaScript expression of `v`, an expression without side effects. */
