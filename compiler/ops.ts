@@ -11,7 +11,7 @@ export type Formula =
   | { op: "v" }
   | { op: "const"; value: number }
   | { op: "add" | "sub" | "mul" | "div"; a: Formula; b: Formula }
-  | { op: "neg" | "exp" | "expm1" | "log1p" | "tanh"; a: Formula }
+  | { op: "neg" | "abs" | "exp" | "expm1" | "log1p" | "tanh" | "erf"; a: Formula }
   /** `a > b ? then : otherwise` (or `>=`); the comparison is false when either side is NaN. */
   | { op: "select"; cmp: ">" | ">="; a: Formula; b: Formula; then: Formula; otherwise: Formula };
 
@@ -24,10 +24,12 @@ export const F = {
   mul: (a: Formula, b: Formula): Formula => ({ op: "mul", a, b }),
   div: (a: Formula, b: Formula): Formula => ({ op: "div", a, b }),
   neg: (a: Formula): Formula => ({ op: "neg", a }),
+  abs: (a: Formula): Formula => ({ op: "abs", a }),
   exp: (a: Formula): Formula => ({ op: "exp", a }),
   expm1: (a: Formula): Formula => ({ op: "expm1", a }),
   log1p: (a: Formula): Formula => ({ op: "log1p", a }),
   tanh: (a: Formula): Formula => ({ op: "tanh", a }),
+  erf: (a: Formula): Formula => ({ op: "erf", a }),
   /** `a > b ? then : otherwise` */
   ifGreater: (a: Formula, b: Formula, then: Formula, otherwise: Formula): Formula => ({
     op: "select",
@@ -55,7 +57,15 @@ export type Activation =
   | { fn: "elu"; alpha: number }
   | { fn: "sigmoid" }
   | { fn: "tanh" }
-  | { fn: "softplus"; beta: number; threshold: number };
+  | { fn: "softplus"; beta: number; threshold: number }
+  | { fn: "hardtanh"; min: number; max: number }
+  | { fn: "silu" }
+  /** `tanh`: PyTorch's approximate='tanh'; otherwise the exact form through erf. */
+  | { fn: "gelu"; tanh: boolean }
+  | { fn: "hardsigmoid" }
+  | { fn: "hardswish" }
+  | { fn: "logsigmoid" }
+  | { fn: "softsign" };
 
 export type ActivationName = Activation["fn"];
 
@@ -73,6 +83,15 @@ export interface ActivationRow<A extends Activation = Activation> {
 
 const { v, c } = F;
 const sigmoidOf = (x: Formula) => F.div(c(1), F.add(c(1), F.exp(F.neg(x))));
+
+/** u clamped to [lo, hi] as PyTorch's clamp: a NaN u stays NaN. */
+const clampOf = (u: Formula, lo: number, hi: number) =>
+  F.ifGreater(c(lo), u, c(lo), F.ifGreater(u, c(hi), c(hi), u));
+/** GELU's constants: √(2/π) and the cubic term's weight in the tanh form; 1/√2 in the exact. */
+const GELU_BETA = Math.sqrt(2 / Math.PI);
+const GELU_KAPPA = 0.044715;
+const geluInner = F.mul(c(GELU_BETA), F.add(v, F.mul(c(GELU_KAPPA), F.mul(v, F.mul(v, v)))));
+const geluErfArg = F.mul(v, c(Math.SQRT1_2));
 
 // At a kink the derivative is PyTorch's choice: ReLU's is 0 at 0, LeakyReLU's and ELU's are the
 // negative side's. NaN propagates as in PyTorch: ReLU's comparisons are written so that a NaN
@@ -111,10 +130,97 @@ export const activationRows: {
       F.ifGreater(F.mul(c(a.beta), v), c(a.threshold), c(1), sigmoidOf(F.mul(c(a.beta), v))),
     gradReads: "x",
   },
+  // PyTorch's clamp (a NaN input stays NaN) and hardtanh_backward's vectorised loop (the one
+  // tensors meet; its scalar tail differs at NaN): 1 strictly between the ends, 0 at and beyond
+  // them and for NaN. y is at an end exactly where x is at or beyond it, so y tells.
+  hardtanh: {
+    f: (a) => clampOf(v, a.min, a.max),
+    df: (a) => F.ifGreater(v, c(a.min), F.ifGreater(c(a.max), v, c(1), c(0)), c(0)),
+    gradReads: "y",
+  },
+  // x · sigmoid(x), as PyTorch's silu: x / (1 + exp(−x)); its derivative is not a function of y
+  // (SiLU is not monotonic).
+  silu: {
+    f: () => F.div(v, F.add(c(1), F.exp(F.neg(v)))),
+    df: () => F.mul(sigmoidOf(v), F.add(c(1), F.mul(v, F.sub(c(1), sigmoidOf(v))))),
+    gradReads: "x",
+  },
+  gelu: {
+    f: (a) => F.mul(F.mul(c(0.5), v), F.add(c(1), a.tanh ? F.tanh(geluInner) : F.erf(geluErfArg))),
+    df: (a) => {
+      if (!a.tanh)
+        // Φ(x) + x·φ(x)
+        return F.add(
+          F.mul(c(0.5), F.add(c(1), F.erf(geluErfArg))),
+          F.mul(v, F.mul(F.exp(F.mul(c(-0.5), F.mul(v, v))), c(1 / Math.sqrt(2 * Math.PI)))),
+        );
+      // PyTorch's gelu_backward for 'tanh': ½(1 + t) + ½x·(1 − t²)·β·(1 + 3κx²), t = tanh(inner).
+      const t = F.tanh(geluInner);
+      const slope = F.mul(c(GELU_BETA), F.add(c(1), F.mul(c(3 * GELU_KAPPA), F.mul(v, v))));
+      return F.add(
+        F.mul(c(0.5), F.add(c(1), t)),
+        F.mul(F.mul(c(0.5), v), F.mul(F.sub(c(1), F.mul(t, t)), slope)),
+      );
+    },
+    gradReads: "x",
+  },
+  // PyTorch's min(max(x + 3, 0), 6) / 6; the derivative is 1/6 strictly inside (−3, 3), 0 at
+  // the ends and for NaN (hardsigmoid_backward), which 0 < y < 1 tells.
+  hardsigmoid: {
+    f: () => F.div(clampOf(F.add(v, c(3)), 0, 6), c(6)),
+    // PyTorch's 1/6 here is the float 1.0f / 6.0f, in double precision too.
+    df: () => F.ifGreater(v, c(0), F.ifGreater(c(1), v, c(Math.fround(1 / 6)), c(0)), c(0)),
+    gradReads: "y",
+  },
+  // x · min(max(x + 3, 0), 6) / 6; the derivative of PyTorch's vectorised loop (its scalar tail
+  // differs at 3 and NaN): 0 below −3, 1 from 3 on, x/3 + ½ between and for NaN.
+  hardswish: {
+    f: () => F.div(F.mul(v, clampOf(F.add(v, c(3)), 0, 6)), c(6)),
+    df: () =>
+      F.ifGreater(c(-3), v, c(0), F.ifAtLeast(v, c(3), c(1), F.add(F.div(v, c(3)), c(0.5)))),
+    gradReads: "x",
+  },
+  // min(x, 0) − log(1 + exp(−|x|)), stable at both ends as PyTorch's. Its derivative
+  // sigmoid(−x) = 1 − exp(y) is −expm1(y): exact where it is tiny (large x) too.
+  logsigmoid: {
+    f: () => F.sub(F.ifGreater(v, c(0), c(0), v), F.log1p(F.exp(F.neg(F.abs(v))))),
+    df: () => F.neg(F.expm1(v)),
+    gradReads: "y",
+  },
+  // x / (1 + |x|); 1 / (1 + |x|)² = (1 − |y|)².
+  softsign: {
+    f: () => F.div(v, F.add(c(1), F.abs(v))),
+    df: () => F.mul(F.sub(c(1), F.abs(v)), F.sub(c(1), F.abs(v))),
+    gradReads: "y",
+  },
 };
 
 export const activationRow = <A extends Activation>(a: A): ActivationRow<A> =>
   activationRows[a.fn] as ActivationRow as ActivationRow<A>;
+
+/**
+ * erf(x) in double precision (JavaScript has none), within 8 ulp of glibc's over [−6, 6]: ±1
+ * from |x| = 6 on (erfc(6) < 2.2·10⁻¹⁷); from 1.5 on, 1 − erfc(|x|) with erfc by its continued
+ * fraction (120 terms, evaluated from the last back: converged there); below, the series
+ * 2/√π · exp(−x²) · Σ 2ⁿx²ⁿ⁺¹ / (1·3·…·(2n + 1)), whose terms all have x's sign (no
+ * cancellation). Self-contained, so that the TS backend can emit its source into the kernels.
+ */
+export function erf(x: number): number {
+  const a = Math.abs(x);
+  if (a >= 6) return Math.sign(x);
+  if (a >= 1.5) {
+    let t = a;
+    for (let k = 120; k >= 1; k--) t = a + k / 2 / t;
+    return Math.sign(x) * (1 - Math.exp(-a * a) / (1.772453850905516 * t));
+  }
+  let term = x;
+  let sum = x;
+  for (let n = 1; Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+    term *= (2 * x * x) / (2 * n + 1);
+    sum += term;
+  }
+  return 1.1283791670955126 * Math.exp(-x * x) * sum;
+}
 
 /** A formula's value in double precision at `v`: the reference interpreter's reading of a row. */
 export function evaluate(f: Formula, x: number): number {
@@ -133,6 +239,8 @@ export function evaluate(f: Formula, x: number): number {
       return evaluate(f.a, x) / evaluate(f.b, x);
     case "neg":
       return -evaluate(f.a, x);
+    case "abs":
+      return Math.abs(evaluate(f.a, x));
     case "exp":
       return Math.exp(evaluate(f.a, x));
     case "expm1":
@@ -141,6 +249,8 @@ export function evaluate(f: Formula, x: number): number {
       return Math.log1p(evaluate(f.a, x));
     case "tanh":
       return Math.tanh(evaluate(f.a, x));
+    case "erf":
+      return erf(evaluate(f.a, x));
     case "select": {
       const [a, b] = [evaluate(f.a, x), evaluate(f.b, x)];
       return (f.cmp === ">" ? a > b : a >= b) ? evaluate(f.then, x) : evaluate(f.otherwise, x);
@@ -225,6 +335,16 @@ export interface KLDivAttrs extends LossAttrs {
 
 /** Where a class criterion's gradient starts: NLL alone, NLL fused with its LogSoftMax, or CrossEntropy. */
 export type ClassLossMode = "nll" | "log_softmax_nll" | "cross_entropy";
+
+/** SoftMax over channels, of −x for SoftMin (softmin(x) = softmax(−x)). */
+export interface Softmax extends Channels {
+  negate: boolean;
+}
+
+/** PReLU over C channels of S positions: `shared`, one weight for all channels. */
+export interface PReLU extends Channels {
+  shared: boolean;
+}
 
 export interface BatchNormAttrs extends Channels {
   eps: number;
@@ -337,13 +457,16 @@ export interface OpAttrs {
    * per channel; without `act` only the bias gradient, without `bias` only dx.
    */
   activation_grad: Channels & Epilogue;
-  /** (x, w, b?) → y: a convolution with its epilogue. */
+  /**
+   * (x, w, b?) → (y, z?): a convolution with its epilogue; z, when asked for, keeps the value
+   * before the activation (for one whose derivative reads its input).
+   */
   conv2d: Window & Epilogue;
   /** (dy, w, b?) → dx; with `bias`, dx starts from it (a transposed convolution's forward). */
   conv2d_grad_input: Window & { bias: boolean };
   /** (dy, x) → dw */
   conv2d_grad_weight: Window;
-  /** (x, w, b?) → y */
+  /** (x, w, b?) → (y, z?), z as conv2d's */
   linear: Dense & Epilogue;
   /** (dy, w) → dx */
   linear_grad_input: Dense;
@@ -369,10 +492,10 @@ export interface OpAttrs {
   pad: Padding;
   /** dy → dx: each output position's gradient added to the input it copies. */
   pad_grad: Padding;
-  /** x → y over the C channels at each position. */
-  softmax: Channels;
+  /** x → y over the C channels at each position; with `negate` of −x (SoftMin). */
+  softmax: Softmax;
   /** (y, dy) → dx */
-  softmax_grad: Channels;
+  softmax_grad: Softmax;
   log_softmax: Channels;
   /** (y, dy) → dx */
   log_softmax_grad: Channels;
@@ -423,6 +546,10 @@ export interface OpAttrs {
   dropout: { p: number; size: number; salt: number };
   /** (dy, mask) → dx */
   dropout_grad: { size: number };
+  /** (x, weight) → y = x if x > 0, else weight[c]·x: one weight per channel, or one in all. */
+  prelu: PReLU;
+  /** (x, weight, dy) → (dx, dweight): either may be −1, not needed. */
+  prelu_grad: PReLU;
 }
 
 export type OpName = keyof OpAttrs;
@@ -477,6 +604,8 @@ export const opSummaries: { readonly [K in OpName]: string } = {
   batch_norm_grad: "batch normalisation gradient",
   dropout: "dropout",
   dropout_grad: "dropout gradient",
+  prelu: "parametric ReLU",
+  prelu_grad: "parametric ReLU gradient",
 };
 
 export const opNames = Object.keys(opSummaries) as OpName[];

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { expect, test } from "vitest";
 import { missingOps } from "../compiler/backends/backend.js";
 import { tsBackend } from "../compiler/backends/ts/emit.js";
-import { jsFormula } from "../compiler/backends/ts/kernels/activations.js";
+import { jsFormula, jsHelpers } from "../compiler/backends/ts/kernels/activations.js";
 import { wasmBackend } from "../compiler/backends/wasm/emit.js";
 import { criterionList, layerList } from "../compiler/catalog/index.js";
 import { compile } from "../compiler/compile.js";
@@ -27,7 +27,16 @@ const parameters: Record<ActivationName, object> = {
   sigmoid: {},
   tanh: {},
   softplus: { beta: 2, threshold: 3 },
+  hardtanh: { min: -0.5, max: 1.5 },
+  silu: {},
+  gelu: { tanh: false },
+  hardsigmoid: {},
+  hardswish: {},
+  logsigmoid: {},
+  softsign: {},
 };
+// erf, which JavaScript lacks, as the kernels define it.
+const helpers = Object.values(jsHelpers).join("\n");
 
 test.each(Object.keys(activationRows) as ActivationName[])(
   "the %s row renders to JavaScript that computes its formulas",
@@ -35,8 +44,10 @@ test.each(Object.keys(activationRows) as ActivationName[])(
     const act = { fn, ...parameters[fn] } as never;
     const row = activationRows[fn];
     for (const formula of [row.f(act), row.df(act)]) {
-      const js = new Function("v", `return ${jsFormula(formula, "v")};`) as (v: number) => number;
-      for (const x of [-4, -1.5, -0.25, 0, 0.25, 1.5, 4])
+      const js = new Function("v", `${helpers}\nreturn ${jsFormula(formula, "v")};`) as (
+        v: number,
+      ) => number;
+      for (const x of [-4, -3, -1.5, -0.5, -0.25, 0, 0.25, 1.5, 3, 4, NaN])
         expect(js(x), `${fn} at ${x}`).toBe(evaluate(formula, x));
     }
   },
@@ -79,6 +90,16 @@ const perLayer: Record<string, string> = {
   SoftPlus: one("[7]", "  Linear(5) -> SoftPlus"),
   SoftMax: one("[7]", "  SoftMax"),
   LogSoftMax: one("[7]", "  LogSoftMax", "NLL"),
+  ReLU6: one("[7]", "  Linear(5) -> ReLU6"),
+  HardTanh: one("[7]", "  HardTanh(min_val=-2, max_val=0.5)"),
+  SiLU: one("[7]", "  Linear(5) -> SiLU"),
+  GELU: one("[2, 3, 3]", "  SpatialConvolution(2, kernel=1) -> GELU(approximate=true) -> GELU"),
+  HardSigmoid: one("[2, 3, 3]", "  SpatialConvolution(2, kernel=1) -> HardSigmoid"),
+  HardSwish: one("[7]", "  HardSwish"),
+  LogSigmoid: one("[7]", "  LogSigmoid"),
+  SoftSign: one("[7]", "  Linear(5) -> SoftSign"),
+  SoftMin: one("[3, 2, 2]", "  SoftMin"),
+  PReLU: one("[3, 2, 2]", "  PReLU(3) -> Flatten -> PReLU -> Linear(3) -> PReLU(3)"),
   Dropout: one("[7]", "  Dropout(0.3)"),
   Concat: one("[3, 2, 2]", "  y = Concat(x, x)\n  output y"),
   Add: one("[3, 2, 2]", "  y = Add(x, x)\n  output y"),
@@ -133,21 +154,22 @@ test.each(Object.entries({ ...perLayer, ...perCriterion, ...sampleSources }))(
 // ---------------------------------------------------------------------------------------------
 // NaN propagates as in PyTorch: through every activation, fused or standalone, on both backends.
 
-test.each(["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "SoftPlus"])(
-  "%s passes a NaN input on as NaN, standalone and fused into Linear, on both backends",
-  (act) => {
-    const standalone = one("[4]", `  ${act}`);
-    const fused = one("[4]", `  Linear(3) -> ${act}`);
-    for (const source of [standalone, fused]) {
-      const compiled = compileModel(source);
-      for (const backend of ["ts", "wasm"] as const) {
-        const net = compiled.create({ batch: 1, backend });
-        const y = net.forward(Float32Array.from([NaN, -1, 0, 2])) as Float32Array;
-        // The standalone activation keeps the other elements; Linear spreads the NaN to all.
-        expect(Number.isNaN(y[0]), `${backend}: ${source}`).toBe(true);
-        if (source === fused) expect([...y].every(Number.isNaN), backend).toBe(true);
-        else expect([...y.subarray(1)].some(Number.isNaN), backend).toBe(false);
-      }
+test.each([
+  ...["ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "SoftPlus", "ReLU6", "HardTanh", "SiLU"],
+  ...["GELU", "GELU(approximate=true)", "HardSigmoid", "HardSwish", "LogSigmoid", "SoftSign"],
+  ...["PReLU", "PReLU(4)"],
+])("%s passes a NaN input on as NaN, standalone and fused into Linear, on both backends", (act) => {
+  const standalone = one("[4]", `  ${act}`);
+  const fused = one("[4]", `  Linear(4) -> ${act}`);
+  for (const source of [standalone, fused]) {
+    const compiled = compileModel(source);
+    for (const backend of ["ts", "wasm"] as const) {
+      const net = compiled.create({ batch: 1, backend });
+      const y = net.forward(Float32Array.from([NaN, -1, 0, 2])) as Float32Array;
+      // The standalone activation keeps the other elements; Linear spreads the NaN to all.
+      expect(Number.isNaN(y[0]), `${backend}: ${source}`).toBe(true);
+      if (source === fused) expect([...y].every(Number.isNaN), backend).toBe(true);
+      else expect([...y.subarray(1)].some(Number.isNaN), backend).toBe(false);
     }
-  },
-);
+  }
+});

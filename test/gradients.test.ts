@@ -16,13 +16,16 @@ const pointwise = (layers: string, criterion: string) =>
 const withIgnored = (targets: Int32Array, ignore: number) =>
   targets.map((t, i) => (i % 3 === 0 ? ignore : t));
 
-/** A one-stack model on `input`, its last layer judged by MSE against a random target. */
-function mseCase(input: number[], layers: string, output: number[], batch = 3) {
+/**
+ * A one-stack model on `input` (drawn from ±`scale`: past an activation's kinks), its last layer
+ * judged by MSE against a random target.
+ */
+function mseCase(input: number[], layers: string, output: number[], batch = 3, scale = 1) {
   const source = `model M {\n  input x: [${input.join(", ")}]\n${layers}\n}\ncriterion MSE\n`;
   return {
     source,
     batch,
-    input: data(batch * size(input)),
+    input: data(batch * size(input), scale),
     target: Float32Array.from(data(batch * size(output))),
   };
 }
@@ -130,6 +133,33 @@ const layerCases: [string, GradCheckCase][] = [
   ["BatchNormalization without affine", mseCase([5], "  BatchNormalization(affine=false)", [5], 4)],
   ["SpatialUpSamplingNearest", mseCase([2, 3, 2], "  SpatialUpSamplingNearest(2)", [2, 6, 4])],
   ["Linear with fused Sigmoid", mseCase([6], "  Linear(3) -> Sigmoid", [3])],
+  ["ReLU6", mseCase([9], "  ReLU6", [9], 3, 8)],
+  ["HardTanh", mseCase([9], "  HardTanh(min_val=-0.5, max_val=0.25)", [9])],
+  ["SiLU", mseCase([9], "  SiLU", [9], 3, 4)],
+  ["GELU", mseCase([9], "  GELU", [9], 3, 4)],
+  ["GELU approximate", mseCase([9], "  GELU(approximate=true)", [9], 3, 4)],
+  ["HardSigmoid", mseCase([9], "  HardSigmoid", [9], 3, 4)],
+  ["HardSwish", mseCase([9], "  HardSwish", [9], 3, 5)],
+  ["LogSigmoid", mseCase([9], "  LogSigmoid", [9], 3, 6)],
+  ["SoftSign", mseCase([9], "  SoftSign", [9], 3, 3)],
+  ["SoftMin over channels", mseCase([4, 2, 3], "  SoftMin", [4, 2, 3])],
+  ["PReLU shared", mseCase([3, 2, 2], "  PReLU", [3, 2, 2])],
+  ["PReLU per channel", mseCase([3, 4], "  PReLU(3)", [3, 4])],
+  ["Linear with fused HardSigmoid", mseCase([6], "  Linear(3) -> HardSigmoid", [3], 3, 4)],
+  ["Linear, PReLU per feature", mseCase([6], "  Linear(5)\n  PReLU(5)", [5])],
+  ["Linear with fused GELU (keeps its input)", mseCase([6], "  Linear(4) -> GELU", [4], 3, 3)],
+  [
+    "SpatialConvolution with fused SiLU (keeps its input)",
+    mseCase([2, 4, 3], "  SpatialConvolution(3, kernel=3, pad=1) -> SiLU", [3, 4, 3], 3, 3),
+  ],
+  [
+    "SpatialConvolution with fused LogSigmoid, then SoftSign",
+    mseCase(
+      [2, 4, 3],
+      "  SpatialConvolution(3, kernel=3, pad=1) -> LogSigmoid -> SoftSign",
+      [3, 4, 3],
+    ),
+  ],
 ];
 
 /** Graphs and criteria: fan-out, joins, dropout, the class criteria, weighted sums of terms. */

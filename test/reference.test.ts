@@ -106,6 +106,22 @@ const generators: Record<string, () => Omit<Case, "name" | "N" | "training">> = 
   }),
   SoftMax: () => ({ source: single(shape(), "SoftMax") }),
   LogSoftMax: () => ({ source: single(shape(), "LogSoftMax") }),
+  ReLU6: () => ({ source: single(shape(), "ReLU6") }),
+  HardTanh: () => ({
+    source: single(shape(), `HardTanh(min_val=${random() - 1}, max_val=${random() + 1.5})`),
+  }),
+  SiLU: () => ({ source: single(shape(), "SiLU") }),
+  GELU: () => ({ source: single(shape(), `GELU(approximate=${random() < 0})`) }),
+  HardSigmoid: () => ({ source: single(shape(), "HardSigmoid") }),
+  HardSwish: () => ({ source: single(shape(), "HardSwish") }),
+  LogSigmoid: () => ({ source: single(shape(), "LogSigmoid") }),
+  SoftSign: () => ({ source: single(shape(), "SoftSign") }),
+  SoftMin: () => ({ source: single(shape(), "SoftMin") }),
+  PReLU() {
+    const input = shape();
+    const count = random() < 0 ? 1 : input[0]!;
+    return { source: single(input, `PReLU(${count}, init=${(random() + 1) / 2})`) };
+  },
   Dropout: () => ({ source: single(shape(), `Dropout(${choose([0, 0.25, 0.5])})`) }),
   SpatialBatchNormalization() {
     const args = `affine=${random() < 0.5}, eps=${choose([1e-5, 1e-3])}, momentum=${choose([0.1, 0.5])}`;

@@ -79,6 +79,8 @@ function mustRunInWasm(step: Step): boolean {
     case "zero":
     case "batch_norm":
     case "batch_norm_grad":
+    case "prelu":
+    case "prelu_grad":
       return true;
     default:
       return false;
@@ -207,6 +209,16 @@ const epilogues = [
   " -> Tanh",
   " -> Sigmoid",
   " -> ELU(alpha=0.7)",
+  " -> ReLU6",
+  " -> HardSigmoid",
+  " -> LogSigmoid",
+  " -> SoftSign",
+  " -> HardTanh(min_val=-0.5, max_val=0.5)",
+  " -> SiLU",
+  " -> GELU",
+  " -> HardSwish",
+  " -> GELU(approximate=true)",
+  " -> SoftPlus",
 ];
 const grads = (kernel: string) => [kernel, `${kernel}_grad_input`, `${kernel}_grad_weight`];
 
@@ -362,30 +374,51 @@ poolings.push(
   pooling("Average, LeNet's second", [16, 10, 10], "SpatialAveragePooling(2)", 5),
 );
 
-/** Standalone activations: their input is not a convolution's or a linear layer's. */
+/** Each of `layers` alone (its input not a convolution's or a linear layer's) on each shape. */
+const standalone = (shapes: number[][], layers: string[]): FamilyCase[] =>
+  shapes.flatMap((shape, i) =>
+    layers.map((layer) => ({
+      name: `${layer} on [${shape.join(", ")}]`,
+      source: single(shape, layer),
+      N: batches[i % 3]!,
+      kernels:
+        layer === "SoftMin" ? ["softmax", "softmax_grad"] : ["activation", "activation_grad"],
+    })),
+  );
+
 const activations: FamilyCase[] = [
-  [1],
-  [3],
-  [17],
-  [100],
-  [3, 9, 13],
-  [7, 1, 5],
-  [17, 2, 3],
-].flatMap((shape, i) =>
-  [
-    "ReLU",
-    "LeakyReLU(slope=0.3)",
-    "Tanh",
-    "Sigmoid",
-    "ELU",
-    "SoftPlus",
-    "SoftPlus(beta=2, threshold=1)",
-  ].map((layer) => ({
-    name: `${layer} on [${shape.join(", ")}]`,
-    source: single(shape, layer),
-    N: batches[i % 3]!,
-    kernels: ["activation", "activation_grad"],
-  })),
+  ...standalone(
+    [[1], [3], [17], [100], [3, 9, 13], [7, 1, 5], [17, 2, 3]],
+    [
+      ...["ReLU", "LeakyReLU(slope=0.3)", "Tanh", "Sigmoid", "ELU", "SoftPlus"],
+      "SoftPlus(beta=2, threshold=1)",
+    ],
+  ),
+  // The activations of issue 14 on the shapes whose tails and planes differ most, and SoftMin.
+  ...standalone(
+    [[17], [3, 9, 13], [7, 1, 5]],
+    [
+      ...[
+        "ReLU6",
+        "HardTanh(min_val=-0.5, max_val=0.25)",
+        "SiLU",
+        "GELU",
+        "GELU(approximate=true)",
+      ],
+      ...["HardSigmoid", "HardSwish", "LogSigmoid", "SoftSign", "SoftMin"],
+    ],
+  ),
+];
+
+/** PReLU, one slope shared or one per channel, on rows of channels and on planes. */
+const prelus: FamilyCase[] = [[1], [3], [17], [100], [3, 9, 13], [7, 1, 5], [17, 2, 3]].flatMap(
+  (shape, i) =>
+    [...new Set([1, shape[0]!])].map((count) => ({
+      name: `PReLU(${count}) on [${shape.join(", ")}]`,
+      source: single(shape, `PReLU(${count})`),
+      N: batches[i % 3]!,
+      kernels: ["prelu", "prelu_grad"],
+    })),
 );
 activations.push({
   name: "ReLU after max pooling, LeakyReLU after it",
@@ -580,6 +613,8 @@ const fanOuts: FamilyCase[] = [
     "activation",
     "activation_grad",
   ]),
+  fanOut("two PReLUs", [7, 9, 13], "PReLU(7)", "PReLU", ["prelu", "prelu_grad"]),
+  fanOut("SoftMax and SoftMin", [7, 3, 5], "SoftMax", "SoftMin", ["softmax", "softmax_grad"]),
   fanOut(
     "two spatial batch normalisations",
     [7, 9, 13],
@@ -933,6 +968,7 @@ const families: Record<string, FamilyCase[]> = {
   "ceil mode and divisors": ceilPoolings,
   padding: paddings,
   activation: activations,
+  PReLU: prelus,
   dropout: dropouts,
   "batch normalisation": norms,
   "fan-out (accumulating gradients)": fanOuts,

@@ -1,6 +1,8 @@
 // The WASM kernels' elementary functions (compiler/backends/wasm/math.ts), scalar and f32x4,
 // against Math's rounded to float32: within a few ulp over their ranges, with NaN, infinities,
-// underflow and overflow as Math's.
+// underflow and overflow as Math's; erf against the double one of ops.ts; and every activation row
+// at NaN as PyTorch.
+import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import {
   FuncBuilder,
@@ -15,7 +17,16 @@ import {
   type Lanes,
 } from "../compiler/backends/wasm/builder.js";
 import { encodeModule, type Expr } from "../compiler/backends/wasm/encoder.js";
-import { exp, expm1, log, log1p, tanh } from "../compiler/backends/wasm/math.js";
+import { erf, exp, expm1, log, log1p, tanh } from "../compiler/backends/wasm/math.js";
+import { wasmActivation } from "../compiler/backends/wasm/kernels/activations.js";
+import { compile } from "../compiler/compile.js";
+import {
+  activationRow,
+  erf as erf64,
+  evaluate,
+  type Activation,
+  type OpAttrs,
+} from "../compiler/ops.js";
 
 type Fn = (fb: FuncBuilder, L: Lanes, x: Expr) => Expr;
 
@@ -95,6 +106,13 @@ describe.each(lanes)("on %s lanes", (_, L) => {
     expect(worst(xs, run(log1p, L, xs), Math.log1p)).toBeLessThanOrEqual(2);
     expect([...run(log1p, L, [0, 1e-30, Infinity])]).toEqual([0, Math.fround(1e-30), Infinity]);
   });
+
+  test("erf is within 6 ulp from −5 to 5 and near 0; ±1 at ±∞, NaN for NaN, −0 for −0", () => {
+    const xs = [...sweep(-5, 5), ...sweep(-0.01, 0.01), 1e-30, -1e-30, 3.9, 4, 4.1];
+    expect(worst(xs, run(erf, L, xs), erf64)).toBeLessThanOrEqual(6);
+    const edges = run(erf, L, [0, -0, 10, -10, Infinity, -Infinity, NaN]);
+    expect([...edges]).toEqual([0, -0, 1, -1, 1, -1, NaN]);
+  });
 });
 
 test.each([
@@ -103,9 +121,79 @@ test.each([
   ["tanh", tanh],
   ["expm1", expm1],
   ["log1p", log1p],
+  ["erf", erf],
 ] as const)("%s on f32x4 gives each lane the bits of the scalar one", (_, f) => {
   const xs = Array.from({ length: 4003 }, (_, i) => Math.fround(Math.exp(-20 + (40 * i) / 4002)));
   const both = [...xs, ...xs.map((x) => -x)];
   const usable = f === log || f === log1p ? xs : both;
   expect(run(f, VECTOR, usable)).toEqual(run(f, SCALAR, usable));
+});
+
+// The double-precision erf the reference and the TS kernels use (ops.ts), against values to 17
+// digits (Abramowitz & Stegun's table, extended): within 2 ulp across its series' range.
+test("ops.ts's erf is within 2 ulp of tabulated values, odd, ±1 from 6 on, NaN for NaN", () => {
+  const table: [number, number][] = [
+    [0.1, 0.1124629160182848922],
+    [0.5, 0.5204998778130465377],
+    [1, 0.8427007929497148693],
+    [2, 0.9953222650189527342],
+    [3, 0.9999779095030014146],
+    [1e-3, 0.001128378790969236],
+  ];
+  for (const [x, value] of table) {
+    const ulp = 2 ** (Math.floor(Math.log2(value)) - 52);
+    expect(Math.abs(erf64(x) - value) / ulp, `erf(${x})`).toBeLessThanOrEqual(2);
+    expect(erf64(-x)).toBe(-erf64(x));
+  }
+  expect([erf64(6), erf64(-7), erf64(0), erf64(-0), erf64(NaN)]).toEqual([1, -1, 0, -0, NaN]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// NaN through each activation row as PyTorch passes it (test/fixtures/make-torch-fixtures.py):
+// the output, and the derivative for dy = 1, which for some functions is dy itself.
+
+const nanCases = (
+  JSON.parse(readFileSync(new URL("fixtures/torch-layers.json", import.meta.url), "utf8")) as {
+    nan: { layer: string; y: number | null; dx: number | null }[];
+  }
+).nan;
+
+/** The activation a layer compiles to, as its kernel step carries it. */
+function activationOf(layer: string): Activation {
+  const result = compile(`model M {\n  input x: [4]\n  ${layer}\n}\ncriterion MSE\n`);
+  if (!result.ok) throw new Error(`${layer}: ${result.error}`);
+  const step = result.compiled.program.forward.find((s) => s.kernel === "activation")!;
+  return (step.attrs as OpAttrs["activation"]).act;
+}
+
+describe.each(lanes)("at NaN on %s lanes", (_, L) => {
+  test.each(nanCases.map((c) => [c.layer, c] as const))("%s is PyTorch's", (_, c) => {
+    const act = activationOf(c.layer);
+    const row = activationRow(act);
+    const vector = L === VECTOR;
+    const [y] = run(
+      (fb, _lanes, x) =>
+        vector ? wasmActivation(fb, act).vec(x) : wasmActivation(fb, act).scalar(x),
+      L,
+      [NaN],
+    );
+    const at = row.gradReads === "y" ? y! : NaN;
+    const [dx] = run(
+      (fb, lanes, v) => {
+        const a = wasmActivation(fb, act);
+        return vector ? a.gradVec(v, lanes.const(1)) : a.gradScalar(v, lanes.const(1));
+      },
+      L,
+      [at],
+    );
+    const [expectedY, expectedDx] = [c.y ?? NaN, c.dx ?? NaN];
+    expect([y, dx]).toEqual([expectedY, expectedDx]);
+    // The reference interpreter reads the same row.
+    const [f, df] = [row.f(act), row.df(act)];
+    const reference = [
+      evaluate(f, NaN),
+      evaluate(df, row.gradReads === "y" ? evaluate(f, NaN) : NaN),
+    ];
+    expect(reference.map(Math.fround)).toEqual([expectedY, expectedDx]);
+  });
 });

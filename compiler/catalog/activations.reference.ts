@@ -35,20 +35,29 @@ function eachPosition(c: ReferenceContext, visit: (o: number, C: number, S: numb
   for (let n = 0; n < c.N; n++) for (let s = 0; s < S; s++) visit(n * C * S + s, C, S);
 }
 
-/** The softmax over channels at one position (shifted by the maximum, which cancels). */
-function softmaxAt(x: Float64Array, o: number, C: number, S: number): number[] {
+/**
+ * The softmax over channels at one position (shifted by the maximum, which cancels), of −x with
+ * `negate`.
+ */
+function softmaxAt(x: Float64Array, o: number, C: number, S: number, negate = false): number[] {
+  const at = (k: number) => (negate ? -x[o + k * S]! : x[o + k * S]!);
   let m = -Infinity;
-  for (let k = 0; k < C; k++) m = Math.max(m, x[o + k * S]!);
-  const e = [...Array(C).keys()].map((k) => Math.exp(x[o + k * S]! - m));
+  for (let k = 0; k < C; k++) m = Math.max(m, at(k));
+  const e = [...Array(C).keys()].map((k) => Math.exp(at(k) - m));
   const z = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / z);
 }
 
-/** y_k = exp(x_k) / Σ_j exp(x_j); ∂y_j/∂x_k = y_j (δ_jk − y_k). */
-export const softmaxReference: ReferenceRule = {
+/**
+ * y_k = exp(x_k) / Σ_j exp(x_j); ∂y_j/∂x_k = y_j (δ_jk − y_k). With `negate` (SoftMin) of −x,
+ * the derivative negated.
+ */
+export const softmaxReference = (negate: boolean): ReferenceRule => ({
   forward(c) {
     const y = new Float64Array(c.x[0]!.length);
-    eachPosition(c, (o, C, S) => softmaxAt(c.x[0]!, o, C, S).forEach((p, k) => (y[o + k * S] = p)));
+    eachPosition(c, (o, C, S) =>
+      softmaxAt(c.x[0]!, o, C, S, negate).forEach((p, k) => (y[o + k * S] = p)),
+    );
     return { y };
   },
   backward(c) {
@@ -57,12 +66,13 @@ export const softmaxReference: ReferenceRule = {
       for (let k = 0; k < C; k++)
         for (let j = 0; j < C; j++) {
           const yj = c.y[o + j * S]!;
-          dx[o + k * S] += c.dy[o + j * S]! * yj * ((j === k ? 1 : 0) - c.y[o + k * S]!);
+          const d = c.dy[o + j * S]! * yj * ((j === k ? 1 : 0) - c.y[o + k * S]!);
+          dx[o + k * S] += negate ? -d : d;
         }
     });
     return { dx: [dx] };
   },
-};
+});
 
 /** y_k = log softmax(x)_k; ∂y_j/∂x_k = δ_jk − softmax(x)_k. */
 export const logSoftmaxReference: ReferenceRule = {

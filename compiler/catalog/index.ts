@@ -9,6 +9,7 @@ import { flatten } from "./flatten.js";
 import { linear } from "./linear.js";
 import { spatialAdaptiveAveragePooling } from "./spatial-adaptive-average-pooling.js";
 import { spatialAdaptiveMaxPooling } from "./spatial-adaptive-max-pooling.js";
+import { prelu } from "./prelu.js";
 import { spatialAveragePooling } from "./spatial-average-pooling.js";
 import { spatialConvolution } from "./spatial-convolution.js";
 import { spatialFullConvolution } from "./spatial-full-convolution.js";
@@ -42,6 +43,7 @@ export const layerList: readonly LayerDef[] = [
   view,
   flatten,
   ...activations,
+  prelu,
   dropout,
   concat,
   add,

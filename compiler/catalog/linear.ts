@@ -1,6 +1,12 @@
 // Linear: fully connected layer on one vector per sample, weight [out, in] as PyTorch's Linear.
 import { formatShape } from "../diagnostics.js";
-import { epilogueAttrs, epilogueBackward, weightGradient, weightInputs } from "./lowering.js";
+import {
+  epilogueAttrs,
+  epilogueBackward,
+  epilogueOutputs,
+  weightGradient,
+  weightInputs,
+} from "./lowering.js";
 import { biasArg, size, weightAndBias, type LayerDef } from "./types.js";
 
 export const linear: LayerDef = {
@@ -53,7 +59,7 @@ export const linear: LayerDef = {
   flops: (input, _args, output) => 2 * input[0]! * output[0]!,
   lowering: {
     forward(c) {
-      c.step("linear", weightInputs(c), [c.y], {
+      c.step("linear", weightInputs(c), epilogueOutputs(c), {
         I: c.inputs[0]![0]!,
         O: c.output[0]!,
         ...epilogueAttrs(c),

@@ -1,5 +1,5 @@
 // Lowering pieces shared by several layers: window attributes, the fused bias+activation gradient.
-import type { Epilogue, OpAttrs, OpName, Window } from "../ops.js";
+import { activationRow, type Epilogue, type OpAttrs, type OpName, type Window } from "../ops.js";
 import { pair, type Args, type GradientContext, type LowerContext, type Shape } from "./types.js";
 
 /** The constants every windowed kernel specialises on. */
@@ -30,6 +30,16 @@ export function epilogueAttrs(c: LowerContext): Epilogue {
 }
 
 /**
+ * The outputs of a layer with an epilogue: y, and the value before the activation when the
+ * activation's derivative reads it (kept for the backward, the memory the activation's own
+ * input would have taken unfused).
+ */
+export function epilogueOutputs(c: LowerContext): number[] {
+  const keep = c.epilogue && activationRow(c.epilogue).gradReads === "x";
+  return keep ? [c.y, c.scratch("pre-activation", c.output, true)] : [c.y];
+}
+
+/**
  * The backward of a layer's epilogue in one pass: the fused activation's derivative applied to
  * dy in place, and the bias gradient summed from it. Afterwards c.dy holds the pre-activation
  * gradient. `channels` × `spatial` is the per-sample layout of the output.
@@ -41,7 +51,9 @@ export function epilogueBackward(c: GradientContext, channels: number, spatial: 
   if (!act && db === undefined) return;
   const outputs = [...(act ? [c.dy] : []), ...(db !== undefined ? [db] : [])];
   const attrs = { bias: db !== undefined, ...(act ? { act } : {}), C: channels, S: spatial };
-  c.step("activation_grad", [c.y, c.dy], outputs, attrs);
+  // The derivative reads y, or the kept value before the activation.
+  const read = epilogueOutputs(c);
+  c.step("activation_grad", [read[read.length - 1]!, c.dy], outputs, attrs);
 }
 
 /** The weight-gradient step of a layer, unless the layer is frozen. */

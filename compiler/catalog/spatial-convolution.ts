@@ -6,6 +6,7 @@ import { requireSpatial, windowArgs, windowOutput } from "./window.js";
 import {
   epilogueAttrs,
   epilogueBackward,
+  epilogueOutputs,
   weightGradient,
   weightInputs,
   windowAttrs,
@@ -69,7 +70,7 @@ export const spatialConvolution: LayerDef = {
   lowering: {
     forward(c) {
       const attrs = { ...windowAttrs(c.inputs[0]!, c.output, c.args), ...epilogueAttrs(c) };
-      c.step("conv2d", weightInputs(c), [c.y], attrs);
+      c.step("conv2d", weightInputs(c), epilogueOutputs(c), attrs);
     },
     backward(c) {
       const attrs = windowAttrs(c.inputs[0]!, c.output, c.args);

@@ -2,7 +2,7 @@
 // and why the others next to one do not.
 import { layers } from "../catalog/index.js";
 import type { IRNode, ModelIR } from "../ir.js";
-import { activationRow, type Activation } from "../ops.js";
+import type { Activation } from "../ops.js";
 
 /** Layers an elementwise activation can be fused into (bias + activation in their output loop). */
 const fusesActivation = new Set(["SpatialConvolution", "Linear"]);
@@ -17,9 +17,9 @@ export interface Fusion {
 }
 
 /**
- * An activation fuses into the layer that makes its input when that layer can take an epilogue,
- * its output feeds nothing else (not another layer, not a model output), and the activation's
- * derivative can be computed from its output.
+ * An activation fuses into the layer that makes its input when that layer can take an epilogue
+ * and its output feeds nothing else (not another layer, not a model output). An activation whose
+ * derivative reads its input makes that layer keep the value before it (lowering.ts).
  */
 export function chooseFusion(model: ModelIR, consumers: ReadonlyMap<number, IRNode[]>): Fusion {
   const byId = new Map(model.nodes.map((n) => [n.id, n]));
@@ -31,14 +31,11 @@ export function chooseFusion(model: ModelIR, consumers: ReadonlyMap<number, IRNo
     if (!rule?.activation || !producer || !fusesActivation.has(producer.op)) continue;
     const act = rule.activation(n.attrs);
     const users = consumers.get(producer.id)!.length;
-    const reason =
-      activationRow(act).gradReads === "x"
-        ? "its derivative needs its input, which the fused loop would not keep"
-        : isOutput.has(producer.id)
-          ? "that layer's output is a model output"
-          : users > 1
-            ? `that layer's output is used by ${users} layers`
-            : undefined;
+    const reason = isOutput.has(producer.id)
+      ? "that layer's output is a model output"
+      : users > 1
+        ? `that layer's output is used by ${users} layers`
+        : undefined;
     if (reason) {
       const into = `${producer.op} '${producer.name}'`;
       fusion.unfused.push({ layer: n.name, reason: `not fused into ${into}: ${reason}` });

@@ -123,7 +123,10 @@ function layer(
   blocks: boolean,
   int: (n: number) => string,
 ): { text: string; shape: Shape } | undefined {
-  const activations = ["ReLU", "Tanh", "Sigmoid", "ELU", "LeakyReLU(0.1)", "SoftPlus"];
+  const activations = [
+    ...["ReLU", "Tanh", "Sigmoid", "ELU", "LeakyReLU(0.1)", "SoftPlus", "ReLU6", "HardTanh"],
+    ...["SiLU", "GELU", "HardSigmoid", "HardSwish", "LogSigmoid", "SoftSign", "PReLU"],
+  ];
   const activation = activations[step.a % activations.length]!;
   if (shape.length === 1) {
     const [f] = shape as [number];

@@ -4,6 +4,7 @@ import type { MemoryPlan } from "../../lower/plan.js";
 import { parameterBackward, type Program, type Step } from "../../lower/program.js";
 import type { OpName, StepOf } from "../../ops.js";
 import type { Backend } from "../backend.js";
+import { jsHelpers } from "./kernels/activations.js";
 import { tsKernels } from "./kernels/index.js";
 
 /** Source names reach generated code only through this (comments) or JSON.stringify (data). */
@@ -51,6 +52,10 @@ export function emitKernels(program: Program, plan: MemoryPlan): string {
   const backward = phase(program.backward);
   const forParams = new Set(parameterBackward(program));
   const paramsOnly = backward.filter((_, i) => forParams.has(program.backward[i]!));
+  // The helpers the steps call (erf), defined once ahead of them.
+  const body = lines.join("\n");
+  for (const [name, source] of Object.entries(jsHelpers))
+    if (new RegExp(`\\b${name}\\(`).test(body)) lines.unshift(source);
   lines.push(`return {
   steps: [${Array.from({ length: index }, (_, i) => `s${i}`).join(", ")}],
   mode(isTraining, valid) { training = isTraining; count = valid; },

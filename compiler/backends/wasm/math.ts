@@ -1,7 +1,8 @@
 // Elementary functions in f32 for the WASM kernels (WebAssembly has none): exp and log after
 // Cephes' expf and logf (range reduction by powers of two and a polynomial), tanh after Eigen's
-// rational approximation, and expm1 and log1p built on exp and log. Each is written once over `Lanes`, so the scalar and
-// the f32x4 code are the same arithmetic; each returns a valued block usable as an operand.
+// rational approximation, erf after Eigen's too, and expm1 and log1p built on exp and log. Each is
+// written once over `Lanes`, so the scalar and the f32x4 code are the same arithmetic; each returns
+// a valued block usable as an operand.
 import { FuncBuilder, get, SCALAR, set, type Lanes } from "./builder.js";
 import type { Expr, ValType } from "./encoder.js";
 
@@ -156,6 +157,40 @@ export function tanh(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
     fb,
     L.type,
     [set(v, L.max(L.min(x, L.const(CLAMP)), L.const(-CLAMP))), set(z, L.mul(get(v), get(v)))],
+    L.div(numerator, denominator),
+  );
+}
+
+/**
+ * erf(x) as Eigen's fast float erf: x · p(x²) / q(x²), odd degree 13 over even degree 8, with x
+ * clamped to ±4, where erf rounds to ±1 in f32 (test/wasm-math.test.ts measures its ulps). NaN
+ * for NaN, −0 for −0.
+ */
+export function erf(fb: FuncBuilder, L: Lanes, x: Expr): Expr {
+  const [v, z] = fb.locals(L.type, 2);
+  const numerator = L.mul(
+    horner(
+      L,
+      get(z),
+      [
+        -2.72614225801306e-10, 2.77068142495902e-8, -2.10102402082508e-6, -5.69250639462346e-5,
+        -7.34990630326855e-4, -2.95459980854025e-3, -1.60960333262415e-2,
+      ],
+    ),
+    get(v),
+  );
+  const denominator = horner(
+    L,
+    get(z),
+    [
+      -1.45660718464996e-5, -2.13374055278905e-4, -1.68282697438203e-3, -7.37332916720468e-3,
+      -1.42647390514189e-2,
+    ],
+  );
+  return valued(
+    fb,
+    L.type,
+    [set(v, L.max(L.min(x, L.const(4)), L.const(-4))), set(z, L.mul(get(v), get(v)))],
     L.div(numerator, denominator),
   );
 }

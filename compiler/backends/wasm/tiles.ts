@@ -231,6 +231,8 @@ export interface DotProduct {
   /** Added to every C(i, j) before `act`: a byte pointer to `cols` floats. */
   bias?: Expr;
   act?: (v: Expr) => Expr;
+  /** Bytes from C to a matrix of its layout that gets each value before `act`. */
+  keep?: Expr;
 }
 
 /**
@@ -241,7 +243,8 @@ export function dotProduct(fb: FuncBuilder, p: DotProduct): Expr[] {
   // A computed M is evaluated once, before the column panels.
   const Mlocal = typeof p.M === "number" ? undefined : fb.local("i32");
   const M = Mlocal === undefined ? p.M : get(Mlocal);
-  const [AB, CB, PA, PC, PAL, LEND, PBJ, BIAS] = fb.locals("i32", 8);
+  const [AB, CB, PA, PC, PAL, LEND, PBJ, BIAS, KEEP] = fb.locals("i32", 9);
+  const kept = fb.local("f32");
   const PBC = [fb.local("i32"), fb.local("i32")];
   const BB = fb.local("i32");
   const SEG = fb.local("i32");
@@ -297,6 +300,10 @@ export function dotProduct(fb: FuncBuilder, p: DotProduct): Expr[] {
         const offset = r * p.c.row + c * p.c.col;
         let v = hsum(get(ac(r, c)));
         if (p.bias) v = fadd(v, loadF(get(BIAS), c * F32));
+        if (p.keep) {
+          body.push(set(kept, v), storeF(add(get(PC), get(KEEP)), get(kept), offset));
+          v = get(kept);
+        }
         if (p.act) v = p.act(v);
         if (p.c.mode === "add") v = fadd(loadF(get(PC), offset), v);
         body.push(storeF(get(PC), v, offset));
@@ -322,6 +329,7 @@ export function dotProduct(fb: FuncBuilder, p: DotProduct): Expr[] {
   if (Mlocal !== undefined) body.push(set(Mlocal, p.M as Expr));
   body.push(set(PBJ, "table" in p.b ? i32(p.b.table) : get(BB)));
   if (p.bias) body.push(set(BIAS, p.bias));
+  if (p.keep) body.push(set(KEEP, p.keep));
   const pairs = p.cols >> 1;
   if (pairs > 0) {
     const j = fb.local("i32");

@@ -1,15 +1,24 @@
 // Elementwise activations as JavaScript: the rows of ops.ts rendered to expressions, the standalone
 // kernel and the derivative-and-bias-gradient pass.
-import { activationRow, type Activation, type Formula } from "../../../ops.js";
+import { activationRow, erf, type Activation, type Formula } from "../../../ops.js";
 import { assign, type KernelEmitter } from "./kernel.js";
 
 const unary = {
   neg: "-",
+  abs: "Math.abs",
   exp: "Math.exp",
   expm1: "Math.expm1",
   log1p: "Math.log1p",
   tanh: "Math.tanh",
+  erf: "erf",
 };
+
+/**
+ * Functions the formulas call that JavaScript lacks, by name: the statement that defines each,
+ * which the kernels include where they use it (bound by name, so that a minifier renaming the
+ * function itself changes nothing).
+ */
+export const jsHelpers: Readonly<Record<string, string>> = { erf: `const erf = (${String(erf)});` };
 const binary = { add: "+", sub: "-", mul: "*", div: "/" };
 
 /** A formula as a JavaScript expression of `v`, an expression without side effects. */

@@ -52,18 +52,22 @@ function tapLoops(d: Window, y: string, x: string, code: TapCode): string {
 
 const weightAt = (d: Window) => `((k * ${d.C} + c) * ${d.KH} + i) * ${d.KW} + j`;
 
-/** y[n,k] = act(b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh·SH−PH+i, ow·SW−PW+j]) */
+/**
+ * y[n,k] = act(b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh·SH−PH+i, ow·SW−PW+j]), and with a second
+ * output z the value before act.
+ */
 export const conv2d: KernelEmitter<"conv2d"> = ({ ins, outs, a: d, acc }) => {
   const [x, w, b] = ins;
   const plane = d.OH * d.OW;
   const act = d.act;
+  const keep = outs[1] ? `f[${outs[1]} - ${outs[0]} + p] = v; ` : "";
   const init = d.bias ? `f[${b} + k]` : "0";
   return tapLoops(d, outs[0]!, x!, {
     plane: acc ? "" : `for (let p = 0; p < ${plane}; p++) f[yo + p] = ${init};`,
     tap: `const wv = f[${w} + ${weightAt(d)}];`,
     inner: `f[yr + ow] += wv * f[xr + ow * ${d.SW}];`,
     afterPlane: act
-      ? `for (let p = yo; p < yo + ${plane}; p++) { const v = f[p]; f[p] = ${jsActivation(act, "v")}; }`
+      ? `for (let p = yo; p < yo + ${plane}; p++) { const v = f[p]; ${keep}f[p] = ${jsActivation(act, "v")}; }`
       : "",
   });
 };

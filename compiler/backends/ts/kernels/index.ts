@@ -32,6 +32,7 @@ import {
   maxPool,
   maxPoolGrad,
 } from "./pooling.js";
+import { prelu, preluGrad } from "./prelu.js";
 import {
   add,
   addGrad,
@@ -95,4 +96,6 @@ export const tsKernels: { readonly [K in OpName]: KernelEmitter<K> } = {
   batch_norm_grad: batchNormGrad,
   dropout,
   dropout_grad: dropoutGrad,
+  prelu,
+  prelu_grad: preluGrad,
 };

@@ -2,18 +2,19 @@
 import { jsActivation } from "./activations.js";
 import type { KernelEmitter } from "./kernel.js";
 
-/** y[n,o] = act(b[o] + Σ_i w[o,i] · x[n,i]) */
+/** y[n,o] = act(b[o] + Σ_i w[o,i] · x[n,i]), and with a second output z the value before act. */
 export const linear: KernelEmitter<"linear"> = ({ ins, outs, a }) => {
   const [x, w, b] = ins;
   const { I, O } = a;
   const value = a.act ? jsActivation(a.act, "s") : "s";
+  const keep = outs[1] ? `f[${outs[1]} + n * ${O} + o] = s;\n    ` : "";
   return `for (let n = 0; n < N; n++) {
   const xo = ${x} + n * ${I};
   for (let o = 0; o < ${O}; o++) {
     const wo = ${w} + o * ${I};
     let s = ${a.bias ? `f[${b} + o]` : "0"};
     for (let i = 0; i < ${I}; i++) s += f[wo + i] * f[xo + i];
-    f[${outs[0]} + n * ${O} + o] = ${value};
+    ${keep}f[${outs[0]} + n * ${O} + o] = ${value};
   }
 }`;
 };

@@ -1,4 +1,5 @@
-// SoftMax and LogSoftMax over the channel dimension of [N, C, S...], and their gradients.
+// SoftMax (SoftMin is its negation) and LogSoftMax over the channel dimension of [N, C, S...], and
+// their gradients.
 import { assign, type KernelEmitter } from "./kernel.js";
 
 /** Loops over (n, s) with `o` the offset of channel 0 and `S` the stride between channels. */
@@ -9,18 +10,26 @@ function perPosition(C: number, S: number, body: string): string {
 }`;
 }
 
-const maxAndSum = (x: string, C: number, S: number) => `let m = -Infinity;
-  for (let c = 0; c < ${C}; c++) { const v = f[${x} + o + c * ${S}]; if (v > m) m = v; }
-  let z = 0;
-  for (let c = 0; c < ${C}; c++) z += Math.exp(f[${x} + o + c * ${S}] - m);`;
+/** x at channel c of the position, negated for SoftMin. */
+const read =
+  (x: string, S: number, negate = false) =>
+  (c: string) =>
+    `${negate ? "-" : ""}f[${x} + o + ${c} * ${S}]`;
 
+const maxAndSum = (x: (c: string) => string, C: number) => `let m = -Infinity;
+  for (let c = 0; c < ${C}; c++) { const v = ${x("c")}; if (v > m) m = v; }
+  let z = 0;
+  for (let c = 0; c < ${C}; c++) z += Math.exp(${x("c")} - m);`;
+
+/** softmax(x), or softmin(x) = softmax(−x). */
 export const softmax: KernelEmitter<"softmax"> = ({ ins, outs, a }) => {
   const { C, S } = a;
+  const x = read(ins[0]!, S, a.negate);
   return perPosition(
     C,
     S,
-    `${maxAndSum(ins[0]!, C, S)}
-  for (let c = 0; c < ${C}; c++) f[${outs[0]} + o + c * ${S}] = Math.exp(f[${ins[0]} + o + c * ${S}] - m) / z;`,
+    `${maxAndSum(x, C)}
+  for (let c = 0; c < ${C}; c++) f[${outs[0]} + o + c * ${S}] = Math.exp(${x("c")} - m) / z;`,
   );
 };
 
@@ -29,22 +38,23 @@ export const logSoftmax: KernelEmitter<"log_softmax"> = ({ ins, outs, a }) => {
   return perPosition(
     C,
     S,
-    `${maxAndSum(ins[0]!, C, S)}
+    `${maxAndSum(read(ins[0]!, S), C)}
   const lse = m + Math.log(z);
   for (let c = 0; c < ${C}; c++) f[${outs[0]} + o + c * ${S}] = f[${ins[0]} + o + c * ${S}] - lse;`,
   );
 };
 
-/** dx = y · (dy − Σ_c dy·y) */
+/** dx = y · (dy − Σ_c dy·y), negated for SoftMin: y · (Σ_c dy·y − dy). */
 export const softmaxGrad: KernelEmitter<"softmax_grad"> = ({ ins, outs, a, acc }) => {
   const { C, S } = a;
   const [y, dy] = ins;
+  const diff = a.negate ? `d - f[${dy} + p]` : `f[${dy} + p] - d`;
   return perPosition(
     C,
     S,
     `let d = 0;
   for (let c = 0; c < ${C}; c++) d += f[${dy} + o + c * ${S}] * f[${y} + o + c * ${S}];
-  for (let c = 0; c < ${C}; c++) { const p = o + c * ${S}; f[${outs[0]} + p] ${assign(acc)} f[${y} + p] * (f[${dy} + p] - d); }`,
+  for (let c = 0; c < ${C}; c++) { const p = o + c * ${S}; f[${outs[0]} + p] ${assign(acc)} f[${y} + p] * (${diff}); }`,
   );
 };
 

@@ -21,7 +21,7 @@ import {
   type Lanes,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
-import { exp, expm1, log1p, tanh } from "../math.js";
+import { erf, exp, expm1, log1p, tanh } from "../math.js";
 import { at, F32, overRun, zeroFill, type WasmKernel } from "./kernel.js";
 
 /** Functions of operand expressions; each operand is evaluated once. */
@@ -53,7 +53,7 @@ function once(fb: FuncBuilder, L: Lanes, value: Expr, count: number): () => Expr
   return () => (first ? ((first = false), { op: "local.tee", local, value }) : get(local));
 }
 
-const functions = { exp, expm1, log1p, tanh };
+const functions = { exp, expm1, log1p, tanh, erf };
 
 /** A formula as instructions on L's lanes, with v read through `use` in evaluation order. */
 function walk(fb: FuncBuilder, L: Lanes, g: Formula, use: () => Expr): Expr {
@@ -71,6 +71,8 @@ function walk(fb: FuncBuilder, L: Lanes, g: Formula, use: () => Expr): Expr {
     }
     case "neg":
       return L.neg(walk(fb, L, g.a, use));
+    case "abs":
+      return L.abs(walk(fb, L, g.a, use));
     case "select": {
       // The operands evaluate in order: then, otherwise, the comparison.
       const then = walk(fb, L, g.then, use);

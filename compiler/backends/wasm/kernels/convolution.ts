@@ -55,31 +55,38 @@ function tapTable(s: ConvStep, planes: number, rows: number, cols: number, KH: n
 /**
  * Rows of `outRows` × `outCols` from a GEMM result whose rows are `stride` floats apart into the
  * NCHW planes at `dst` (local, advanced), adding bias[plane] and applying `act`, set or added.
+ * With `keep` (the bytes from `dst`'s tensor to another of its layout) the value before `act` is
+ * stored there too.
  */
 function epilogue(
   fb: FuncBuilder,
   src: Expr,
   dst: number,
   shape: { planes: number; rows: number; cols: number; stride: number; planeStride: number },
-  mode: { bias?: Expr; act: WasmActivation; add: boolean },
+  mode: { bias?: Expr; act: WasmActivation; add: boolean; keep?: Expr },
 ): Expr[] {
-  const [S, s, p, r, B] = fb.locals("i32", 5);
+  const [S, s, p, r, B, K] = fb.locals("i32", 6);
   const d = dst;
   const bv = fb.local("v128");
   const bs = fb.local("f32");
+  const [kv, ks] = [fb.local("v128"), fb.local("f32")];
   const vec = (o: number): Expr[] => {
     let v: Expr = loadV(get(s), o);
     if (mode.bias) v = vadd(v, get(bv));
+    const kept = mode.keep ? [set(kv, v), storeV(add(get(d), get(K)), get(kv), o)] : [];
+    if (mode.keep) v = get(kv);
     v = mode.act.vec(v);
     if (mode.add) v = vadd(loadV(get(d), o), v);
-    return [storeV(get(d), v, o)];
+    return [...kept, storeV(get(d), v, o)];
   };
   const scalar = (o: number): Expr[] => {
     let v: Expr = loadF(get(s), o);
     if (mode.bias) v = { op: "f32.add", a: v, b: get(bs) };
+    const kept = mode.keep ? [set(ks, v), storeF(add(get(d), get(K)), get(ks), o)] : [];
+    if (mode.keep) v = get(ks);
     v = mode.act.scalar(v);
     if (mode.add) v = { op: "f32.add", a: loadF(get(d), o), b: v };
-    return [storeF(get(d), v, o)];
+    return [...kept, storeF(get(d), v, o)];
   };
   const row = [
     set(s, add(get(S), { op: "i32.mul", a: get(r), b: i32(shape.stride * F32) })),
@@ -96,6 +103,7 @@ function epilogue(
   return [
     set(S, src),
     ...(mode.bias ? [set(B, mode.bias)] : []),
+    ...(mode.keep ? [set(K, mode.keep)] : []),
     ...fb.loop(p, i32(0), i32(shape.planes), 1, plane, true),
   ];
 }
@@ -277,7 +285,12 @@ export const conv2d: WasmKernel<"conv2d"> = (s) => {
       out,
       yn.local,
       { planes: d.K, rows: d.OH, cols: d.OW, stride: win.rowStride, planeStride: win.pitch },
-      { ...(s.a.bias ? { bias: b! } : {}), act, add: s.acc },
+      {
+        ...(s.a.bias ? { bias: b! } : {}),
+        ...(s.outs[1] ? { keep: sub(s.outs[1], s.outs[0]!) } : {}),
+        act,
+        add: s.acc,
+      },
     ),
     xn.next,
   ];

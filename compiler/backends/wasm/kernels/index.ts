@@ -29,6 +29,7 @@ import {
   maxPool,
   maxPoolGrad,
 } from "./pooling.js";
+import { prelu, preluGrad } from "./prelu.js";
 import {
   add,
   addGrad,
@@ -100,4 +101,6 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   zero,
   batch_norm: batchNorm,
   batch_norm_grad: batchNormGrad,
+  prelu,
+  prelu_grad: preluGrad,
 };

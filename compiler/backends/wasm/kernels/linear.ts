@@ -6,7 +6,7 @@ import { dotProduct, outerProduct } from "../tiles.js";
 import { wasmActivation } from "./activations.js";
 import { at, F32, type WasmKernel } from "./kernel.js";
 
-/** y[n,o] = act(b[o] + Σ_i w[o,i] · x[n,i]) */
+/** y[n,o] = act(b[o] + Σ_i w[o,i] · x[n,i]), and with a second output z the value before act. */
 export const linear: WasmKernel<"linear"> = ({ fb, N, ins, outs, a, part }) => {
   const act = wasmActivation(fb, a.act);
   const [x, w, b] = ins;
@@ -21,6 +21,8 @@ export const linear: WasmKernel<"linear"> = ({ fb, N, ins, outs, a, part }) => {
     c: { base: at(outs[0]!, lo, O * F32), row: O * F32, col: F32, mode: "set" },
     ...(a.bias ? { bias: b! } : {}),
     act: act.scalar,
+    // The value before the activation, for one whose derivative reads it.
+    ...(outs[1] ? { keep: sub(outs[1], outs[0]!) } : {}),
   });
 };
 

@@ -63,19 +63,32 @@ const load = (base: Expr, at: number): Expr => loadF(add(base, get(at)));
 const store = (base: Expr, at: number, v: Expr, acc = false): Expr =>
   storeF(add(base, get(at)), acc ? fadd(load(base, at), v) : v);
 
-/** m = max over the channels of x at o, z = Σ exp(x − m) (the caller's f32 locals). */
-function maxAndSum(s: ChannelStep, x: Expr, o: number, m: number, z: number): Expr[] {
+/** x at `at`, or −x (SoftMin: softmax of −x). */
+const signed = (x: Expr, at: number, negate: boolean): Expr =>
+  negate ? { op: "f32.neg", a: load(x, at) } : load(x, at);
+
+/**
+ * m = max over the channels of x (or −x) at o, z = Σ exp(x − m) (the caller's f32 locals).
+ */
+function maxAndSum(
+  s: ChannelStep,
+  x: Expr,
+  o: number,
+  m: number,
+  z: number,
+  negate = false,
+): Expr[] {
   const { fb } = s;
   const [v, e] = fb.locals("f32", 2);
   return [
     set(m, f32(-Infinity)),
     ...channels(s, o, (at) => [
-      set(v, load(x, at)),
+      set(v, signed(x, at, negate)),
       set(m, { op: "select", a: get(v), b: get(m), c: { op: "f32.gt", a: get(v), b: get(m) } }),
     ]),
     set(z, f32(0)),
     ...channels(s, o, (at) => [
-      ...expInto(fb, fsub(load(x, at), get(m)), e),
+      ...expInto(fb, fsub(signed(x, at, negate), get(m)), e),
       set(z, fadd(get(z), get(e))),
     ]),
   ];
@@ -85,14 +98,16 @@ function samples(s: ChannelStep) {
   return s.part(s.N);
 }
 
+/** softmax(x), or softmin(x) = softmax(−x). */
 export const softmax: WasmKernel<"softmax"> = (s) => {
   const [x, y] = [s.ins[0]!, s.outs[0]!];
   const [m, z, e] = s.fb.locals("f32", 3);
   const { lo, hi } = samples(s);
+  const { negate } = s.a;
   return positions(s, lo, hi, (o) => [
-    ...maxAndSum(s, x, o, m, z),
+    ...maxAndSum(s, x, o, m, z, negate),
     ...channels(s, o, (at) => [
-      ...expInto(s.fb, fsub(load(x, at), get(m)), e),
+      ...expInto(s.fb, fsub(signed(x, at, negate), get(m)), e),
       store(y, at, { op: "f32.div", a: get(e), b: get(z) }),
     ]),
   ]);
@@ -110,17 +125,17 @@ export const logSoftmax: WasmKernel<"log_softmax"> = (s) => {
   ]);
 };
 
-/** dx = y · (dy − Σ_c dy·y) */
+/** dx = y · (dy − Σ_c dy·y), negated for SoftMin: y · (Σ_c dy·y − dy). */
 export const softmaxGrad: WasmKernel<"softmax_grad"> = (s) => {
   const [y, dy, dx] = [s.ins[0]!, s.ins[1]!, s.outs[0]!];
   const d = s.fb.local("f32");
   const { lo, hi } = samples(s);
+  const diff = (at: number) =>
+    s.a.negate ? fsub(get(d), load(dy, at)) : fsub(load(dy, at), get(d));
   return positions(s, lo, hi, (o) => [
     set(d, f32(0)),
     ...channels(s, o, (at) => [set(d, fadd(get(d), fmul(load(dy, at), load(y, at))))]),
-    ...channels(s, o, (at) => [
-      store(dx, at, fmul(load(y, at), fsub(load(dy, at), get(d))), s.acc),
-    ]),
+    ...channels(s, o, (at) => [store(dx, at, fmul(load(y, at), diff(at)), s.acc)]),
   ]);
 };
 
