@@ -251,7 +251,16 @@ const graphCases: [string, GradCheckCase][] = [
       target: classes(4, 4),
     },
   ],
-  ["L1", { ...mseCase([5], "  Linear(4)", [4], 4), source: pointwise("Linear(4)", "L1") }],
+  [
+    "L1",
+    {
+      ...mseCase([5], "  Linear(4)", [4], 4),
+      source: pointwise("Linear(4)", "L1"),
+      // Targets well away from the outputs: a finite difference across L1's kink (|y − t| = 0)
+      // measures neither side's slope.
+      target: Float32Array.from(data(16), (v) => v + 4),
+    },
+  ],
   [
     "SmoothL1 with β = 0.5, across both sides of β",
     {
