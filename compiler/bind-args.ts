@@ -115,6 +115,13 @@ export function bindValue(
   range: Span,
   ctx: EvalContext,
 ): ArgValue | undefined {
+  // `bias=yes` or `bias=True`: a word meant as a truth value, not a value nothing defines.
+  if (spec.type === "bool" && expr.kind === "Name" && !ctx.env.has(expr.name)) {
+    const got = `'${expr.name}'`;
+    const expected = expectedType.bool;
+    ctx.report(diagnostic("argument-type", range, { name: spec.name, expected, got }));
+    return undefined;
+  }
   const v = evaluate(expr, ctx);
   if (v === undefined) return undefined;
   const value = convert(spec, v);
