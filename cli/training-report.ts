@@ -47,7 +47,9 @@ export function formatEpoch(r: EpochResult): string {
   if (r.trainEvaluation) parts.push(`train (eval) ${formatEvaluation(r.trainEvaluation)}`);
   parts.push(`test ${formatEvaluation(r.test)}`);
   const best = r.best ? ", best so far" : "";
-  return `epoch ${r.epoch}/${r.epochs}: ${parts.join(", ")} (${speed}, ${r.seconds.toFixed(1)} s)${best}`;
+  // A schedule's rate, at 4 significant digits: enough to follow a cosine or a warm-up.
+  const lr = r.learningRate !== undefined ? `lr ${Number(r.learningRate.toPrecision(4))}, ` : "";
+  return `epoch ${r.epoch}/${r.epochs}: ${parts.join(", ")} (${lr}${speed}, ${r.seconds.toFixed(1)} s)${best}`;
 }
 
 const metricNames: Record<MonitorName, string> = {
@@ -176,6 +178,7 @@ export function metricsRecord(r: EpochResult): Record<string, number | boolean |
     samplesPerSecond: r.samplesPerSecond,
     seconds: r.seconds,
   };
+  if (r.learningRate !== undefined) record["learningRate"] = r.learningRate;
   for (const key of ["meanIoU", "boxError", "mse"] as const) {
     if (r.train[key] === undefined) continue;
     record[`train${capitalized(key)}`] = r.train[key];

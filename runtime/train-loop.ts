@@ -51,6 +51,8 @@ export interface EpochResult {
   seconds: number;
   /** With monitoring: this epoch is the best so far. */
   best?: boolean;
+  /** With `learningRateAt` (a schedule): the epoch's learning rate. */
+  learningRate?: number;
 }
 
 export interface TrainLoopOptions {
@@ -171,7 +173,8 @@ export function trainLoop(options: TrainLoopOptions): TrainingRun {
 
   for (let epoch = state.epoch + 1; epoch <= epochs && !state.stopped; epoch++) {
     const start = now();
-    if (options.learningRateAt) model.setLearningRate(options.learningRateAt(epoch - 1));
+    const learningRate = options.learningRateAt?.(epoch - 1);
+    if (learningRate !== undefined) model.setLearningRate(learningRate);
     epochOrder(train.count, shuffle, epoch, order);
     const running = new RunningEvaluation(task, batch);
     const targets = trainFeeder.targets(batch);
@@ -212,6 +215,7 @@ export function trainLoop(options: TrainLoopOptions): TrainingRun {
     };
     if (trainEvaluation) result.trainEvaluation = trainEvaluation;
     if (monitor) result.best = monitor.state.bestEpoch === epoch;
+    if (learningRate !== undefined) result.learningRate = learningRate;
     state = {
       settings,
       epoch,

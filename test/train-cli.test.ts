@@ -460,6 +460,9 @@ train {
     expect(result.stdout).toContain(
       "Softmax: 7,850 parameters; RMSprop(lr=0.002, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0.5, centered=false), schedule LinearLR(start_factor=0.5, end_factor=1, total_iters=1) then StepLR(step_size=1, gamma=0), clip_grad_norm=5, batch 32, 3 epochs, seed 0;",
     );
+    // Each epoch's rate: half of --lr in the warm-up, --lr, then StepLR's gamma 0.
+    expect(result.stdout).toContain("(lr 0.001, ");
+    expect(metricsOf(metrics).map((r) => r["learningRate"])).toEqual([0.001, 0.002, 0]);
     const [first, second, third] = metricsOf(metrics);
     expect(second!["trainLoss"]).toBeLessThan(first!["trainLoss"]!);
     // A rate of 0 leaves the weights as they were, momentum or not (the running figures of the
