@@ -2,40 +2,21 @@
 // sample and the five kinds of model users write (a VGG-ish classifier, a U-Net, a Sigmoid+BCE
 // classifier and an MSE regressor on CSV, a two-head model) from image folders, masks, .npz,
 // .npy, CSV and IDX files made here; then every kind of bad data, each with its message.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { loadData, type DataFlags } from "../cli/data-options.js";
 import { UsageError } from "../cli/usage-error.js";
 import type { Layout } from "../runtime/api-types.js";
 import { encodeIdx } from "../runtime/data/idx.js";
 import { NetcError } from "../runtime/errors.js";
+import { netc, root, type Run } from "./helpers/cli.js";
 import { jpg, npy, npz, png, writeTree } from "./helpers/data-files.js";
 import { compileModel, pseudoRandom } from "./helpers/gradcheck.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "netc-own-data-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function netc(...args: string[]): Run {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  delete env["FORCE_COLOR"];
-  const result = spawnSync(process.execPath, ["bin/netc.js", ...args], {
-    cwd: root,
-    encoding: "utf8",
-    env,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 function ok(result: Run): Run {
   expect(result.stderr).toBe("");
