@@ -1,6 +1,6 @@
-// onnxruntime-node peer, 1 thread, inference only, on the models PyTorch exported. It is not a
-// dependency (its installer fetches CUDA files); install it for a run with
-// `ONNXRUNTIME_NODE_INSTALL=skip npm i --no-save onnxruntime-node`.
+// onnxruntime-node peer, 1 thread, inference only, on the models PyTorch exported. A
+// devDependency; `.npmrc` skips its installer, which would fetch CUDA files (the CPU provider ships
+// in the package).
 import { measureContender, missing, type Context, type Contender } from "../contender.js";
 import { BATCH, batchOf, sampleOf } from "../data.js";
 import type { WorkloadName } from "../workloads.js";
@@ -10,7 +10,7 @@ interface Session {
   release?(): Promise<void>;
 }
 
-/** The part of onnxruntime-node's API used here; typed locally since it may be absent. */
+/** The part of onnxruntime-node's API used here. */
 interface Ort {
   InferenceSession: { create(path: string, options: object): Promise<Session> };
   Tensor: new (type: "float32", data: Float32Array, dims: number[]) => unknown;
@@ -25,10 +25,9 @@ export async function runOnnx(
 ): Promise<Contender> {
   let ort: Ort;
   try {
-    const specifier = "onnxruntime-node"; // a variable: TypeScript must not resolve it
-    ort = (await import(specifier)) as Ort;
+    ort = (await import("onnxruntime-node")) as Ort;
   } catch {
-    const version = "ONNXRUNTIME_NODE_INSTALL=skip npm i --no-save onnxruntime-node";
+    const version = "npm ci (onnxruntime-node is a devDependency)";
     return missing(ctx, { name: NAME, threads: 1, version }, "not installed");
   }
   const version = `onnxruntime-node ${ort.env.versions?.node ?? "?"} (CPU execution provider)`;
