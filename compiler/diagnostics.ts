@@ -303,9 +303,17 @@ export const diagnosticTable = {
   ),
   "broadcast-mismatch": entry(
     "error",
-    "`Add` or `Mul` of values whose shapes do not broadcast (PyTorch's rule on the per-sample shapes: aligned from the last dimension, sizes equal or 1).",
-    (p: { layer: string; a: string; b: string; dim: number; sizeA: number; sizeB: number }) =>
-      `${p.layer} cannot broadcast ${p.a} with ${p.b}: dimension ${p.dim} is ${p.sizeA} against ${p.sizeB} (sizes must be equal, or one of them 1)`,
+    "`Add` or `Mul` of values whose shapes do not broadcast (aligned from the last dimension, sizes equal or 1).",
+    (p: {
+      layer: string;
+      a: string;
+      b: string;
+      dim: number;
+      sizeA: number;
+      sizeB: number;
+      ranksDiffer: boolean;
+    }) =>
+      `${p.layer} cannot broadcast ${p.a} with ${p.b}: dimension ${p.dim} is ${p.sizeA} against ${p.sizeB} (sizes must be equal, or one of them 1${p.ranksDiffer ? "; shapes are aligned from their last dimension" : ""})`,
   ),
   "norm-groups": entry(
     "error",

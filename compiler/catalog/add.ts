@@ -9,7 +9,7 @@ const sameShapes = (inputs: readonly Shape[]) =>
 export const add: LayerDef = {
   name: "Add",
   summary:
-    "Elementwise sum of two or more values; shapes broadcast as in PyTorch (a [C, 1, 1] value is added at every position of a [C, H, W] one).",
+    "Elementwise sum of two or more values, shapes broadcast as in PyTorch ([C, 1, 1] + [C, H, W]).",
   aliases: ["CAddTable", "Sum", "add"],
   args: [],
   inputs: "many",

@@ -26,6 +26,7 @@ export function broadcastShape(ctx: ShapeContext): Shape | undefined {
         dim,
         sizeA: a[dim]!,
         sizeB: b[dim]!,
+        ranksDiffer: shape.length !== next.length,
       });
     }
     shape = a.map((d, i) => Math.max(d, b[i]!));

@@ -117,7 +117,7 @@ export const groupNormalization = normalization(
   {
     name: "GroupNormalization",
     summary:
-      "Normalises each sample over groups of neighbouring channels, then scales and shifts each channel (PyTorch's GroupNorm: the same in training and evaluation, no running statistics).",
+      "Normalises each sample over groups of channels, then scales and shifts each channel (PyTorch's GroupNorm).",
     aliases: ["GroupNorm"],
     args: [
       {
@@ -162,7 +162,7 @@ export const layerNormalization = normalization(
   {
     name: "LayerNormalization",
     summary:
-      "Normalises each sample over all its values, then scales and shifts each value (PyTorch's LayerNorm with normalized_shape the whole per-sample shape).",
+      "Normalises each sample over all its values, then scales and shifts each value (PyTorch's LayerNorm).",
     aliases: ["LayerNorm"],
     args: [
       epsArg,
@@ -185,7 +185,7 @@ export const instanceNormalization = normalization(
   {
     name: "InstanceNormalization",
     summary:
-      "Normalises each channel of each sample over its positions (PyTorch's InstanceNorm2d, or InstanceNorm1d on [channels, length], with track_running_stats=false: the same in training and evaluation).",
+      "Normalises each channel of each sample over its positions (PyTorch's InstanceNorm2d and 1d).",
     aliases: ["InstanceNorm2d", "InstanceNorm1d", "InstanceNorm"],
     args: [
       channelsArg("channels (PyTorch's num_features)"),
@@ -194,7 +194,7 @@ export const instanceNormalization = normalization(
         name: "affine",
         type: "bool",
         default: false,
-        doc: "learn a per-channel scale (weight) and shift (bias); off by default, as in PyTorch",
+        doc: "learn a per-channel scale (weight) and shift (bias); off by default as in PyTorch, whose default track_running_stats=False netc follows: no running statistics, the same in training and evaluation",
       },
     ],
     shapeRule: "[channels, length] or [channels, height, width] → unchanged",

@@ -6,7 +6,7 @@ import type { LayerDef } from "./types.js";
 export const mul: LayerDef = {
   name: "Mul",
   summary:
-    "Elementwise product of two values; shapes broadcast as in PyTorch (a [C, 1, 1] gate scales every position of a [C, H, W] value).",
+    "Elementwise product of two values, shapes broadcast as in PyTorch ([C, 1, 1] · [C, H, W]).",
   aliases: ["CMulTable", "Multiply", "mul"],
   args: [],
   inputs: "many",
