@@ -286,9 +286,14 @@ export const groupNormGrad: WasmKernel<"group_norm_grad"> = (s) => {
 
 /**
  * Inputs x, mean, invstd, dy; outputs dweight, dbias: each channel's Σdy·x̂ and Σdy over the real
- * samples. Threads split the channels, each summing its own over the batch.
+ * samples. Threads split the channels, each summing its own over the batch: channel by channel
+ * along its positions, or with one position per channel (S = 1, LayerNorm) sample by sample
+ * along the thread's run of channels, group by group.
  */
-export const groupNormGradParams: WasmKernel<"group_norm_grad_params"> = (s) => {
+export const groupNormGradParams: WasmKernel<"group_norm_grad_params"> = (s) =>
+  s.a.S === 1 ? paramsAlongChannels(s) : paramsAlongPositions(s);
+
+function paramsAlongPositions(s: WasmStep<"group_norm_grad_params">): Expr[] {
   const { fb, count, a } = s;
   const [x, mean, invstd, dy] = s.ins as [Expr, Expr, Expr, Expr];
   const [dweight, dbias] = s.outs as [Expr, Expr];
@@ -326,4 +331,61 @@ export const groupNormGradParams: WasmKernel<"group_norm_grad_params"> = (s) => 
   ];
   const { lo, hi } = s.part(a.C);
   return fb.loop(c, lo, hi, 1, channel);
-};
+}
+
+function paramsAlongChannels(s: WasmStep<"group_norm_grad_params">): Expr[] {
+  const { fb, count, a } = s;
+  const [x, mean, invstd, dy] = s.ins as [Expr, Expr, Expr, Expr];
+  const [dweight, dbias] = s.outs as [Expr, Expr];
+  const per = a.C / a.G;
+  const [n, g, k, from, to, px, pdy, pw, pb] = fb.locals("i32", 9);
+  const [mu, inv] = [uniform(fb), uniform(fb)];
+  const { lo, hi } = s.part(a.C, 4);
+  const max = (p: Expr, q: Expr): Expr => ({
+    op: "select",
+    a: p,
+    b: q,
+    c: { op: "i32.gt_s", a: p, b: q },
+  });
+  const min = (p: Expr, q: Expr): Expr => ({
+    op: "select",
+    a: p,
+    b: q,
+    c: { op: "i32.lt_s", a: p, b: q },
+  });
+  const update = (L: Lanes, o: number): Expr[] => {
+    const g = L.load(get(pdy), o);
+    const xhat = L.mul(L.sub(L.load(get(px), o), read(L, mu)), read(L, inv));
+    return [L.store(get(pw), L.mul(g, xhat), o, true), L.store(get(pb), g, o, true)];
+  };
+  // The thread's channels [from, to) in group g of sample n.
+  const group = [
+    set(from, max(lo, mul(get(g), i32(per)))),
+    set(to, min(hi, mul(add(get(g), i32(1)), i32(per)))),
+    {
+      op: "if",
+      cond: { op: "i32.lt_s", a: get(from), b: get(to) },
+      then: [
+        set(k, add(mul(get(n), i32(a.G)), get(g))),
+        ...assign(mu, loadF(at(mean, get(k), F32))),
+        ...assign(inv, loadF(at(invstd, get(k), F32))),
+        set(px, at(at(x, get(n), a.C * F32), get(from), F32)),
+        set(pdy, at(at(dy, get(n), a.C * F32), get(from), F32)),
+        set(pw, at(dweight, get(from), F32)),
+        set(pb, at(dbias, get(from), F32)),
+        ...overRun(
+          fb,
+          sub(get(to), get(from)),
+          [px, pdy, pw, pb],
+          (o) => update(VECTOR, o),
+          (o) => update(SCALAR, o),
+        ),
+      ],
+    } as Expr,
+  ];
+  return [
+    ...zeroFill(fb, at(dweight, lo, F32), sub(hi, lo)),
+    ...zeroFill(fb, at(dbias, lo, F32), sub(hi, lo)),
+    ...fb.loop(n, i32(0), count, 1, fb.loop(g, i32(0), i32(a.G), 1, group)),
+  ];
+}
