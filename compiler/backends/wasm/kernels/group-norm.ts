@@ -87,6 +87,23 @@ function groupFrame(s: WasmStep<"group_norm" | "group_norm_grad">, a: GroupNormA
   return { per, M, t, ch, block, plane, ofChannel, setFirst };
 }
 
+/** Σdy and Σdy·(x − μ) over a plane of S floats from the pointers, into `into` (cleared first). */
+function planeSums(
+  fb: FuncBuilder,
+  S: number,
+  px: number,
+  pdy: number,
+  mu: Uniform,
+  into: [number, number],
+): Expr[] {
+  const dyAt = (L: Lanes, o: number) => L.load(get(pdy), o);
+  const centred = (L: Lanes, o: number) => L.sub(L.load(get(px), o), read(L, mu));
+  return [
+    ...into.map((l) => set(l, f32(0))),
+    ...sumRun(fb, S, [px, pdy], [dyAt, (L, o) => L.mul(dyAt(L, o), centred(L, o))], into),
+  ];
+}
+
 const rsqrt = (v: Expr): Expr => fdiv(f32(1), { op: "f32.sqrt", a: v });
 
 /** Inputs x, (weight, bias); outputs y, mean, invstd. Threads split the batch's groups. */
@@ -232,15 +249,7 @@ export const groupNormGrad: WasmKernel<"group_norm_grad"> = (s) => {
     const channelSums = [
       setWeight,
       ...plane,
-      set(s1, f32(0)),
-      set(s2, f32(0)),
-      ...sumRun(
-        fb,
-        a.S,
-        [px, pdy],
-        [(L, o) => L.load(get(pdy), o), (L, o) => L.mul(L.load(get(pdy), o), centred(L, o))],
-        [s1, s2],
-      ),
+      ...planeSums(fb, a.S, px, pdy, mu, [s1, s2]),
       set(sum, fadd(get(sum), fmul(get(wc), get(s1)))),
       set(dot, fadd(get(dot), fmul(get(wc), get(s2)))),
     ];
@@ -307,18 +316,7 @@ function paramsAlongPositions(s: WasmStep<"group_norm_grad_params">): Expr[] {
     ...assign(mu, loadF(at(mean, get(k), F32))),
     set(px, plane(x)),
     set(pdy, plane(dy)),
-    set(s1, f32(0)),
-    set(s2, f32(0)),
-    ...sumRun(
-      fb,
-      a.S,
-      [px, pdy],
-      [
-        (L, o) => L.load(get(pdy), o),
-        (L, o) => L.mul(L.load(get(pdy), o), L.sub(L.load(get(px), o), read(L, mu))),
-      ],
-      [s1, s2],
-    ),
+    ...planeSums(fb, a.S, px, pdy, mu, [s1, s2]),
     set(sb, fadd(get(sb), get(s1))),
     set(sw, fadd(get(sw), fmul(get(s2), loadF(at(invstd, get(k), F32))))),
   ];
