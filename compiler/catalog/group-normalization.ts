@@ -24,8 +24,8 @@ const epsArg: ArgSpec = {
   doc: "added to the variance",
 };
 
-const channelsArg = (doc: string): ArgSpec => ({
-  name: "channels",
+const channelsArg = (name: string, doc: string): ArgSpec => ({
+  name,
   type: "int",
   min: 1,
   optional: true,
@@ -100,15 +100,15 @@ function checkRank(
   return false;
 }
 
-/** A written `channels` agrees with the input's. */
-function checkChannels(ctx: Parameters<LayerDef["outputShape"]>[0]): boolean {
+/** A written channel count (argument `name`) agrees with the input's. */
+function checkChannels(ctx: Parameters<LayerDef["outputShape"]>[0], name: string): boolean {
   const input = ctx.inputs[0]!;
-  const written = ctx.args["channels"];
+  const written = ctx.args[name];
   if (typeof written !== "number" || written === input[0]) return true;
   ctx.error(
     "input-size-mismatch",
     { layer: ctx.layer, what: "channels", written, actual: input[0]!, shape: formatShape(input) },
-    "channels",
+    name,
   );
   return false;
 }
@@ -126,7 +126,7 @@ export const groupNormalization = normalization(
         min: 1,
         doc: "groups the channels are split into (PyTorch's num_groups)",
       },
-      channelsArg("channels (PyTorch's num_channels)"),
+      channelsArg("channels", "channels (PyTorch's num_channels)"),
       epsArg,
       {
         name: "affine",
@@ -141,7 +141,7 @@ export const groupNormalization = normalization(
         !checkRank(ctx, [1, 2, 3], "a [channels], [channels, length] or [channels, height, width]")
       )
         return undefined;
-      if (!checkChannels(ctx)) return undefined;
+      if (!checkChannels(ctx, "channels")) return undefined;
       const input = ctx.inputs[0]!;
       const groups = ctx.args["groups"] as number;
       if (input[0]! % groups !== 0) {
@@ -188,7 +188,7 @@ export const instanceNormalization = normalization(
       "Normalises each channel of each sample over its positions (PyTorch's InstanceNorm2d and 1d).",
     aliases: ["InstanceNorm2d", "InstanceNorm1d", "InstanceNorm"],
     args: [
-      channelsArg("channels (PyTorch's num_features)"),
+      channelsArg("features", "channels (PyTorch's num_features)"),
       epsArg,
       {
         name: "affine",
@@ -201,7 +201,7 @@ export const instanceNormalization = normalization(
     outputShape(ctx) {
       if (!checkRank(ctx, [2, 3], "a [channels, length] or [channels, height, width]"))
         return undefined;
-      return checkChannels(ctx) ? ctx.inputs[0] : undefined;
+      return checkChannels(ctx, "features") ? ctx.inputs[0] : undefined;
     },
   },
   (shape, args) => ({ ...common(shape, args), G: shape[0]! }),
