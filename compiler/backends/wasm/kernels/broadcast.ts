@@ -20,8 +20,16 @@ import {
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
 import type { BroadcastInput } from "../../../ops.js";
-import { at, F32, needed, overRun, zeroFill, type WasmKernel, type WasmStep } from "./kernel.js";
-import { sumRun } from "./group-norm.js";
+import {
+  at,
+  F32,
+  needed,
+  overRun,
+  sumRun,
+  zeroFill,
+  type WasmKernel,
+  type WasmStep,
+} from "./kernel.js";
 
 /** A tensor of the step read through its strides: its address and its pointer local. */
 interface Operand {

@@ -10,7 +10,6 @@ import {
   fmul,
   fsub,
   get,
-  hsum,
   i32,
   loadF,
   mul,
@@ -19,15 +18,22 @@ import {
   splat,
   storeF,
   sub,
-  vadd,
   VECTOR,
-  ZERO_V,
   type FuncBuilder,
   type Lanes,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
 import type { GroupNormAttrs } from "../../../ops.js";
-import { at, F32, needed, overRun, zeroFill, type WasmKernel, type WasmStep } from "./kernel.js";
+import {
+  at,
+  F32,
+  needed,
+  overRun,
+  sumRun,
+  zeroFill,
+  type WasmKernel,
+  type WasmStep,
+} from "./kernel.js";
 
 /** An f32 local and its f32x4 splat, read at either width. */
 interface Uniform {
@@ -43,31 +49,6 @@ const read = (L: Lanes, u: Uniform): Expr => get(L === VECTOR ? u.v : u.s);
 
 /** Sets a uniform to `value` (an f32) and its splat. */
 const assign = (u: Uniform, value: Expr): Expr[] => [set(u.s, value), set(u.v, splat(get(u.s)))];
-
-/**
- * Each term summed over a run of `length` floats from the pointers `runs` (set by the caller),
- * added to the f32 locals `into`: f32x4 partial sums, reduced once after the run.
- */
-export function sumRun(
-  fb: FuncBuilder,
-  length: number,
-  runs: number[],
-  terms: ((L: Lanes, o: number) => Expr)[],
-  into: number[],
-): Expr[] {
-  const vec = terms.map(() => fb.local("v128"));
-  return [
-    ...vec.map((v) => set(v, ZERO_V)),
-    ...overRun(
-      fb,
-      length,
-      runs,
-      (o) => terms.map((t, i) => set(vec[i]!, vadd(get(vec[i]!), t(VECTOR, o)))),
-      (o) => terms.map((t, i) => set(into[i]!, fadd(get(into[i]!), t(SCALAR, o)))),
-    ),
-    ...into.map((l, i) => set(l, fadd(get(l), hsum(get(vec[i]!))))),
-  ];
-}
 
 /** What the kernels of one step share: sizes, and the group's first channel and pointers. */
 function groupFrame(s: WasmStep<"group_norm" | "group_norm_grad">, a: GroupNormAttrs) {
