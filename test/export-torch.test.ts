@@ -227,6 +227,7 @@ describe.skipIf(!hasTorch)("the exported module in PyTorch", () => {
     const cases = [
       ...samples.map((s) => ({ name: s, source: sample(s) })),
       ...layerCases.map(([layer, source], i) => ({ name: `${layer} ${i}`, source })),
+      { name: "names", source: namesSource },
     ];
     const batch = 3;
     const runs = cases.map(({ name, source }, i) => {
@@ -269,6 +270,26 @@ describe.skipIf(!hasTorch)("the exported module in PyTorch", () => {
 });
 
 const train = (settings: string) => `train {\n  batch = 8\n  epochs = 4\n${settings}}\n`;
+
+/**
+ * Names Python or nn.Module have: an input named like the export's values, a keyword, labels that
+ * are nn.Module methods (a frozen one among them), block uses numbered; two outputs.
+ */
+const namesSource = `block Pair(c) {
+  keys: Linear(c) -> ReLU
+  to: Linear(c)
+}
+model Names {
+  input x3: [4]
+  input lambda: [4]
+  s = Add(x3, lambda)
+  eval = s -> forward: Linear(5) -> ReLU
+  p = eval -> Pair(5) -> Pair(5)
+  out = p -> half: Linear(2)
+  output out, eval
+}
+criterion MSE(out) + 0.5 * MSE(eval)
+${train("  optimizer = SGD(lr=0.05, momentum=0.5)\n  freeze = [forward]\n")}`;
 
 /** Models that train in 4 epochs of 5 steps, with every optimizer and schedule. */
 const curveCases: [name: string, source: string][] = [
@@ -332,6 +353,7 @@ ${train("  optimizer = RMSprop(lr=0.01, momentum=0.5, centered=true)\n  schedule
 criterion L1
 ${train("  optimizer = Adagrad(lr=0.05, lr_decay=0.01, initial_accumulator_value=0.1)\n  schedule = ExponentialLR(gamma=0.8)\n")}`,
   ],
+  ["SGD with momentum, a frozen layer, two inputs and two outputs", namesSource],
   [
     "SGD without momentum; KLDiv",
     `model G {
@@ -396,15 +418,15 @@ describe.skipIf(!hasTorch)("training in PyTorch", () => {
         model.setLearningRate(scheduledLearningRate(compiled.model.train, lr, epoch));
         for (let step = 0; step < steps; step++) {
           const k = epoch * steps + step;
-          const [input] = inputsOf(compiled, batch, 1000 * i + k);
+          const inputs = inputsOf(compiled, batch, 1000 * i + k);
           const targets = targetsOf(compiled, batch, next);
-          tensors.push({ ...input!, name: `${input!.name}.${k}` });
+          tensors.push(...inputs.map((input) => ({ ...input, name: `${input.name}.${k}` })));
           for (const [output, data] of Object.entries(targets)) {
             const shape = [batch, ...compiled.layout.targets.find((t) => t.name === output)!.shape];
             tensors.push({ name: `${output}.${k}`, shape, data: Float32Array.from(data) });
           }
           const single = Object.keys(targets).length === 1;
-          losses.push(model.trainStep(input!.data, single ? Object.values(targets)[0]! : targets));
+          losses.push(model.trainStep(feed(inputs), single ? Object.values(targets)[0]! : targets));
         }
       }
       writeFileSync(join(dir, `curve${i}.batches`), encodeSafetensors(tensors));

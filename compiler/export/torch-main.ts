@@ -161,6 +161,8 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=LR)
     parser.add_argument("--seed", type=int, default=TRAIN["seed"])
     args = parser.parse_args(argv)
+    if len(INPUTS) != 1:
+        raise SystemExit(f"{MODEL.__name__} has inputs {', '.join(INPUTS)}: netc's data sets feed one input")
     TRAIN["batch"] = args.batch
     distributed = "WORLD_SIZE" in os.environ
     if distributed:
@@ -184,6 +186,8 @@ def main(argv=None):
     if steps == 0:
         raise SystemExit(f"{args.data} has {len(x)} training samples, fewer than a batch of {args.batch}")
     if rank == 0:
+        for note in NOT_EXPORTED:
+            print(f"not exported: {note}")
         print(f"{MODEL.__name__}: {len(x)} training samples, batch {args.batch} on {world} process"
               f"{'es' if world > 1 else ''}, {args.epochs} epochs")
     order = torch.Generator().manual_seed(args.seed)

@@ -70,15 +70,13 @@ export function criterionSource(model: ModelIR): string {
     const text = call(term, o, t, rank);
     return term.weight === 1 ? text : `${py(term.weight)} * ${text}`;
   });
-  const body = terms.length === 0 ? "0" : terms.join("\n        + ");
+  const body = terms.length === 1 ? terms[0]! : `(\n        ${terms.join("\n        + ")}\n    )`;
   const shape = several
     ? "outputs is forward's tuple and targets a dict by output name"
     : "outputs and targets are tensors";
   return `def criterion(outputs, targets):
     """netc's criterion: each term a mean, as PyTorch's default reduction (${shape})."""
-    return (
-        ${body}
-    )
+    return ${body}
 `;
 }
 

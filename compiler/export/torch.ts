@@ -2,8 +2,9 @@
 // model class has netc's parameter names (state_dict keys) and forward, with the criterion, the
 // optimizer and a torchrun entry point that trains on data saved by netc. Runs in browsers too.
 import type { IRNode, ModelIR } from "../ir.js";
+import { trainDefaults } from "../train.js";
 import { NetcError } from "../../runtime/errors.js";
-import { isAttribute, isIdentifier, py } from "./python.js";
+import { isAttribute, isIdentifier, py, pyList } from "./python.js";
 import { torchLayers, type LayerUse } from "./torch-layers.js";
 import { torchMain } from "./torch-main.js";
 import { criterionSource, optimizerSource } from "./torch-training.js";
@@ -90,7 +91,8 @@ export function exportTorch(model: ModelIR, options: TorchExportOptions = {}): s
       if (ctor.startsWith("BatchNorm(")) used.add("BatchNorm");
       level.set(path.at(-1)!, ctor);
       m = moduleAccess(path);
-      frozen.push(...n.params.filter((p) => p.frozen).map((p) => p.name));
+      const local = (p: { name: string }) => p.name.slice(n.name.length + 1);
+      frozen.push(...n.params.filter((p) => p.frozen).map((p) => `${m}.${local(p)}`));
     }
     const x = n.inputs.map((i) => values.get(i)!);
     const name = `x${n.id}`;
@@ -103,7 +105,7 @@ export function exportTorch(model: ModelIR, options: TorchExportOptions = {}): s
     const target = isAttribute(name) ? `self.${name}` : `self._modules[${py(name)}]`;
     return `${target} = ${construct(v, 2)}`;
   });
-  init.push(...frozen.map((p) => `self.get_parameter(${py(p)}).requires_grad_(False)`));
+  init.push(...frozen.map((p) => `${p}.requires_grad_(False)`));
   const args = model.inputs.map((i) => values.get(i.node)!);
   const outs = model.outputs.map((o) => values.get(o.node)!);
   const className = isAttribute(model.name) ? model.name : "Model";
@@ -149,9 +151,11 @@ INPUTS = {${model.inputs.map((i) => `${py(i.name)}: ${py(byId.get(i.node)!.shape
 OUTPUTS = {${model.outputs.map((o) => `${py(o.name)}: ${py(byId.get(o.node)!.shape)}`).join(", ")}}
 TARGETS = {${uniqueTargets(model)}}
 # The train block (netc's defaults where it says nothing).
-TRAIN = {"batch": ${train.batch ?? 64}, "epochs": ${train.epochs ?? 10}, "seed": ${train.seed ?? 0}}
+TRAIN = {"batch": ${train.batch ?? trainDefaults.batch}, "epochs": ${train.epochs ?? trainDefaults.epochs}, "seed": ${train.seed ?? trainDefaults.seed}}
 LR = ${py(lr)}
 CLIP_GRAD_NORM = ${py(train.clip_grad_norm)}
+# What the train block sets that this file does not do.
+NOT_EXPORTED = ${pyList(notExported(model))}
 # A class label that counts for nothing (the criterion's ignore=), left out of the accuracy.
 IGNORE = ${py(ignore)}
 
@@ -160,6 +164,16 @@ ${criterionSource(model)}
 
 ${optimizer}
 ${torchMain}`;
+}
+
+/** Settings of the train block the exported training leaves out. */
+function notExported(model: ModelIR): string[] {
+  const augment = model.train.augment ?? [];
+  return augment.length === 0
+    ? []
+    : [
+        `augment = [${augment.map((a) => a.name).join(", ")}] (torchvision.transforms on the training set would do it)`,
+      ];
 }
 
 /** `self.conv1`, `self.stage1["a"]`, `self._modules["0"]["1"]`. */
