@@ -136,6 +136,12 @@ function drive(jobs: object): Record<string, unknown[]> {
   return JSON.parse(readFileSync(`${file}.out`, "utf8")) as Record<string, unknown[]>;
 }
 
+/** A job's files in the temporary directory: the module, and one per kind (`curve3.weights`). */
+function jobFiles<K extends string>(name: string, kinds: readonly K[]) {
+  const files = Object.fromEntries(kinds.map((k) => [k, join(dir, `${name}.${k}`)]));
+  return { module: join(dir, `${name}.py`), ...(files as Record<K, string>) };
+}
+
 // Imports each exported module and answers: state_dict keys and shapes and the forward outputs
 // from the given weights; the losses of training steps on given batches.
 const driver = String.raw`
@@ -233,10 +239,10 @@ describe.skipIf(!hasTorch)("the exported module in PyTorch", () => {
     const runs = cases.map(({ name, source }, i) => {
       const { compiled, model } = netcModel(source, batch, 100 + i);
       const inputs = inputsOf(compiled, batch, 200 + i);
-      const module = join(dir, `forward${i}.py`);
-      writeFileSync(module, exportTorch(compiled.model, { source: `${name}.net` }));
-      writeFileSync(join(dir, `forward${i}.weights`), model.save());
-      writeFileSync(join(dir, `forward${i}.inputs`), encodeSafetensors(inputs));
+      const job = jobFiles(`forward${i}`, ["weights", "inputs"]);
+      writeFileSync(job.module, exportTorch(compiled.model, { source: `${name}.net` }));
+      writeFileSync(job.weights, model.save());
+      writeFileSync(job.inputs, encodeSafetensors(inputs));
       const out = model.forward(feed(inputs));
       const outputs = compiled.layout.outputs.map((o) =>
         out instanceof Float32Array ? out : (out as Record<string, Float32Array>)[o.name]!,
@@ -245,15 +251,12 @@ describe.skipIf(!hasTorch)("the exported module in PyTorch", () => {
       const params = compiled.model.nodes.flatMap((n) =>
         n.params.map((p) => [p.name, [...p.shape]]),
       );
-      return { name, module, params, outputs };
+      return { name, job, params, outputs };
     });
-    const answer = drive({
-      forward: runs.map((r, i) => ({
-        module: r.module,
-        weights: join(dir, `forward${i}.weights`),
-        inputs: join(dir, `forward${i}.inputs`),
-      })),
-    }).forward as { keys: [string, number[]][]; outputs: number[][] }[];
+    const answer = drive({ forward: runs.map((r) => r.job) }).forward as {
+      keys: [string, number[]][];
+      outputs: number[][];
+    }[];
     const differences: string[] = [];
     runs.forEach((run, i) => {
       const { keys, outputs } = answer[i]!;
@@ -291,18 +294,21 @@ model Names {
 criterion MSE(out) + 0.5 * MSE(eval)
 ${train("  optimizer = SGD(lr=0.05, momentum=0.5)\n  freeze = [forward]\n")}`;
 
+/** A classifier of 8x8 images: convolution, pooling, Linear, LogSoftMax. */
+const smallCnn = (input: string, classes: number) => `model Small {
+  input ${input}
+  c: SpatialConvolution(4, kernel=3, pad=1) -> ReLU
+  SpatialMaxPooling(2)
+  Flatten
+  f: Linear(${classes})
+  LogSoftMax
+}`;
+
 /** Models that train in 4 epochs of 5 steps, with every optimizer and schedule. */
 const curveCases: [name: string, source: string][] = [
   [
     "SGD, Nesterov momentum and weight decay; NLL with class weights and an ignored class",
-    `model A {
-  input x: [2, 8, 8]
-  c: SpatialConvolution(4, kernel=3, pad=1) -> ReLU
-  SpatialMaxPooling(2)
-  Flatten
-  f: Linear(5)
-  LogSoftMax
-}
+    `${smallCnn("x: [2, 8, 8]", 5)}
 criterion NLL(weights=[1, 2, 0.5, 1, 1.5], ignore=4)
 ${train("  optimizer = SGD(lr=0.1, momentum=0.9, nesterov=true, weight_decay=0.001)\n")}`,
   ],
@@ -406,9 +412,9 @@ describe.skipIf(!hasTorch)("training in PyTorch", () => {
       const compiled = compileModel(source);
       const batch = compiled.model.train.batch!;
       const model = compiled.create({ batch, seed: i });
-      const module = join(dir, `curve${i}.py`);
-      writeFileSync(module, exportTorch(compiled.model));
-      writeFileSync(join(dir, `curve${i}.weights`), model.save());
+      const files = jobFiles(`curve${i}`, ["weights", "batches", "out"]);
+      writeFileSync(files.module, exportTorch(compiled.model));
+      writeFileSync(files.weights, model.save());
       const next = pseudoRandom(300 + i);
       const tensors: { name: string; shape: number[]; data: Float32Array }[] = [];
       const optimizer = compiled.model.train.optimizer ?? defaultOptimizer;
@@ -429,28 +435,19 @@ describe.skipIf(!hasTorch)("training in PyTorch", () => {
           losses.push(model.trainStep(feed(inputs), single ? Object.values(targets)[0]! : targets));
         }
       }
-      writeFileSync(join(dir, `curve${i}.batches`), encodeSafetensors(tensors));
+      writeFileSync(files.batches, encodeSafetensors(tensors));
       const weights = decodeSafetensors(model.save(), "netc");
       model.dispose();
-      return { name, module, losses, weights };
+      return { name, job: { ...files, epochs, steps }, losses, weights };
     });
-    const answer = drive({
-      curves: runs.map((r, i) => ({
-        module: r.module,
-        weights: join(dir, `curve${i}.weights`),
-        batches: join(dir, `curve${i}.batches`),
-        out: join(dir, `curve${i}.trained`),
-        epochs,
-        steps,
-      })),
-    }).curves as { losses: number[] }[];
+    const answer = drive({ curves: runs.map((r) => r.job) }).curves as { losses: number[] }[];
     const report: string[] = [];
     runs.forEach((run, i) => {
       const { losses } = answer[i]!;
       const lossDiff = Math.max(
         ...losses.map((l, k) => Math.abs(l - run.losses[k]!) / Math.abs(run.losses[k]!)),
       );
-      const trained = decodeSafetensors(readFileSync(join(dir, `curve${i}.trained`)), "torch");
+      const trained = decodeSafetensors(readFileSync(run.job.out), "torch");
       let weightDiff = 0;
       for (const [name, t] of run.weights) {
         const theirs = trained.get(name)!;
@@ -488,14 +485,7 @@ const run = (command: string, args: string[]) =>
     child.on("close", (status) => resolve({ status, stdout, stderr }));
   });
 
-const ddpSource = `model Small {
-  input image: [1, 8, 8]
-  c: SpatialConvolution(4, kernel=3, pad=1) -> ReLU
-  SpatialMaxPooling(2)
-  Flatten
-  f: Linear(3)
-  LogSoftMax
-}
+const ddpSource = `${smallCnn("image: [1, 8, 8]", 3)}
 criterion NLL
 train {
   optimizer = SGD(lr=0.1, momentum=0.9)
@@ -507,7 +497,7 @@ train {
 }
 `;
 
-describe.skipIf(!hasTorch)("the exported entry point", () => {
+describe("netc data", () => {
   test("netc data writes netc's layout: a target per output, named after it", () => {
     const out = join(dir, "detector.npz");
     const result = netc("data", "samples/tiny-detector.net", "--limit", "8", "--out", out);
@@ -525,6 +515,20 @@ describe.skipIf(!hasTorch)("the exported entry point", () => {
     });
   });
 
+  test("refuses an output it cannot write, and a model it has no data for, naming them", () => {
+    const missing = netc("data", "samples/mlp.net", "--out", join(dir, "no", "such", "data.npz"));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^netc: --out .*data\.npz: the directory .* does not exist\n$/);
+    writeFileSync(join(dir, "names.net"), namesSource);
+    const two = netc("data", join(dir, "names.net"), "--out", join(dir, "names.npz"));
+    expect(two.status).toBe(1);
+    expect(two.stderr).toContain(
+      "no data for model Names (input x3 [4], lambda [4], criterion MSE)",
+    );
+  });
+});
+
+describe.skipIf(!hasTorch)("the exported entry point", () => {
   test("torchrun with 2 processes on gloo trains as one process does, and netc eval loads the weights", async () => {
     // A user's data, through netc data into the file both sides read.
     const next = pseudoRandom(7);
