@@ -87,6 +87,35 @@ def pick(targets, index):
     return {k: v[index] for k, v in targets.items()}
 
 
+def augment(x, targets, draws):
+    """AUGMENT on each sample, in place, as netc's: a RandomCrop shifts the image by (dy, dx),
+    zeros coming in (torchvision's crop of the zero-padded image), a flip mirrors it; per-pixel
+    targets (maps of the image's size) move with it. draws: a sample's draws per row."""
+    planes = [x] + [t for t in (targets.values() if isinstance(targets, dict) else [targets])
+                    if t.dim() >= 3 and t.shape[-2:] == x.shape[-2:]]
+    height, width = x.shape[-2:]
+    for k, row in enumerate(draws.tolist()):
+        for (name, arg), (dy, dx, flip) in zip(AUGMENT, row):
+            dy, dx = int(dy), int(dx)
+            for t in planes:
+                if name == "RandomCrop" and (dy or dx):
+                    padded = F.pad(t[k], (arg, arg, arg, arg))
+                    t[k] = padded[..., arg + dy:arg + dy + height, arg + dx:arg + dx + width]
+                elif name == "RandomHorizontalFlip" and flip < arg:
+                    t[k] = t[k].flip(-1)
+
+
+def augment_draws(count, generator):
+    """Each sample's draws for each AUGMENT step: a crop's offsets, a flip's uniform number."""
+    draws = torch.zeros(count, len(AUGMENT), 3)
+    for i, (name, arg) in enumerate(AUGMENT):
+        if name == "RandomCrop":
+            draws[:, i, :2] = torch.randint(-arg, arg + 1, (count, 2), generator=generator).float()
+        else:
+            draws[:, i, 2] = torch.rand(count, generator=generator)
+    return draws
+
+
 # safetensors: an 8-byte little-endian header length, the JSON header, then the raw bytes.
 _ST_DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16}
 
@@ -186,8 +215,6 @@ def main(argv=None):
     if steps == 0:
         raise SystemExit(f"{args.data} has {len(x)} training samples, fewer than a batch of {args.batch}")
     if rank == 0:
-        for note in NOT_EXPORTED:
-            print(f"not exported: {note}")
         print(f"{MODEL.__name__}: {len(x)} training samples, batch {args.batch} on {world} process"
               f"{'es' if world > 1 else ''}, {args.epochs} epochs")
     order = torch.Generator().manual_seed(args.seed)
@@ -198,8 +225,13 @@ def main(argv=None):
         net.train()
         total = 0.0
         for step in range(steps):
-            index = perm[step * args.batch + rank * local:step * args.batch + (rank + 1) * local]
-            total += train_step(net, opt, [x[index]], pick(targets, index))
+            mine = slice(rank * local, (rank + 1) * local)
+            index = perm[step * args.batch:(step + 1) * args.batch][mine]
+            inputs, batch_targets = x[index], pick(targets, index)
+            if AUGMENT:
+                # Drawn for the whole batch on every process, as one process would draw them.
+                augment(inputs, batch_targets, augment_draws(args.batch, order)[mine])
+            total += train_step(net, opt, [inputs], batch_targets)
         if scheduler is not None:
             scheduler.step()
         loss = torch.tensor(total / steps)

@@ -4,7 +4,7 @@
 import type { IRNode, ModelIR } from "../ir.js";
 import { trainDefaults } from "../train.js";
 import { NetcError } from "../../runtime/errors.js";
-import { isAttribute, isIdentifier, py, pyList } from "./python.js";
+import { isAttribute, isIdentifier, py } from "./python.js";
 import { torchLayers, type LayerUse } from "./torch-layers.js";
 import { torchMain } from "./torch-main.js";
 import { criterionSource, optimizerSource } from "./torch-training.js";
@@ -154,8 +154,8 @@ TARGETS = {${uniqueTargets(model)}}
 TRAIN = {"batch": ${train.batch ?? trainDefaults.batch}, "epochs": ${train.epochs ?? trainDefaults.epochs}, "seed": ${train.seed ?? trainDefaults.seed}}
 LR = ${py(lr)}
 CLIP_GRAD_NORM = ${py(train.clip_grad_norm)}
-# What the train block sets that this file does not do.
-NOT_EXPORTED = ${pyList(notExported(model))}
+# The train block's augment: ("RandomCrop", padding) and ("RandomHorizontalFlip", p), in order.
+AUGMENT = [${(train.augment ?? []).map((a) => (a.name === "RandomCrop" ? `("RandomCrop", ${a.padding})` : `("RandomHorizontalFlip", ${py(a.p)})`)).join(", ")}]
 # A class label that counts for nothing (the criterion's ignore=), left out of the accuracy.
 IGNORE = ${py(ignore)}
 
@@ -164,16 +164,6 @@ ${criterionSource(model)}
 
 ${optimizer}
 ${torchMain}`;
-}
-
-/** Settings of the train block the exported training leaves out. */
-function notExported(model: ModelIR): string[] {
-  const augment = model.train.augment ?? [];
-  return augment.length === 0
-    ? []
-    : [
-        `augment = [${augment.map((a) => a.name).join(", ")}] (torchvision.transforms on the training set would do it)`,
-      ];
 }
 
 /** `self.conv1`, `self.stage1["a"]`, `self._modules["0"]["1"]`. */
