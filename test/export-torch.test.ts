@@ -275,14 +275,15 @@ describe.skipIf(!hasTorch)("the exported module in PyTorch", () => {
 const train = (settings: string) => `train {\n  batch = 8\n  epochs = 4\n${settings}}\n`;
 
 /**
- * Names Python or nn.Module have: an input named like the export's values, a keyword, labels that
- * are nn.Module methods (a frozen one among them), block uses numbered; two outputs.
+ * Names Python, nn.Module or the exported file have: the model named as a class of the file, an
+ * input named like its values, a keyword, labels that are nn.Module methods (a frozen one among
+ * them), block uses numbered; two outputs.
  */
 const namesSource = `block Pair(c) {
   keys: Linear(c) -> ReLU
   to: Linear(c)
 }
-model Names {
+model Group {
   input x3: [4]
   input lambda: [4]
   s = Add(x3, lambda)
@@ -524,7 +525,7 @@ describe("netc data", () => {
     const two = netc("data", join(dir, "names.net"), "--out", join(dir, "names.npz"));
     expect(two.status).toBe(1);
     expect(two.stderr).toContain(
-      "no data for model Names (input x3 [4], lambda [4], criterion MSE)",
+      "no data for model Group (input x3 [4], lambda [4], criterion MSE)",
     );
   });
 });

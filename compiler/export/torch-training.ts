@@ -75,7 +75,8 @@ export function criterionSource(model: ModelIR): string {
     ? "outputs is forward's tuple and targets a dict by output name"
     : "outputs and targets are tensors";
   return `def criterion(outputs, targets):
-    """netc's criterion: each term a mean, as PyTorch's default reduction (${shape})."""
+    """netc's criterion: each term a mean, as PyTorch's default reduction
+    (${shape})."""
     return ${body}
 `;
 }

@@ -12,7 +12,17 @@ import { criterionSource, optimizerSource } from "./torch-training.js";
 export interface TorchExportOptions {
   /** The .net file's name, for the module's docstring. */
   source?: string;
+  /** The Python file's name, for the command in its docstring (default: the model's, lower-cased). */
+  file?: string;
 }
+
+/** The exported module's own top-level names, which the model's class must not take. */
+const moduleNames = new Set(
+  (
+    "BatchNorm Group MODEL INPUTS OUTPUTS TARGETS TRAIN LR CLIP_GRAD_NORM AUGMENT IGNORE F nn " +
+    "torch argparse ast json math os struct zipfile"
+  ).split(" "),
+);
 
 /** Submodules by label path: a layer's constructor, or a level of further names. */
 type Tree = Map<string, string | Tree>;
@@ -108,13 +118,17 @@ export function exportTorch(model: ModelIR, options: TorchExportOptions = {}): s
   init.push(...frozen.map((p) => `${p}.requires_grad_(False)`));
   const args = model.inputs.map((i) => values.get(i.node)!);
   const outs = model.outputs.map((o) => values.get(o.node)!);
-  const className = isAttribute(model.name) ? model.name : "Model";
+  const className = !isIdentifier(model.name)
+    ? "Model"
+    : moduleNames.has(model.name)
+      ? `${model.name}Model`
+      : model.name;
   const { source: optimizer, lr } = optimizerSource(model);
   const train = model.train;
   const classTerm = model.criterion.find((t) => t.targetKind === "classes");
   const ignore = classTerm?.args["ignore"] as number | undefined;
   const from = options.source ? ` from ${options.source}` : "";
-  const file = `${model.name.toLowerCase()}.py`;
+  const file = options.file ?? `${model.name.toLowerCase()}.py`;
 
   return `"""${model.name}, exported by netc${from}: the model with netc's parameter names, its
 criterion and optimizer, and a training entry point. Train on data saved by netc on K processes:
