@@ -587,6 +587,9 @@ describe.skipIf(!hasTorch)("the exported entry point", () => {
         "2",
         "--tee",
         "2",
+        // The agent looks at its workers every 5 s by default: the run would end up to 5 s late.
+        "--monitor_interval",
+        "0.5",
         "--nnodes",
         "1",
         "--nproc_per_node",
