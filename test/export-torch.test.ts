@@ -108,6 +108,14 @@ const layerCases: [layer: string, source: string][] = [
   ["Dropout", stack([6], "Dropout(0.4)")],
   ["Concat", twoInputs("Concat", [2, 2, 3], [3, 2, 3])],
   ["Add", twoInputs("Add", [2, 3], [2, 3])],
+  // Broadcast: [C, 1, 1] and [W] against [C, H, W], the shorter shapes aligned after the batch.
+  ["Add", twoInputs("Add", [2, 3, 4], [4])],
+  ["Mul", twoInputs("Mul", [2, 1, 1], [2, 3, 4]).replace("(a, b, a)", "(a, b)")],
+  ["GroupNormalization", stack([6, 3, 2], "GroupNormalization(3, eps=0.001)")],
+  ["GroupNormalization", stack([4, 5], "GroupNormalization(2, affine=false)")],
+  ["LayerNormalization", stack([3, 2, 3], "LayerNormalization")],
+  ["InstanceNormalization", stack([3, 4, 3], "InstanceNormalization(affine=true)")],
+  ["InstanceNormalization", stack([2, 6], "InstanceNormalization")],
 ];
 
 describe("the export's tables", () => {

@@ -57,6 +57,19 @@ const padding = (mode: string): TorchLayer =>
       `, ${py(["left", "right", "top", "bottom"].map((k) => num(use, k)))}${mode ? `, mode=${py(mode)}` : ""}`,
   );
 
+/**
+ * The inputs of a broadcasting join, each of fewer dimensions than the output given the missing
+ * ones after the batch: PyTorch aligns from the last dimension, the batch included.
+ */
+const broadcastInputs = (use: LayerUse, x: readonly string[]): string[] =>
+  x.map((value, i) => {
+    const shape = use.inputs[i]!;
+    const missing = use.output.length - shape.length;
+    if (missing === 0) return value;
+    const dims = [...Array<number>(missing).fill(1), ...shape];
+    return `${value}.reshape(${[`${value}.shape[0]`, ...dims].join(", ")})`;
+  });
+
 /** SoftMax and its kin over the channels: dimension 1 of [N, C, ...]. */
 const overChannels = (name: string) => fn(name, () => ", 1");
 
@@ -116,5 +129,22 @@ export const torchLayers: Readonly<Record<string, TorchLayer>> = {
   },
   Dropout: fn("F.dropout", (use) => `, ${py(num(use, "p"))}, self.training`),
   Concat: { call: (_use, x) => `torch.cat([${x.join(", ")}], 1)` },
-  Add: { call: (_use, x) => x.join(" + ") },
+  Add: { call: (use, x) => broadcastInputs(use, x).join(" + ") },
+  Mul: { call: (use, x) => broadcastInputs(use, x).join(" * ") },
+  GroupNormalization: {
+    module: (use) =>
+      `nn.GroupNorm(${num(use, "groups")}, ${use.inputs[0]![0]}, eps=${py(num(use, "eps"))}, affine=${py(flag(use, "affine"))})`,
+    call: applyModule,
+  },
+  LayerNormalization: {
+    module: (use) =>
+      `nn.LayerNorm(${py([...use.inputs[0]!])}, eps=${py(num(use, "eps"))}, elementwise_affine=${py(flag(use, "affine"))})`,
+    call: applyModule,
+  },
+  // PyTorch's default track_running_stats=False: batch statistics in evaluation too, as netc.
+  InstanceNormalization: {
+    module: (use) =>
+      `nn.InstanceNorm${use.inputs[0]!.length === 3 ? "2d" : "1d"}(${use.inputs[0]![0]}, eps=${py(num(use, "eps"))}, affine=${py(flag(use, "affine"))})`,
+    call: applyModule,
+  },
 };
