@@ -320,7 +320,37 @@ const graphCases: [string, GradCheckCase][] = [
   ],
 ];
 
-const cases = [...layerCases, ...graphCases];
+/** The 1-D layers over [channels, length]: drawn after the cases above, which keep their draws. */
+const temporalCases: [string, GradCheckCase][] = [
+  [
+    "TemporalConvolution 5 pad 2",
+    mseCase([3, 11], "  TemporalConvolution(4, kernel=5, pad=2)", [4, 11]),
+  ],
+  [
+    "TemporalConvolution strided, no bias, fused ReLU",
+    mseCase([2, 12], "  TemporalConvolution(3, kernel=3, stride=2, bias=false) -> ReLU", [3, 5]),
+  ],
+  [
+    "TemporalMaxPooling 3 stride 2 pad 1",
+    mseCase([2, 9], "  TemporalMaxPooling(3, stride=2, pad=1)", [2, 5]),
+  ],
+  ["TemporalMaxPooling 2 ceil", mseCase([3, 7], "  TemporalMaxPooling(2, ceil=true)", [3, 4])],
+  ["TemporalAveragePooling 4", mseCase([2, 12], "  TemporalAveragePooling(4)", [2, 3])],
+  [
+    "TemporalAveragePooling 3 stride 2 pad 1, padding not counted",
+    mseCase(
+      [2, 8],
+      "  TemporalAveragePooling(3, stride=2, pad=1, count_include_pad=false)",
+      [2, 4],
+    ),
+  ],
+  [
+    "BatchNormalization over [channels, length]",
+    mseCase([3, 5], "  BatchNormalization", [3, 5], 4),
+  ],
+];
+
+const cases = [...layerCases, ...graphCases, ...temporalCases];
 
 describe("gradients (float64, emitted code, ts)", () => {
   test.each(cases)("%s", (_, c) => {

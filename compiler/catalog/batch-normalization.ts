@@ -1,6 +1,7 @@
 // Batch normalisation over channels: SpatialBatchNormalization ([C, H, W]) and BatchNormalization ([C] or [C, L]).
 import { formatShape } from "../diagnostics.js";
 import { batchNormReference } from "./batch-normalization.reference.js";
+import { rankHint } from "./window.js";
 import { size, type Args, type LayerDef, type ParamInit } from "./types.js";
 
 const zero: ParamInit = { kind: "constant", value: 0 };
@@ -60,6 +61,7 @@ function batchNorm(
           layer: name,
           expected: `a ${expected}`,
           shape: formatShape(input),
+          hint: rankHint(name, input),
         });
       }
       const written = ctx.args["features"];
@@ -119,7 +121,7 @@ export const spatialBatchNormalization = batchNorm(
 
 export const batchNormalization = batchNorm(
   "BatchNormalization",
-  "Normalises each feature over the batch (PyTorch's BatchNorm1d).",
+  "Normalises each feature over the batch, or each channel of a [channels, length] input over the batch and the length (PyTorch's BatchNorm1d).",
   ["BatchNorm1d", "BatchNormalization1d"],
   [1, 2],
   "[features] or [channels, length] input",

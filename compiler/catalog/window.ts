@@ -11,8 +11,42 @@ export function requireSpatial(ctx: ShapeContext): Shape | undefined {
     layer: ctx.layer,
     expected: `a ${spatialInput}`,
     shape: formatShape(input),
-    hint: input.length === 1 ? "use View(c, h, w) to give it a spatial shape" : undefined,
+    hint: rankHint(ctx.layer, input),
   });
+}
+
+/** The 1-D and 2-D layers of a kind, each the other's suggestion for an input of its rank. */
+const counterparts: readonly { layer: string; ranks: readonly number[]; input: string }[][] = [
+  ["TemporalConvolution", "SpatialConvolution"],
+  ["TemporalMaxPooling", "SpatialMaxPooling"],
+  ["TemporalAveragePooling", "SpatialAveragePooling"],
+  ["BatchNormalization", "SpatialBatchNormalization"],
+].map(([oneD, twoD]) => {
+  const norm = oneD === "BatchNormalization";
+  return [
+    {
+      layer: oneD!,
+      ranks: norm ? [1, 2] : [2],
+      input: norm ? "[features] or [channels, length]" : "[channels, length]",
+    },
+    { layer: twoD!, ranks: [3], input: spatialInput },
+  ];
+});
+
+/**
+ * What to do with an input of the wrong rank for `layer`: its counterpart for that rank, or a
+ * View giving a flat vector the dimensions the layer needs.
+ */
+export function rankHint(layer: string, input: Shape): string | undefined {
+  for (const pair of counterparts) {
+    if (!pair.some((p) => p.layer === layer)) continue;
+    const other = pair.find((p) => p.layer !== layer && p.ranks.includes(input.length));
+    if (other) return `use ${other.layer} for a ${other.input} input`;
+  }
+  if (input.length !== 1) return undefined;
+  return layer.startsWith("Temporal")
+    ? "use View(c, length) to give it channels"
+    : "use View(c, h, w) to give it a spatial shape";
 }
 
 export const windowArgs = {
