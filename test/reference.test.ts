@@ -57,6 +57,20 @@ function windowCase(maxPad: (kernel: number) => number) {
   return { hw, args };
 }
 
+/** A 1-D pooling layer with drawn window arguments and flags, and an input it fits. */
+function temporalPooling(layer: string): [number[], string] {
+  const [kernel, stride] = [int(1, 7), int(1, 3)];
+  const pad = int(0, Math.floor(kernel / 2));
+  const length = extent(int(1, 4), kernel, stride, pad);
+  const flags = [
+    "",
+    ", ceil=true",
+    ...(layer === "TemporalAveragePooling" ? [", count_include_pad=false"] : []),
+  ];
+  const args = `${kernel}, stride=${stride}, pad=${pad}${choose(flags)}`;
+  return [[choose(channels), length], `${layer}(${args})`];
+}
+
 const single = (input: number[], layer: string, criterion = "MSE") =>
   `model M {\n  input x: [${input.join(", ")}]\n  l: ${layer}\n}\ncriterion ${criterion}\n`;
 const shape = () => (random() < 0 ? [choose(channels)] : [choose(channels), int(1, 3), int(1, 3)]);
@@ -213,6 +227,18 @@ const generators: Record<string, () => Omit<Case, "name" | "N" | "training">> = 
       source: single([choose(channels), ...hw], `SpatialAveragePooling(${args}, ${flags})`),
     };
   },
+  // The 1-D layers, last: the cases above keep their draws.
+  TemporalConvolution() {
+    const [C, K] = channelPair();
+    const [kernel, stride] = [int(1, 7), int(1, 3)];
+    const pad = int(0, Math.min(3, kernel - 1));
+    const length = extent(int(1, 4), kernel, stride, pad);
+    const bias = random() < 0.5 ? ", bias=false" : "";
+    const layer = `TemporalConvolution(${K}, kernel=${kernel}, stride=${stride}, pad=${pad}${bias})`;
+    return { source: single([C, length], layer) };
+  },
+  TemporalMaxPooling: () => ({ source: single(...temporalPooling("TemporalMaxPooling")) }),
+  TemporalAveragePooling: () => ({ source: single(...temporalPooling("TemporalAveragePooling")) }),
 };
 
 /** Windowed ops have the most arguments to combine: they get more cases. */
