@@ -93,6 +93,24 @@ const torchModules: ReadonlyMap<string, { module: string; positional: readonly s
         positional: ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"],
       },
     ],
+    [
+      "TemporalConvolution",
+      { module: "Conv1d", positional: [...convolutionArguments, "dilation", "groups", "bias"] },
+    ],
+    [
+      "TemporalMaxPooling",
+      {
+        module: "MaxPool1d",
+        positional: ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"],
+      },
+    ],
+    [
+      "TemporalAveragePooling",
+      {
+        module: "AvgPool1d",
+        positional: ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"],
+      },
+    ],
     ["SpatialBatchNormalization", { module: "BatchNorm2d", positional: batchNormArguments }],
     ["BatchNormalization", { module: "BatchNorm1d", positional: batchNormArguments }],
     ["Linear", { module: "Linear", positional: ["in_features", "out_features", "bias"] }],

@@ -116,7 +116,7 @@ export const spatialBatchNormalization = batchNorm(
   "Normalises each channel over the batch and the spatial positions (PyTorch's BatchNorm2d).",
   ["BatchNorm2d", "BatchNorm"],
   [3],
-  "[channels, height, width] input",
+  "[channels, height, width]",
 );
 
 export const batchNormalization = batchNorm(
@@ -124,5 +124,5 @@ export const batchNormalization = batchNorm(
   "Normalises each feature over the batch, or each channel of a [channels, length] input over the batch and the length (PyTorch's BatchNorm1d).",
   ["BatchNorm1d", "BatchNormalization1d"],
   [1, 2],
-  "[features] or [channels, length] input",
+  "[features] or [channels, length]",
 );
