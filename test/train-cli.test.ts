@@ -661,7 +661,7 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
     fails(
       ["train", "samples/resnet-tiny.net"],
       1,
-      /^netc: no data for model ResNetTiny \(input x \[3, 32, 32\], criterion CrossEntropy\): give your own with --data PATH .*; without it, netc train has Fashion-MNIST .* detection set .*\n$/,
+      /^netc: no data for model ResNetTiny \(input x \[3, 32, 32\], criterion CrossEntropy\): give your own with --data PATH .*; without it, netc train has Fashion-MNIST .* ECG set for input \[1, L\], L ≥ 256 .* detection set .*\n$/,
     );
   });
 

@@ -121,7 +121,7 @@ export const spatialBatchNormalization = batchNorm(
 
 export const batchNormalization = batchNorm(
   "BatchNormalization",
-  "Normalises each feature over the batch, or each channel of a [channels, length] input over the batch and the length (PyTorch's BatchNorm1d).",
+  "Normalises each feature of [C] or [C, L] over the batch (and the length), as PyTorch's BatchNorm1d.",
   ["BatchNorm1d", "BatchNormalization1d"],
   [1, 2],
   "[features] or [channels, length]",

@@ -8,7 +8,7 @@ import { requireTemporal, temporalArgs, temporalLayer, temporalWindowOutput } fr
 export const temporalConvolution = temporalLayer(spatialConvolution, {
   name: "TemporalConvolution",
   summary:
-    "1-D convolution over a [channels, length] input (PyTorch's Conv1d): a signal such as an ECG or an accelerometer trace.",
+    "1-D convolution over a [channels, length] input (PyTorch's Conv1d): ECG, accelerometer, audio.",
   aliases: ["Conv1d", "Conv1D", "Convolution1D"],
   args: [
     {

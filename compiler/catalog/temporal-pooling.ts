@@ -55,6 +55,6 @@ export const temporalMaxPooling = temporalPooling(
 export const temporalAveragePooling = temporalPooling(
   spatialAveragePooling,
   "TemporalAveragePooling",
-  "Mean over each window along the length, per channel (PyTorch's AvgPool1d: zero padding counts in the mean unless count_include_pad=false).",
+  "Mean over each window along the length, per channel (PyTorch's AvgPool1d).",
   ["AvgPool1d", "AveragePooling1D"],
 );
