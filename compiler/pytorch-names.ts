@@ -60,6 +60,19 @@ function netcArgument(torchName: string, def: LayerDef): string | undefined {
 /** The first arguments of Conv2d and ConvTranspose2d. */
 const convolutionArguments = ["in_channels", "out_channels", "kernel_size", "stride", "padding"];
 
+/** MaxPool1d's and MaxPool2d's. */
+const maxPoolArguments = [
+  "kernel_size",
+  "stride",
+  "padding",
+  "dilation",
+  "return_indices",
+  "ceil_mode",
+];
+
+/** AvgPool1d's and AvgPool2d's. */
+const avgPoolArguments = ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"];
+
 /** BatchNorm1d's and BatchNorm2d's. */
 const batchNormArguments = ["num_features", "eps", "momentum", "affine", "track_running_stats"];
 
@@ -79,38 +92,14 @@ const torchModules: ReadonlyMap<string, { module: string; positional: readonly s
         positional: [...convolutionArguments, "output_padding", "groups", "bias", "dilation"],
       },
     ],
-    [
-      "SpatialMaxPooling",
-      {
-        module: "MaxPool2d",
-        positional: ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"],
-      },
-    ],
-    [
-      "SpatialAveragePooling",
-      {
-        module: "AvgPool2d",
-        positional: ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"],
-      },
-    ],
+    ["SpatialMaxPooling", { module: "MaxPool2d", positional: maxPoolArguments }],
+    ["SpatialAveragePooling", { module: "AvgPool2d", positional: avgPoolArguments }],
     [
       "TemporalConvolution",
       { module: "Conv1d", positional: [...convolutionArguments, "dilation", "groups", "bias"] },
     ],
-    [
-      "TemporalMaxPooling",
-      {
-        module: "MaxPool1d",
-        positional: ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"],
-      },
-    ],
-    [
-      "TemporalAveragePooling",
-      {
-        module: "AvgPool1d",
-        positional: ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"],
-      },
-    ],
+    ["TemporalMaxPooling", { module: "MaxPool1d", positional: maxPoolArguments }],
+    ["TemporalAveragePooling", { module: "AvgPool1d", positional: avgPoolArguments }],
     ["SpatialBatchNormalization", { module: "BatchNorm2d", positional: batchNormArguments }],
     ["BatchNormalization", { module: "BatchNorm1d", positional: batchNormArguments }],
     ["Linear", { module: "Linear", positional: ["in_features", "out_features", "bias"] }],

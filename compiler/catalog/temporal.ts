@@ -3,20 +3,12 @@
 // that layer's kernels (both backends), gradient rule and reference, seen through `asSpatial`.
 import { formatShape } from "../diagnostics.js";
 import type { ArgSpec, Args, LayerDef, Shape, ShapeContext } from "./types.js";
-import { rankHint, windowCount } from "./window.js";
+import { requireRank, windowCount } from "./window.js";
 
 export const temporalInput = "[channels, length]";
 
-export function requireTemporal(ctx: ShapeContext): Shape | undefined {
-  const input = ctx.inputs[0]!;
-  if (input.length === 2) return input;
-  return ctx.error("rank-mismatch", {
-    layer: ctx.layer,
-    expected: `a ${temporalInput}`,
-    shape: formatShape(input),
-    hint: rankHint(ctx.layer, input),
-  });
-}
+export const requireTemporal = (ctx: ShapeContext): Shape | undefined =>
+  requireRank(ctx, 2, temporalInput);
 
 /** The window arguments of a 1-D layer: one number each, where the 2-D layers take n or [h, w]. */
 export const temporalArgs = {

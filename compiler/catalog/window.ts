@@ -5,11 +5,16 @@ import { formatPair, pair, type ArgSpec, type Shape, type ShapeContext } from ".
 export const spatialInput = "[channels, height, width]";
 
 export function requireSpatial(ctx: ShapeContext): Shape | undefined {
+  return requireRank(ctx, 3, spatialInput);
+}
+
+/** The input of a layer that takes `expected` (`rank` dimensions), or an error saying what to do. */
+export function requireRank(ctx: ShapeContext, rank: number, expected: string): Shape | undefined {
   const input = ctx.inputs[0]!;
-  if (input.length === 3) return input;
+  if (input.length === rank) return input;
   return ctx.error("rank-mismatch", {
     layer: ctx.layer,
-    expected: `a ${spatialInput}`,
+    expected: `a ${expected}`,
     shape: formatShape(input),
     hint: rankHint(ctx.layer, input),
   });
