@@ -1,54 +1,30 @@
 // TemporalConvolution: 1-D convolution, weight [out, in, kernel] as PyTorch's Conv1d; lowered
 // onto SpatialConvolution's kernels over [in, 1, length] (temporal.ts).
-import { formatShape } from "../diagnostics.js";
-import { biasArg, weightAndBias } from "./types.js";
+import { biasArg, weightAndBias, writtenSizeAgrees } from "./types.js";
 import { spatialConvolution } from "./spatial-convolution.js";
 import { requireTemporal, temporalArgs, temporalLayer, temporalWindowOutput } from "./temporal.js";
+
+const convolutionArg = (name: string) => spatialConvolution.args.find((a) => a.name === name)!;
 
 export const temporalConvolution = temporalLayer(spatialConvolution, {
   name: "TemporalConvolution",
   summary:
     "1-D convolution over a [channels, length] input (PyTorch's Conv1d): ECG, accelerometer, audio.",
   aliases: ["Conv1d", "Conv1D", "Convolution1D"],
+  // out, then the window, then bias and in, as SpatialConvolution's (whose out and in these are).
   args: [
-    {
-      name: "out",
-      type: "int",
-      min: 1,
-      inputSize: "in",
-      doc: "output channels; `in -> out` also states the input channels",
-    },
+    convolutionArg("out"),
     temporalArgs.kernel,
     temporalArgs.stride,
     temporalArgs.pad,
     biasArg,
-    {
-      name: "in",
-      type: "int",
-      min: 1,
-      optional: true,
-      namedOnly: true,
-      doc: "input channels, checked against the input (inferred when left out)",
-    },
+    convolutionArg("in"),
   ],
   shapeRule: "[C, L] → [out, ⌊(L + 2·pad − kernel) / stride⌋ + 1]",
   outputShape(ctx) {
     const input = requireTemporal(ctx);
     if (!input) return undefined;
-    const written = ctx.args["in"];
-    if (typeof written === "number" && written !== input[0]) {
-      return ctx.error(
-        "input-size-mismatch",
-        {
-          layer: ctx.layer,
-          what: "channels",
-          written,
-          actual: input[0]!,
-          shape: formatShape(input),
-        },
-        "in",
-      );
-    }
+    if (!writtenSizeAgrees(ctx, input, "in", "channels")) return undefined;
     const length = temporalWindowOutput(ctx, input);
     return length === undefined ? undefined : [ctx.args["out"] as number, length];
   },
