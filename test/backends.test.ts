@@ -126,6 +126,28 @@ const perCriterion: Record<string, string> = {
   KLDiv: one("[5]", "  Linear(5) -> LogSoftMax", "KLDiv"),
 };
 
+/** The convolutions' other kernel paths: dilated, grouped and depthwise, both ways round. */
+const convolutionVariants: Record<string, string> = {
+  "dilated convolution": one("[3, 9, 9]", "  SpatialConvolution(4, kernel=3, pad=2, dilation=2)"),
+  "dilated strided convolution": one(
+    "[3, 9, 9]",
+    "  SpatialConvolution(4, kernel=3, stride=2, dilation=[2, 1])",
+  ),
+  "grouped convolution": one("[4, 7, 7]", "  SpatialConvolution(6, kernel=3, groups=2)"),
+  "depthwise convolution": one(
+    "[4, 7, 7]",
+    "  SpatialConvolution(8, kernel=3, stride=2, pad=1, groups=4) -> ReLU6",
+  ),
+  "grouped dilated transposed convolution": one(
+    "[4, 5, 5]",
+    "  SpatialFullConvolution(2, kernel=3, stride=2, dilation=2, groups=2)",
+  ),
+  "depthwise transposed convolution": one(
+    "[3, 5, 5]",
+    "  SpatialFullConvolution(3, kernel=3, stride=2, groups=3)",
+  ),
+};
+
 const samplesDir = new URL("../samples/", import.meta.url);
 const sampleSources = Object.fromEntries(
   readdirSync(samplesDir)
@@ -138,18 +160,17 @@ test("every catalog layer and criterion has a case below", () => {
   expect(Object.keys(perCriterion).sort()).toEqual(criterionList.map((c) => c.name).sort());
 });
 
-test.each(Object.entries({ ...perLayer, ...perCriterion, ...sampleSources }))(
-  "%s compiles with no step left to JS",
-  (_, source) => {
-    const result = compile(source);
-    if (!result.ok) throw new Error(`${result.error}: ${result.diagnostics[0]?.message}`);
-    const { program, wasm } = result.compiled;
-    const steps = [...program.forward, ...program.loss, ...program.backward];
-    expect(
-      wasm.fallback.map((i) => `${steps[i]!.kernel} (${steps[i]!.layers.join(", ")})`),
-    ).toEqual([]);
-  },
-);
+test.each(
+  Object.entries({ ...perLayer, ...perCriterion, ...convolutionVariants, ...sampleSources }),
+)("%s compiles with no step left to JS", (_, source) => {
+  const result = compile(source);
+  if (!result.ok) throw new Error(`${result.error}: ${result.diagnostics[0]?.message}`);
+  const { program, wasm } = result.compiled;
+  const steps = [...program.forward, ...program.loss, ...program.backward];
+  expect(wasm.fallback.map((i) => `${steps[i]!.kernel} (${steps[i]!.layers.join(", ")})`)).toEqual(
+    [],
+  );
+});
 
 // ---------------------------------------------------------------------------------------------
 // NaN propagates as in PyTorch: through every activation, fused or standalone, on both backends.

@@ -320,7 +320,64 @@ const graphCases: [string, GradCheckCase][] = [
   ],
 ];
 
-const cases = [...layerCases, ...graphCases];
+/**
+ * Dilated and grouped convolutions (appended: the file's draws are one stream). Each shape picks
+ * a different kernel path on WASM: dilation on the implicit GEMM and on the strided columns,
+ * groups of several channels, depthwise (one channel per group, with and without a multiplier),
+ * and the transposed convolution's.
+ */
+const convolutionCases: [string, GradCheckCase][] = [
+  [
+    "SpatialConvolution dilated 2, pad 2",
+    mseCase([2, 7, 6], "  SpatialConvolution(3, kernel=3, pad=2, dilation=2)", [3, 7, 6]),
+  ],
+  [
+    "SpatialConvolution dilated [2, 3], strided, no bias",
+    mseCase(
+      [2, 9, 10],
+      "  SpatialConvolution(3, kernel=[3, 2], stride=[2, 1], pad=1, dilation=[2, 3], bias=false)",
+      [3, 4, 9],
+    ),
+  ],
+  [
+    "SpatialConvolution in 2 groups with fused ELU",
+    mseCase([4, 5, 5], "  SpatialConvolution(6, kernel=3, pad=1, groups=2) -> ELU", [6, 5, 5]),
+  ],
+  [
+    "SpatialConvolution depthwise 3x3 with fused ReLU6",
+    mseCase([5, 6, 7], "  SpatialConvolution(5, kernel=3, pad=1, groups=5) -> ReLU6", [5, 6, 7]),
+  ],
+  [
+    "SpatialConvolution depthwise strided and dilated, multiplier 2, no bias",
+    mseCase(
+      [3, 9, 8],
+      "  SpatialConvolution(6, kernel=3, stride=2, pad=2, dilation=2, groups=3, bias=false)",
+      [6, 5, 4],
+    ),
+  ],
+  [
+    "SpatialConvolution depthwise with fused SiLU (keeps its input)",
+    mseCase(
+      [4, 5, 6],
+      "  SpatialConvolution(4, kernel=[3, 1], pad=[1, 0], groups=4) -> SiLU",
+      [4, 5, 6],
+    ),
+  ],
+  [
+    "SpatialFullConvolution dilated and grouped",
+    mseCase(
+      [4, 3, 4],
+      "  SpatialFullConvolution(6, kernel=3, stride=2, pad=1, adj=1, dilation=2, groups=2)",
+      [6, 8, 10],
+    ),
+  ],
+  [
+    "SpatialFullConvolution depthwise",
+    mseCase([3, 4, 4], "  SpatialFullConvolution(3, kernel=3, stride=2, groups=3)", [3, 9, 9]),
+  ],
+];
+
+const cases = [...layerCases, ...graphCases, ...convolutionCases];
 
 describe("gradients (float64, emitted code, ts)", () => {
   test.each(cases)("%s", (_, c) => {
