@@ -55,7 +55,7 @@ function netcArgument(torchName: string, def: LayerDef): string | undefined {
 /**
  * Each netc layer's `torch.nn` module and the names of that module's arguments in its
  * positional order (PyTorch 1.13): what `Conv2d(1, 6, 5)` means, so it can be rewritten. An
- * argument netc does not have (`dilation`, `ceil_mode`) leaves the call untranslated.
+ * argument netc does not have (`return_indices`, `padding_mode`) leaves the call untranslated.
  */
 /** The first arguments of Conv2d and ConvTranspose2d. */
 const convolutionArguments = ["in_channels", "out_channels", "kernel_size", "stride", "padding"];

@@ -230,12 +230,15 @@ const generators: Record<string, () => Omit<Case, "name" | "N" | "training">> = 
   // The 1-D layers, last: the cases above keep their draws.
   TemporalConvolution() {
     const [C, K] = channelPair();
-    const [kernel, stride] = [int(1, 7), int(1, 3)];
-    const pad = int(0, Math.min(3, kernel - 1));
-    const length = extent(int(1, 4), kernel, stride, pad);
+    const [kernel, stride, dilation] = [int(1, 7), int(1, 3), int(1, 3)];
+    const span = dilation * (kernel - 1) + 1;
+    const pad = int(0, Math.min(3, span - 1));
+    const length = extent(int(1, 4), span, stride, pad);
+    // Grouped where the channel counts share a factor (3 and 3: depthwise), else one group.
+    const groups = C === K ? choose([1, C]) : 1;
     const bias = random() < 0.5 ? ", bias=false" : "";
-    const layer = `TemporalConvolution(${K}, kernel=${kernel}, stride=${stride}, pad=${pad}${bias})`;
-    return { source: single([C, length], layer) };
+    const args = `kernel=${kernel}, stride=${stride}, pad=${pad}, dilation=${dilation}, groups=${groups}`;
+    return { source: single([C, length], `TemporalConvolution(${K}, ${args}${bias})`) };
   },
   TemporalMaxPooling: () => ({ source: single(...temporalPooling("TemporalMaxPooling")) }),
   TemporalAveragePooling: () => ({ source: single(...temporalPooling("TemporalAveragePooling")) }),

@@ -3,7 +3,7 @@
 // that layer's kernels (both backends), gradient rule and reference, seen through `asSpatial`.
 import { formatShape } from "../diagnostics.js";
 import type { ArgSpec, Args, LayerDef, Shape, ShapeContext } from "./types.js";
-import { requireRank, windowCount } from "./window.js";
+import { dilatedSpan, requireRank, windowCount } from "./window.js";
 
 export const temporalInput = "[channels, length]";
 
@@ -37,7 +37,7 @@ export const temporalArgs = {
 export function temporalWindowOutput(ctx: ShapeContext, input: Shape): number | undefined {
   const [kernel, stride, pad] = ["kernel", "stride", "pad"].map((n) => ctx.args[n] as number);
   const dilation = typeof ctx.args["dilation"] === "number" ? ctx.args["dilation"] : 1;
-  const span = dilation * (kernel! - 1) + 1;
+  const span = dilatedSpan(kernel!, dilation);
   const length = input[1]!;
   const out = windowCount(length, span, stride!, pad!, ctx.args["ceil"] === true);
   if (out < 1) {
@@ -45,7 +45,7 @@ export function temporalWindowOutput(ctx: ShapeContext, input: Shape): number | 
       "kernel-too-large",
       {
         layer: ctx.layer,
-        kernel: String(kernel),
+        kernel: dilation === 1 ? String(kernel) : `${kernel} dilated ${dilation}`,
         shape: formatShape(input),
         pad: String(pad),
         output: String(out),
