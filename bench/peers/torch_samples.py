@@ -30,7 +30,9 @@ def build(torch, model):
         if op == "SpatialAveragePooling":
             return nn.AvgPool2d(pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]))
         if op == "TemporalConvolution":
-            return nn.Conv1d(c_in, a["out"], a["kernel"], a["stride"], a["pad"], bias=a["bias"])
+            return nn.Conv1d(
+                c_in, a["out"], a["kernel"], a["stride"], a["pad"], a["dilation"], a["groups"], bias=a["bias"]
+            )
         if op == "TemporalMaxPooling":
             return nn.MaxPool1d(a["kernel"], a["stride"], a["pad"], ceil_mode=a["ceil"])
         if op == "TemporalAveragePooling":
