@@ -3,9 +3,7 @@
 // that layer's kernels (both backends), gradient rule and reference, seen through `asSpatial`.
 import { formatShape } from "../diagnostics.js";
 import type { ArgSpec, Args, LayerDef, Shape, ShapeContext } from "./types.js";
-import { dilatedSpan, requireRank, windowCount } from "./window.js";
-
-export const temporalInput = "[channels, length]";
+import { dilatedSpan, requireRank, temporalInput, windowCount } from "./window.js";
 
 export const requireTemporal = (ctx: ShapeContext): Shape | undefined =>
   requireRank(ctx, 2, temporalInput);

@@ -3,6 +3,7 @@ import { formatShape } from "../diagnostics.js";
 import { formatPair, pair, type ArgSpec, type Shape, type ShapeContext } from "./types.js";
 
 export const spatialInput = "[channels, height, width]";
+export const temporalInput = "[channels, length]";
 
 export function requireSpatial(ctx: ShapeContext): Shape | undefined {
   return requireRank(ctx, 3, spatialInput);
@@ -20,23 +21,25 @@ export function requireRank(ctx: ShapeContext, rank: number, expected: string): 
   });
 }
 
+/** A layer, the ranks it takes and how a message names its input. */
+interface RankedLayer {
+  layer: string;
+  ranks: readonly number[];
+  input: string;
+}
+const signal = (layer: string): RankedLayer => ({ layer, ranks: [2], input: temporalInput });
+const image = (layer: string): RankedLayer => ({ layer, ranks: [3], input: spatialInput });
+
 /** The 1-D and 2-D layers of a kind, each the other's suggestion for an input of its rank. */
-const counterparts: readonly { layer: string; ranks: readonly number[]; input: string }[][] = [
-  ["TemporalConvolution", "SpatialConvolution"],
-  ["TemporalMaxPooling", "SpatialMaxPooling"],
-  ["TemporalAveragePooling", "SpatialAveragePooling"],
-  ["BatchNormalization", "SpatialBatchNormalization"],
-].map(([oneD, twoD]) => {
-  const norm = oneD === "BatchNormalization";
-  return [
-    {
-      layer: oneD!,
-      ranks: norm ? [1, 2] : [2],
-      input: norm ? "[features] or [channels, length]" : "[channels, length]",
-    },
-    { layer: twoD!, ranks: [3], input: spatialInput },
-  ];
-});
+const counterparts: readonly (readonly RankedLayer[])[] = [
+  [signal("TemporalConvolution"), image("SpatialConvolution")],
+  [signal("TemporalMaxPooling"), image("SpatialMaxPooling")],
+  [signal("TemporalAveragePooling"), image("SpatialAveragePooling")],
+  [
+    { layer: "BatchNormalization", ranks: [1, 2], input: `[features] or ${temporalInput}` },
+    image("SpatialBatchNormalization"),
+  ],
+];
 
 /**
  * What to do with an input of the wrong rank for `layer`: its counterpart for that rank, or a
