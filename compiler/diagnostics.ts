@@ -290,6 +290,12 @@ export const diagnosticTable = {
     (p: { layer: string; output: string; shape: string; pad: string }) =>
       `${p.layer} with pad ${p.pad} would produce a non-positive size ${p.output} from input ${p.shape}`,
   ),
+  "groups-mismatch": entry(
+    "error",
+    "A grouped convolution whose input or output channels do not divide into its groups.",
+    (p: { layer: string; groups: number; inputs: number; outputs: number }) =>
+      `${p.layer} groups=${p.groups} must divide both its input channels (${p.inputs}) and its output channels (${p.outputs})`,
+  ),
   "view-mismatch": entry(
     "error",
     "`View` to a shape with a different element count.",

@@ -278,6 +278,17 @@ export interface Window {
 }
 
 /**
+ * A convolution's window: taps DH rows and DW columns apart (dilation), and the channels split
+ * into G groups convolved apart, C/G inputs to K/G outputs each, weight [K, C/G, KH, KW]
+ * (PyTorch's Conv2d). Depthwise is G = C.
+ */
+export interface ConvWindow extends Window {
+  DH: number;
+  DW: number;
+  G: number;
+}
+
+/**
  * Average pooling's windows, and where windows divide by different counts (ceil-mode windows
  * running past the padding, or padding left out of the count) each output position's divisor,
  * OH·OW of them for every plane; without them every window divides by KH·KW.
@@ -500,11 +511,11 @@ export interface OpAttrs {
    * (x, w, b?) → (y, z?): a convolution with its epilogue; z, when asked for, keeps the value
    * before the activation (for one whose derivative reads its input).
    */
-  conv2d: Window & Epilogue;
+  conv2d: ConvWindow & Epilogue;
   /** (dy, w, b?) → dx; with `bias`, dx starts from it (a transposed convolution's forward). */
-  conv2d_grad_input: Window & { bias: boolean };
+  conv2d_grad_input: ConvWindow & { bias: boolean };
   /** (dy, x) → dw */
-  conv2d_grad_weight: Window;
+  conv2d_grad_weight: ConvWindow;
   /** (x, w, b?) → (y, z?), z as conv2d's */
   linear: Dense & Epilogue;
   /** (dy, w) → dx */

@@ -272,6 +272,11 @@ model M {
   input x: [3, 1, 1]
   SpatialFullConvolution(8, kernel=1, pad=1)
 }`,
+  "groups-mismatch": net`
+model M {
+  input x: [6, 8, 8]
+  SpatialConvolution(16, kernel=3, groups=4)
+}`,
   "view-mismatch": net`
 model M {
   input x: [16, 4, 4]

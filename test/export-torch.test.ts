@@ -81,6 +81,15 @@ const layerCases: [layer: string, source: string][] = [
   ["SpatialZeroPadding", stack([2, 4, 5], "SpatialZeroPadding(-1, 2, 1, -2)")],
   ["SpatialReflectionPadding", stack([2, 4, 3], "SpatialReflectionPadding(2, 1, 1, 3)")],
   ["SpatialReplicationPadding", stack([2, 3, 2], "SpatialReplicationPadding(3, 1, 2, 0)")],
+  [
+    "TemporalConvolution",
+    stack([4, 13], "TemporalConvolution(6, kernel=3, stride=2, pad=1, dilation=2, groups=2)"),
+  ],
+  ["TemporalMaxPooling", stack([2, 9], "TemporalMaxPooling(3, stride=2, pad=1, ceil=true)")],
+  [
+    "TemporalAveragePooling",
+    stack([2, 8], "TemporalAveragePooling(3, stride=2, pad=1, count_include_pad=false)"),
+  ],
   ["Linear", stack([5], "Linear(4)")],
   ["BatchNormalization", stack([3, 4], "BatchNormalization(momentum=0.5)")],
   ["BatchNormalization", stack([5], "BatchNormalization(affine=false)")],

@@ -266,6 +266,55 @@ const convolutions: FamilyCase[] = [
   convolution("a 33-wide row", [3, 4, 33], 7, "kernel=[3, 5], pad=[1, 2]", 3),
   convolution("two whole tiles of the batch and one sample", [7, 9, 13], 3, "kernel=3", 9),
   convolution("one whole tile", [3, 9, 13], 7, "kernel=2, pad=1, bias=false", 4),
+  // Dilated taps on the frame (stride 1) and on copied windows (strided), GEMMs per group, the
+  // depthwise loops (vector body and tail, strided, with a channel multiplier) and the
+  // transposed convolution on each.
+  convolution("dilation 2", [3, 9, 13], 5, "kernel=3, pad=2, dilation=2", 3),
+  convolution(
+    "dilation 2×3, stride 2",
+    [2, 11, 13],
+    4,
+    "kernel=[3, 2], stride=2, pad=1, dilation=[2, 3]",
+    5,
+  ),
+  convolution("2 groups", [4, 9, 13], 6, "kernel=3, pad=1, groups=2", 3),
+  convolution(
+    "3 groups, stride 2, dilation 2",
+    [6, 9, 13],
+    3,
+    "kernel=3, stride=2, dilation=2, groups=3, bias=false",
+    5,
+  ),
+  convolution("depthwise 3×3", [5, 9, 13], 5, "kernel=3, pad=1, groups=5", 3),
+  convolution(
+    "depthwise ×2, stride 2, dilation 2",
+    [3, 13, 9],
+    6,
+    "kernel=3, stride=2, pad=2, dilation=2, groups=3",
+    5,
+  ),
+  convolution(
+    "depthwise 5×5 on a 33-wide row",
+    [2, 4, 33],
+    2,
+    "kernel=5, pad=2, groups=2, bias=false",
+    2,
+  ),
+  {
+    name: "transposed, 2 groups, dilation 2",
+    source: single(
+      [4, 5, 6],
+      "SpatialFullConvolution(6, kernel=3, stride=2, pad=1, adj=1, dilation=2, groups=2)",
+    ),
+    N: 3,
+    kernels: grads("conv2d"),
+  },
+  {
+    name: "transposed depthwise",
+    source: single([3, 5, 6], "SpatialFullConvolution(3, kernel=4, stride=2, pad=1, groups=3)"),
+    N: 3,
+    kernels: grads("conv2d"),
+  },
 ];
 
 const sizes = [1, 3, 7, 17, 33, 100];

@@ -25,6 +25,8 @@ import { spatialReplicationPadding } from "./spatial-replication-padding.js";
 import { spatialZeroPadding } from "./spatial-zero-padding.js";
 import { spatialUpSamplingBilinear } from "./spatial-up-sampling-bilinear.js";
 import { spatialUpSamplingNearest } from "./spatial-up-sampling-nearest.js";
+import { temporalConvolution } from "./temporal-convolution.js";
+import { temporalAveragePooling, temporalMaxPooling } from "./temporal-pooling.js";
 import type { LayerDef } from "./types.js";
 import { view } from "./view.js";
 
@@ -44,6 +46,9 @@ export const layerList: readonly LayerDef[] = [
   spatialZeroPadding,
   spatialReflectionPadding,
   spatialReplicationPadding,
+  temporalConvolution,
+  temporalMaxPooling,
+  temporalAveragePooling,
   linear,
   batchNormalization,
   view,

@@ -46,6 +46,15 @@ const pooling = (name: "max_pool2d" | "avg_pool2d"): TorchLayer => ({
       : ")"),
 });
 
+/** The 1-D pooling layers: one number each for the window. */
+const temporalPooling = (name: "max_pool1d" | "avg_pool1d"): TorchLayer => ({
+  call: (use, [x]) =>
+    `F.${name}(${x}, ${num(use, "kernel")}, stride=${num(use, "stride")}, padding=${num(use, "pad")}, ceil_mode=${py(flag(use, "ceil"))}` +
+    (name === "avg_pool1d"
+      ? `, count_include_pad=${py(use.args["count_include_pad"] !== false)})`
+      : ")"),
+});
+
 const adaptive = (name: string): TorchLayer =>
   fn(name, (use) => `, ${py([num(use, "h"), num(use, "w")])}`);
 
@@ -98,6 +107,13 @@ export const torchLayers: Readonly<Record<string, TorchLayer>> = {
   SpatialZeroPadding: padding(""),
   SpatialReflectionPadding: padding("reflect"),
   SpatialReplicationPadding: padding("replicate"),
+  TemporalConvolution: {
+    module: (use) =>
+      `nn.Conv1d(${use.inputs[0]![0]}, ${num(use, "out")}, ${num(use, "kernel")}, stride=${num(use, "stride")}, padding=${num(use, "pad")}, dilation=${num(use, "dilation")}, groups=${num(use, "groups")}, bias=${py(flag(use, "bias"))})`,
+    call: applyModule,
+  },
+  TemporalMaxPooling: temporalPooling("max_pool1d"),
+  TemporalAveragePooling: temporalPooling("avg_pool1d"),
   Linear: {
     module: (use) =>
       `nn.Linear(${use.inputs[0]![0]}, ${num(use, "out")}, bias=${py(flag(use, "bias"))})`,
