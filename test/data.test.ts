@@ -496,6 +496,34 @@ describe("generated sets", () => {
     expect(shapeSum / shapePixels).toBeGreaterThan(backSum / (20 * 1024 - shapePixels) + 0.3);
   });
 
+  test("segmentation with a void label: the same images, the shapes' edges void, the rest as without", () => {
+    const plain = segmentationSet(10, new Rng(7)).dataset;
+    const voided = segmentationSet(10, new Rng(7), 255).dataset;
+    expect(voided.inputs).toEqual(plain.inputs);
+    const [classes, labels] = [plain.targets[0]!.data, voided.targets[0]!.data];
+    let edges = 0;
+    for (let n = 0; n < 10; n++)
+      for (let i = 0; i < 1024; i++) {
+        const [x, y] = [i % 32, Math.floor(i / 32)];
+        const c = (dx: number, dy: number) => {
+          const [u, v] = [x + dx, y + dy];
+          return u < 0 || u > 31 || v < 0 || v > 31
+            ? classes[n * 1024 + i]
+            : classes[n * 1024 + v * 32 + u];
+        };
+        const edge = [c(-1, 0), c(1, 0), c(0, -1), c(0, 1)].some(
+          (k) => k !== classes[n * 1024 + i],
+        );
+        if (edge) edges++;
+        expect(labels[n * 1024 + i], `sample ${n}, pixel (${x}, ${y})`).toBe(
+          edge ? 255 : classes[n * 1024 + i],
+        );
+      }
+    // A band, not the whole shape: some pixels of both classes remain.
+    expect(edges).toBeGreaterThan(100);
+    expect(labels.includes(0) && labels.includes(1)).toBe(true);
+  });
+
   test("detection: seeded, objectness exactly at box centres, boxes decode to the drawn ones", () => {
     const a = detectionSet(30, new Rng(9));
     expectSameSet(detectionSet(30, new Rng(9)), a);

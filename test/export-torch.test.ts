@@ -54,6 +54,15 @@ const layerCases: [layer: string, source: string][] = [
     "SpatialFullConvolution",
     stack([3, 4, 4], "SpatialFullConvolution(2, kernel=3, stride=2, pad=1, adj=1, bias=false)"),
   ],
+  // Dilation and groups, each way round (the samples have depthwise and dilated convolutions).
+  [
+    "SpatialConvolution",
+    stack([4, 7, 6], "SpatialConvolution(6, kernel=3, pad=2, dilation=[2, 1], groups=2)"),
+  ],
+  [
+    "SpatialFullConvolution",
+    stack([4, 3, 4], "SpatialFullConvolution(6, kernel=3, stride=2, adj=1, dilation=2, groups=2)"),
+  ],
   ["SpatialMaxPooling", stack([2, 7, 6], "SpatialMaxPooling(3, stride=2, pad=1, ceil=true)")],
   [
     "SpatialAveragePooling",

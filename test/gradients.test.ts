@@ -373,7 +373,8 @@ const normCases: [string, GradCheckCase][] = [
 ];
 
 /**
- * Dilated and grouped convolutions (appended: the file's draws are one stream). Each shape picks
+ * Dilated and grouped convolutions (drawn after the normalisations: the file's draws are one
+ * stream). Each shape picks
  * a different kernel path on WASM: dilation on the implicit GEMM and on the strided columns,
  * groups of several channels, depthwise (one channel per group, with and without a multiplier),
  * and the transposed convolution's.

@@ -464,6 +464,14 @@ describe("netc lsp over stdio", () => {
     const conv = `${image}  nn.Conv2d(1, 6, kernel_size=3, padding=1, bias=False)\n}\n`;
     const netc = `${image}  SpatialConvolution(1 -> 6, kernel=3, pad=1, bias=false)\n}\n`;
     expect(await fix(conv, "unknown-layer", netc)).toEqual([]);
+    // Dilation and groups translate too: a dilated depthwise Conv2d, partly positional.
+    const depthwise =
+      "model M {\n  input x: [4, 8, 8]\n  nn.Conv2d(4, 8, 3, 1, 2, 2, groups=4)\n}\n";
+    const separable = depthwise.replace(
+      "nn.Conv2d(4, 8, 3, 1, 2, 2, groups=4)",
+      "SpatialConvolution(4 -> 8, 3, 1, 2, dilation=2, groups=4)",
+    );
+    expect(await fix(depthwise, "unknown-layer", separable)).toEqual([]);
     const pool = `${image}  MaxPool2d(2, 2, 0)\n}\n`;
     expect(await fix(pool, "unknown-layer", `${image}  SpatialMaxPooling(2, 2, 0)\n}\n`)).toEqual(
       [],

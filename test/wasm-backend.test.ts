@@ -300,6 +300,21 @@ const convolutions: FamilyCase[] = [
     "kernel=5, pad=2, groups=2, bias=false",
     2,
   ),
+  convolution(
+    "depthwise ×3, dilation 2",
+    [2, 9, 13],
+    6,
+    "kernel=3, pad=1, dilation=2, groups=2",
+    3,
+  ),
+  // More padding than the kernel spans: the input gradient's frame crops dy.
+  convolution("depthwise 1×3 padded 2×1", [3, 5, 7], 3, "kernel=[1, 3], pad=[2, 1], groups=3", 3),
+  {
+    name: "transposed depthwise, stride 1",
+    source: single([3, 5, 6], "SpatialFullConvolution(3, kernel=3, pad=1, groups=3)"),
+    N: 3,
+    kernels: grads("conv2d"),
+  },
   {
     name: "transposed, 2 groups, dilation 2",
     source: single(
@@ -616,6 +631,21 @@ criterion MSE
 });
 
 const fanOuts: FamilyCase[] = [
+  // Depthwise input gradients added to one another: by correlation, then scattered (strided).
+  fanOut(
+    "two depthwise convolutions",
+    [4, 9, 13],
+    "SpatialConvolution(8, kernel=3, pad=1, groups=4) -> ReLU -> SpatialConvolution(4, kernel=1)",
+    "SpatialConvolution(4, kernel=3, pad=2, dilation=2, groups=4)",
+    grads("conv2d"),
+  ),
+  fanOut(
+    "a depthwise convolution strided",
+    [4, 9, 13],
+    "SpatialConvolution(4, kernel=3, pad=1, groups=4)",
+    "SpatialConvolution(4, kernel=3, stride=2, pad=1, groups=4) -> SpatialUpSamplingNearest(2) -> SpatialZeroPadding(0, -1, 0, -1)",
+    grads("conv2d"),
+  ),
   fanOut(
     "two convolutions",
     [3, 9, 13],

@@ -20,10 +20,14 @@ def build(torch, model):
         op, a = n["op"], n["attrs"]
         c_in = shapes[n["inputs"][0]][0] if n["inputs"] else None
         if op == "SpatialConvolution":
-            return nn.Conv2d(c_in, a["out"], pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]), bias=a["bias"])
+            return nn.Conv2d(
+                c_in, a["out"], pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]), pair(a["dilation"]),
+                a["groups"], bias=a["bias"]
+            )
         if op == "SpatialFullConvolution":
             return nn.ConvTranspose2d(
-                c_in, a["out"], pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]), pair(a["adj"]), bias=a["bias"]
+                c_in, a["out"], pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]), pair(a["adj"]),
+                a["groups"], bias=a["bias"], dilation=pair(a["dilation"])
             )
         if op == "SpatialMaxPooling":
             return nn.MaxPool2d(pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]))
@@ -42,12 +46,18 @@ def build(torch, model):
         if op in ("SpatialBatchNormalization", "BatchNormalization"):
             norm = nn.BatchNorm2d if op == "SpatialBatchNormalization" else nn.BatchNorm1d
             return norm(c_in, eps=a["eps"], momentum=a["momentum"], affine=a["affine"])
+        if op == "SpatialAdaptiveAveragePooling":
+            return nn.AdaptiveAvgPool2d((a["h"], a["w"]))
         if op == "SpatialUpSamplingNearest":
             return nn.Upsample(scale_factor=a["scale"], mode="nearest")
+        if op == "SpatialUpSamplingBilinear":
+            return nn.Upsample(scale_factor=a["scale"], mode="bilinear", align_corners=a["align_corners"])
         if op == "Linear":
             return nn.Linear(c_in, a["out"], bias=a["bias"])
         if op == "ReLU":
             return nn.ReLU()
+        if op == "ReLU6":
+            return nn.ReLU6()
         if op == "LeakyReLU":
             return nn.LeakyReLU(a["slope"])
         if op == "ELU":

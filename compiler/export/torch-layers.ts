@@ -85,12 +85,12 @@ const overChannels = (name: string) => fn(name, () => ", 1");
 export const torchLayers: Readonly<Record<string, TorchLayer>> = {
   SpatialConvolution: {
     module: (use) =>
-      `nn.Conv2d(${use.inputs[0]![0]}, ${num(use, "out")}, ${size2(use.args["kernel"])}, stride=${size2(use.args["stride"])}, padding=${size2(use.args["pad"])}, bias=${py(flag(use, "bias"))})`,
+      `nn.Conv2d(${use.inputs[0]![0]}, ${num(use, "out")}, ${size2(use.args["kernel"])}, stride=${size2(use.args["stride"])}, padding=${size2(use.args["pad"])}, dilation=${size2(use.args["dilation"])}, groups=${num(use, "groups")}, bias=${py(flag(use, "bias"))})`,
     call: applyModule,
   },
   SpatialFullConvolution: {
     module: (use) =>
-      `nn.ConvTranspose2d(${use.inputs[0]![0]}, ${num(use, "out")}, ${size2(use.args["kernel"])}, stride=${size2(use.args["stride"])}, padding=${size2(use.args["pad"])}, output_padding=${size2(use.args["adj"])}, bias=${py(flag(use, "bias"))})`,
+      `nn.ConvTranspose2d(${use.inputs[0]![0]}, ${num(use, "out")}, ${size2(use.args["kernel"])}, stride=${size2(use.args["stride"])}, padding=${size2(use.args["pad"])}, output_padding=${size2(use.args["adj"])}, groups=${num(use, "groups")}, bias=${py(flag(use, "bias"))}, dilation=${size2(use.args["dilation"])})`,
     call: applyModule,
   },
   SpatialMaxPooling: pooling("max_pool2d"),

@@ -1,5 +1,6 @@
 // A generated segmentation set for samples/tiny-unet.net: bright rectangles and discs on noise,
-// images [1, 32, 32] and a class per pixel [32, 32] (0 background, 1 shape).
+// images [1, 32, 32] and a class per pixel [32, 32] (0 background, 1 shape), and for a criterion
+// with an ignore index a void band along the shapes' edges (samples/dilated-segmentation.net).
 import type { Rng } from "../rng.js";
 import type { SyntheticSet } from "./dataset.js";
 
@@ -61,8 +62,32 @@ function topmost(blobs: readonly Blob[], x: number, y: number): Blob | undefined
   return undefined;
 }
 
-/** `count` samples of one to three shapes each, drawn from `rng` (one stream per set: train, test). */
-export function segmentationSet(count: number, rng: Rng): SyntheticSet<Blob> {
+/**
+ * Marks as `label` every pixel whose class differs from one of its four neighbours': the band
+ * along each edge between shape and background, where a hand-drawn mask is least sure (Pascal
+ * VOC's void border). Both sides of an edge are marked, from the classes as they were.
+ */
+function markEdges(targets: Int32Array, offset: number, size: number, label: number): void {
+  const classes = targets.slice(offset, offset + size * size);
+  const at = (x: number, y: number) => classes[y * size + x]!;
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
+      const c = at(x, y);
+      const edge =
+        (x > 0 && at(x - 1, y) !== c) ||
+        (x < size - 1 && at(x + 1, y) !== c) ||
+        (y > 0 && at(x, y - 1) !== c) ||
+        (y < size - 1 && at(x, y + 1) !== c);
+      if (edge) targets[offset + y * size + x] = label;
+    }
+}
+
+/**
+ * `count` samples of one to three shapes each, drawn from `rng` (one stream per set: train, test).
+ * With `voidLabel`, the pixels along the shapes' edges get that label instead of their class
+ * (the criterion's ignore index); the images and the other pixels are the same either way.
+ */
+export function segmentationSet(count: number, rng: Rng, voidLabel?: number): SyntheticSet<Blob> {
   const size = segmentationSize;
   const pixels = size * size;
   const inputs = new Float32Array(count * pixels);
@@ -80,6 +105,7 @@ export function segmentationSet(count: number, rng: Rng): SyntheticSet<Blob> {
         targets[i] = blob ? 1 : 0;
       }
     }
+    if (voidLabel !== undefined) markEdges(targets, n * pixels, size, voidLabel);
   }
   const target = {
     data: targets,

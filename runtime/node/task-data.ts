@@ -170,14 +170,20 @@ export function taskData(layout: Layout, options: TaskDataOptions = {}): TaskDat
   const trainCount = Math.min(SYNTHETIC_TRAIN, limit);
   const sizes = `${count(trainCount)} train, ${count(SYNTHETIC_TEST)} test`;
   if (task.kind === "segmentation" && is(input, [1, 32, 32])) {
-    const train = segmentationSet(trainCount, rng.fork("segmentation-train")).dataset;
-    const test = segmentationSet(SYNTHETIC_TEST, rng.fork("segmentation-test")).dataset;
+    // A criterion with an ignore index gets void pixels to ignore: the shapes' edges.
+    const train = segmentationSet(trainCount, rng.fork("segmentation-train"), task.ignore).dataset;
+    const test = segmentationSet(
+      SYNTHETIC_TEST,
+      rng.fork("segmentation-test"),
+      task.ignore,
+    ).dataset;
+    const edges = task.ignore === undefined ? "" : `, edges void (${task.ignore})`;
     return checked(
       {
         task,
         train,
         test,
-        description: `generated segmentation set (${sizes}): bright shapes on noise, a class per pixel`,
+        description: `generated segmentation set (${sizes}): bright shapes on noise, a class per pixel${edges}`,
         notes: [],
         ...(train.targets[0]!.classNames ? { classNames: train.targets[0]!.classNames } : {}),
       },

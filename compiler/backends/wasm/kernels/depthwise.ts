@@ -30,8 +30,6 @@ import { wasmActivation } from "./activations.js";
 import { epilogue, fillPlanes, perSample } from "./convolution.js";
 import { at, copyPlanes, F32, overRun, zeroFill, type WasmStep } from "./kernel.js";
 
-type DepthwiseStep = WasmStep<"conv2d" | "conv2d_grad_input" | "conv2d_grad_weight">;
-
 /** The frame's geometry and each tap's byte offset in it from a window's top-left corner. */
 function geometry(d: ConvWindow) {
   const Hp = d.H + 2 * d.PH;
@@ -43,44 +41,62 @@ function geometry(d: ConvWindow) {
 }
 
 /**
- * For each output plane k and row oh: `row(src, dst)` with `src` at the frame's window corner of
- * (k's channel, oh, 0) and `dst` at (k, oh, 0) of a K × OH × OW tensor at `out`; `perPlane` runs
- * first with `wk` at k's KH·KW weights.
+ * A direct correlation of `planes` weight sets with planes of a zero-bordered frame: output
+ * plane `write(k)` (rows × cols, set or added to) gets Σ_t w[k,t] · frame plane `read(k)` at
+ * tap t's offset from each window's corner, the windows `step` frame bytes apart down and
+ * `stride` floats across.
+ */
+interface Sweep {
+  planes: number;
+  rows: number;
+  cols: number;
+  stride: number;
+  step: number;
+  framePlane: number;
+  taps: readonly number[];
+  read: (k: Expr) => Expr;
+  write: (k: Expr) => Expr;
+}
+
+/** k/M, the channel of plane k among M per channel. */
+const perChannel = (k: Expr, M: number): Expr =>
+  M === 1 ? k : { op: "i32.div_u", a: k, b: i32(M) };
+
+/**
+ * For each weight set k and output row: `row(src, dst)` with `src` at the frame's window corner
+ * of the row's first output and `dst` at that output; `perPlane` runs first with `wk` at k's
+ * taps' weights.
  */
 function overRows(
-  s: DepthwiseStep,
+  fb: FuncBuilder,
+  sweep: Sweep,
   frame: Expr,
   out: Expr,
   weights: Expr,
   perPlane: (wk: number) => Expr[],
   row: (src: number, dst: number) => Expr[],
 ): Expr[] {
-  const d = s.a;
-  const { fb } = s;
-  const { Wp, plane, taps, multiplier } = geometry(d);
-  const [k, oh, P, D, wk, src, dst] = fb.locals("i32", 7);
-  const channel: Expr =
-    multiplier === 1 ? get(k) : { op: "i32.div_u", a: get(k), b: i32(multiplier) };
+  const [k, r, P, D, wk, src, dst] = fb.locals("i32", 7);
   const rows = [
     set(src, get(P)),
     set(dst, get(D)),
     ...row(src, dst),
-    set(P, add(get(P), i32(d.SH * Wp * F32))),
-    set(D, add(get(D), i32(d.OW * F32))),
+    set(P, add(get(P), i32(sweep.step))),
+    set(D, add(get(D), i32(sweep.cols * F32))),
   ];
   return [
-    set(D, out),
     set(wk, weights),
     ...fb.loop(
       k,
       i32(0),
-      i32(d.K),
+      i32(sweep.planes),
       1,
       [
-        set(P, add(frame, mul(channel, i32(plane * F32)))),
+        set(P, add(frame, mul(sweep.read(get(k)), i32(sweep.framePlane)))),
+        set(D, add(out, mul(sweep.write(get(k)), i32(sweep.rows * sweep.cols * F32)))),
         ...perPlane(wk),
-        ...fb.loop(oh, i32(0), i32(d.OH), 1, rows, true),
-        set(wk, add(get(wk), i32(taps.length * F32))),
+        ...fb.loop(r, i32(0), i32(sweep.rows), 1, rows, true),
+        set(wk, add(get(wk), i32(sweep.taps.length * F32))),
       ],
       true,
     ),
@@ -88,23 +104,23 @@ function overRows(
 }
 
 /**
- * Over the OW output columns of a row: `vector(o, x)` on four at a time where the columns are
- * adjacent in the frame too (stride 1), `scalar(o, x)` on one, with `x(t)` the byte offset of tap
- * t's input from `src` and `o` the output's from `dst`.
+ * Over a row's outputs: `vector(o, x)` on four at a time where the windows are adjacent (stride
+ * 1), `scalar(o, x)` on one, with `x(t)` the byte offset of tap t's input from `src` and `o` the
+ * output's from `dst`.
  */
 function overColumns(
   fb: FuncBuilder,
-  d: ConvWindow,
+  sweep: Sweep,
   src: number,
   dst: number,
   vector: (o: number, x: (t: number) => number) => Expr[],
   scalar: (o: number, x: (t: number) => number) => Expr[],
 ): Expr[] {
-  const { taps } = geometry(d);
-  if (d.SW === 1)
+  const { taps } = sweep;
+  if (sweep.stride === 1)
     return overRun(
       fb,
-      d.OW,
+      sweep.cols,
       [src, dst],
       (o) => vector(o, (t) => o + taps[t]!),
       (o) => scalar(o, (t) => o + taps[t]!),
@@ -113,15 +129,67 @@ function overColumns(
   return fb.loop(
     col,
     i32(0),
-    i32(d.OW),
+    i32(sweep.cols),
     1,
     [
       ...scalar(0, (t) => taps[t]!),
-      set(src, add(get(src), i32(d.SW * F32))),
+      set(src, add(get(src), i32(sweep.stride * F32))),
       set(dst, add(get(dst), i32(F32))),
     ],
     true,
   );
+}
+
+/**
+ * The sweep's sums, each tap's weight held in a register for the whole plane: stored into the
+ * output, or added to it.
+ */
+function correlate(
+  fb: FuncBuilder,
+  sweep: Sweep,
+  frame: Expr,
+  out: Expr,
+  weights: Expr,
+  adding: boolean,
+): Expr[] {
+  const { registers, load } = weightRegisters(fb, sweep.taps.length);
+  const [acc, one] = [fb.local("v128"), fb.local("f32")];
+  const row = (src: number, dst: number) =>
+    overColumns(
+      fb,
+      sweep,
+      src,
+      dst,
+      (o, tap) => [
+        set(acc, adding ? loadV(get(dst), o) : ZERO_V),
+        ...registers.map((r, t) => set(acc, vadd(get(acc), vmul(get(r), loadV(get(src), tap(t)))))),
+        storeV(get(dst), get(acc), o),
+      ],
+      (o, tap) => [
+        set(one, adding ? loadF(get(dst), o) : f32(0)),
+        ...registers.map((r, t) =>
+          set(one, fadd(get(one), fmul(lane(get(r), 0), loadF(get(src), tap(t))))),
+        ),
+        storeF(get(dst), get(one), o),
+      ],
+    );
+  return overRows(fb, sweep, frame, out, weights, load, row);
+}
+
+/** The forward pass's sweep: plane k reads channel k/M of the input's frame. */
+function forwardSweep(d: ConvWindow): Sweep {
+  const { Wp, plane, taps, multiplier } = geometry(d);
+  return {
+    planes: d.K,
+    rows: d.OH,
+    cols: d.OW,
+    stride: d.SW,
+    step: d.SH * Wp * F32,
+    framePlane: plane * F32,
+    taps,
+    read: (k) => perChannel(k, multiplier),
+    write: (k) => k,
+  };
 }
 
 /** Each tap's weight of plane k splatted into a register, set once per plane. */
@@ -152,37 +220,16 @@ export function depthwise(s: WasmStep<"conv2d">): Expr[] {
   const d = s.a;
   const { fb } = s;
   const [x, w, b] = s.ins;
-  const { plane, taps } = geometry(d);
+  const { plane } = geometry(d);
   const frame = s.scratch(d.C * plane * F32);
   const out = s.scratch(d.K * d.OH * d.OW * F32);
-  const { registers, load } = weightRegisters(fb, taps.length);
-  const [acc, one] = [fb.local("v128"), fb.local("f32")];
   const { lo, hi } = s.part(s.N);
   const xn = perSample(fb, x!, lo, d.C * d.H * d.W);
   const yn = perSample(fb, s.outs[0]!, lo, d.K * d.OH * d.OW);
   const n = fb.local("i32");
-  const row = (src: number, dst: number) =>
-    overColumns(
-      fb,
-      d,
-      src,
-      dst,
-      (o, tap) => [
-        set(acc, ZERO_V),
-        ...registers.map((r, t) => set(acc, vadd(get(acc), vmul(get(r), loadV(get(src), tap(t)))))),
-        storeV(get(dst), get(acc), o),
-      ],
-      (o, tap) => [
-        set(one, f32(0)),
-        ...registers.map((r, t) =>
-          set(one, fadd(get(one), fmul(lane(get(r), 0), loadF(get(src), tap(t))))),
-        ),
-        storeF(get(dst), get(one), o),
-      ],
-    );
   const sample = [
     ...framed(fb, d, get(xn.local), frame),
-    ...overRows(s, frame, out, w!, load, row),
+    ...correlate(fb, forwardSweep(d), frame, out, w!, false),
     ...epilogue(
       fb,
       out,
@@ -201,11 +248,69 @@ export function depthwise(s: WasmStep<"conv2d">): Expr[] {
 }
 
 /**
- * dx[n,c] (+)= Σ over c's output planes k and taps of w[k,i,j] · dy[n,k,…]: each dy row scattered
- * into a frame of dx (so the padding needs no bounds), whose interior is then set into dx or
- * added to it. With `bias` (a transposed convolution's forward pass) dx starts from b[c].
+ * dx[n,c] (+)= Σ over c's output planes k and taps of w[k,i,j] · dy[n,k,…]. Stride 1: the full
+ * correlation of dy, framed by the kernel's span less the padding, with each kernel flipped —
+ * the forward pass's loops, summed over c's M planes. With `bias` (a transposed convolution's
+ * forward pass) dx starts from b[c]. Strided: each dy row scattered into a frame of dx.
  */
 export function depthwiseGradInput(s: WasmStep<"conv2d_grad_input">): Expr[] {
+  const d = s.a;
+  if (d.SH !== 1 || d.SW !== 1) return scatteredGradInput(s);
+  const { fb } = s;
+  const [dy, w, b] = s.ins;
+  const { multiplier } = geometry(d);
+  const [spanH, spanW] = [(d.KH - 1) * d.DH, (d.KW - 1) * d.DW];
+  const [Hq, Wq] = [d.H + spanH, d.W + spanW];
+  const frame = s.scratch(d.K * Hq * Wq * F32);
+  // Tap (i, j)'s weight meets the input at (KH−1−i, KW−1−j): the kernel flipped.
+  const taps: number[] = [];
+  for (let i = d.KH - 1; i >= 0; i--)
+    for (let j = d.KW - 1; j >= 0; j--) taps.push((i * d.DH * Wq + j * d.DW) * F32);
+  const sweep: Sweep = {
+    planes: d.K,
+    rows: d.H,
+    cols: d.W,
+    stride: 1,
+    step: Wq * F32,
+    framePlane: Hq * Wq * F32,
+    taps,
+    read: (k) => k,
+    write: (k) => perChannel(k, multiplier),
+  };
+  const { lo, hi } = s.part(s.N);
+  const dyn = perSample(fb, dy!, lo, d.K * d.OH * d.OW);
+  const dxn = perSample(fb, s.outs[0]!, lo, d.C * d.H * d.W);
+  const n = fb.local("i32");
+  // Set in one sweep, unless dx already holds a part, a bias, or c has several planes.
+  const start = !s.acc && (d.bias || multiplier > 1);
+  const sample = [
+    ...copyPlanes(fb, get(dyn.local), frame, {
+      planes: d.K,
+      h: d.OH,
+      w: d.OW,
+      H: Hq,
+      W: Wq,
+      top: spanH - d.PH,
+      left: spanW - d.PW,
+    }),
+    ...(start ? fillPlanes(fb, get(dxn.local), d.C, d.H * d.W, d.bias ? b : undefined) : []),
+    ...correlate(fb, sweep, frame, get(dxn.local), w!, s.acc || start),
+    dyn.next,
+    dxn.next,
+  ];
+  return [
+    ...zeroFill(fb, frame, d.K * Hq * Wq),
+    dyn.init,
+    dxn.init,
+    ...fb.loop(n, lo, hi, 1, sample),
+  ];
+}
+
+/**
+ * The strided input gradient: each dy row scattered into a frame of dx (so the padding needs no
+ * bounds), whose interior is then set into dx or added to it.
+ */
+function scatteredGradInput(s: WasmStep<"conv2d_grad_input">): Expr[] {
   const d = s.a;
   const { fb } = s;
   const [dy, w, b] = s.ins;
@@ -217,11 +322,12 @@ export function depthwiseGradInput(s: WasmStep<"conv2d_grad_input">): Expr[] {
   const dyn = perSample(fb, dy!, lo, d.K * d.OH * d.OW);
   const dxn = perSample(fb, s.outs[0]!, lo, d.C * d.H * d.W);
   const n = fb.local("i32");
-  // Here the frame is the destination (`src` of overRows) and dy the source (its `dst`).
+  const sweep = forwardSweep(d);
+  // The forward pass's loops read the other way: the frame is written, dy read.
   const row = (into: number, from: number) =>
     overColumns(
       fb,
-      d,
+      sweep,
       into,
       from,
       (o, tap) => [
@@ -244,7 +350,7 @@ export function depthwiseGradInput(s: WasmStep<"conv2d_grad_input">): Expr[] {
   const start = s.acc ? [] : fillPlanes(fb, get(dxn.local), d.C, d.H * d.W, d.bias ? b : undefined);
   const sample = [
     ...zeroFill(fb, frame, d.C * plane),
-    ...overRows(s, frame, get(dyn.local), w!, load, row),
+    ...overRows(fb, sweep, frame, get(dyn.local), w!, load, row),
     ...start,
     ...copyPlanes(fb, frame, get(dxn.local), {
       planes: d.C,
@@ -280,12 +386,10 @@ export function depthwiseGradWeight(s: WasmStep<"conv2d_grad_weight">): Expr[] {
   const { lo, hi } = s.part(d.K);
   const xn = perSample(fb, x!, i32(0), d.C * d.H * d.W);
   const [n, k, oh, P, D, src, dst, wk] = fb.locals("i32", 8);
-  const channel: Expr =
-    multiplier === 1 ? get(k) : { op: "i32.div_u", a: get(k), b: i32(multiplier) };
-  // Here `src` walks the frame and `dst` the row of dy (the roles of overColumns' forward pass).
+  // `src` walks the frame and `dst` the row of dy, as in the forward pass.
   const row = overColumns(
     fb,
-    d,
+    forwardSweep(d),
     src,
     dst,
     (o, tap) => [
@@ -300,7 +404,7 @@ export function depthwiseGradWeight(s: WasmStep<"conv2d_grad_weight">): Expr[] {
   const perPlane = [
     ...vectors.map((a) => set(a, ZERO_V)),
     ...scalars.map((a) => set(a, f32(0))),
-    set(P, add(frame, mul(channel, i32(plane * F32)))),
+    set(P, add(frame, mul(perChannel(get(k), multiplier), i32(plane * F32)))),
     set(D, add(dy!, mul(add(mul(get(n), i32(d.K)), get(k)), i32(d.OH * d.OW * F32)))),
     ...fb.loop(
       oh,
