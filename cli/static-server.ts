@@ -43,7 +43,7 @@ export function serveDirectory(
       ...(options.isolated === false ? {} : ISOLATION_HEADERS),
     };
     // Nothing outside the directory, whatever the path says.
-    if (!file.startsWith(root) || request.method !== "GET") {
+    if (!file.startsWith(root) || (request.method !== "GET" && request.method !== "HEAD")) {
       response.writeHead(404, headers).end();
       return;
     }
