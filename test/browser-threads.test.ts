@@ -45,7 +45,7 @@ describe.skipIf(!hasChromium)("WASM threads in Chromium", () => {
       serveDirectory(dir),
       serveDirectory(dir, { isolated: false }),
     ]);
-  });
+  }, 30_000);
 
   afterAll(async () => {
     await Promise.all([browser?.close(), isolated?.close(), plain?.close()]);

@@ -2,6 +2,8 @@
 // compiler runs here for the graph; the language server and training run in Web Workers.
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
+import { forEachDiagnostic } from "@codemirror/lint";
+import type { EditorView } from "@codemirror/view";
 import uPlot from "uplot";
 import { check } from "@netc/compiler/check.js";
 import samples from "netc:samples";
@@ -10,8 +12,11 @@ import { GraphPane } from "./graph.js";
 import { drawInside } from "./inside.js";
 import type { EpochReport, FromTrainer, ModelInfo, ToTrainer } from "./protocol.js";
 
-/** What the browser tests read: the page's state as data. */
+/** What the browser tests read: the page's state as data, and the editor. */
 interface PlaygroundState {
+  view?: EditorView;
+  /** The editor's diagnostics: 1-based line, message, the titles of their quick fixes. */
+  diagnostics?: () => { line: number; message: string; fixes: string[] }[];
   info: ModelInfo | undefined;
   losses: number[];
   epochs: EpochReport[];
@@ -102,6 +107,19 @@ const editor = createEditor($("editor"), source, (text) => {
   compileSoon();
 });
 drawGraph();
+state.view = editor.view;
+state.diagnostics = () => {
+  const found: { line: number; message: string; fixes: string[] }[] = [];
+  const { state: editorState } = editor.view;
+  forEachDiagnostic(editorState, (d, from) =>
+    found.push({
+      line: editorState.doc.lineAt(from).number,
+      message: d.message,
+      fixes: (d.actions ?? []).map((a) => a.name),
+    }),
+  );
+  return found;
+};
 
 const sampleSelect = $<HTMLSelectElement>("sample");
 for (const name of sampleNames) sampleSelect.add(new Option(name, name));

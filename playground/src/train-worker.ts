@@ -145,7 +145,11 @@ async function dataFor(compiled: Compiled, task: Task | undefined): Promise<Data
 async function compileSession(source: string, threads: number): Promise<void> {
   stopRun();
   const result = compile(source);
-  if (!result.ok) throw new Error(`${result.error}: see the editor's diagnostics`);
+  if (!result.ok) {
+    // The editor shows why; nothing to train until the source compiles.
+    post({ type: "status", text: `${result.error}: see the editor's diagnostics` });
+    return;
+  }
   const { compiled } = result;
   const { layout } = compiled;
   const task = taskOf(layout);
