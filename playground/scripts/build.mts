@@ -55,6 +55,9 @@ export async function buildPlayground(root = repoRoot()): Promise<string> {
     outdir: out,
     bundle: true,
     format: "esm",
+    // The compiler and runtime, which the page and both workers use, load once as shared chunks.
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
     platform: "browser",
     target: "es2022",
     minify: true,

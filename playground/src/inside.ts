@@ -93,14 +93,18 @@ export function drawInside(into: HTMLElement, inside: Inside, mapsName: string):
   input.classList.add("input-image");
   const [h, w] = image.shape.slice(-2) as [number, number];
   if (mask) {
-    const overlay = canvasOf(
-      w,
-      h,
-      (x, y) => MASK_COLOURS[mask.data[y * w + x]! % MASK_COLOURS.length]!,
-      4,
-    );
-    overlay.classList.add("mask");
-    parts.push(figure("test image and predicted mask", input, overlay));
+    // The predicted classes over the image: each class but the first (background) in a colour.
+    const context = input.getContext("2d")!;
+    const pixels = context.getImageData(0, 0, w, h);
+    for (let p = 0; p < w * h; p++) {
+      const c = mask.data[p]!;
+      if (c === 0) continue;
+      const colour = MASK_COLOURS[c % MASK_COLOURS.length]!;
+      for (let k = 0; k < 3; k++)
+        pixels.data[4 * p + k] = Math.round(0.45 * pixels.data[4 * p + k]! + 0.55 * colour[k]!);
+    }
+    context.putImageData(pixels, 0, 0);
+    parts.push(figure("test image with the predicted mask", input));
   } else if (boxes) {
     const context = input.getContext("2d")!;
     context.strokeStyle = "#ff3030";
