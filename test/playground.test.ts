@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { serveDirectory, type StaticServer } from "../cli/static-server.js";
 import { hasChromium, launchChromium, watchedPage } from "./helpers/browser.js";
 import { netc, root } from "./helpers/cli.js";
+import { npy, npz } from "./helpers/data-files.js";
 
 const site = join(root, "dist", "playground", "site");
 const artifacts = join(root, "test-artifacts", "playground");
@@ -150,6 +151,28 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
     await page.screenshot({ path: join(artifacts, "playground.png") });
     expect(await read(page, "netcPlayground.errors")).toEqual([]);
     expect(errors).toEqual([]);
+  });
+
+  test("an .npz dropped on the page is the data the model trains on", async () => {
+    // 128 samples of LeNet-5's input and 10 classes: a tenth is held out as the test set.
+    const images = Array.from({ length: 128 * 784 }, (_, i) => ((i * 7919) % 256) / 255);
+    const labels = Array.from({ length: 128 }, (_, i) => i % 10);
+    const bytes = npz({
+      x_train: npy("<f4", [128, 1, 28, 28], images),
+      y_train: npy("|u1", [128], labels),
+    });
+    await page.evaluate(`(() => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(Buffer.from(bytes).toString("base64"))}), (c) => c.charCodeAt(0));
+      const files = new DataTransfer();
+      files.items.add(new File([bytes], "mine.npz"));
+      document.dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
+    })()`);
+    await until(page, "netcPlayground.info.data.startsWith('mine.npz')");
+    expect(await read(page, "netcPlayground.info.data")).toBe("mine.npz: 115 train, 13 test");
+    await page.click("#start");
+    await until(page, "netcPlayground.epochs.length >= 2");
+    await page.click("#stop");
+    expect(await read(page, "netcPlayground.errors")).toEqual([]);
   });
 
   test("a block's use folds into one node", async () => {

@@ -193,6 +193,8 @@ export function createEditor(
 ): Editor {
   const worker = new Worker(new URL("lsp-worker.js", import.meta.url), { type: "module" });
   const client = new LSPClient({
+    // The worker starts while the page loads: on a busy machine the first answer takes seconds.
+    timeout: 20_000,
     extensions: [serverCompletion(), hoverTooltips(), signatureHelp(), netcDiagnostics()],
   }).connect(workerTransport(worker));
   const view = new EditorView({

@@ -126,6 +126,8 @@ for (const name of sampleNames) sampleSelect.add(new Option(name, name));
 sampleSelect.value = initial;
 sampleSelect.addEventListener("change", () => {
   if (state.running) send({ type: "stop" });
+  // A sample trains on the data its task has, not on files dropped for another model.
+  send({ type: "files", files: [] });
   editor.setText(samples[sampleSelect.value]!);
 });
 threadSelect.addEventListener("change", () => {

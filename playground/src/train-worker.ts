@@ -380,7 +380,8 @@ function download(what: "weights" | "module" | "onnx"): void {
     post({ type: "file", name: `${name}.js`, bytes });
     return;
   }
-  // ONNX export: wire compiler/export/onnx.ts here (issue 12) once it has landed.
+  // ONNX (issue 12, branch issue12-onnx): the one place to wire compiler/export/onnx.ts in,
+  // as a `file` message of `${name}.onnx` made from `s.compiled` and `s.model.save()`.
   throw new Error("ONNX export is not available in this build of netc");
 }
 
