@@ -140,8 +140,9 @@ const lossData: [number[], number[]] = [[], []];
 const accuracyData: [number[], (number | null)[], (number | null)[]] = [[], [], []];
 const plotOptions = (title: string, series: uPlot.Series[]): uPlot.Options => ({
   title,
-  width: 420,
-  height: 170,
+  width: 300,
+  height: 160,
+  legend: { live: false },
   scales: { x: { time: false } },
   axes: [{ label: "step" }, {}],
   series: [{}, ...series],
