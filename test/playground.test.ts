@@ -3,6 +3,8 @@
 // the graph draws each layer, training on 2 threads lowers the loss, and the first filters and a
 // feature map are drawn (judged by their pixels). Each pane's screenshot is kept in
 // test-artifacts/playground/.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -207,5 +209,35 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
       await plain.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("netc playground", () => {
+  test("serves the built page on 127.0.0.1 with the isolation headers and prints its URL", async () => {
+    const port = 20_000 + (process.pid % 20_000);
+    const child = spawn(process.execPath, ["bin/netc.js", "playground", "--port", String(port)], {
+      cwd: root,
+    });
+    try {
+      const [line] = (await once(child.stdout, "data")) as [Buffer];
+      expect(line.toString()).toBe(
+        `netc playground: http://127.0.0.1:${port}/ (Ctrl-C stops it)\n`,
+      );
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+      expect(response.headers.get("cross-origin-embedder-policy")).toBe("require-corp");
+      expect(await response.text()).toContain('<script type="module" src="main.js"></script>');
+      // Nothing outside the site, whatever the path.
+      expect((await fetch(`http://127.0.0.1:${port}/..%2f..%2fpackage.json`)).status).toBe(404);
+    } finally {
+      child.kill();
+    }
+  });
+
+  test("--port and --build together are a usage error", () => {
+    const run = netc("playground", "--port", "9000", "--build", "site");
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe("netc: --port and --build do not go together\n");
   });
 });
