@@ -20,6 +20,7 @@ import { segmentationSet } from "@netc/runtime/data/synthetic-segmentation.js";
 import { evaluate, RunningEvaluation } from "@netc/runtime/evaluate.js";
 import { Feeder } from "@netc/runtime/feeder.js";
 import { instantiate } from "@netc/runtime/model.js";
+import { defaultOptimizer } from "@netc/runtime/optimizers.js";
 import { Rng } from "@netc/runtime/rng.js";
 import { scheduledLearningRate } from "@netc/runtime/schedules.js";
 import { taskOf, type Task } from "@netc/runtime/task.js";
@@ -155,6 +156,7 @@ async function compileSession(source: string, threads: number): Promise<void> {
   const task = taskOf(layout);
   const data = await dataFor(compiled, task);
   const kernels = new Function("f", "iv", "N", "dropout", compiled.kernelsSource) as KernelFactory;
+  // Without a `train` block, `netc train`'s defaults (cli/train-command.ts).
   const batch = layout.train.batch ?? 64;
   const model = await instantiate(layout, kernels, { batch, threads }, compiled.wasm);
   const seed = layout.train.seed ?? 0;
@@ -184,7 +186,7 @@ async function compileSession(source: string, threads: number): Promise<void> {
     running: new RunningEvaluation(task, batch),
     lastInside: 0,
   };
-  const optimizer = layout.train.optimizer ?? { name: "SGD", args: { lr: 0.01 } };
+  const optimizer = layout.train.optimizer ?? defaultOptimizer;
   const info: ModelInfo = {
     name: layout.model,
     task: task?.kind ?? "loss only",
@@ -225,11 +227,10 @@ async function trainRun(): Promise<void> {
     const input = s.feeder.input(s.model.batch);
     const targets = s.feeder.targets(s.model.batch);
     while (performance.now() - start < 100 && s.epoch <= s.epochs) {
-      if (s.step === 0) {
-        const schedule = s.compiled.layout.train;
-        const lr = s.compiled.layout.train.optimizer?.args["lr"];
-        if (schedule.schedule && typeof lr === "number")
-          s.model.setLearningRate(scheduledLearningRate(schedule, lr, s.epoch - 1));
+      const settings = s.compiled.layout.train;
+      if (s.step === 0 && (settings.schedule || settings.warmup)) {
+        const lr = Number((settings.optimizer ?? defaultOptimizer).args["lr"]);
+        s.model.setLearningRate(scheduledLearningRate(settings, lr, s.epoch - 1));
       }
       s.feeder.fill(s.order, s.step, s.augment.fork(`${s.epoch}.${s.step + 1}`));
       const loss = s.model.trainStep(input, targets);
