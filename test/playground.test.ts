@@ -54,8 +54,14 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
     // One per layer line of the model (the input's line has its shape written already).
     await until(page, "document.querySelectorAll('.cm-shape-hint').length === 9");
     expect(await page.locator(".cm-shape-hint").first().textContent()).toBe("[6, 28, 28]");
+    // Hover: the layer's signature, documentation, shape and parameters.
+    await page.locator(".cm-line", { hasText: "fc1: Linear(120)" }).getByText("Linear").hover();
+    await expect
+      .poll(() => page.locator(".cm-tooltip-hover").textContent(), { timeout: 10_000 })
+      .toContain("fc1 → [120] · 48,120 parameters");
     expect(errors).toEqual([]);
     await page.locator("#editor-pane").screenshot({ path: join(artifacts, "editor.png") });
+    await page.mouse.move(0, 0);
   });
 
   test("a shape error typed shows at its line; its quick fix repairs it", async () => {
