@@ -195,7 +195,7 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
     );
   });
 
-  test("netc playground --build: a static copy isolates itself by its service worker", async () => {
+  test("netc playground --build: a static copy isolates itself by its service worker, else trains on one thread", async () => {
     const dir = mkdtempSync(join(tmpdir(), "netc-playground-build-"));
     const plain = await (async () => {
       const built = netc("playground", "--build", dir);
@@ -211,6 +211,17 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
       await until(copy, "crossOriginIsolated && document.getElementById('threads').length > 0");
       expect(await read(copy, "document.getElementById('threads').disabled")).toBe(false);
       await context.close();
+      // Without a service worker either, the page trains on one thread.
+      const blocked = await browser.newContext({ serviceWorkers: "block" });
+      const single = await blocked.newPage();
+      await single.goto(plain.url);
+      await until(single, "window.netcPlayground?.info !== undefined");
+      expect(await read(single, "crossOriginIsolated")).toBe(false);
+      expect(await read(single, "netcPlayground.info.threads")).toBe(1);
+      await single.click("#start");
+      await until(single, "netcPlayground.losses.length >= 3");
+      expect(await read(single, "netcPlayground.errors")).toEqual([]);
+      await blocked.close();
     } finally {
       await plain.close();
       rmSync(dir, { recursive: true, force: true });

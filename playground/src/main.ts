@@ -49,8 +49,18 @@ async function isolate(): Promise<boolean> {
   if (!("serviceWorker" in navigator) || !isSecureContext) return false;
   if (sessionStorage.getItem("netc-coi-reloaded")) return false;
   sessionStorage.setItem("netc-coi-reloaded", "1");
-  await navigator.serviceWorker.register(new URL("coi-serviceworker.js", location.href));
-  await navigator.serviceWorker.ready;
+  try {
+    await navigator.serviceWorker.register(new URL("coi-serviceworker.js", location.href));
+    // A browser that refuses service workers may never get one ready: one thread then.
+    const ready = await Promise.race([
+      navigator.serviceWorker.ready.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 3000)),
+    ]);
+    if (!ready) return false;
+  } catch (error) {
+    console.warn("netc playground: no service worker, so one thread:", error);
+    return false;
+  }
   location.reload();
   return new Promise(() => {}); // the reload ends this page
 }
