@@ -78,7 +78,7 @@ describe.skipIf(!hasChromium)("WASM threads in Chromium", () => {
     expect(two.weights.length).toBeGreaterThan(61_706 * 4);
     expect(two.weights).toEqual(one.weights);
     expect(errors).toEqual([]);
-  });
+  }, 60_000);
 
   test("threads on the main thread, or without isolation, are a NetcError saying what to do", async () => {
     const attempt = async (url: string) => {

@@ -22,6 +22,7 @@ const artifacts = join(root, "test-artifacts", "playground");
 const read = <T>(page: Page, expression: string) => page.evaluate(expression) as Promise<T>;
 
 /** Waits until `expression` is true in the page. */
+// Generous: CI runs these beside the rest of the suite on two cores.
 const until = (page: Page, expression: string, timeout = 20_000) =>
   page.waitForFunction(expression, undefined, { timeout, polling: 50 });
 
@@ -159,7 +160,7 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
     await page.screenshot({ path: join(artifacts, "playground.png") });
     expect(await read(page, "netcPlayground.errors")).toEqual([]);
     expect(errors).toEqual([]);
-  });
+  }, 60_000);
 
   test("an .npz dropped on the page is the data the model trains on", async () => {
     // 128 samples of LeNet-5's input and 10 classes: a tenth is held out as the test set.
@@ -226,7 +227,7 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
       await plain.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 });
 
 describe("netc playground", () => {

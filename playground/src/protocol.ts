@@ -9,7 +9,7 @@ export interface Picture {
 /** What the page asks of the training worker. */
 export type ToTrainer =
   | { type: "compile"; source: string; threads: number }
-  /** Files dropped by the user (an .npz, or the four Fashion-MNIST-style IDX files). */
+  /** Files dropped by the user: an .npz, or .npy arrays named x_train, y_train, ...; none: the built-in data. */
   | { type: "files"; files: { name: string; bytes: Uint8Array }[] }
   | { type: "start" }
   | { type: "pause" }

@@ -27,8 +27,7 @@ import { taskOf, type Task } from "@netc/runtime/task.js";
 import { standaloneText } from "./standalone.js";
 import type { FromTrainer, ModelInfo, Picture, ToTrainer } from "./protocol.js";
 
-const post = (message: FromTrainer, transfer: Transferable[] = []) =>
-  (self as unknown as Worker).postMessage(message, transfer);
+const post = (message: FromTrainer) => (self as unknown as Worker).postMessage(message);
 
 interface Data {
   train: Dataset;
