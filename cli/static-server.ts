@@ -27,16 +27,23 @@ export interface StaticServer {
 }
 
 /**
- * Serves `dir` on 127.0.0.1 (`port` 0: any free one); `/` is index.html. `isolated` adds the
- * cross-origin-isolation headers (the browser tests also serve without them).
+ * Serves `dir` on 127.0.0.1 (`port` 0: any free one); `/` is index.html. `mounts` serves other
+ * directories under URL prefixes (`{ "data/": dir }`). `isolated` adds the cross-origin-isolation
+ * headers (the browser tests also serve without them).
  */
 export function serveDirectory(
   dir: string,
-  options: { port?: number; isolated?: boolean } = {},
+  options: { port?: number; isolated?: boolean; mounts?: Record<string, string> } = {},
 ): Promise<StaticServer> {
-  const root = normalize(dir + sep);
+  const mounts = Object.entries(options.mounts ?? {}).map(([prefix, d]) => ({
+    prefix: `/${prefix}`,
+    root: normalize(d + sep),
+  }));
   const server: Server = createServer((request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname);
+    let path = decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname);
+    const mount = mounts.find((m) => path.startsWith(m.prefix));
+    if (mount) path = path.slice(mount.prefix.length);
+    const root = mount?.root ?? normalize(dir + sep);
     const file = normalize(join(root, path.endsWith("/") ? path + "index.html" : path));
     const headers = {
       "Cache-Control": "no-store",

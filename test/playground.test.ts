@@ -1,40 +1,57 @@
-// The playground in Chromium, as built by `npm run build` and served as `netc playground` serves
-// it: the page loads cleanly, a shape error typed shows at its line and its quick fix repairs it,
+// The playground in Chromium, as built by `npm run build` and served by `netc playground`: the page loads cleanly, a shape error typed shows at its line and its quick fix repairs it,
 // the graph draws each layer, training on 2 threads lowers the loss, and the first filters and a
 // feature map are drawn (judged by their pixels). Each pane's screenshot is kept in
 // test-artifacts/playground/.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { serveDirectory, type StaticServer } from "../cli/static-server.js";
+import { serveDirectory } from "../cli/static-server.js";
 import { hasChromium, launchChromium, watchedPage } from "./helpers/browser.js";
 import { netc, root } from "./helpers/cli.js";
 import { npy, npz } from "./helpers/data-files.js";
 
-const site = join(root, "dist", "playground", "site");
 const artifacts = join(root, "test-artifacts", "playground");
 
 /** Evaluates `expression` in the page (a string: vitest would rewrite a function's imports). */
 const read = <T>(page: Page, expression: string) => page.evaluate(expression) as Promise<T>;
 
-/** Waits until `expression` is true in the page. */
-// Generous: CI runs these beside the rest of the suite on two cores.
+/** Waits until `expression` is true in the page; generous: CI runs the whole suite at once. */
 const until = (page: Page, expression: string, timeout = 20_000) =>
   page.waitForFunction(expression, undefined, { timeout, polling: 50 });
 
+/** A port no one listens on now. */
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address() as { port: number };
+  probe.close();
+  return port;
+}
+
+/** `netc playground --port N` in a child process, once it has printed its URL. */
+async function playground(): Promise<{ child: ChildProcess; url: string; line: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["bin/netc.js", "playground", "--port", String(port)], {
+    cwd: root,
+  });
+  const [data] = (await once(child.stdout!, "data")) as [Buffer];
+  return { child, url: `http://127.0.0.1:${port}/`, line: data.toString() };
+}
+
 describe.skipIf(!hasChromium)("the playground in Chromium", () => {
   let browser: Browser;
-  let server: StaticServer;
+  let server: { child: ChildProcess; url: string };
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
-    [browser, server] = await Promise.all([launchChromium(), serveDirectory(site)]);
+    [browser, server] = await Promise.all([launchChromium(), playground()]);
     ({ page, errors } = await watchedPage(browser));
     await page.setViewportSize({ width: 1400, height: 1000 });
     await page.goto(`${server.url}?threads=2`);
@@ -42,7 +59,8 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
   }, 30_000);
 
   afterAll(async () => {
-    await Promise.all([browser?.close(), server?.close()]);
+    server?.child.kill();
+    await browser?.close();
   });
 
   test("loads LeNet-5 without a console error, isolated, on 2 threads", async () => {
@@ -232,22 +250,20 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
 
 describe("netc playground", () => {
   test("serves the built page on 127.0.0.1 with the isolation headers and prints its URL", async () => {
-    const port = 20_000 + (process.pid % 20_000);
-    const child = spawn(process.execPath, ["bin/netc.js", "playground", "--port", String(port)], {
-      cwd: root,
-    });
+    const { child, url, line } = await playground();
     try {
-      const [line] = (await once(child.stdout, "data")) as [Buffer];
-      expect(line.toString()).toBe(
-        `netc playground: http://127.0.0.1:${port}/ (Ctrl-C stops it)\n`,
-      );
-      const response = await fetch(`http://127.0.0.1:${port}/`);
+      expect(line).toBe(`netc playground: ${url} (Ctrl-C stops it)\n`);
+      const response = await fetch(url);
       expect(response.status).toBe(200);
       expect(response.headers.get("cross-origin-opener-policy")).toBe("same-origin");
       expect(response.headers.get("cross-origin-embedder-policy")).toBe("require-corp");
       expect(await response.text()).toContain('<script type="module" src="main.js"></script>');
-      // Nothing outside the site, whatever the path.
-      expect((await fetch(`http://127.0.0.1:${port}/..%2f..%2fpackage.json`)).status).toBe(404);
+      // The Fashion-MNIST sample is the page's data/; nothing outside the two, whatever the path.
+      const labels = await fetch(`${url}data/t10k-labels-idx1-ubyte.gz`);
+      expect(labels.status).toBe(200);
+      expect((await labels.arrayBuffer()).byteLength).toBe(480);
+      expect((await fetch(`${url}..%2f..%2fpackage.json`)).status).toBe(404);
+      expect((await fetch(`${url}data/..%2f..%2fpackage.json`)).status).toBe(404);
     } finally {
       child.kill();
     }

@@ -1,6 +1,6 @@
 // Builds the playground into static files (`npm run build` runs it after tsc): the page and its
 // two workers bundled by esbuild from playground/src and the compiled dist/, the samples
-// embedded, the Fashion-MNIST sample beside them. `netc playground` serves the result.
+// embedded. `netc playground` serves the result with data/fashion-mnist-sample as its data/.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build, type Plugin } from "esbuild";
@@ -47,7 +47,7 @@ export async function buildPlayground(root = repoRoot()): Promise<string> {
   const src = join(root, "playground", "src");
   const out = siteDir(root);
   rmSync(out, { recursive: true, force: true });
-  mkdirSync(join(out, "data"), { recursive: true });
+  mkdirSync(out, { recursive: true });
   await build({
     entryPoints: ["main", "lsp-worker", "train-worker", "coi-serviceworker"].map((name) =>
       join(src, `${name}.ts`),
@@ -70,9 +70,6 @@ export async function buildPlayground(root = repoRoot()): Promise<string> {
     logLevel: "warning",
   });
   copyFileSync(join(src, "index.html"), join(out, "index.html"));
-  const fashion = join(root, "data", "fashion-mnist-sample");
-  for (const file of readdirSync(fashion).filter((f) => f.endsWith(".gz")))
-    copyFileSync(join(fashion, file), join(out, "data", file));
   return out;
 }
 

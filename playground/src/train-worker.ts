@@ -70,7 +70,7 @@ const SYNTHETIC_TEST = 256;
 
 let fashion: Promise<{ train: Dataset; test: Dataset }> | undefined;
 
-/** The Fashion-MNIST sample the build copied beside the page. */
+/** The Fashion-MNIST sample: the page's data/ (`netc playground` serves it, `--build` copies it). */
 function fashionMnist(): Promise<{ train: Dataset; test: Dataset }> {
   const read = async (name: string) => {
     const response = await fetch(new URL(`data/${name}.gz`, location.href));
