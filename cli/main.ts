@@ -4,6 +4,7 @@ import { backendNames } from "../compiler/backends/backend.js";
 import { NetcError } from "../runtime/errors.js";
 import { runCheck, type CheckOptions } from "./check-command.js";
 import { DEFAULT_RUNTIME, runCompile, type CompileCommandOptions } from "./compile-command.js";
+import { runData, type DataCommandOptions } from "./data-command.js";
 import { dataOption, labelOption, resizeOption, testSplitOption } from "./data-options.js";
 import { runEval, type EvalCommandOptions } from "./eval-command.js";
 import { ExitCode, exitCodeHelp, reportBug } from "./exit-codes.js";
@@ -179,6 +180,22 @@ program
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: EvalCommandOptions) => {
     process.exitCode = runEval(file, options);
+  });
+
+program
+  .command("data")
+  .description("write the data train would use, as a .npz in netc's layout (for other tools)")
+  .argument("<file>", "the .net file")
+  .requiredOption("--out <file>", "the .npz to write: x_train, y_train, x_test, y_test")
+  .addOption(dataOption())
+  .addOption(labelOption())
+  .addOption(testSplitOption())
+  .addOption(resizeOption())
+  .option("--seed <n>", "the seed of a held-out test set (default: the train block's)", seedValue)
+  .option("--limit <n>", "the first n training samples only", positiveInteger)
+  .option("--model <name>", "which model of the file (default: the first)")
+  .action((file: string, options: DataCommandOptions) => {
+    process.exitCode = runData(file, options);
   });
 
 program

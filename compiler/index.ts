@@ -10,3 +10,4 @@ export {
 } from "./diagnostics.js";
 export type { IRNode, ModelIR, CriterionTerm, TrainConfig } from "./ir.js";
 export { layers, layerList, criterionList } from "./catalog/index.js";
+export { exportTorch, type TorchExportOptions } from "./export/torch.js";

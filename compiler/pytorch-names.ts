@@ -17,6 +17,9 @@ const argumentNames: ReadonlyMap<string, string> = new Map([
   ["in_features", "in"],
   ["out_features", "out"],
   ["num_features", "features"],
+  ["num_groups", "groups"],
+  ["num_channels", "channels"],
+  ["elementwise_affine", "affine"],
   ["negative_slope", "slope"],
   ["output_padding", "adj"],
   ["scale_factor", "scale"],
@@ -55,10 +58,23 @@ function netcArgument(torchName: string, def: LayerDef): string | undefined {
 /**
  * Each netc layer's `torch.nn` module and the names of that module's arguments in its
  * positional order (PyTorch 1.13): what `Conv2d(1, 6, 5)` means, so it can be rewritten. An
- * argument netc does not have (`dilation`, `ceil_mode`) leaves the call untranslated.
+ * argument netc does not have (`return_indices`, `padding_mode`) leaves the call untranslated.
  */
 /** The first arguments of Conv2d and ConvTranspose2d. */
 const convolutionArguments = ["in_channels", "out_channels", "kernel_size", "stride", "padding"];
+
+/** MaxPool1d's and MaxPool2d's. */
+const maxPoolArguments = [
+  "kernel_size",
+  "stride",
+  "padding",
+  "dilation",
+  "return_indices",
+  "ceil_mode",
+];
+
+/** AvgPool1d's and AvgPool2d's. */
+const avgPoolArguments = ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"];
 
 /** BatchNorm1d's and BatchNorm2d's. */
 const batchNormArguments = ["num_features", "eps", "momentum", "affine", "track_running_stats"];
@@ -79,22 +95,21 @@ const torchModules: ReadonlyMap<string, { module: string; positional: readonly s
         positional: [...convolutionArguments, "output_padding", "groups", "bias", "dilation"],
       },
     ],
+    ["SpatialMaxPooling", { module: "MaxPool2d", positional: maxPoolArguments }],
+    ["SpatialAveragePooling", { module: "AvgPool2d", positional: avgPoolArguments }],
     [
-      "SpatialMaxPooling",
-      {
-        module: "MaxPool2d",
-        positional: ["kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode"],
-      },
+      "TemporalConvolution",
+      { module: "Conv1d", positional: [...convolutionArguments, "dilation", "groups", "bias"] },
     ],
-    [
-      "SpatialAveragePooling",
-      {
-        module: "AvgPool2d",
-        positional: ["kernel_size", "stride", "padding", "ceil_mode", "count_include_pad"],
-      },
-    ],
+    ["TemporalMaxPooling", { module: "MaxPool1d", positional: maxPoolArguments }],
+    ["TemporalAveragePooling", { module: "AvgPool1d", positional: avgPoolArguments }],
     ["SpatialBatchNormalization", { module: "BatchNorm2d", positional: batchNormArguments }],
     ["BatchNormalization", { module: "BatchNorm1d", positional: batchNormArguments }],
+    [
+      "GroupNormalization",
+      { module: "GroupNorm", positional: ["num_groups", "num_channels", "eps", "affine"] },
+    ],
+    ["InstanceNormalization", { module: "InstanceNorm2d", positional: batchNormArguments }],
     ["Linear", { module: "Linear", positional: ["in_features", "out_features", "bias"] }],
     ["LeakyReLU", { module: "LeakyReLU", positional: ["negative_slope", "inplace"] }],
     [

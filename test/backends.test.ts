@@ -78,6 +78,12 @@ const perLayer: Record<string, string> = {
   SpatialReplicationPadding: one("[3, 5, 5]", "  SpatialReplicationPadding(3)"),
   SpatialBatchNormalization: one("[3, 5, 5]", "  SpatialBatchNormalization"),
   SpatialUpSamplingNearest: one("[3, 5, 5]", "  SpatialUpSamplingNearest(2)"),
+  TemporalConvolution: one(
+    "[4, 16]",
+    "  TemporalConvolution(4, kernel=5, stride=2, pad=2) -> ELU\n  TemporalConvolution(4, kernel=3, dilation=2, groups=4)",
+  ),
+  TemporalMaxPooling: one("[3, 16]", "  TemporalMaxPooling(3, stride=2, pad=1)"),
+  TemporalAveragePooling: one("[3, 16]", "  TemporalAveragePooling(2)"),
   Linear: one("[7]", "  Linear(5) -> Tanh"),
   BatchNormalization: one("[7, 3]", "  BatchNormalization(affine=false)"),
   View: one("[3, 4]", "  View(12) -> Linear(2)"),
@@ -103,6 +109,15 @@ const perLayer: Record<string, string> = {
   Dropout: one("[7]", "  Dropout(0.3)"),
   Concat: one("[3, 2, 2]", "  y = Concat(x, x)\n  output y"),
   Add: one("[3, 2, 2]", "  y = Add(x, x)\n  output y"),
+  // Each path of the kernels: groups of planes, runs of values with an elementwise affine
+  // (LayerNorm, S = 1), and broadcasts along runs and of repeated values, both ways.
+  GroupNormalization: one("[6, 3, 3]", "  GroupNormalization(3)"),
+  LayerNormalization: one("[7]", "  Linear(6) -> LayerNormalization"),
+  InstanceNormalization: one("[3, 5]", "  InstanceNormalization"),
+  Mul: one(
+    "[3, 4, 5]",
+    "  g = x -> SpatialAdaptiveAveragePooling(1) -> Sigmoid\n  h = x -> SpatialAdaptiveMaxPooling(4, 1)\n  y = Mul(x, g)\n  z = Add(Mul(h, y), x -> SpatialConvolution(1, kernel=1))\n  output z",
+  ),
 };
 
 const perCriterion: Record<string, string> = {
@@ -126,6 +141,28 @@ const perCriterion: Record<string, string> = {
   KLDiv: one("[5]", "  Linear(5) -> LogSoftMax", "KLDiv"),
 };
 
+/** The convolutions' other kernel paths: dilated, grouped and depthwise, both ways round. */
+const convolutionVariants: Record<string, string> = {
+  "dilated convolution": one("[3, 9, 9]", "  SpatialConvolution(4, kernel=3, pad=2, dilation=2)"),
+  "dilated strided convolution": one(
+    "[3, 9, 9]",
+    "  SpatialConvolution(4, kernel=3, stride=2, dilation=[2, 1])",
+  ),
+  "grouped convolution": one("[4, 7, 7]", "  SpatialConvolution(6, kernel=3, groups=2)"),
+  "depthwise convolution": one(
+    "[4, 7, 7]",
+    "  SpatialConvolution(8, kernel=3, stride=2, pad=1, groups=4) -> ReLU6",
+  ),
+  "grouped dilated transposed convolution": one(
+    "[4, 5, 5]",
+    "  SpatialFullConvolution(2, kernel=3, stride=2, dilation=2, groups=2)",
+  ),
+  "depthwise transposed convolution": one(
+    "[3, 5, 5]",
+    "  SpatialFullConvolution(3, kernel=3, stride=2, groups=3)",
+  ),
+};
+
 const samplesDir = new URL("../samples/", import.meta.url);
 const sampleSources = Object.fromEntries(
   readdirSync(samplesDir)
@@ -138,18 +175,17 @@ test("every catalog layer and criterion has a case below", () => {
   expect(Object.keys(perCriterion).sort()).toEqual(criterionList.map((c) => c.name).sort());
 });
 
-test.each(Object.entries({ ...perLayer, ...perCriterion, ...sampleSources }))(
-  "%s compiles with no step left to JS",
-  (_, source) => {
-    const result = compile(source);
-    if (!result.ok) throw new Error(`${result.error}: ${result.diagnostics[0]?.message}`);
-    const { program, wasm } = result.compiled;
-    const steps = [...program.forward, ...program.loss, ...program.backward];
-    expect(
-      wasm.fallback.map((i) => `${steps[i]!.kernel} (${steps[i]!.layers.join(", ")})`),
-    ).toEqual([]);
-  },
-);
+test.each(
+  Object.entries({ ...perLayer, ...perCriterion, ...convolutionVariants, ...sampleSources }),
+)("%s compiles with no step left to JS", (_, source) => {
+  const result = compile(source);
+  if (!result.ok) throw new Error(`${result.error}: ${result.diagnostics[0]?.message}`);
+  const { program, wasm } = result.compiled;
+  const steps = [...program.forward, ...program.loss, ...program.backward];
+  expect(wasm.fallback.map((i) => `${steps[i]!.kernel} (${steps[i]!.layers.join(", ")})`)).toEqual(
+    [],
+  );
+});
 
 // ---------------------------------------------------------------------------------------------
 // NaN propagates as in PyTorch: through every activation, fused or standalone, on both backends.

@@ -274,6 +274,19 @@ describe("netc shapes", () => {
     expect(run.stdout).toMatch(/^2\.a +SpatialConvolution +\[N, 16, 32, 32\] +2,320 +4,718,592$/m);
   });
 
+  test("ecg-cnn: 1-D layers over [channels, length], their weights and FLOPs", () => {
+    const run = netc(["shapes", "samples/ecg-cnn.net"]);
+    expect(run.status).toBe(0);
+    const ecg = table(run.stdout, "ECGNet");
+    expect(ecg).toMatch(/^ecg +Input +\[N, 1, 256\] +0 +0$/m);
+    // 16·1·7 weights, no bias; 2 FLOPs per multiply-add: 2·16·256·7.
+    expect(ecg).toMatch(/^conv1 +TemporalConvolution +\[N, 16, 256\] +112 +57,344$/m);
+    expect(ecg).toMatch(/^bn1 +BatchNormalization +\[N, 16, 256\] +64 +0$/m);
+    expect(ecg).toMatch(/^3 +TemporalMaxPooling +\[N, 16, 128\] +0 +0$/m);
+    expect(ecg).toMatch(/^conv2 +TemporalConvolution +\[N, 32, 128\] +2,560 +655,360$/m);
+    expect(ecg).toMatch(/^11 +TemporalAveragePooling +\[N, 32, 1\] +0 +0$/m);
+  });
+
   test("buffers are counted apart from trainable parameters", () => {
     const run = netc(["shapes", batchNorm]);
     expect(run.status).toBe(0);

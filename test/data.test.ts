@@ -27,6 +27,7 @@ import {
   ReconstructionError,
 } from "../runtime/data/metrics.js";
 import { centreCell, detectionGrid, detectionSet } from "../runtime/data/synthetic-detection.js";
+import { ecgClassNames, ecgRate, ecgSet } from "../runtime/data/synthetic-ecg.js";
 import { covers, segmentationSet } from "../runtime/data/synthetic-segmentation.js";
 import { installedLocations, loadFashionMnist } from "../runtime/node/fashion-mnist.js";
 import { readIdxFile, writeIdxFile } from "../runtime/node/idx-file.js";
@@ -524,6 +525,84 @@ describe("generated sets", () => {
         expect(at(0)).toBeLessThan(1);
       }
     }
+  });
+});
+
+describe("generated ECG set", () => {
+  const count = 240;
+  const a = ecgSet(count, new Rng(11));
+  const { dataset, scenes } = a;
+  const labels = dataset.targets[0]!.data;
+  const duration = 256 / ecgRate;
+  /** Each window's beats inside it, and its label's name. */
+  const windows = scenes.map((beats, n) => ({
+    name: ecgClassNames[labels[n]!]!,
+    beats: beats.filter((b) => b.time >= 0 && b.time < duration),
+    all: beats,
+    signal: dataset.inputs.subarray(n * 256, (n + 1) * 256),
+  }));
+  /** The mean RR interval (s) of the sinus rhythms: 60 / rate, give or take the jitter. */
+  const meanIntervals: Record<string, [number, number]> = {
+    normal: [1.05, 0.58],
+    bradycardia: [1.8, 1.05],
+    tachycardia: [0.57, 0.34],
+  };
+  const intervals = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
+
+  test("seeded; [1, 256] windows, one of six named classes each, every class drawn", () => {
+    expectSameSet(ecgSet(count, new Rng(11)), a);
+    expect(ecgSet(count, new Rng(12)).dataset.inputs).not.toEqual(dataset.inputs);
+    expect(dataset.inputShape).toEqual([1, 256]);
+    const target = dataset.targets[0]!;
+    expect(target.shape).toEqual([]);
+    expect(target.classes).toBe(6);
+    expect(target.classNames).toEqual([...ecgClassNames]);
+    expect(new Set(labels).size).toBe(6);
+    expect(ecgSet(2, new Rng(1), 1000).dataset.inputShape).toEqual([1, 1000]);
+  });
+
+  test("each class's beats: their kinds and rates", () => {
+    for (const w of windows) {
+      const kinds = new Set(w.beats.map((b) => b.kind));
+      const sinusRR = intervals(w.all.filter((b) => b.kind !== "ventricular").map((b) => b.time));
+      const meanRR = sinusRR.reduce((s, r) => s + r, 0) / sinusRR.length;
+      expect(w.beats.length, w.name).toBeGreaterThanOrEqual(1);
+      if (w.name === "PVC") {
+        // One premature ventricular beat inside the window, then the compensatory pause.
+        const i = w.all.findIndex((b) => b.kind === "ventricular");
+        expect(w.all.filter((b) => b.kind === "ventricular")).toHaveLength(1);
+        expect(w.all[i]!.time).toBeGreaterThan(0);
+        expect(w.all[i]!.time).toBeLessThan(duration);
+        const [before, beat, after] = [w.all[i - 1]!, w.all[i]!, w.all[i + 1]!];
+        expect(beat.time - before.time).toBeLessThan(0.75 * (after.time - beat.time));
+      } else if (w.name === "AF") {
+        expect([...kinds]).toEqual(["atrial"]);
+      } else if (w.name === "bundle branch block") {
+        expect([...kinds]).toEqual(["notched"]);
+      } else {
+        expect([...kinds]).toEqual(["sinus"]);
+        const [slow, fast] = meanIntervals[w.name]!;
+        expect(meanRR, w.name).toBeLessThan(slow);
+        expect(meanRR, w.name).toBeGreaterThan(fast);
+      }
+    }
+  });
+
+  test("R peaks stand out of the noise and the baseline", () => {
+    let peaks = 0;
+    let rise = 0;
+    for (const w of windows) {
+      for (const b of w.beats.filter((b) => b.kind === "sinus")) {
+        const at = Math.round(b.time * ecgRate);
+        // The R peak against the signal a quarter of a second before the beat (before P).
+        const before = Math.max(0, at - 25);
+        if (at === before) continue;
+        rise += w.signal[at]! - w.signal[before]!;
+        peaks++;
+      }
+    }
+    expect(peaks).toBeGreaterThan(100);
+    expect(rise / peaks).toBeGreaterThan(0.5);
   });
 });
 

@@ -18,15 +18,22 @@ const withIgnored = (targets: Int32Array, ignore: number) =>
 
 /**
  * A one-stack model on `input` (drawn from ±`scale`: past an activation's kinks), its last layer
- * judged by MSE against a random target.
+ * judged by MSE against a random target; values from `draw` (the file's stream unless given).
  */
-function mseCase(input: number[], layers: string, output: number[], batch = 3, scale = 1) {
+function mseCase(
+  input: number[],
+  layers: string,
+  output: number[],
+  batch = 3,
+  scale = 1,
+  draw = data,
+) {
   const source = `model M {\n  input x: [${input.join(", ")}]\n${layers}\n}\ncriterion MSE\n`;
   return {
     source,
     batch,
-    input: data(batch * size(input), scale),
-    target: Float32Array.from(data(batch * size(output))),
+    input: draw(batch * size(input), scale),
+    target: Float32Array.from(draw(batch * size(output))),
   };
 }
 
@@ -320,7 +327,169 @@ const graphCases: [string, GradCheckCase][] = [
   ],
 ];
 
-const cases = [...layerCases, ...graphCases];
+/** Normalisations and broadcast joins (issue 14): drawn after the cases above, which stay as they were. */
+const normCases: [string, GradCheckCase][] = [
+  ["GroupNormalization on images", mseCase([6, 3, 2], "  GroupNormalization(3)", [6, 3, 2])],
+  [
+    "GroupNormalization on [C, L] without affine",
+    mseCase([4, 5], "  GroupNormalization(2, affine=false)", [4, 5]),
+  ],
+  ["GroupNormalization on features", mseCase([6], "  GroupNormalization(2)", [6])],
+  ["LayerNormalization on images", mseCase([3, 2, 3], "  LayerNormalization", [3, 2, 3])],
+  ["LayerNormalization on features", mseCase([7], "  Linear(7)\n  LayerNormalization", [7])],
+  [
+    "InstanceNormalization with affine",
+    mseCase([3, 4, 3], "  InstanceNormalization(affine=true)", [3, 4, 3]),
+  ],
+  ["InstanceNormalization on [C, L]", mseCase([2, 6], "  InstanceNormalization", [2, 6])],
+  [
+    "Mul: a squeeze-and-excitation gate [C, 1, 1] on [C, H, W]",
+    mseCase(
+      [3, 4, 3],
+      "  g = x -> SpatialAdaptiveAveragePooling(1) -> SpatialConvolution(3, kernel=1) -> Sigmoid\n  out = Mul(x, g)\n  output out",
+      [3, 4, 3],
+    ),
+  ],
+  [
+    "Mul of equal shapes, and of a value by itself",
+    mseCase([5], "  a = x -> Linear(5)\n  b = Mul(a, x)\n  out = Mul(b, b)\n  output out", [5]),
+  ],
+  [
+    "Mul broadcasting both ways: [1, H, W] by [C, 1, W]",
+    mseCase(
+      [2, 3, 4],
+      "  a = x -> SpatialConvolution(1, kernel=1)\n  b = x -> SpatialAdaptiveAveragePooling(1, 4)\n  out = Mul(a, b)\n  output out",
+      [2, 3, 4],
+    ),
+  ],
+  [
+    "Add broadcasting three values: [C, H, W] + [C, 1, 1] + [W]",
+    mseCase(
+      [2, 3, 4],
+      "  a = x -> SpatialAdaptiveAveragePooling(1)\n  b = x -> SpatialAdaptiveMaxPooling(1, 4) -> View(8) -> Linear(4)\n  out = Add(x, a, b)\n  output out",
+      [2, 3, 4],
+    ),
+  ],
+];
+
+/**
+ * Dilated and grouped convolutions (appended: the file's draws are one stream). Each shape picks
+ * a different kernel path on WASM: dilation on the implicit GEMM and on the strided columns,
+ * groups of several channels, depthwise (one channel per group, with and without a multiplier),
+ * and the transposed convolution's.
+ */
+const convolutionCases: [string, GradCheckCase][] = [
+  [
+    "SpatialConvolution dilated 2, pad 2",
+    mseCase([2, 7, 6], "  SpatialConvolution(3, kernel=3, pad=2, dilation=2)", [3, 7, 6]),
+  ],
+  [
+    "SpatialConvolution dilated [2, 3], strided, no bias",
+    mseCase(
+      [2, 9, 10],
+      "  SpatialConvolution(3, kernel=[3, 2], stride=[2, 1], pad=1, dilation=[2, 3], bias=false)",
+      [3, 4, 9],
+    ),
+  ],
+  [
+    "SpatialConvolution in 2 groups with fused ELU",
+    mseCase([4, 5, 5], "  SpatialConvolution(6, kernel=3, pad=1, groups=2) -> ELU", [6, 5, 5]),
+  ],
+  [
+    "SpatialConvolution depthwise 3x3 with fused ReLU6",
+    mseCase([5, 6, 7], "  SpatialConvolution(5, kernel=3, pad=1, groups=5) -> ReLU6", [5, 6, 7]),
+  ],
+  [
+    "SpatialConvolution depthwise strided and dilated, multiplier 2, no bias",
+    mseCase(
+      [3, 9, 8],
+      "  SpatialConvolution(6, kernel=3, stride=2, pad=2, dilation=2, groups=3, bias=false)",
+      [6, 5, 4],
+    ),
+  ],
+  [
+    "SpatialConvolution depthwise with fused SiLU (keeps its input)",
+    mseCase(
+      [4, 5, 6],
+      "  SpatialConvolution(4, kernel=[3, 1], pad=[1, 0], groups=4) -> SiLU",
+      [4, 5, 6],
+    ),
+  ],
+  [
+    "SpatialFullConvolution dilated and grouped",
+    mseCase(
+      [4, 3, 4],
+      "  SpatialFullConvolution(6, kernel=3, stride=2, pad=1, adj=1, dilation=2, groups=2)",
+      [6, 8, 10],
+    ),
+  ],
+  [
+    "SpatialFullConvolution depthwise",
+    mseCase([3, 4, 4], "  SpatialFullConvolution(3, kernel=3, stride=2, groups=3)", [3, 9, 9]),
+  ],
+];
+
+/**
+ * The 1-D layers over [channels, length], from a stream of their own: cases appended to the lists
+ * above leave their draws (and the kinks they meet) as they are.
+ */
+const temporalRandom = pseudoRandom(1401);
+const temporalDraw = (n: number, scale = 1) =>
+  Float64Array.from({ length: n }, () => temporalRandom() * scale);
+const temporalCase = (input: number[], layers: string, output: number[], batch = 3, scale = 1) =>
+  mseCase(input, layers, output, batch, scale, temporalDraw);
+const temporalCases: [string, GradCheckCase][] = [
+  [
+    "TemporalConvolution 5 pad 2",
+    temporalCase([3, 11], "  TemporalConvolution(4, kernel=5, pad=2)", [4, 11]),
+  ],
+  [
+    "TemporalConvolution strided, no bias, fused ReLU",
+    temporalCase(
+      [2, 12],
+      "  TemporalConvolution(3, kernel=3, stride=2, bias=false) -> ReLU",
+      [3, 5],
+    ),
+  ],
+  [
+    "TemporalMaxPooling 3 stride 2 pad 1",
+    temporalCase([2, 9], "  TemporalMaxPooling(3, stride=2, pad=1)", [2, 5]),
+  ],
+  ["TemporalMaxPooling 2 ceil", temporalCase([3, 7], "  TemporalMaxPooling(2, ceil=true)", [3, 4])],
+  ["TemporalAveragePooling 4", temporalCase([2, 12], "  TemporalAveragePooling(4)", [2, 3])],
+  [
+    "TemporalAveragePooling 3 stride 2 pad 1, padding not counted",
+    temporalCase(
+      [2, 8],
+      "  TemporalAveragePooling(3, stride=2, pad=1, count_include_pad=false)",
+      [2, 4],
+    ),
+  ],
+  [
+    "BatchNormalization over [channels, length]",
+    temporalCase([3, 5], "  BatchNormalization", [3, 5], 4),
+  ],
+  [
+    "TemporalConvolution dilated 3, strided, in 2 groups",
+    temporalCase(
+      [4, 15],
+      "  TemporalConvolution(6, kernel=3, stride=2, pad=2, dilation=3, groups=2)",
+      [6, 7],
+    ),
+  ],
+  [
+    "TemporalConvolution depthwise with fused SiLU",
+    temporalCase(
+      [3, 10],
+      "  TemporalConvolution(3, kernel=5, pad=2, groups=3) -> SiLU",
+      [3, 10],
+      3,
+      3,
+    ),
+  ],
+];
+
+const cases = [...layerCases, ...graphCases, ...normCases, ...convolutionCases, ...temporalCases];
 
 describe("gradients (float64, emitted code, ts)", () => {
   test.each(cases)("%s", (_, c) => {

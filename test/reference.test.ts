@@ -57,6 +57,20 @@ function windowCase(maxPad: (kernel: number) => number) {
   return { hw, args };
 }
 
+/** A 1-D pooling layer with drawn window arguments and flags, and an input it fits. */
+function temporalPooling(layer: string): [number[], string] {
+  const [kernel, stride] = [int(1, 7), int(1, 3)];
+  const pad = int(0, Math.floor(kernel / 2));
+  const length = extent(int(1, 4), kernel, stride, pad);
+  const flags = [
+    "",
+    ", ceil=true",
+    ...(layer === "TemporalAveragePooling" ? [", count_include_pad=false"] : []),
+  ];
+  const args = `${kernel}, stride=${stride}, pad=${pad}${choose(flags)}`;
+  return [[choose(channels), length], `${layer}(${args})`];
+}
+
 const single = (input: number[], layer: string, criterion = "MSE") =>
   `model M {\n  input x: [${input.join(", ")}]\n  l: ${layer}\n}\ncriterion ${criterion}\n`;
 const shape = () => (random() < 0 ? [choose(channels)] : [choose(channels), int(1, 3), int(1, 3)]);
@@ -213,6 +227,53 @@ const generators: Record<string, () => Omit<Case, "name" | "N" | "training">> = 
       source: single([choose(channels), ...hw], `SpatialAveragePooling(${args}, ${flags})`),
     };
   },
+  // Groups of four values or more: with two, x̂ = ±1 whatever x is, and the gradient is all
+  // cancellation (as batch norm's over two samples).
+  GroupNormalization() {
+    const groups = int(1, 3);
+    const C = groups * int(2, 3);
+    const input = random() < 0 ? [C, int(2, 5)] : [C, int(2, 3), int(2, 3)];
+    const affine = random() < 0 ? ", affine=false" : "";
+    return { source: single(input, `GroupNormalization(${groups}${affine})`) };
+  },
+  LayerNormalization() {
+    const input = random() < 0 ? [choose([4, 7, 17])] : [choose(channels), int(2, 3), int(2, 3)];
+    return { source: single(input, "LayerNormalization") };
+  },
+  InstanceNormalization() {
+    const input = [choose(channels), int(2, 3), int(2, 3)];
+    return { source: single(input, `InstanceNormalization(affine=${random() < 0})`) };
+  },
+  "Mul and Add, broadcast"() {
+    const [C, H, W] = [choose(channels), int(1, 3), int(1, 4)];
+    const join = choose(["Add(Mul(x, g), r)", "Mul(r, Add(x, g))", "Add(x, g, r)", "Mul(g, r)"]);
+    return {
+      source: `model M {
+  input x: [${C}, ${H}, ${W}]
+  g = x -> SpatialAdaptiveAveragePooling(1) -> Tanh
+  r = x -> SpatialAdaptiveMaxPooling(1, ${W})
+  y = ${join}
+  output y
+}
+criterion MSE
+`,
+    };
+  },
+  // The 1-D layers, last: the cases above keep their draws.
+  TemporalConvolution() {
+    const [C, K] = channelPair();
+    const [kernel, stride, dilation] = [int(1, 7), int(1, 3), int(1, 3)];
+    const span = dilation * (kernel - 1) + 1;
+    const pad = int(0, Math.min(3, span - 1));
+    const length = extent(int(1, 4), span, stride, pad);
+    // Grouped where the channel counts share a factor (3 and 3: depthwise), else one group.
+    const groups = C === K ? choose([1, C]) : 1;
+    const bias = random() < 0.5 ? ", bias=false" : "";
+    const args = `kernel=${kernel}, stride=${stride}, pad=${pad}, dilation=${dilation}, groups=${groups}`;
+    return { source: single([C, length], `TemporalConvolution(${K}, ${args}${bias})`) };
+  },
+  TemporalMaxPooling: () => ({ source: single(...temporalPooling("TemporalMaxPooling")) }),
+  TemporalAveragePooling: () => ({ source: single(...temporalPooling("TemporalAveragePooling")) }),
 };
 
 /** Windowed ops have the most arguments to combine: they get more cases. */

@@ -22,6 +22,7 @@ describe("taskOf", () => {
       "autoencoder.net": { kind: "reconstruction", output: "output" },
       "cnn.net": { kind: "classification", output: "output", classes: 10 },
       "cnn-bn.net": { kind: "classification", output: "output", classes: 10 },
+      "ecg-cnn.net": { kind: "classification", output: "output", classes: 6 },
       "lecun-lenet5.net": { kind: "classification", output: "output", classes: 10 },
       "lenet5.net": { kind: "classification", output: "output", classes: 10 },
       "mlp.net": { kind: "classification", output: "output", classes: 10 },

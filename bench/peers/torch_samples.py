@@ -29,6 +29,16 @@ def build(torch, model):
             return nn.MaxPool2d(pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]))
         if op == "SpatialAveragePooling":
             return nn.AvgPool2d(pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]))
+        if op == "TemporalConvolution":
+            return nn.Conv1d(
+                c_in, a["out"], a["kernel"], a["stride"], a["pad"], a["dilation"], a["groups"], bias=a["bias"]
+            )
+        if op == "TemporalMaxPooling":
+            return nn.MaxPool1d(a["kernel"], a["stride"], a["pad"], ceil_mode=a["ceil"])
+        if op == "TemporalAveragePooling":
+            return nn.AvgPool1d(
+                a["kernel"], a["stride"], a["pad"], ceil_mode=a["ceil"], count_include_pad=a["count_include_pad"]
+            )
         if op in ("SpatialBatchNormalization", "BatchNormalization"):
             norm = nn.BatchNorm2d if op == "SpatialBatchNormalization" else nn.BatchNorm1d
             return norm(c_in, eps=a["eps"], momentum=a["momentum"], affine=a["affine"])

@@ -1,6 +1,7 @@
 // Batch normalisation over channels: SpatialBatchNormalization ([C, H, W]) and BatchNormalization ([C] or [C, L]).
 import { formatShape } from "../diagnostics.js";
 import { batchNormReference } from "./batch-normalization.reference.js";
+import { rankHint } from "./window.js";
 import { size, type Args, type LayerDef, type ParamInit } from "./types.js";
 
 const zero: ParamInit = { kind: "constant", value: 0 };
@@ -60,6 +61,7 @@ function batchNorm(
           layer: name,
           expected: `a ${expected}`,
           shape: formatShape(input),
+          hint: rankHint(name, input),
         });
       }
       const written = ctx.args["features"];
@@ -114,13 +116,13 @@ export const spatialBatchNormalization = batchNorm(
   "Normalises each channel over the batch and the spatial positions (PyTorch's BatchNorm2d).",
   ["BatchNorm2d", "BatchNorm"],
   [3],
-  "[channels, height, width] input",
+  "[channels, height, width]",
 );
 
 export const batchNormalization = batchNorm(
   "BatchNormalization",
-  "Normalises each feature over the batch (PyTorch's BatchNorm1d).",
+  "Normalises each feature of [C] or [C, L] over the batch (and the length), as PyTorch's BatchNorm1d.",
   ["BatchNorm1d", "BatchNormalization1d"],
   [1, 2],
-  "[features] or [channels, length] input",
+  "[features] or [channels, length]",
 );

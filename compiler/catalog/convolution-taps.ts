@@ -1,31 +1,37 @@
 // The taps of a 2-D convolution — every (input, output, weight) index triple it multiplies —
 // the one definition the reference rules of the convolution and of its transpose are written from.
-import type { windowAttrs } from "./lowering.js";
+import type { ConvWindow } from "../ops.js";
 import type { ReferenceBackwardContext, ReferenceContext, ReferenceGradients } from "./types.js";
 
-type Dims = ReturnType<typeof windowAttrs>;
+type Dims = ConvWindow;
 
 /**
- * Calls `visit` for each term w[k,c,i,j] · x[n,c,ih,iw] of y[n,k,oh,ow], where
- * ih = oh·SH − PH + i and iw = ow·SW − PW + j lie inside the input (padding adds nothing).
+ * Calls `visit` for each term w[k,c,i,j] · x[n, g·C/G + c, ih, iw] of y[n,k,oh,ow], with g the
+ * group of output channel k and c one of its C/G input channels, where ih = oh·SH − PH + i·DH
+ * and iw = ow·SW − PW + j·DW lie inside the input (padding adds nothing).
  */
 function forEachTap(d: Dims, N: number, visit: (xi: number, yi: number, wi: number) => void): void {
+  // Whole numbers (the checker saw to it), kept small integers so the index arithmetic stays so.
+  const Cg = (d.C / d.G) | 0;
+  const Kg = (d.K / d.G) | 0;
+  const { H, W, KH, KW, DH, DW } = d;
   for (let n = 0; n < N; n++)
-    for (let k = 0; k < d.K; k++)
+    for (let k = 0; k < d.K; k++) {
+      const c0 = n * d.C + Math.floor(k / Kg) * Cg;
       for (let oh = 0; oh < d.OH; oh++)
-        for (let ow = 0; ow < d.OW; ow++)
-          for (let c = 0; c < d.C; c++)
-            for (let i = 0; i < d.KH; i++)
-              for (let j = 0; j < d.KW; j++) {
-                const ih = oh * d.SH - d.PH + i;
-                const iw = ow * d.SW - d.PW + j;
-                if (ih < 0 || ih >= d.H || iw < 0 || iw >= d.W) continue;
-                visit(
-                  ((n * d.C + c) * d.H + ih) * d.W + iw,
-                  ((n * d.K + k) * d.OH + oh) * d.OW + ow,
-                  ((k * d.C + c) * d.KH + i) * d.KW + j,
-                );
+        for (let ow = 0; ow < d.OW; ow++) {
+          const [top, left] = [oh * d.SH - d.PH, ow * d.SW - d.PW];
+          const yi = ((n * d.K + k) * d.OH + oh) * d.OW + ow;
+          for (let c = 0; c < Cg; c++)
+            for (let i = 0; i < KH; i++)
+              for (let j = 0; j < KW; j++) {
+                const ih = top + i * DH;
+                const iw = left + j * DW;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                visit(((c0 + c) * H + ih) * W + iw, yi, ((k * Cg + c) * KH + i) * KW + j);
               }
+        }
+    }
 }
 
 /** An [N, channels, spatial] tensor holding the bias of each channel (zeros without one). */
@@ -53,7 +59,7 @@ function withBiasGradient(
   return { dx: [grads.dx], dparams };
 }
 
-/** y = b + Σ over the taps of w · x (x is the input, y the output: weight [out, in, kH, kW]). */
+/** y = b + Σ over the taps of w · x (x is the input, y the output: weight [out, in/G, kH, kW]). */
 export function convolutionForward(c: ReferenceContext, d: Dims): Float64Array {
   const [x, w] = [c.x[0]!, c.param("weight")];
   const y = fromBias(c, d.K, d.OH * d.OW);
@@ -74,7 +80,7 @@ export function convolutionBackward(c: ReferenceBackwardContext, d: Dims): Refer
 
 /**
  * The transposed convolution is the same taps read the other way: each input pixel (the tap's
- * output side) spreads x · w over the output (the tap's input side), weight [in, out, kH, kW].
+ * output side) spreads x · w over the output (the tap's input side), weight [in, out/G, kH, kW].
  * `d` describes the convolution whose input is our output.
  */
 export function transposedForward(c: ReferenceContext, d: Dims): Float64Array {

@@ -6,7 +6,13 @@ import { concat } from "./concat.js";
 import { criteria, type CriterionDef } from "./criteria.js";
 import { dropout } from "./dropout.js";
 import { flatten } from "./flatten.js";
+import {
+  groupNormalization,
+  instanceNormalization,
+  layerNormalization,
+} from "./group-normalization.js";
 import { linear } from "./linear.js";
+import { mul } from "./mul.js";
 import { spatialAdaptiveAveragePooling } from "./spatial-adaptive-average-pooling.js";
 import { spatialAdaptiveMaxPooling } from "./spatial-adaptive-max-pooling.js";
 import { prelu } from "./prelu.js";
@@ -19,6 +25,8 @@ import { spatialReplicationPadding } from "./spatial-replication-padding.js";
 import { spatialZeroPadding } from "./spatial-zero-padding.js";
 import { spatialUpSamplingBilinear } from "./spatial-up-sampling-bilinear.js";
 import { spatialUpSamplingNearest } from "./spatial-up-sampling-nearest.js";
+import { temporalConvolution } from "./temporal-convolution.js";
+import { temporalAveragePooling, temporalMaxPooling } from "./temporal-pooling.js";
 import type { LayerDef } from "./types.js";
 import { view } from "./view.js";
 
@@ -38,6 +46,9 @@ export const layerList: readonly LayerDef[] = [
   spatialZeroPadding,
   spatialReflectionPadding,
   spatialReplicationPadding,
+  temporalConvolution,
+  temporalMaxPooling,
+  temporalAveragePooling,
   linear,
   batchNormalization,
   view,
@@ -47,6 +58,10 @@ export const layerList: readonly LayerDef[] = [
   dropout,
   concat,
   add,
+  groupNormalization,
+  layerNormalization,
+  instanceNormalization,
+  mul,
 ];
 
 export const layers: ReadonlyMap<string, LayerDef> = new Map(layerList.map((l) => [l.name, l]));

@@ -1,5 +1,12 @@
 // Lowering pieces shared by several layers: window attributes, the fused bias+activation gradient.
-import { activationRow, type Epilogue, type OpAttrs, type OpName, type Window } from "../ops.js";
+import {
+  activationRow,
+  type ConvWindow,
+  type Epilogue,
+  type OpAttrs,
+  type OpName,
+  type Window,
+} from "../ops.js";
 import { pair, type Args, type GradientContext, type LowerContext, type Shape } from "./types.js";
 
 /** The constants every windowed kernel specialises on. */
@@ -21,6 +28,13 @@ export function windowAttrs(input: Shape, output: Shape, args: Args): Window {
     PH: PH!,
     PW: PW!,
   };
+}
+
+/** A convolution's window: its dilation (1 when the layer has none) and groups besides. */
+export function convAttrs(input: Shape, output: Shape, args: Args): ConvWindow {
+  const [DH, DW] = args["dilation"] === undefined ? [1, 1] : pair(args["dilation"]);
+  const G = typeof args["groups"] === "number" ? args["groups"] : 1;
+  return { ...windowAttrs(input, output, args), DH, DW, G };
 }
 
 /** The layer's bias, and the activation fused into it if any. */

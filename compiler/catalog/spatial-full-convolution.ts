@@ -1,4 +1,5 @@
-// SpatialFullConvolution: transposed 2-D convolution, weight [in, out, kH, kW] as PyTorch's ConvTranspose2d.
+// SpatialFullConvolution: transposed 2-D convolution, weight [in, out/groups, kH, kW] as PyTorch's
+// ConvTranspose2d.
 import { formatShape } from "../diagnostics.js";
 import {
   biasArg,
@@ -9,18 +10,19 @@ import {
   type LayerDef,
   type Shape,
 } from "./types.js";
-import { epilogueBackward, weightGradient, weightInputs, windowAttrs } from "./lowering.js";
+import { convAttrs, epilogueBackward, weightGradient, weightInputs } from "./lowering.js";
 import { fullConvolutionReference } from "./spatial-full-convolution.reference.js";
-import { requireSpatial, windowArgs } from "./window.js";
+import { checkGroups, dilatedSpan, requireSpatial, windowArgs } from "./window.js";
 
 /** The equivalent convolution's dimensions: its input is our output, its output our input. */
 function swapped(input: Shape, output: Shape, args: Args) {
-  return windowAttrs(output, input, args);
+  return convAttrs(output, input, args);
 }
 
 export const spatialFullConvolution: LayerDef = {
   name: "SpatialFullConvolution",
-  summary: "Transposed 2-D convolution (learned upsampling).",
+  summary:
+    "Transposed 2-D convolution (learned upsampling), dilated or grouped as PyTorch's ConvTranspose2d.",
   aliases: ["ConvTranspose2d", "Deconvolution", "Conv2DTranspose", "SpatialDeconvolution"],
   args: [
     {
@@ -38,9 +40,11 @@ export const spatialFullConvolution: LayerDef = {
       type: "size2",
       default: 0,
       min: 0,
-      doc: "extra rows/columns added to one side of the output (PyTorch's output_padding); less than stride",
+      doc: "extra rows/columns added to one side of the output (PyTorch's output_padding); less than stride or dilation",
     },
     biasArg,
+    windowArgs.dilation,
+    windowArgs.groups,
     {
       name: "in",
       type: "int",
@@ -50,7 +54,8 @@ export const spatialFullConvolution: LayerDef = {
       doc: "input channels, checked against the input",
     },
   ],
-  shapeRule: "[C, H, W] → [out, (H − 1)·stride − 2·pad + kernel + adj, same for W]",
+  shapeRule:
+    "[C, H, W] → [out, (H − 1)·stride − 2·pad + dilation·(kernel − 1) + adj + 1, same for W]; C and out divisible by groups",
   outputShape(ctx) {
     const input = requireSpatial(ctx);
     if (!input) return undefined;
@@ -68,20 +73,24 @@ export const spatialFullConvolution: LayerDef = {
         "in",
       );
     }
-    const [kernel, stride, pad, adj] = ["kernel", "stride", "pad", "adj"].map((k) =>
-      pair(ctx.args[k]),
+    if (!checkGroups(ctx, input[0]!, ctx.args["out"] as number)) return undefined;
+    const [kernel, stride, pad, adj, dilation] = ["kernel", "stride", "pad", "adj", "dilation"].map(
+      (k) => pair(ctx.args[k]),
     );
-    if (adj![0]! >= stride![0]! || adj![1]! >= stride![1]!) {
-      return ctx.error(
-        "argument-range",
-        { name: "adj", value: formatPair(adj!), bound: `less than stride ${formatPair(stride!)}` },
-        "adj",
-      );
+    // PyTorch's bound: output_padding smaller than the stride or the dilation.
+    if ([0, 1].some((d) => adj![d]! >= Math.max(stride![d]!, dilation![d]!))) {
+      const dilated = dilation![0] !== 1 || dilation![1] !== 1;
+      const bound = `less than stride ${formatPair(stride!)}${dilated ? ` or dilation ${formatPair(dilation!)}` : ""}`;
+      return ctx.error("argument-range", { name: "adj", value: formatPair(adj!), bound }, "adj");
     }
     const hw = [0, 1].map(
-      (d) => (input[d + 1]! - 1) * stride![d]! - 2 * pad![d]! + kernel![d]! + adj![d]!,
+      (d) =>
+        (input[d + 1]! - 1) * stride![d]! -
+        2 * pad![d]! +
+        dilatedSpan(kernel![d]!, dilation![d]!) +
+        adj![d]!,
     );
-    // (H − 1)·stride + kernel + adj is at least 1: only the padding can make the output empty.
+    // (H − 1)·stride + the kernel's span + adj is at least 1: only the padding can make the output empty.
     if (hw[0]! < 1 || hw[1]! < 1) {
       return ctx.error(
         "non-positive-size",
@@ -99,12 +108,19 @@ export const spatialFullConvolution: LayerDef = {
   params(input, args) {
     const [kh, kw] = pair(args["kernel"]);
     const out = args["out"] as number;
-    // ConvTranspose2d's weight is [in, out, kH, kW]; PyTorch takes fan-in from dimension 1.
-    return weightAndBias([input[0]!, out, kh, kw], out * kh * kw, out, args["bias"] === true);
+    const perGroup = out / (args["groups"] as number);
+    // ConvTranspose2d's weight is [in, out/groups, kH, kW]; PyTorch takes fan-in from dimension 1.
+    return weightAndBias(
+      [input[0]!, perGroup, kh, kw],
+      perGroup * kh * kw,
+      out,
+      args["bias"] === true,
+    );
   },
   flops: (input, args, output) => {
     const [kh, kw] = pair(args["kernel"]);
-    return 2 * input[0]! * input[1]! * input[2]! * output[0]! * kh * kw;
+    const perGroup = output[0]! / (args["groups"] as number);
+    return 2 * input[0]! * input[1]! * input[2]! * perGroup * kh * kw;
   },
   lowering: {
     // A transposed convolution runs the convolution kernels with the roles of input and output

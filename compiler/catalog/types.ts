@@ -1,5 +1,5 @@
 // The contract of a catalog entry: signature, shape rule, parameters and cost of one layer.
-import type { DiagnosticCode, DiagnosticParams } from "../diagnostics.js";
+import { formatShape, type DiagnosticCode, type DiagnosticParams } from "../diagnostics.js";
 import type { Activation, OpAttrs, OpName } from "../ops.js";
 
 /** A per-sample shape: the batch dimension is implicit. */
@@ -108,6 +108,27 @@ export function weightAndBias(
   const init: ParamInit = { kind: "uniform", bound: 1 / Math.sqrt(fanIn) };
   const w = { name: "weight", shape: weight, trainable: true, init };
   return bias ? [w, { name: "bias", shape: [out], trainable: true, init }] : [w];
+}
+
+/**
+ * Whether argument `arg`, where written (`in=`, `features=`), agrees with the input's first
+ * dimension (`what`: channels, features); reports the mismatch at the argument if not.
+ */
+export function writtenSizeAgrees(
+  ctx: ShapeContext,
+  input: Shape,
+  arg: string,
+  what: string,
+): boolean {
+  const written = ctx.args[arg];
+  if (typeof written !== "number" || written === input[0]) return true;
+  const shape = formatShape(input);
+  ctx.error(
+    "input-size-mismatch",
+    { layer: ctx.layer, what, written, actual: input[0]!, shape },
+    arg,
+  );
+  return false;
 }
 
 /** What a layer's lowering sees: its tensors and a way to add kernel steps. */

@@ -5,7 +5,7 @@ import type { IRNode, ModelIR } from "../ir.js";
 import type { Activation } from "../ops.js";
 
 /** Layers an elementwise activation can be fused into (bias + activation in their output loop). */
-const fusesActivation = new Set(["SpatialConvolution", "Linear"]);
+const fusesActivation = new Set(["SpatialConvolution", "TemporalConvolution", "Linear"]);
 
 export interface Fusion {
   /** By producer node id: the activation fused into its output loop, and that layer's name. */

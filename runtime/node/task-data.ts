@@ -1,13 +1,14 @@
 // The data `netc train` and `netc eval` use for a model: the user's own (`--data`), else
 // Fashion-MNIST (classes or reconstruction) or one of the generated sets (segmentation,
-// detection), chosen by the model's input and task. Either way it is checked against the model
-// before anything runs.
+// detection, ECG), chosen by the model's input and task. Either way it is checked against the
+// model before anything runs.
 import type { Layout } from "../api-types.js";
 import { expectationOf } from "../bind-data.js";
 import { checkDataset, type ModelExpectation } from "../data/check-dataset.js";
 import { formatShape, sizeOf, toReconstruction, type Dataset } from "../data/dataset.js";
 import { holdOut } from "../data/split.js";
 import { detectionSet } from "../data/synthetic-detection.js";
+import { ecgClassNames, ecgMinLength, ecgRate, ecgSet } from "../data/synthetic-ecg.js";
 import { segmentationSet } from "../data/synthetic-segmentation.js";
 import { NetcError } from "../errors.js";
 import { Rng } from "../rng.js";
@@ -59,7 +60,8 @@ const count = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 const known =
   "give your own with --data PATH (image folders, .npz, .npy, .csv: see docs/data.md); " +
   "without it, netc train has Fashion-MNIST for input [1, 28, 28] (NLL or CrossEntropy over 10 classes, or MSE to reconstruct the image), " +
-  "a generated segmentation set for input [1, 32, 32] (NLL or CrossEntropy per pixel, 2 classes) " +
+  "a generated segmentation set for input [1, 32, 32] (NLL or CrossEntropy per pixel, 2 classes), " +
+  `a generated ECG set for input [1, L], L ≥ ${ecgMinLength} (NLL or CrossEntropy over ${ecgClassNames.length} heartbeat classes) ` +
   "and a generated detection set for input [3, 64, 64] (outputs boxes [4, 8, 8] and objectness [1, 8, 8])";
 
 /** The first `n` samples, sharing the data (no copy). */
@@ -178,6 +180,28 @@ export function taskData(layout: Layout, options: TaskDataOptions = {}): TaskDat
         description: `generated segmentation set (${sizes}): bright shapes on noise, a class per pixel`,
         notes: [],
         ...(train.targets[0]!.classNames ? { classNames: train.targets[0]!.classNames } : {}),
+      },
+      model,
+    );
+  }
+  if (
+    task.kind === "classification" &&
+    task.classes === ecgClassNames.length &&
+    input.length === 2 &&
+    input[0] === 1 &&
+    input[1]! >= ecgMinLength
+  ) {
+    const length = input[1]!;
+    const train = ecgSet(trainCount, rng.fork("ecg-train"), length).dataset;
+    const test = ecgSet(SYNTHETIC_TEST, rng.fork("ecg-test"), length).dataset;
+    return checked(
+      {
+        task,
+        train,
+        test,
+        description: `generated ECG set (${sizes}): single-lead ${length / ecgRate} s windows at ${ecgRate} Hz, ${ecgClassNames.join(", ")}`,
+        notes: [],
+        classNames: ecgClassNames,
       },
       model,
     );

@@ -1,8 +1,9 @@
 // 2-D convolution on WASM as implicit GEMM, stride 1: each sample is copied into a zero-bordered
 // frame whose rows are `Wp` wide, and row k = (c, i, j) of the GEMM's B operand is that frame
-// shifted by c·plane + i·Wp + j: a table of offsets, no im2col. Output columns run over the
-// frame's width (the Wp − OW extra ones are computed and dropped). Strided convolutions are left
-// to the JS kernels.
+// shifted by c·plane + i·DH·Wp + j·DW: a table of offsets, no im2col. Output columns run over the
+// frame's width (the Wp − OW extra ones are computed and dropped). Strided convolutions copy
+// their windows (im2col). Grouped convolutions run one GEMM per group; depthwise ones (one input
+// channel per group) their own direct loops (depthwise.ts).
 import {
   add,
   FuncBuilder,
@@ -19,8 +20,10 @@ import {
   vadd,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
+import type { ConvWindow } from "../../../ops.js";
 import { dotProduct, outerProduct, type RowStarts } from "../tiles.js";
 import { wasmActivation, type WasmActivation } from "./activations.js";
+import { depthwise, depthwiseGradInput, depthwiseGradWeight } from "./depthwise.js";
 import {
   at,
   copyPlanes,
@@ -43,13 +46,43 @@ function frame(s: ConvStep, planes: number, rows: number, cols: number) {
   return { base: s.scratch(floats * F32), floats };
 }
 
-/** Byte offsets of the taps (p, i, j) in a frame of planes × rows × cols, p outermost. */
-function tapTable(s: ConvStep, planes: number, rows: number, cols: number, KH: number, KW: number) {
+/**
+ * Byte offsets of the taps (p, i, j) in a frame of planes × rows × cols, p outermost, the taps
+ * `DH` rows and `DW` columns apart.
+ */
+function tapTable(
+  s: ConvStep,
+  planes: number,
+  rows: number,
+  cols: number,
+  taps: { KH: number; KW: number; DH: number; DW: number },
+) {
   const offsets: number[] = [];
   for (let p = 0; p < planes; p++)
-    for (let i = 0; i < KH; i++)
-      for (let j = 0; j < KW; j++) offsets.push((p * rows * cols + i * cols + j) * F32);
+    for (let i = 0; i < taps.KH; i++)
+      for (let j = 0; j < taps.KW; j++)
+        offsets.push((p * rows * cols + i * taps.DH * cols + j * taps.DW) * F32);
   return s.table(offsets);
+}
+
+/**
+ * One input channel per group: the depthwise loops. An ungrouped convolution of one input
+ * channel stays on the GEMM, which its many output channels fill.
+ */
+const isDepthwise = (d: ConvWindow): boolean => d.G > 1 && d.C === d.G;
+
+/** `g`·`bytes` for a group index g: a constant for the one group of an ungrouped convolution. */
+const scaled = (g: Expr, bytes: number): Expr =>
+  g.op === "i32.const" ? i32(g.value * bytes) : mul(g, i32(bytes));
+
+/**
+ * `body(g)` for each group g: inline for one group (the common case keeps its exact code), else
+ * in a loop.
+ */
+function overGroups(fb: FuncBuilder, G: number, body: (g: Expr) => Expr[]): Expr[] {
+  if (G === 1) return body(i32(0));
+  const g = fb.local("i32");
+  return fb.loop(g, i32(0), i32(G), 1, body(get(g)), true);
 }
 
 /**
@@ -58,7 +91,7 @@ function tapTable(s: ConvStep, planes: number, rows: number, cols: number, KH: n
  * With `keep` (the bytes from `dst`'s tensor to another of its layout) the value before `act` is
  * stored there too.
  */
-function epilogue(
+export function epilogue(
   fb: FuncBuilder,
   src: Expr,
   dst: number,
@@ -117,7 +150,7 @@ function packed(s: ConvStep, rows: number, K: number): { pack?: Expr } {
 }
 
 /** A pointer local at sample `first` of a tensor of `floats` per sample, moved on per sample. */
-function perSample(fb: FuncBuilder, base: Expr, first: Expr, floats: number) {
+export function perSample(fb: FuncBuilder, base: Expr, first: Expr, floats: number) {
   const local = fb.local("i32");
   return {
     local,
@@ -145,6 +178,8 @@ interface Windows {
   rowStride: number;
   /** Bytes of one slot. */
   slot: number;
+  /** Bytes from one group's first row of B to the next group's. */
+  group: number;
 }
 
 function windows(s: ConvStep, explicit: boolean, slots: number): Windows {
@@ -159,7 +194,7 @@ function windows(s: ConvStep, explicit: boolean, slots: number): Windows {
   if (!explicit) {
     const slot = align16(frameFloats * F32);
     const frames = s.scratch(slots * slot);
-    const table = tapTable(s, d.C, Hp, Wp, d.KH, d.KW);
+    const table = tapTable(s, d.C, Hp, Wp, d);
     return {
       setup: zeroFill(fb, frames, (slots * slot) / F32),
       fill: (x, at) => framed(x, add(frames, at)),
@@ -168,6 +203,7 @@ function windows(s: ConvStep, explicit: boolean, slots: number): Windows {
       count: ceil8(d.OH * Wp),
       rowStride: Wp,
       slot,
+      group: (d.C / d.G) * Hp * Wp * F32,
     };
   }
   const P = d.OH * d.OW;
@@ -202,7 +238,7 @@ function windows(s: ConvStep, explicit: boolean, slots: number): Windows {
     for (let j = 0; j < d.KW; j++) {
       const t = i * d.KW + j;
       perChannel.push(
-        set(S!, add(get(c!), i32((i * Wp + j) * F32))),
+        set(S!, add(get(c!), i32((i * d.DH * Wp + j * d.DW) * F32))),
         set(D!, add(get(k!), i32(t * P8 * F32))),
         ...fb.loop(
           oh!,
@@ -246,6 +282,7 @@ function windows(s: ConvStep, explicit: boolean, slots: number): Windows {
     count: P,
     rowStride: d.OW,
     slot,
+    group: (d.C / d.G) * d.KH * d.KW * P8 * F32,
   };
 }
 
@@ -256,13 +293,19 @@ function windows(s: ConvStep, explicit: boolean, slots: number): Windows {
  */
 const explicitNeeded = (s: ConvStep): boolean => s.a.SH !== 1 || s.a.SW !== 1;
 
-/** y[n,k] = act(b[k] + Σ_c,i,j w[k,c,i,j] · x[n,c, oh·SH−PH+i, ow·SW−PW+j]) */
+/**
+ * y[n,k] = act(b[k] + Σ_c,i,j w[k,c,i,j] · x[n, c0+c, oh·SH−PH+i·DH, ow·SW−PW+j·DW]), c over the
+ * C/G channels of k's group starting at c0.
+ */
 export const conv2d: WasmKernel<"conv2d"> = (s) => {
   const d = s.a;
+  if (isDepthwise(d)) return depthwise(s);
   const act = wasmActivation(s.fb, s.a.act);
   const { fb } = s;
   const [x, w, b] = s.ins;
-  const Kd = d.C * d.KH * d.KW;
+  // One group's GEMM: K/G rows, a reduction over its C/G channels' taps.
+  const Kg = d.K / d.G;
+  const Kd = (d.C / d.G) * d.KH * d.KW;
   const win = windows(s, explicitNeeded(s), 1);
   const out = s.scratch(d.K * win.pitch * F32);
   const { lo, hi } = s.part(s.N);
@@ -271,15 +314,22 @@ export const conv2d: WasmKernel<"conv2d"> = (s) => {
   const n = fb.local("i32");
   const sample = [
     ...win.fill(get(xn.local), i32(0)),
-    ...outerProduct(fb, {
-      M: d.K,
-      cols: win.count,
-      K: Kd,
-      a: { base: w!, row: Kd * F32, k: F32 },
-      b: win.rows(i32(0)),
-      c: { base: out, row: win.pitch * F32, mode: "set", padded: true },
-      ...packed(s, d.K, Kd),
-    }),
+    ...overGroups(fb, d.G, (g) =>
+      outerProduct(fb, {
+        M: Kg,
+        cols: win.count,
+        K: Kd,
+        a: { base: add(w!, scaled(g, Kg * Kd * F32)), row: Kd * F32, k: F32 },
+        b: win.rows(scaled(g, win.group)),
+        c: {
+          base: add(out, scaled(g, Kg * win.pitch * F32)),
+          row: win.pitch * F32,
+          mode: "set",
+          padded: true,
+        },
+        ...packed(s, Kg, Kd),
+      }),
+    ),
     ...epilogue(
       fb,
       out,
@@ -304,19 +354,23 @@ export const conv2d: WasmKernel<"conv2d"> = (s) => {
  */
 export const conv2dGradInput: WasmKernel<"conv2d_grad_input"> = (s) => {
   const d = s.a;
+  if (isDepthwise(d)) return depthwiseGradInput(s);
   const taps = d.KH * d.KW;
   const P8 = ceil8(d.OH * d.OW);
   // Multiply-adds (×2) of each way, the scatter counted at about two per element.
   const byColumns = 2 * d.C * taps * P8 * d.K + 4 * d.C * taps * d.OH * d.OW;
   const byCorrelation = 2 * d.C * ceil8(d.H * (d.W + d.KW - 1)) * d.K * taps;
-  return d.SH === 1 && d.SW === 1 && byCorrelation < byColumns
+  // The correlation's flipped kernel is written for adjacent taps and one group.
+  const plain = d.DH === 1 && d.DW === 1 && d.G === 1;
+  return plain && d.SH === 1 && d.SW === 1 && byCorrelation < byColumns
     ? gradInputByCorrelation(s)
     : gradInputByColumns(s);
 };
 
 /**
  * The columns dcol[(c,i,j), p] = Σ_k w[k,c,i,j] · dy[n,k,p] (an outer-product GEMM on w and dy as
- * they lie), then scattered into dx: dx[c, oh·SH−PH+i, ow·SW−PW+j] += dcol[(c,i,j), (oh,ow)].
+ * they lie, one per group over its channels), then scattered into dx:
+ * dx[c, oh·SH−PH+i·DH, ow·SW−PW+j·DW] += dcol[(c,i,j), (oh,ow)].
  */
 function gradInputByColumns(s: WasmStep<"conv2d_grad_input">): Expr[] {
   const d = s.a;
@@ -324,6 +378,7 @@ function gradInputByColumns(s: WasmStep<"conv2d_grad_input">): Expr[] {
   const [dy, w, b] = s.ins;
   const taps = d.KH * d.KW;
   const Kd = d.C * taps;
+  const [Cg, Kg] = [d.C / d.G, d.K / d.G];
   const P = d.OH * d.OW;
   const P8 = ceil8(P);
   const cols = s.scratch(Kd * P8 * F32);
@@ -334,10 +389,11 @@ function gradInputByColumns(s: WasmStep<"conv2d_grad_input">): Expr[] {
   const scatter: Expr[] = [];
   for (let i = 0; i < d.KH; i++)
     for (let j = 0; j < d.KW; j++) {
-      const oh0 = Math.max(0, Math.ceil((d.PH - i) / d.SH));
-      const oh1 = Math.min(d.OH, Math.floor((d.H - 1 + d.PH - i) / d.SH) + 1);
-      const ow0 = Math.max(0, Math.ceil((d.PW - j) / d.SW));
-      const ow1 = Math.min(d.OW, Math.floor((d.W - 1 + d.PW - j) / d.SW) + 1);
+      const [di, dj] = [i * d.DH, j * d.DW];
+      const oh0 = Math.max(0, Math.ceil((d.PH - di) / d.SH));
+      const oh1 = Math.min(d.OH, Math.floor((d.H - 1 + d.PH - di) / d.SH) + 1);
+      const ow0 = Math.max(0, Math.ceil((d.PW - dj) / d.SW));
+      const ow1 = Math.min(d.OW, Math.floor((d.W - 1 + d.PW - dj) / d.SW) + 1);
       if (oh1 <= oh0 || ow1 <= ow0) continue;
       const t = i * d.KW + j;
       const rowOp =
@@ -374,7 +430,7 @@ function gradInputByColumns(s: WasmStep<"conv2d_grad_input">): Expr[] {
           D,
           add(
             mul(get(c), i32(d.H * d.W * F32)),
-            i32(((oh0 * d.SH + i - d.PH) * d.W + ow0 * d.SW + j - d.PW) * F32),
+            i32(((oh0 * d.SH + di - d.PH) * d.W + ow0 * d.SW + dj - d.PW) * F32),
           ),
         ),
         ...fb.loop(
@@ -393,16 +449,25 @@ function gradInputByColumns(s: WasmStep<"conv2d_grad_input">): Expr[] {
         ),
       );
     }
+  // Group g: its Cg·taps rows of dcol from its Kg output channels' weights and gradients.
+  const rows = Cg * taps;
   const sample = [
-    ...outerProduct(fb, {
-      M: Kd,
-      cols: P,
-      K: d.K,
-      a: { base: w!, row: F32, k: Kd * F32 },
-      b: { base: get(dyn.local), k: P * F32 },
-      c: { base: cols, row: P8 * F32, mode: "set", padded: true },
-      ...packed(s, Kd, d.K),
-    }),
+    ...overGroups(fb, d.G, (g) =>
+      outerProduct(fb, {
+        M: rows,
+        cols: P,
+        K: Kg,
+        a: { base: add(w!, scaled(g, Kg * rows * F32)), row: F32, k: rows * F32 },
+        b: { base: add(get(dyn.local), scaled(g, Kg * P * F32)), k: P * F32 },
+        c: {
+          base: add(cols, scaled(g, rows * P8 * F32)),
+          row: P8 * F32,
+          mode: "set",
+          padded: true,
+        },
+        ...packed(s, rows, Kg),
+      }),
+    ),
     ...(s.acc ? [] : fillPlanes(fb, get(dxn.local), d.C, d.H * d.W, s.a.bias ? b : undefined)),
     ...fb.loop(c, i32(0), i32(d.C), 1, scatter, true),
     dyn.next,
@@ -412,7 +477,7 @@ function gradInputByColumns(s: WasmStep<"conv2d_grad_input">): Expr[] {
 }
 
 /** Sets `planes` planes of `size` floats at `base` to b[plane], or to zero without a bias. */
-function fillPlanes(
+export function fillPlanes(
   fb: FuncBuilder,
   base: Expr,
   planes: number,
@@ -464,7 +529,7 @@ function gradInputByCorrelation(s: WasmStep<"conv2d_grad_input">): Expr[] {
   const dypad = frame(s, d.K, Hq, Wq);
   const out = s.scratch(d.C * Q8 * F32);
   const flipped = s.scratch(d.C * Kd * F32);
-  const table = tapTable(s, d.K, Hq, Wq, d.KH, d.KW);
+  const table = tapTable(s, d.K, Hq, Wq, d);
   const [c, k, t, src, dst] = fb.locals("i32", 5);
   // wf[c, k, t] = w[k, c, taps − 1 − t]: the tap order reversed is the kernel flipped both ways.
   const flip = [
@@ -556,16 +621,19 @@ function gradInputByCorrelation(s: WasmStep<"conv2d_grad_input">): Expr[] {
 }
 
 /**
- * dw[k,c,i,j] = Σ_n,oh,ow dy[n,k,oh,ow] · x[n,c, oh·SH−PH+i, ow·SW−PW+j]: dot products of dy's
- * rows, read where they lie, with the explicit windows of G samples at a time (one reduction
- * across lanes per G samples, G as many as fit in a quarter of L2, at most 8). Threads split the
- * output channels k, each summing over the whole batch.
+ * dw[k,c,i,j] = Σ_n,oh,ow dy[n,k,oh,ow] · x[n, c0+c, oh·SH−PH+i·DH, ow·SW−PW+j·DW]: dot products
+ * of dy's rows, read where they lie, with the explicit windows of G samples at a time (one
+ * reduction across lanes per G samples, G as many as fit in a quarter of L2, at most 8). Threads
+ * split the output channels k (of each group), each summing over the whole batch.
  */
 export const conv2dGradWeight: WasmKernel<"conv2d_grad_weight"> = (s) => {
   const d = s.a;
+  if (isDepthwise(d)) return depthwiseGradWeight(s);
   const { fb } = s;
   const [dy, x] = s.ins;
   const Kd = d.C * d.KH * d.KW;
+  // Each output channel's row of dw: the taps of its group's channels.
+  const [Kg, Kdg] = [d.K / d.G, Kd / d.G];
   const P = d.OH * d.OW;
   // Stride 1 reads the frame (as the forward pass); dy then needs the frame's row pitch too,
   // copied with zeros in the extra columns. Measured: 0.47 vs 0.55 ms for lenet5's conv1, whose
@@ -580,11 +648,11 @@ export const conv2dGradWeight: WasmKernel<"conv2d_grad_weight"> = (s) => {
   const G = Math.max(1, Math.min(8, Math.floor((256 * 1024) / (windowBytes + dyBytes))));
   const win = windows(s, explicit, G);
   const dyFrames = explicit ? undefined : s.scratch(G * dyBytes);
-  const { lo, hi } = s.part(d.K);
+  const { lo, hi } = s.part(Kg);
   const xn = perSample(fb, x!, i32(0), d.C * d.H * d.W);
   const dyn = perSample(fb, dy!, i32(0), d.K * P);
   const dyg = perSample(fb, dy!, i32(0), G * d.K * P);
-  const dw = at(s.outs[0]!, lo, Kd * F32);
+  const dw = at(s.outs[0]!, lo, Kdg * F32);
   const [n, g, k, slot, dySlot] = fb.locals("i32", 5);
   const left = sub(s.N, get(n!));
   const fill = [
@@ -613,22 +681,33 @@ export const conv2dGradWeight: WasmKernel<"conv2d_grad_weight"> = (s) => {
     set(slot!, i32(0)),
     set(dySlot!, i32(0)),
     ...fb.loop(k!, i32(0), get(g!), 1, fill, true),
-    ...dotProduct(fb, {
-      M: sub(hi, lo),
-      cols: Kd,
-      L: pitch,
-      segments: { count: get(g!), a: dyFrames ? dyBytes : d.K * P * F32, b: win.slot },
-      a: {
-        base: at(dyFrames ?? get(dyg.local), lo, pitch * F32),
-        row: pitch * F32,
-      },
-      b: win.rows(i32(0)),
-      c: { base: dw, row: Kd * F32, col: F32, mode: "add" },
-    }),
+    ...overGroups(fb, d.G, (group) =>
+      dotProduct(fb, {
+        M: sub(hi, lo),
+        cols: Kdg,
+        L: pitch,
+        segments: { count: get(g!), a: dyFrames ? dyBytes : d.K * P * F32, b: win.slot },
+        a: {
+          base: add(
+            at(dyFrames ?? get(dyg.local), lo, pitch * F32),
+            scaled(group, Kg * pitch * F32),
+          ),
+          row: pitch * F32,
+        },
+        b: win.rows(scaled(group, win.group)),
+        c: { base: add(dw, scaled(group, Kg * Kdg * F32)), row: Kdg * F32, col: F32, mode: "add" },
+      }),
+    ),
     dyg.next,
   ];
   return [
-    ...zeroFill(fb, dw, { op: "i32.mul", a: sub(hi, lo), b: i32(Kd) }),
+    ...overGroups(fb, d.G, (group) =>
+      zeroFill(fb, add(dw, scaled(group, Kg * Kdg * F32)), {
+        op: "i32.mul",
+        a: sub(hi, lo),
+        b: i32(Kdg),
+      }),
+    ),
     ...win.setup,
     ...(dyFrames ? zeroFill(fb, dyFrames, (G * dyBytes) / F32) : []),
     xn.init,
