@@ -3,7 +3,7 @@
 import { availableParallelism } from "node:os";
 import type { Compiled } from "../compiler/compile.js";
 import type { BackendName, KernelFactory, Model, ModelOptions } from "../runtime/api-types.js";
-import { instantiate } from "../runtime/model.js";
+import { instantiateSync } from "../runtime/model.js";
 import { simdAvailable } from "../runtime/wasm.js";
 import { UsageError } from "./usage-error.js";
 
@@ -31,5 +31,5 @@ export function kernelFactory(compiled: Compiled): KernelFactory {
 }
 
 export function createModel(compiled: Compiled, options: ModelOptions): Model {
-  return instantiate(compiled.layout, kernelFactory(compiled), options, compiled.wasm);
+  return instantiateSync(compiled.layout, kernelFactory(compiled), options, compiled.wasm);
 }

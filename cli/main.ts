@@ -19,6 +19,7 @@ import {
   seedValue,
 } from "./option-values.js";
 import { printable } from "./printable.js";
+import { runPlayground, type PlaygroundOptions } from "./playground-command.js";
 import { runShapes, type ShapesOptions } from "./shapes-command.js";
 import { runTrain, type TrainCommandOptions } from "./train-command.js";
 import { UsageError } from "./usage-error.js";
@@ -209,6 +210,17 @@ program
   )
   .action((options: LspOptions) => {
     runLsp(options);
+  });
+
+program
+  .command("playground")
+  .description("serve the browser playground on 127.0.0.1: edit, see the graph, train, look inside")
+  .option("--port <n>", "the port (default 8080)", positiveInteger)
+  .option("--build <dir>", "write the playground as static files to dir instead of serving it")
+  .action(async (options: PlaygroundOptions) => {
+    if (options.build !== undefined && options.port !== undefined)
+      throw new UsageError("--port and --build do not go together");
+    await runPlayground(options);
   });
 
 // Commander words its errors `error: ...`, sometimes with "(Did you mean x?)" on a second line.

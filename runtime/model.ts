@@ -38,6 +38,7 @@ import { loadMatching } from "./load-matching.js";
 import { decodeSafetensors, encodeSafetensors, loadInto, type NamedTensor } from "./safetensors.js";
 import { formatBytes } from "./units.js";
 import {
+  checkThreadsAllowed,
   simdAvailable,
   WASM_MEMORY_LIMIT,
   wasmArena,
@@ -100,15 +101,50 @@ function chooseBackend(options: ModelOptions, wasm: WasmKernels | undefined): Ba
 }
 
 /**
- * A model of `layout` with its own memory. Everything given is checked first, and the memory's
- * size before it is allocated: any mistake is a NetcError.
+ * A model of `layout` with its own memory, once its threads run (what a compiled module's
+ * `createModel` returns). Everything given is checked first, and the memory's size before it
+ * is allocated: any mistake is a NetcError.
  */
-export function instantiate(
+export async function instantiate(
+  layout: Layout,
+  kernels: KernelFactory,
+  given?: ModelOptions,
+  wasm?: WasmKernels,
+): Promise<Model> {
+  const { model, started } = create(layout, kernels, given, wasm);
+  try {
+    await started;
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}
+
+/**
+ * `instantiate` without waiting, for Node: its worker_threads start while this thread blocks.
+ * Web Workers do not, and a threaded model there needs `instantiate`.
+ */
+export function instantiateSync(
   layout: Layout,
   kernels: KernelFactory,
   given?: ModelOptions,
   wasm?: WasmKernels,
 ): Model {
+  const { model, started } = create(layout, kernels, given, wasm);
+  if (started) {
+    model.dispose();
+    throw new NetcError("a model with Web Worker threads is created by createModel (async)");
+  }
+  return model;
+}
+
+function create(
+  layout: Layout,
+  kernels: KernelFactory,
+  given: ModelOptions | undefined,
+  wasm: WasmKernels | undefined,
+): { model: Model; started: Promise<void> | undefined } {
   const options = checkOptions(given);
   const N = options.batch ?? 64;
   const seed = options.seed ?? 0;
@@ -125,6 +161,7 @@ export function instantiate(
   if (backend === "wasm") {
     // At most one thread per sample: a batch-1 model gains nothing but wake-ups from more.
     const threads = Math.min(options.threads ?? 1, N, MAX_THREADS);
+    checkThreadsAllowed(threads);
     const stateBuffers = stateNames(settings).length;
     const stateFloats = stateBuffers * layout.paramRegion.size;
     checkWasmMemory(
@@ -142,6 +179,10 @@ export function instantiate(
     arena = jsArena(layout, kernels, options, length(N), N, draws, clipNorm);
   }
   const { f, iv, steps, createOptimizer, train } = arena;
+  let starting = arena.started !== undefined;
+  const started = arena.started?.then(() => {
+    starting = false;
+  });
 
   const at = (t: LayoutTensor) => t.offset.fixed + N * t.offset.perSample;
   const view = (t: LayoutTensor, size: number): Float32Array | Float64Array =>
@@ -178,6 +219,7 @@ export function instantiate(
   /** Every method starts here: a disposed model's workers are gone; a step would wait forever. */
   const live = () => {
     if (disposed) throw new NetcError("the model was disposed: create another to go on");
+    if (starting) throw new NetcError("the model's threads are starting: await createModel");
   };
 
   const names = {
@@ -372,7 +414,7 @@ export function instantiate(
       data: new Float32Array(t.data.length),
     }));
 
-  return {
+  const model: Model = {
     batch: N,
     backend,
     params,
@@ -489,6 +531,7 @@ export function instantiate(
       disposed = true;
     },
   };
+  return { model, started };
 }
 
 /**

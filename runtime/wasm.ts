@@ -65,6 +65,8 @@ const start = ({ module, memory, fallback, N, thread, threads, control }) => {
   const env = { mem: memory };
   for (const i of fallback) env["js" + i] = () => {};
   const run = new WebAssembly.Instance(module, { env }).exports;
+  // A Web Worker tells its parent it runs: the parent's first step waits for every worker.
+  if (typeof postMessage === "function") postMessage("started");
   const words = new Int32Array(memory.buffer, control, 3);
   const commands = ${JSON.stringify(COMMANDS)};
   for (let seen = 0; ; ) {
@@ -89,31 +91,89 @@ interface WorkerHandle {
   terminate(): unknown;
 }
 
-/** Starts threads − 1 workers; in Node with worker_threads, elsewhere as Web Workers. */
-function startWorkers(data: (thread: number) => unknown, threads: number): WorkerHandle[] {
-  const node = (
-    globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
-  ).process?.getBuiltinModule?.("node:worker_threads") as
-    { Worker: new (src: string, o: object) => WorkerHandle } | undefined;
+interface WebWorker extends WorkerHandle {
+  postMessage(data: unknown): void;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onerror: ((event: { message?: string }) => void) | null;
+}
+
+type WorkerThreads = { Worker: new (src: string, o: object) => WorkerHandle };
+
+/** Node's worker_threads; undefined in browsers, where threads are Web Workers. */
+export function nodeWorkerThreads(): WorkerThreads | undefined {
+  const node = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return node?.getBuiltinModule?.("node:worker_threads") as WorkerThreads | undefined;
+}
+
+/** Where the documentation says how to serve a page whose models have threads. */
+const ISOLATION_HELP =
+  "serve the page with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp (see docs/compiled-module.md, Threads in browsers), or create the model with threads: 1";
+
+/**
+ * Refuses, with what to do, a thread count above 1 where threads cannot run: a browser page that
+ * is not cross-origin isolated has no SharedArrayBuffer, and a browser's main thread may not
+ * block in Atomics.wait, which the threads' barrier does.
+ */
+export function checkThreadsAllowed(threads: number): void {
+  if (threads <= 1 || nodeWorkerThreads()) return;
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
+  if (typeof SharedArrayBuffer === "undefined" || g.crossOriginIsolated === false)
+    throw new NetcError(
+      `threads: ${threads} needs SharedArrayBuffer, which browsers give only to cross-origin-isolated pages: ${ISOLATION_HELP}`,
+    );
+  try {
+    // Returns "not-equal" at once where a thread may block; throws where it may not.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+  } catch {
+    throw new NetcError(
+      `threads: ${threads} cannot run on a browser's main thread, which may not block in Atomics.wait: create the model in a Web Worker, or with threads: 1`,
+    );
+  }
+  if (!g.Worker) throw new NetcError("threads need worker_threads (Node) or Web Workers");
+}
+
+/**
+ * Starts threads − 1 workers; in Node with worker_threads, elsewhere as Web Workers. `started`
+ * resolves once every worker runs: Chromium does not start a worker while its parent blocks,
+ * so the first step, whose barrier blocks thread 0, must wait for it (Node's workers start on
+ * their own, and `started` is undefined there).
+ */
+function startWorkers(
+  data: (thread: number) => unknown,
+  threads: number,
+): { workers: WorkerHandle[]; started?: Promise<void> } {
+  const node = nodeWorkerThreads();
   const workers: WorkerHandle[] = [];
-  for (let thread = 1; thread < threads; thread++) {
-    if (node) {
+  if (node) {
+    for (let thread = 1; thread < threads; thread++) {
       const worker = new node.Worker(WORKER, { eval: true, workerData: data(thread) });
       worker.unref?.(); // an idle model does not keep the process alive
       workers.push(worker);
-      continue;
     }
-    const g = globalThis as unknown as {
-      Worker?: new (url: string) => WorkerHandle & { postMessage(d: unknown): void };
-      Blob: new (parts: string[]) => unknown;
-      URL: { createObjectURL(b: unknown): string };
-    };
-    if (!g.Worker) throw new NetcError("threads need worker_threads (Node) or Web Workers");
-    const worker = new g.Worker(g.URL.createObjectURL(new g.Blob([WORKER])));
+    return { workers };
+  }
+  const g = globalThis as unknown as {
+    Worker: new (url: string) => WebWorker;
+    Blob: new (parts: string[], options: { type: string }) => unknown;
+    URL: { createObjectURL(b: unknown): string; revokeObjectURL(url: string): void };
+  };
+  const url = g.URL.createObjectURL(new g.Blob([WORKER], { type: "text/javascript" }));
+  const started: Promise<void>[] = [];
+  for (let thread = 1; thread < threads; thread++) {
+    const worker = new g.Worker(url);
+    started.push(
+      new Promise((resolve, reject) => {
+        worker.onmessage = () => resolve();
+        worker.onerror = (event) =>
+          reject(new NetcError(`a model's worker thread failed to start: ${event.message ?? ""}`));
+      }),
+    );
     worker.postMessage(data(thread));
     workers.push(worker);
   }
-  return workers;
+  const all = Promise.all(started).then(() => g.URL.revokeObjectURL(url));
+  all.catch(() => workers.forEach((w) => w.terminate()));
+  return { workers, started: all };
 }
 
 export interface WasmArena {
@@ -124,6 +184,8 @@ export interface WasmArena {
   /** A whole training step in one call; returns the loss (no update when it is not finite). */
   train(count: number, optimizer: Optimizer): number;
   dispose(): void;
+  /** Web Workers: resolves once they run (and the warm-up pass ran); no step may run before. */
+  started?: Promise<void>;
 }
 
 /** The module's optimizer: settings written before a step, counted once the step updated. */
@@ -192,9 +254,9 @@ export function wasmArena(
   >;
   const { fallback } = wasm;
   const control = CONTROL.command;
-  const workers = shared
+  const { workers, started } = shared
     ? startWorkers((thread) => ({ module, memory, fallback, N, thread, threads, control }), threads)
-    : [];
+    : { workers: [] as WorkerHandle[], started: undefined };
   const words = new Int32Array(memory.buffer, control, 3);
   const slots = new DataView(memory.buffer, CONTROL.optimizer, CONTROL.end - CONTROL.optimizer);
   const state = stateBase(wasm, length, threads);
@@ -221,13 +283,17 @@ export function wasmArena(
   // V8 runs new code in its baseline tier until a function is hot: one evaluation-mode pass
   // over the zeroed memory at creation takes that first-call cost, and changes no state
   // (batch statistics and dropout act only in training; the gradients are overwritten later).
-  setMode(false, N);
-  for (const phase of ["forward", "loss", "backward"] as const) call(phase, N);
+  const warmUp = () => {
+    setMode(false, N);
+    for (const phase of ["forward", "loss", "backward"] as const) call(phase, N);
+  };
+  if (!started) warmUp();
   let training = false;
   let valid = N;
   return {
     f,
     iv,
+    started: started?.then(warmUp),
     steps: {
       steps: js.steps,
       mode: js.mode,
@@ -269,6 +335,8 @@ export function wasmArena(
     },
     dispose() {
       if (workers.length > 0) call("exit", 0);
+      // A Web Worker outlives its loop (it waits for messages): it is ended here.
+      if (started) workers.forEach((w) => w.terminate());
       workers.length = 0;
     },
   };

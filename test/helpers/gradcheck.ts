@@ -4,7 +4,7 @@ import type { BackendName } from "../../runtime/api-types.js";
 import { compile } from "../../compiler/compile.js";
 import type { Input, Model, Target } from "../../runtime/api-types.js";
 import { kernelFactory } from "../../cli/in-process-model.js";
-import { instantiate } from "../../runtime/model.js";
+import { instantiateSync } from "../../runtime/model.js";
 
 export function compileModel(source: string) {
   const result = compile(source);
@@ -13,8 +13,8 @@ export function compileModel(source: string) {
     throw new Error(`${result.error}: ${first?.message ?? ""}\n${source}`);
   }
   const factory = kernelFactory(result.compiled);
-  const create = (options: Parameters<typeof instantiate>[2]) =>
-    instantiate(result.compiled.layout, factory, options, result.compiled.wasm);
+  const create = (options: Parameters<typeof instantiateSync>[2]) =>
+    instantiateSync(result.compiled.layout, factory, options, result.compiled.wasm);
   return { ...result.compiled, create };
 }
 

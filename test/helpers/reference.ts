@@ -7,7 +7,7 @@ import { interpret, type Interpretation } from "../../compiler/interpret.js";
 import type { ModelIR } from "../../compiler/ir.js";
 import type { Input, Target } from "../../runtime/api-types.js";
 import { kernelFactory } from "../../cli/in-process-model.js";
-import { instantiate } from "../../runtime/model.js";
+import { instantiateSync } from "../../runtime/model.js";
 import {
   dropoutDraw,
   dropoutKey,
@@ -49,7 +49,7 @@ export function emittedModel(
   const factory = kernelFactory(compiled);
   // The factory is handed the arena the kernels run on: the WASM memory in the WASM backend.
   let arena: Float32Array | Float64Array = new Float32Array(0);
-  const net = instantiate(
+  const net = instantiateSync(
     compiled.layout,
     (f, iv, N, random) => {
       arena = f;

@@ -1,0 +1,277 @@
+// The playground in Chromium, as built by `npm run build` and served by `netc playground`: the page loads cleanly, a shape error typed shows at its line and its quick fix repairs it,
+// the graph draws each layer, training on 2 threads lowers the loss, and the first filters and a
+// feature map are drawn (judged by their pixels). Each pane's screenshot is kept in
+// test-artifacts/playground/.
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { serveDirectory } from "../cli/static-server.js";
+import { hasChromium, launchChromium, watchedPage } from "./helpers/browser.js";
+import { netc, root } from "./helpers/cli.js";
+import { npy, npz } from "./helpers/data-files.js";
+
+const artifacts = join(root, "test-artifacts", "playground");
+
+/** Evaluates `expression` in the page (a string: vitest would rewrite a function's imports). */
+const read = <T>(page: Page, expression: string) => page.evaluate(expression) as Promise<T>;
+
+/** Waits until `expression` is true in the page; generous: CI runs the whole suite at once. */
+const until = (page: Page, expression: string, timeout = 20_000) =>
+  page.waitForFunction(expression, undefined, { timeout, polling: 50 });
+
+/** A port no one listens on now. */
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const { port } = probe.address() as { port: number };
+  probe.close();
+  return port;
+}
+
+/** `netc playground --port N` in a child process, once it has printed its URL. */
+async function playground(): Promise<{ child: ChildProcess; url: string; line: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["bin/netc.js", "playground", "--port", String(port)], {
+    cwd: root,
+  });
+  const [data] = (await once(child.stdout!, "data")) as [Buffer];
+  return { child, url: `http://127.0.0.1:${port}/`, line: data.toString() };
+}
+
+describe.skipIf(!hasChromium)("the playground in Chromium", () => {
+  let browser: Browser;
+  let server: { child: ChildProcess; url: string };
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    [browser, server] = await Promise.all([launchChromium(), playground()]);
+    ({ page, errors } = await watchedPage(browser));
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    await page.goto(`${server.url}?threads=2`);
+    await until(page, "netcPlayground.info !== undefined");
+  }, 30_000);
+
+  afterAll(async () => {
+    server?.child.kill();
+    await browser?.close();
+  });
+
+  test("loads LeNet-5 without a console error, isolated, on 2 threads", async () => {
+    expect(await read(page, "crossOriginIsolated")).toBe(true);
+    expect(await read(page, "netcPlayground.info.threads")).toBe(2);
+    expect(await read(page, "netcPlayground.info.data")).toBe(
+      "Fashion-MNIST sample (4000 train, 1000 test)",
+    );
+    // The language server's shapes at the ends of the lines.
+    // One per layer line of the model (the input's line has its shape written already).
+    await until(page, "document.querySelectorAll('.cm-shape-hint').length === 9");
+    expect(await page.locator(".cm-shape-hint").first().textContent()).toBe("[6, 28, 28]");
+    // Hover: the layer's signature, documentation, shape and parameters.
+    await page.locator(".cm-line", { hasText: "fc1: Linear(120)" }).getByText("Linear").hover();
+    await expect
+      .poll(() => page.locator(".cm-tooltip-hover").textContent(), { timeout: 10_000 })
+      .toContain("fc1 → [120] · 48,120 parameters");
+    expect(errors).toEqual([]);
+    await page.locator("#editor-pane").screenshot({ path: join(artifacts, "editor.png") });
+    await page.mouse.move(0, 0);
+  });
+
+  test("a shape error typed shows at its line; its quick fix repairs it", async () => {
+    // The caret after `View(40`: the user replaces the last 0 by 1.
+    await page.evaluate(`(() => {
+      const view = netcPlayground.view;
+      const at = view.state.doc.toString().indexOf("View(400)") + 7;
+      view.dispatch({ selection: { anchor: at, head: at + 1 } });
+      view.focus();
+    })()`);
+    await page.keyboard.type("1");
+    await until(page, "netcPlayground.diagnostics().length > 0");
+    const diagnostics = await read<{ line: number; message: string; fixes: string[] }[]>(
+      page,
+      "netcPlayground.diagnostics()",
+    );
+    expect(diagnostics).toEqual([
+      {
+        line: 9,
+        message: "View(401) cannot reshape [16, 5, 5] (400 elements) into [401]",
+        fixes: ["Reshape to all 400 elements: View(400)"],
+      },
+    ]);
+    // What the user sees: the underline on line 9, and the fix in its tooltip.
+    const underline = page.locator(".cm-lintRange-error");
+    expect(await underline.textContent()).toBe("401");
+    await underline.hover();
+    const fix = page.locator(".cm-tooltip-lint .cm-diagnosticAction");
+    await fix.waitFor();
+    await page.locator("#editor-pane").screenshot({ path: join(artifacts, "diagnostic.png") });
+    await fix.click();
+    await until(page, "netcPlayground.diagnostics().length === 0");
+    expect(await read(page, "netcPlayground.view.state.doc.line(9).text")).toMatch(
+      /^ {2}View\(400\) /,
+    );
+  });
+
+  test("the graph has one node per layer; clicking one selects its source", async () => {
+    expect(await read(page, "netcPlayground.layers")).toBe(13);
+    expect(await page.locator("svg.graph .node.layer").count()).toBe(13);
+    expect(await page.locator("svg.graph .node.input").count()).toBe(1);
+    await page.locator("#graph-pane").screenshot({ path: join(artifacts, "graph.png") });
+    // Clicking a layer selects its source.
+    await page.locator("svg.graph .node.layer", { hasText: "fc2: Linear" }).click();
+    expect(
+      await read(
+        page,
+        "netcPlayground.view.state.sliceDoc(netcPlayground.view.state.selection.main.from, netcPlayground.view.state.selection.main.to)",
+      ),
+    ).toBe("fc2: Linear(84)");
+  });
+
+  test("30 steps on 2 threads lower the loss; the filters and feature maps are drawn", async () => {
+    // Adam learns within 30 steps, where the sample's SGD takes a few hundred to start.
+    await page.evaluate(`(() => {
+      const view = netcPlayground.view;
+      const text = view.state.doc.toString();
+      const from = text.indexOf("SGD(lr=0.01, momentum=0.9)");
+      view.dispatch({ changes: { from, to: from + 26, insert: "Adam(lr=0.003)" } });
+    })()`);
+    await until(page, "netcPlayground.info.optimizer.startsWith('Adam')");
+    await page.click("#start");
+    await until(page, "netcPlayground.losses.length >= 30");
+    await page.click("#pause");
+    await until(page, "!netcPlayground.running");
+    const losses = await read<number[]>(page, "netcPlayground.losses");
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    expect(losses.slice(0, 30).every(Number.isFinite)).toBe(true);
+    expect(mean(losses.slice(25, 30))).toBeLessThan(mean(losses.slice(0, 5)) - 0.3);
+
+    await until(page, "document.querySelectorAll('canvas.feature-map').length === 6");
+    // Pixel statistics: the grey levels' variance and how many distinct levels there are.
+    const statistics = (selector: string) =>
+      read<{ variance: number; levels: number }>(
+        page,
+        `(() => {
+          const canvas = document.querySelector(${JSON.stringify(selector)});
+          const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+          const grey = [];
+          for (let i = 0; i < data.length; i += 4) grey.push((data[i] + data[i + 1] + data[i + 2]) / 3);
+          const mean = grey.reduce((a, b) => a + b, 0) / grey.length;
+          const variance = grey.reduce((a, b) => a + (b - mean) ** 2, 0) / grey.length;
+          return { variance, levels: new Set(grey).size };
+        })()`,
+      );
+    expect(await page.locator("canvas.filter").count()).toBe(6);
+    const filter = await statistics("canvas.filter");
+    expect(filter.levels).toBeGreaterThan(10); // of 25 pixels
+    expect(filter.variance).toBeGreaterThan(1000);
+    const map = await statistics("canvas.feature-map");
+    expect(map.levels).toBeGreaterThan(50);
+    expect(map.variance).toBeGreaterThan(500);
+    await page.locator("#train-pane").screenshot({ path: join(artifacts, "train.png") });
+    await page.locator("#inside-pane").screenshot({ path: join(artifacts, "inside.png") });
+    await page.screenshot({ path: join(artifacts, "playground.png") });
+    expect(await read(page, "netcPlayground.errors")).toEqual([]);
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  test("an .npz dropped on the page is the data the model trains on", async () => {
+    // 128 samples of LeNet-5's input and 10 classes: a tenth is held out as the test set.
+    const images = Array.from({ length: 128 * 784 }, (_, i) => ((i * 7919) % 256) / 255);
+    const labels = Array.from({ length: 128 }, (_, i) => i % 10);
+    const bytes = npz({
+      x_train: npy("<f4", [128, 1, 28, 28], images),
+      y_train: npy("|u1", [128], labels),
+    });
+    await page.evaluate(`(() => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(Buffer.from(bytes).toString("base64"))}), (c) => c.charCodeAt(0));
+      const files = new DataTransfer();
+      files.items.add(new File([bytes], "mine.npz"));
+      document.dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
+    })()`);
+    await until(page, "netcPlayground.info.data.startsWith('mine.npz')");
+    expect(await read(page, "netcPlayground.info.data")).toBe("mine.npz: 115 train, 13 test");
+    await page.click("#start");
+    await until(page, "netcPlayground.epochs.length >= 2");
+    await page.click("#stop");
+    expect(await read(page, "netcPlayground.errors")).toEqual([]);
+  });
+
+  test("a block's use folds into one node", async () => {
+    await page.selectOption("#sample", "tiny-unet.net");
+    await until(page, "document.querySelectorAll('svg.graph .node.layer').length === 17");
+    expect(await page.locator("svg.graph .cluster").count()).toBe(3);
+    await page.locator("svg.graph .cluster").first().click();
+    // The first DoubleConv's 4 layers are one node now.
+    expect(await page.locator("svg.graph .node.layer").count()).toBe(13);
+    expect(await page.locator("svg.graph .node.block").textContent()).toContain(
+      "DoubleConv (4 layers)",
+    );
+  });
+
+  test("netc playground --build: a static copy isolates itself by its service worker, else trains on one thread", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "netc-playground-build-"));
+    const plain = await (async () => {
+      const built = netc("playground", "--build", dir);
+      expect(built.status, built.stderr).toBe(0);
+      expect(built.stdout).toMatch(/^wrote the playground to .* \(\d+ files\)/);
+      return serveDirectory(dir, { isolated: false });
+    })();
+    try {
+      const context = await browser.newContext();
+      const copy = await context.newPage();
+      await copy.goto(plain.url);
+      // The first load registers the service worker and reloads, isolated.
+      await until(copy, "crossOriginIsolated && document.getElementById('threads').length > 0");
+      expect(await read(copy, "document.getElementById('threads').disabled")).toBe(false);
+      await context.close();
+      // Without a service worker either, the page trains on one thread.
+      const blocked = await browser.newContext({ serviceWorkers: "block" });
+      const single = await blocked.newPage();
+      await single.goto(plain.url);
+      await until(single, "window.netcPlayground?.info !== undefined");
+      expect(await read(single, "crossOriginIsolated")).toBe(false);
+      expect(await read(single, "netcPlayground.info.threads")).toBe(1);
+      await single.click("#start");
+      await until(single, "netcPlayground.losses.length >= 3");
+      expect(await read(single, "netcPlayground.errors")).toEqual([]);
+      await blocked.close();
+    } finally {
+      await plain.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe("netc playground", () => {
+  test("serves the built page on 127.0.0.1 with the isolation headers and prints its URL", async () => {
+    const { child, url, line } = await playground();
+    try {
+      expect(line).toBe(`netc playground: ${url} (Ctrl-C stops it)\n`);
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+      expect(response.headers.get("cross-origin-embedder-policy")).toBe("require-corp");
+      expect(await response.text()).toContain('<script type="module" src="main.js"></script>');
+      // The Fashion-MNIST sample is the page's data/; nothing outside the two, whatever the path.
+      const labels = await fetch(`${url}data/t10k-labels-idx1-ubyte.gz`);
+      expect(labels.status).toBe(200);
+      expect((await labels.arrayBuffer()).byteLength).toBe(480);
+      expect((await fetch(`${url}..%2f..%2fpackage.json`)).status).toBe(404);
+      expect((await fetch(`${url}data/..%2f..%2fpackage.json`)).status).toBe(404);
+    } finally {
+      child.kill();
+    }
+  });
+
+  test("--port and --build together are a usage error", () => {
+    const run = netc("playground", "--port", "9000", "--build", "site");
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe("netc: --port and --build do not go together\n");
+  });
+});
