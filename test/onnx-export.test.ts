@@ -1,0 +1,190 @@
+// ONNX export: every sample and a model per catalog layer, run by ONNX Runtime, against netc's
+// forward pass from the same weights; onnx.checker where Debian's python3-onnx is installed.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { layerList } from "../compiler/catalog/index.js";
+import { onnxLayers } from "../compiler/export/onnx-layers.js";
+import { decodeModel } from "../compiler/export/onnx-proto.js";
+import { exportOnnx, onnxModel } from "../compiler/export/onnx.js";
+import {
+  difference,
+  netcForward,
+  ortForward,
+  shapes,
+  TOLERANCE,
+  type NetcRun,
+} from "./helpers/onnx.js";
+
+const samplesDir = new URL("../samples/", import.meta.url);
+const samples = readdirSync(samplesDir).filter((f) => f.endsWith(".net"));
+
+/** One small model per catalog layer, with arguments off their defaults where they matter. */
+export const layerCases: Record<string, string[]> = {
+  SpatialConvolution: ["[3, 9, 8] -> SpatialConvolution(4, kernel=[3, 2], stride=2, pad=[1, 0])"],
+  SpatialFullConvolution: [
+    "[3, 5, 4] -> SpatialFullConvolution(2, kernel=3, stride=2, pad=1, adj=1)",
+    "[3, 5, 4] -> SpatialFullConvolution(2, kernel=[2, 3], bias=false)",
+  ],
+  SpatialMaxPooling: [
+    "[2, 7, 7] -> SpatialMaxPooling(3, stride=2, pad=1)",
+    "[2, 6, 6] -> SpatialMaxPooling(2, ceil=true, stride=2, pad=1)",
+  ],
+  SpatialAveragePooling: [
+    "[2, 7, 7] -> SpatialAveragePooling(3, stride=2, pad=1)",
+    "[2, 7, 7] -> SpatialAveragePooling(3, stride=2, pad=1, count_include_pad=false)",
+    "[2, 6, 6] -> SpatialAveragePooling(2, stride=2, ceil=true)",
+  ],
+  SpatialAdaptiveMaxPooling: [
+    "[2, 7, 5] -> SpatialAdaptiveMaxPooling(3, 2)",
+    "[2, 6, 4] -> SpatialAdaptiveMaxPooling(3, 2)",
+  ],
+  SpatialAdaptiveAveragePooling: [
+    "[2, 7, 5] -> SpatialAdaptiveAveragePooling(3, 2)",
+    "[2, 5, 5] -> SpatialAdaptiveAveragePooling(1)",
+  ],
+  SpatialBatchNormalization: [
+    "[3, 4, 4] -> SpatialBatchNormalization(eps=0.001)",
+    "[3, 4, 4] -> SpatialBatchNormalization(affine=false)",
+  ],
+  BatchNormalization: ["[5] -> BatchNormalization", "[3, 6] -> BatchNormalization"],
+  SpatialUpSamplingNearest: ["[2, 3, 4] -> SpatialUpSamplingNearest(2)"],
+  SpatialUpSamplingBilinear: [
+    "[2, 3, 4] -> SpatialUpSamplingBilinear(2)",
+    "[2, 3, 4] -> SpatialUpSamplingBilinear(3, align_corners=true)",
+  ],
+  SpatialZeroPadding: [
+    "[2, 4, 5] -> SpatialZeroPadding(1, 2, 0, 3)",
+    "[2, 4, 5] -> SpatialZeroPadding(-1, 1, 2, -1)",
+  ],
+  SpatialReflectionPadding: ["[2, 4, 5] -> SpatialReflectionPadding(1, 2, 3, 0)"],
+  SpatialReplicationPadding: ["[2, 4, 5] -> SpatialReplicationPadding(2, 1, 0, 3)"],
+  Linear: ["[7] -> Linear(4)", "[7] -> Linear(4, bias=false)"],
+  View: ["[2, 3, 4] -> View(4, -1)"],
+  Flatten: ["[2, 3, 4] -> Flatten"],
+  ReLU: ["[2, 3, 4] -> ReLU"],
+  LeakyReLU: ["[2, 3, 4] -> LeakyReLU(0.2)"],
+  ELU: ["[2, 3, 4] -> ELU(alpha=0.7)"],
+  Sigmoid: ["[2, 3, 4] -> Sigmoid"],
+  Tanh: ["[2, 3, 4] -> Tanh"],
+  SoftPlus: ["[2, 3, 4] -> SoftPlus", "[2, 3, 4] -> SoftPlus(beta=2, threshold=0.5)"],
+  ReLU6: ["[6] -> Linear(8) -> ReLU6"],
+  HardTanh: ["[2, 3, 4] -> HardTanh(min_val=-0.5, max_val=0.25)"],
+  SiLU: ["[2, 3, 4] -> SiLU"],
+  GELU: ["[2, 3, 4] -> GELU", "[2, 3, 4] -> GELU(approximate=true)"],
+  HardSigmoid: ["[6] -> Linear(8) -> HardSigmoid"],
+  HardSwish: ["[6] -> Linear(8) -> HardSwish"],
+  LogSigmoid: ["[2, 3, 4] -> LogSigmoid"],
+  SoftSign: ["[2, 3, 4] -> SoftSign"],
+  SoftMax: ["[3, 2, 2] -> SoftMax", "[5] -> SoftMax"],
+  SoftMin: ["[3, 2, 2] -> SoftMin"],
+  LogSoftMax: ["[3, 2, 2] -> LogSoftMax"],
+  PReLU: ["[3, 2, 2] -> PReLU(3, init=0.1)", "[3, 2, 2] -> PReLU", "[4] -> PReLU(4)"],
+  Dropout: ["[2, 3, 4] -> Dropout(0.3)"],
+  Concat: ["[2, 3, 4] -> Concat(x, x -> SpatialConvolution(3, kernel=1))"],
+  Add: [
+    "[2, 3, 4] -> Add(x, x -> ReLU)",
+    "[2, 3, 4] -> Add(x, x -> ReLU, x -> SpatialConvolution(2, kernel=1))",
+  ],
+};
+
+/** A case `[shape] -> body` as a model: the body applied to input x. */
+export function caseSource(c: string): string {
+  const [, shape, body] = /^(\[[^\]]*\]) -> (.*)$/.exec(c)!;
+  const joins = /^(Concat|Add)\(/.test(body!);
+  const line = joins ? `y = ${body}` : `y = x -> ${body}`;
+  return `model M {\n  input x: ${shape}\n  ${line}\n  output y\n}\n`;
+}
+
+let checkDir: string | undefined;
+/** Exported files kept for the onnx.checker pass at the end of the file. */
+function keep(name: string, bytes: Uint8Array): void {
+  checkDir ??= mkdtempSync(join(tmpdir(), "netc-onnx-"));
+  writeFileSync(join(checkDir, `${name.replace(/[^\w.-]+/g, "_")}.onnx`), bytes);
+}
+afterAll(() => {
+  if (checkDir) rmSync(checkDir, { recursive: true, force: true });
+});
+
+/** Exports a run's model with its weights and compares ONNX Runtime's outputs with netc's. */
+async function compare(run: NetcRun, label: string) {
+  const bytes = exportOnnx(run.model, run.weights);
+  keep(label, bytes);
+  const ort = await ortForward(bytes, run.inputs, shapes(run.model, "inputs"));
+  expect([...ort.keys()]).toEqual(run.model.outputs.map((o) => o.name));
+  const diffs = [...run.outputs].map(([name, expected]) => ({
+    name,
+    ...difference(ort.get(name)!, expected),
+  }));
+  for (const d of diffs) expect(d.rel, `${label}: output ${d.name}`).toBeLessThanOrEqual(TOLERANCE);
+  return diffs;
+}
+
+describe("ONNX export", () => {
+  test("every catalog layer has an export and a test case", () => {
+    const names = layerList.map((l) => l.name);
+    expect(names.filter((n) => !onnxLayers[n])).toEqual([]);
+    expect(names.filter((n) => !layerCases[n])).toEqual([]);
+  });
+
+  test.each(samples)("sample %s: ONNX Runtime gives netc's outputs", async (file) => {
+    const run = netcForward(readFileSync(new URL(file, samplesDir), "utf8"));
+    const diffs = await compare(run, file);
+    console.log(
+      `${file}: ${diffs.map((d) => `${d.name} max abs ${d.abs.toExponential(2)}, rel ${d.rel.toExponential(2)}`).join("; ")}`,
+    );
+  });
+
+  test.each(Object.entries(layerCases).flatMap(([layer, cases]) => cases.map((c) => [layer, c])))(
+    "%s: %s",
+    async (_layer, c) => {
+      await compare(netcForward(caseSource(c)), c);
+    },
+  );
+
+  test("the graph: opset 17, IR 8, batch dimension N, initializers named as the parameters", () => {
+    const run = netcForward(readFileSync(new URL("cnn-bn.net", samplesDir), "utf8"));
+    const m = decodeModel(exportOnnx(run.model, run.weights), "cnn-bn.onnx");
+    expect(m.irVersion).toBe(8);
+    expect(m.opsets).toEqual([{ domain: "", version: 17 }]);
+    expect(m.graph.inputs).toEqual([{ name: "image", elemType: 1, dims: ["N", 1, 28, 28] }]);
+    expect(m.graph.outputs).toEqual([{ name: "output", elemType: 1, dims: ["N", 10] }]);
+    const params = m.graph.initializers.filter((t) => run.weights.has(t.name));
+    expect(params.map((t) => t.name).sort()).toEqual([...run.weights.keys()].sort());
+    for (const t of params) {
+      expect(t.dims).toEqual(run.weights.get(t.name)!.shape);
+      expect(t.values).toEqual({ type: "float", data: run.weights.get(t.name)!.data });
+    }
+    expect(m.graph.nodes.map((n) => n.opType)).toEqual([
+      ...["Conv", "BatchNormalization", "Relu", "MaxPool"],
+      ...["Conv", "BatchNormalization", "Relu", "MaxPool"],
+      ...["Flatten", "Gemm", "BatchNormalization", "Relu", "Dropout", "Gemm", "LogSoftmax"],
+    ]);
+    const gemm = m.graph.nodes.find((n) => n.name === "fc1")!;
+    expect(gemm.attributes).toEqual([{ name: "transB", kind: "int", value: 1 }]);
+  });
+
+  test("weights that lack a parameter are refused, naming it", () => {
+    const run = netcForward(readFileSync(new URL("mlp.net", samplesDir), "utf8"));
+    run.weights.delete("fc2.bias");
+    expect(() => onnxModel(run.model, run.weights)).toThrow("the weights lack fc2.bias");
+  });
+
+  // Last: every file exported above, in one Python process.
+  test("onnx.checker.check_model(full_check=True) accepts every exported file", (ctx) => {
+    const probe = spawnSync("/usr/bin/python3", ["-c", "import onnx"], { encoding: "utf8" });
+    if (probe.status !== 0) {
+      console.warn("SKIPPED: /usr/bin/python3 has no onnx module (Debian's python3-onnx)");
+      ctx.skip();
+    }
+    const script =
+      "import glob, sys, onnx\n" +
+      "files = sorted(glob.glob(sys.argv[1] + '/*.onnx'))\n" +
+      "for f in files: onnx.checker.check_model(onnx.load(f), full_check=True)\n" +
+      "print(len(files))\n";
+    const out = execFileSync("/usr/bin/python3", ["-c", script, checkDir!], { encoding: "utf8" });
+    expect(Number(out.trim())).toBe(samples.length + Object.values(layerCases).flat().length);
+  });
+});
