@@ -7,6 +7,7 @@ import { DEFAULT_RUNTIME, runCompile, type CompileCommandOptions } from "./compi
 import { dataOption, labelOption, resizeOption, testSplitOption } from "./data-options.js";
 import { runEval, type EvalCommandOptions } from "./eval-command.js";
 import { ExitCode, exitCodeHelp, reportBug } from "./exit-codes.js";
+import { exportFormats, runExport, type ExportCommandOptions } from "./export-command.js";
 import { runFmt, type FmtOptions } from "./fmt-command.js";
 import { runLsp, type LspOptions } from "./lsp-command.js";
 import { monitorNames } from "../runtime/early-stopping.js";
@@ -178,6 +179,21 @@ program
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: EvalCommandOptions) => {
     process.exitCode = runEval(file, options);
+  });
+
+program
+  .command("export")
+  .description("write the model and its weights for another framework (ONNX)")
+  .argument("<file>", "the .net file")
+  .addOption(
+    new Option("--format <format>", "onnx, or torch").choices(exportFormats).default("onnx"),
+  )
+  .option("--weights <file>", "weights saved by netc train --save (default: the initial weights)")
+  .option("--out <file>", "the file to write (default: the .net file's name, .onnx, here)")
+  .option("--seed <n>", "without --weights: the seed of the initial weights", seedValue)
+  .option("--model <name>", "which model of the file (default: the first)")
+  .action((file: string, options: ExportCommandOptions) => {
+    process.exitCode = runExport(file, options);
   });
 
 program

@@ -156,8 +156,9 @@ function gelu(e: OnnxEmitter): void {
     const sum = e.op("Add", [x, e.op("Mul", [cube, c("k", 0.044715)])]);
     inner = e.op("Tanh", [e.op("Mul", [sum, c("sqrt_2_over_pi", Math.sqrt(2 / Math.PI))])]);
   } else inner = e.op("Erf", [e.op("Div", [x, c("sqrt2", Math.SQRT2)])]);
-  const half = e.op("Mul", [x, c("half", 0.5)]);
-  e.op("Mul", [half, e.op("Add", [inner, c("one", 1)])], [], e.y);
+  // In torch.onnx.export's order, which the import recognises: ((1 + inner) · x) · 0.5.
+  const scaled = e.op("Mul", [x, e.op("Add", [inner, c("one", 1)])]);
+  e.op("Mul", [scaled, c("half", 0.5)], [], e.y);
 }
 
 /** PReLU: ONNX broadcasts the slope from the last dimension, so a per-channel one gets [C, 1, 1]. */

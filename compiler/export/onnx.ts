@@ -23,7 +23,7 @@ export const BATCH_DIM = "N";
 export type Weights = ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>;
 
 /** The ONNX graph of `model` with `weights` (every parameter and buffer the model has). */
-export function onnxModel(model: ModelIR, weights: Weights, producerVersion = ""): OnnxModel {
+export function onnxModel(model: ModelIR, weights: Weights): OnnxModel {
   const nodes: OnnxNode[] = [];
   const initializers: OnnxTensor[] = [];
   const taken = new Set<string>();
@@ -119,7 +119,7 @@ export function onnxModel(model: ModelIR, weights: Weights, producerVersion = ""
     irVersion: ONNX_IR_VERSION,
     opsets: [{ domain: "", version: ONNX_OPSET }],
     producerName: "netc",
-    producerVersion,
+    producerVersion: "",
     graph: {
       name: model.name,
       nodes,
@@ -131,6 +131,6 @@ export function onnxModel(model: ModelIR, weights: Weights, producerVersion = ""
 }
 
 /** The ONNX file's bytes. */
-export function exportOnnx(model: ModelIR, weights: Weights, producerVersion = ""): Uint8Array {
-  return encodeModel(onnxModel(model, weights, producerVersion));
+export function exportOnnx(model: ModelIR, weights: Weights): Uint8Array {
+  return encodeModel(onnxModel(model, weights));
 }
