@@ -10,6 +10,13 @@ import { difference, netcForward, TOLERANCE } from "./helpers/onnx.js";
 import { caseSource, layerCases } from "./helpers/onnx-cases.js";
 
 const samplesDir = new URL("../samples/", import.meta.url);
+const fixturesDir = new URL("fixtures/", import.meta.url);
+const fixtures = JSON.parse(readFileSync(new URL("onnx-fixtures.json", fixturesDir), "utf8")) as {
+  name: string;
+  shape: number[];
+  input: number[];
+  outputs: Record<string, number[]>;
+}[];
 const samples = readdirSync(samplesDir).filter((f) => f.endsWith(".net"));
 
 function imported(result: ImportResult) {
@@ -75,6 +82,49 @@ describe("ONNX import", () => {
   test.each(roundTripped)("%s", (c) => {
     const { diffs } = roundTrip(caseSource(c), c);
     for (const d of diffs) expect(d.rel, c).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  test.each(fixtures.filter((f) => f.name !== "unsupported"))(
+    "torch.onnx.export's $name: netc's forward pass of the import is PyTorch's",
+    (f) => {
+      const back = imported(
+        importOnnx(readFileSync(new URL(`onnx/${f.name}.onnx`, fixturesDir)), f.name),
+      );
+      const run = netcForward(
+        back.source,
+        3,
+        encodeSafetensors(back.tensors),
+        new Map([["x", Float32Array.from(f.input)]]),
+      );
+      const expected = Object.values(f.outputs);
+      expect(run.outputs.size).toBe(expected.length);
+      [...run.outputs.values()].forEach((actual, i) => {
+        const d = difference(actual, Float32Array.from(expected[i]!));
+        console.log(
+          `${f.name} output ${i}: max abs ${d.abs.toExponential(2)}, rel ${d.rel.toExponential(2)}`,
+        );
+        expect(d.rel, f.name).toBeLessThanOrEqual(TOLERANCE);
+      });
+    },
+  );
+
+  test("what netc lacks is a problem per node, naming it, its op type and what is missing", () => {
+    const result = importOnnx(
+      readFileSync(new URL("onnx/unsupported.onnx", fixturesDir)),
+      "unsupported.onnx",
+    );
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        {
+          node: "/conv/Conv",
+          opType: "Conv",
+          message: "netc has no dilated convolution (dilations=[2, 2])",
+        },
+        { node: "/Abs", opType: "Abs", message: "netc has no layer for Abs" },
+        { node: "/Transpose", opType: "Transpose", message: "netc has no layer for Transpose" },
+      ],
+    });
   });
 
   test("a truncated file is a NetcError naming the byte offset", () => {

@@ -60,6 +60,18 @@ function identifier(raw: string): string | undefined {
   return keywords.has(id) ? `${id}_` : id;
 }
 
+/** Ops the import folds when their inputs are constants (shape arithmetic), and reads no other way. */
+const foldable = new Set([
+  "Shape",
+  "Gather",
+  "Unsqueeze",
+  "Squeeze",
+  "Cast",
+  "Slice",
+  "Mul",
+  "Sub",
+]);
+
 class Problems extends Error {
   constructor(readonly problem: ImportProblem) {
     super(problem.message);
@@ -92,6 +104,15 @@ class Importer {
   ) {
     this.opset = opsets.find((o) => o.domain === "" || o.domain === "ai.onnx")?.version ?? 0;
     for (const t of graph.initializers) this.consts.set(t.name, t);
+    // Constants first: a pattern (GELU's) reads constants whose nodes come after its start.
+    for (const n of graph.nodes)
+      if (n.opType === "Constant")
+        try {
+          this.fold(n);
+          this.done.add(n);
+        } catch (error) {
+          if (!(error instanceof Problems)) throw error;
+        }
     for (const n of graph.nodes)
       for (const i of n.inputs) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
   }
@@ -109,13 +130,23 @@ class Importer {
       else this.shapes.set(i.name, rest as number[]);
     }
     if (this.problems.length) return { ok: false, problems: this.problems };
+    // A node that reads what a refused node computes is not reported again: the first says why.
+    const broken = new Set<string>();
     for (const node of this.graph.nodes) {
       if (this.done.has(node)) continue;
+      if (node.inputs.some((i) => broken.has(this.resolve(i)))) {
+        for (const o of node.outputs) broken.add(o);
+        // Still, every op netc lacks is named: the list is then what a user would have to change.
+        if (!this.handlers[node.opType] && !foldable.has(node.opType))
+          this.problems.push(this.lacking(node));
+        continue;
+      }
       try {
         this.node(node);
       } catch (error) {
         if (!(error instanceof Problems)) throw error;
         this.problems.push(error.problem);
+        for (const o of node.outputs) broken.add(o);
       }
     }
     if (this.problems.length) return { ok: false, problems: this.problems };
@@ -124,8 +155,16 @@ class Importer {
 
   // ---- reading values ----
 
+  private problem(node: OnnxNode, message: string): ImportProblem {
+    return { node: node.name || node.outputs[0] || "?", opType: node.opType, message };
+  }
+
   private fail(node: OnnxNode, message: string): never {
-    throw new Problems({ node: node.name || node.outputs[0] || "?", opType: node.opType, message });
+    throw new Problems(this.problem(node, message));
+  }
+
+  private lacking(node: OnnxNode): ImportProblem {
+    return this.problem(node, `netc has no layer for ${node.opType}`);
   }
 
   private resolve(value: string): string {
@@ -253,7 +292,7 @@ class Importer {
     const fold = this.fold(node);
     if (fold) return;
     const handler = this.handlers[node.opType];
-    if (!handler) this.fail(node, `netc has no layer for ${node.opType}`);
+    if (!handler) throw new Problems(this.lacking(node));
     handler(node);
   }
 

@@ -36,7 +36,12 @@ export interface NetcRun {
  * `weights` (safetensors bytes). Batch-norm statistics are moved off their initial 0 and 1 so
  * that an export that ignored them would show.
  */
-export function netcForward(source: string, seed = 3, weights?: Uint8Array): NetcRun {
+export function netcForward(
+  source: string,
+  seed = 3,
+  weights?: Uint8Array,
+  given?: Map<string, Float32Array>,
+): NetcRun {
   const compiled = compileModel(source);
   const net = compiled.create({ batch: BATCH, seed });
   try {
@@ -48,10 +53,10 @@ export function netcForward(source: string, seed = 3, weights?: Uint8Array): Net
           b.data[i] = b.name.endsWith("running_var") ? 0.5 + Math.abs(next()) : 0.3 * next();
     }
     const model = compiled.model;
-    const inputs = inputsFor(model);
-    const given =
+    const inputs = given ?? inputsFor(model);
+    const fed =
       model.inputs.length === 1 ? inputs.values().next().value! : Object.fromEntries(inputs);
-    const result = net.forward(given as never) as Float32Array | Record<string, Float32Array>;
+    const result = net.forward(fed as never) as Float32Array | Record<string, Float32Array>;
     const names = model.outputs.map((o) => o.name);
     const outputs = new Map(
       result instanceof Float32Array
