@@ -72,7 +72,7 @@ export function runExport(path: string, options: ExportCommandOptions): ExitCode
     ? `weights from ${printable(options.weights)}`
     : `no --weights: the initial weights from seed ${seed}`;
   process.stdout.write(
-    `${printable(out)}: model ${compiled.model.name}, ${written.note}, ${formatCount(params)} values; ${origin}\n`,
+    `${printable(out)}: model ${compiled.model.name}, ${written.note}, ${formatCount(params)} weights; ${origin}\n`,
   );
   return ExitCode.ok;
 }

@@ -9,6 +9,7 @@ import { runEval, type EvalCommandOptions } from "./eval-command.js";
 import { ExitCode, exitCodeHelp, reportBug } from "./exit-codes.js";
 import { exportFormats, runExport, type ExportCommandOptions } from "./export-command.js";
 import { runFmt, type FmtOptions } from "./fmt-command.js";
+import { runImport, type ImportCommandOptions } from "./import-command.js";
 import { runLsp, type LspOptions } from "./lsp-command.js";
 import { monitorNames } from "../runtime/early-stopping.js";
 import {
@@ -194,6 +195,15 @@ program
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: ExportCommandOptions) => {
     process.exitCode = runExport(file, options);
+  });
+
+program
+  .command("import")
+  .description("write an ONNX model as a .net file and its weights as a .safetensors beside it")
+  .argument("<file>", "the .onnx file")
+  .option("--out <file>", "the .net file to write (default: the ONNX file's name, .net, here)")
+  .action((file: string, options: ImportCommandOptions) => {
+    process.exitCode = runImport(file, options);
   });
 
 program

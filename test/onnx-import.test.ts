@@ -47,7 +47,7 @@ describe("ONNX import", () => {
     const { back } = roundTrip(readFileSync(new URL("lenet5.net", samplesDir), "utf8"), "lenet5");
     expect(back.source).toBe(
       [
-        "# Imported from ONNX by netc import.",
+        "# Imported by netc import from lenet5 (netc, opset 17).",
         "model LeNet5 {",
         "  input image: [1, 28, 28]",
         "  conv1: SpatialConvolution(6, kernel=5, pad=2)",
@@ -64,6 +64,9 @@ describe("ONNX import", () => {
         "  fc3: Linear(10)",
         "  LogSoftMax",
         "}",
+        "",
+        "# ONNX files hold no loss: this one is a guess from the last layer; write the one you train with.",
+        "criterion NLL",
         "",
       ].join("\n"),
     );

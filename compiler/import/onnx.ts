@@ -81,7 +81,16 @@ class Problems extends Error {
 /** Reads an ONNX file (a malformed one is a NetcError with the byte offset) and translates it. */
 export function importOnnx(bytes: Uint8Array, source: string): ImportResult {
   const model = decodeModel(bytes, source);
-  return new Importer(model.graph, model.opsets).run();
+  const file = source.replace(/^.*[\\/]/, "").replace(/[\u0000-\u001f\u007f]/g, "?");
+  const opset = model.opsets.find((o) => o.domain === "" || o.domain === "ai.onnx")?.version ?? 0;
+  const producer = [model.producerName, model.producerVersion].filter(Boolean).join(" ");
+  const header = `# Imported by netc import from ${file} (${producer ? `${producer}, ` : ""}opset ${opset}).`;
+  // Exporters' stock graph names say nothing of the model: the file's name does.
+  const generic = ["", "torch_jit", "torch-jit-export", "main_graph", "graph"];
+  const name = generic.includes(model.graph.name)
+    ? (identifier(file.replace(/\.[^.]*$/, "")) ?? "Imported")
+    : (identifier(model.graph.name) ?? "Imported");
+  return new Importer(model.graph, opset).run(header, name[0]!.toUpperCase() + name.slice(1));
 }
 
 class Importer {
@@ -96,13 +105,11 @@ class Importer {
   private readonly problems: ImportProblem[] = [];
   private readonly consumers = new Map<string, OnnxNode[]>();
   private readonly done = new Set<OnnxNode>();
-  private readonly opset: number;
 
   constructor(
     private readonly graph: ReturnType<typeof decodeModel>["graph"],
-    opsets: { domain: string; version: number }[],
+    private readonly opset: number,
   ) {
-    this.opset = opsets.find((o) => o.domain === "" || o.domain === "ai.onnx")?.version ?? 0;
     for (const t of graph.initializers) this.consts.set(t.name, t);
     // Constants first: a pattern (GELU's) reads constants whose nodes come after its start.
     for (const n of graph.nodes)
@@ -117,7 +124,7 @@ class Importer {
       for (const i of n.inputs) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
   }
 
-  run(): ImportResult {
+  run(header: string, modelName: string): ImportResult {
     const inputs = this.graph.inputs.filter((i) => !this.consts.has(i.name));
     for (const i of inputs) {
       const [batch, ...rest] = i.dims;
@@ -150,7 +157,11 @@ class Importer {
       }
     }
     if (this.problems.length) return { ok: false, problems: this.problems };
-    return this.write(inputs.map((i) => i.name));
+    return this.write(
+      inputs.map((i) => i.name),
+      header,
+      modelName,
+    );
   }
 
   // ---- reading values ----
@@ -668,6 +679,9 @@ class Importer {
     const input = this.shape(n, x);
     const dims = (rest as number[]).map((d, i) => (d === 0 ? input[i]! : d));
     this.add(n, "View", { dims }, [x]);
+    // Written with the -1 worked out: `View(72)` says more than `View(-1)`.
+    const view = this.terms[this.terms.length - 1]!;
+    view.args["dims"] = [...this.shapes.get(view.output)!];
   }
 
   private softmax(n: OnnxNode, op: "SoftMax" | "LogSoftMax"): void {
@@ -745,7 +759,7 @@ class Importer {
 
   // ---- writing ----
 
-  private write(inputNames: string[]): ImportResult {
+  private write(inputNames: string[], header: string, modelName: string): ImportResult {
     const graphOutputs = this.graph.outputs.map((o) => ({
       onnx: o.name,
       value: this.resolve(o.name),
@@ -803,7 +817,6 @@ class Importer {
       this.terms.slice(0, -1).every((t) => uses.get(t.output) === 1 && !isOutput.has(t.output));
 
     const lines: string[] = [];
-    const modelName = identifier(this.graph.name) ?? "Imported";
     for (const i of inputNames)
       lines.push(`  input ${valueName.get(i)}: [${this.shapes.get(i)!.join(", ")}]`);
     if (flat) {
@@ -816,9 +829,16 @@ class Importer {
       };
       let chain: string[] = [];
       let chainEnd: string | undefined;
+      /** The chain starts from a value (`x -> ...`), not from a layer joining several. */
+      let fromSource = false;
       const flush = () => {
         if (chainEnd === undefined) return;
-        lines.push(`  ${nameOf(chainEnd)} = ${chain.join(" -> ")}`);
+        // Two steps on the binding's line, the rest on lines of their own.
+        const split = fromSource ? 2 : 1;
+        const [first, rest] = [chain.slice(0, split).join(" -> "), chain.slice(split)];
+        lines.push(
+          [`  ${nameOf(chainEnd)} = ${first}`, ...rest.map((l) => `      -> ${l}`)].join("\n"),
+        );
         chain = [];
         chainEnd = undefined;
       };
@@ -830,8 +850,8 @@ class Importer {
           !isOutput.has(chainEnd);
         if (!continues) {
           flush();
-          if (t.inputs.length === 1) chain = [nameOf(t.inputs[0]!)];
-          else chain = [];
+          fromSource = t.inputs.length === 1;
+          chain = fromSource ? [nameOf(t.inputs[0]!)] : [];
         }
         chain.push(this.layerText(t, t.inputs.length > 1 ? t.inputs.map(nameOf) : undefined));
         chainEnd = t.output;
@@ -839,7 +859,16 @@ class Importer {
       flush();
       lines.push(`  output ${graphOutputs.map((o) => valueName.get(o.value)).join(", ")}`);
     }
-    const source = `# Imported from ONNX by netc import.\nmodel ${modelName} {\n${lines.join("\n")}\n}\n`;
+    const producers = new Map(this.terms.map((t) => [t.output, t]));
+    const outputs = graphOutputs.map((o, i) => ({
+      name: outputNames[i]!,
+      last: producers.get(o.value)!,
+    }));
+    const body = `${header}\nmodel ${modelName} {\n${lines.join("\n")}\n}\n\n`;
+    // The guess must check (CrossEntropy takes class scores); MSE takes any output.
+    const guessed = `${body}${criterion(outputs, flat, true)}`;
+    const errors = check(guessed).diagnostics.some((d) => d.severity === "error");
+    const source = errors ? `${body}${criterion(outputs, flat, false)}` : guessed;
     return this.weights(source, modelName);
   }
 
@@ -895,6 +924,26 @@ class Importer {
     );
     return { ok: true, source, tensors, modelName };
   }
+}
+
+/**
+ * ONNX has no loss: a criterion guessed from each output's last layer, said to be a guess, so that
+ * `netc train` runs on the file as written.
+ */
+function criterion(
+  outputs: { name: string; last: Term }[],
+  flat: boolean,
+  guessing: boolean,
+): string {
+  const guess = ({ last }: { last: Term }) => {
+    if (!guessing) return "MSE";
+    if (last.op === "LogSoftMax") return "NLL";
+    if (last.op === "Sigmoid") return "BCE";
+    if (last.op === "Linear") return "CrossEntropy";
+    return "MSE";
+  };
+  const terms = outputs.map((o) => (flat ? guess(o) : `${guess(o)}(${o.name})`));
+  return `# ONNX files hold no loss: this one is a guess from the last layer; write the one you train with.\ncriterion ${terms.join(" + ")}\n`;
 }
 
 function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
