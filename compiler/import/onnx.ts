@@ -448,6 +448,7 @@ class Importer {
     Identity: (n) => {
       this.alias.set(n.outputs[0]!, this.input(n));
     },
+    Pad: (n) => this.pad(n),
     Relu: (n) => this.add(n, "ReLU", {}, [this.input(n)]),
     Sigmoid: (n) => this.sigmoid(n),
     Tanh: (n) => this.add(n, "Tanh", {}, [this.input(n)]),
@@ -486,7 +487,8 @@ class Importer {
     const dilations = this.intsAttr(n, "dilations");
     if (dilations?.some((d) => d !== 1))
       this.fail(n, `netc has no dilated convolution (dilations=[${dilations.join(", ")}])`);
-    const [ph, pw] = this.pads(n);
+    const [ph, pw] = transposed ? this.pads(n) : this.zeroPadded(n, x);
+    const input = transposed || ph >= 0 ? x : `${n.outputs[0]}/pad`;
     const kernel = this.intsAttr(n, "kernel_shape") ?? wShape.slice(2);
     const bias = this.floats(n, n.inputs[2]);
     const out = transposed ? wShape[1]! : wShape[0]!;
@@ -494,7 +496,7 @@ class Importer {
       out,
       kernel: kernel as [number, number],
       stride: (this.intsAttr(n, "strides") ?? [1, 1]) as [number, number],
-      pad: [ph, pw],
+      pad: [Math.max(ph, 0), Math.max(pw, 0)],
       bias: bias !== undefined,
     };
     if (transposed) {
@@ -504,7 +506,38 @@ class Importer {
     }
     const params: Record<string, Float32Array> = { weight: w };
     if (bias) params["bias"] = bias;
-    this.add(n, transposed ? "SpatialFullConvolution" : "SpatialConvolution", args, [x], params);
+    this.add(
+      n,
+      transposed ? "SpatialFullConvolution" : "SpatialConvolution",
+      args,
+      [input],
+      params,
+    );
+  }
+
+  /**
+   * A convolution's pads: [h, w] when symmetric; otherwise a SpatialZeroPadding layer is added
+   * before it (its output `<output>/pad`) and [-1, -1] returned, the convolution then unpadded.
+   */
+  private zeroPadded(n: OnnxNode, x: string): [number, number] {
+    const p = this.intsAttr(n, "pads");
+    if (
+      this.stringAttr(n, "auto_pad", "NOTSET") !== "NOTSET" ||
+      p?.length !== 4 ||
+      (p[0] === p[2] && p[1] === p[3])
+    )
+      return this.pads(n);
+    const [top, left, bottom, right] = p;
+    // No label of its own: the node's name is the convolution's.
+    this.add(
+      { ...n, name: "" },
+      "SpatialZeroPadding",
+      { left, right, top, bottom },
+      [x],
+      {},
+      `${n.outputs[0]}/pad`,
+    );
+    return [-1, -1];
   }
 
   /** Symmetric 2-D pads [top, left, bottom, right] as [h, w]; auto_pad only as NOTSET or VALID. */
@@ -592,6 +625,27 @@ class Importer {
     if (op === "SpatialAveragePooling")
       args["count_include_pad"] = this.intAttr(n, "count_include_pad", 0) === 1;
     this.add(n, op, args, [x]);
+  }
+
+  /** Pad of height and width only: zeros (or cropping), reflection or the edge repeated. */
+  private pad(n: OnnxNode): void {
+    const x = this.input(n);
+    const modes = {
+      constant: "SpatialZeroPadding",
+      reflect: "SpatialReflectionPadding",
+      edge: "SpatialReplicationPadding",
+    } as const;
+    const mode = this.stringAttr(n, "mode", "constant");
+    const op = modes[mode as keyof typeof modes];
+    if (!op) this.fail(n, `netc has no ${mode} padding`);
+    const pads = this.dims(n.inputs[1]) ?? this.intsAttr(n, "pads");
+    if (n.inputs[3]) this.fail(n, "netc pads height and width, given no axes");
+    const value = this.floats(n, n.inputs[2])?.[0] ?? this.floatAttr(n, "value", 0);
+    if (mode === "constant" && value !== 0) this.fail(n, `netc pads with zeros, not ${value}`);
+    if (pads?.length !== 8 || [0, 1, 4, 5].some((i) => pads[i] !== 0))
+      this.fail(n, "netc pads height and width only, from constant pads");
+    const [, , top, left, , , bottom, right] = pads as number[];
+    this.add(n, op, { left, right, top, bottom }, [x]);
   }
 
   private batchNorm(n: OnnxNode): void {
