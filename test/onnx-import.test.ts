@@ -171,6 +171,33 @@ describe("ONNX import", () => {
     expect(d.rel).toBeLessThanOrEqual(TOLERANCE);
   });
 
+  test("damaged files: an import or a refusal, a NetcError at worst, never another exception", () => {
+    const next = pseudoRandom(12);
+    const pick = (n: number) => Math.floor(((next() + 1) / 2) * n);
+    const originals = ["lenet", "conv-bn", "unetish", "mlp"].map((f) =>
+      readFileSync(new URL(`onnx/${f}.onnx`, fixturesDir)),
+    );
+    const outcomes = { imported: 0, refused: 0, error: 0 };
+    for (let i = 0; i < 300; i++) {
+      const bytes = Uint8Array.from(originals[i % originals.length]!);
+      // A few bytes changed, most often in the graph's structure (before the weights' data).
+      for (let k = 0; k <= pick(3); k++) bytes[pick(Math.min(bytes.length, 2000))] = pick(256);
+      try {
+        const result = importOnnx(
+          bytes.subarray(0, i % 5 === 0 ? pick(bytes.length) : bytes.length),
+          "x.onnx",
+        );
+        outcomes[result.ok ? "imported" : "refused"]++;
+      } catch (error) {
+        if (!(error instanceof NetcError)) throw error;
+        outcomes.error++;
+      }
+    }
+    console.log(`damaged files: ${JSON.stringify(outcomes)}`);
+    // The damage reaches every stage: the decoder, the translation, and past both.
+    expect(Object.values(outcomes).every((n) => n > 10)).toBe(true);
+  });
+
   test("a truncated file is a NetcError naming the byte offset", () => {
     const run = netcForward(readFileSync(new URL("mlp.net", samplesDir), "utf8"));
     const bytes = exportOnnx(run.model, run.weights);

@@ -5,6 +5,7 @@
 // Browser-safe.
 import { layers } from "../catalog/index.js";
 import type { ArgValue, Shape } from "../catalog/types.js";
+import { outOfRange } from "../bind-args.js";
 import { check } from "../check.js";
 import type { NamedTensor } from "../../runtime/safetensors.js";
 import {
@@ -72,7 +73,7 @@ const foldable = new Set([
   "Sub",
 ]);
 
-class Problems extends Error {
+class Refusal extends Error {
   constructor(readonly problem: ImportProblem) {
     super(problem.message);
   }
@@ -118,7 +119,7 @@ class Importer {
           this.fold(n);
           this.done.add(n);
         } catch (error) {
-          if (!(error instanceof Problems)) throw error;
+          if (!(error instanceof Refusal)) throw error;
         }
     for (const n of graph.nodes)
       for (const i of n.inputs) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
@@ -151,7 +152,7 @@ class Importer {
       try {
         this.node(node);
       } catch (error) {
-        if (!(error instanceof Problems)) throw error;
+        if (!(error instanceof Refusal)) throw error;
         this.problems.push(error.problem);
         for (const o of node.outputs) broken.add(o);
       }
@@ -171,7 +172,7 @@ class Importer {
   }
 
   private fail(node: OnnxNode, message: string): never {
-    throw new Problems(this.problem(node, message));
+    throw new Refusal(this.problem(node, message));
   }
 
   private lacking(node: OnnxNode): ImportProblem {
@@ -278,6 +279,16 @@ class Importer {
     for (const spec of def.args)
       if (args[spec.name] === undefined && spec.default !== undefined)
         args[spec.name] = typeof spec.default === "function" ? spec.default(args) : spec.default;
+    // What binding a written call would check: integers where integers go, and the bounds.
+    for (const spec of def.args) {
+      const v = args[spec.name];
+      const numbers = typeof v === "number" ? [v] : Array.isArray(v) ? v : [];
+      const integral = spec.type === "int" || spec.type === "size2" || spec.type === "ints";
+      if (numbers.some((x) => !Number.isFinite(x) || (integral && !Number.isInteger(x))))
+        this.fail(node, `${op}'s ${spec.name} would be ${formatValue(v!)}`);
+      const bound = v === undefined ? undefined : outOfRange(spec, v);
+      if (bound) this.fail(node, `${op}'s ${spec.name} must be ${bound}, not ${formatValue(v!)}`);
+    }
     let problem: string | undefined;
     const shape = def.outputShape({
       layer: op,
@@ -303,7 +314,7 @@ class Importer {
     const fold = this.fold(node);
     if (fold) return;
     const handler = this.handlers[node.opType];
-    if (!handler) throw new Problems(this.lacking(node));
+    if (!handler) throw new Refusal(this.lacking(node));
     handler(node);
   }
 
@@ -962,20 +973,30 @@ class Importer {
   private weights(source: string, modelName: string): ImportResult {
     const result = check(source);
     const errors = result.diagnostics.filter((d) => d.severity === "error");
-    if (errors.length || !result.models[0])
-      throw new Error(
-        `netc import wrote a file that does not check: ${errors.map((e) => e.message).join("; ")}\n${source}`,
-      );
+    // Each layer was checked as it was added: this would be a combination the import missed.
+    if (errors.length || !result.models[0]) {
+      const message = `the .net file it would write does not check: ${errors.map((e) => e.message).join("; ")}`;
+      return { ok: false, problems: [{ node: modelName, opType: "model", message }] };
+    }
     const byLabel = new Map(this.terms.filter((t) => t.label).map((t) => [t.label!, t]));
+    const problems: ImportProblem[] = [];
     const tensors: NamedTensor[] = result.models[0].nodes.flatMap((node) =>
-      node.params.map((p) => {
+      node.params.flatMap((p) => {
         const local = p.name.slice(p.name.lastIndexOf(".") + 1);
-        const data = byLabel.get(node.name)?.params[local];
-        if (!data || data.length !== p.shape.reduce((a, b) => a * b, 1))
-          throw new Error(`netc import: no ${local} of the right size for ${p.name}`);
-        return { name: p.name, shape: p.shape, data };
+        const term = byLabel.get(node.name);
+        const data = term?.params[local];
+        const size = p.shape.reduce((a, b) => a * b, 1);
+        if (data?.length === size) return [{ name: p.name, shape: p.shape, data }];
+        // A weight whose dims disagree with the node's attributes (kernel_shape, channels).
+        problems.push({
+          node: term?.from.name ?? node.name,
+          opType: term?.from.opType ?? node.op,
+          message: `its ${local} holds ${data?.length ?? 0} values; netc's ${node.op} takes [${p.shape.join(", ")}]`,
+        });
+        return [];
       }),
     );
+    if (problems.length) return { ok: false, problems };
     return { ok: true, source, tensors, modelName };
   }
 }
