@@ -90,6 +90,20 @@ describe("ONNX export", () => {
     expect(gemm.attributes).toEqual([{ name: "transB", kind: "int", value: 1 }]);
   });
 
+  test("two inputs, and an output that is also read by another", async () => {
+    const source = [
+      "model Two {",
+      "  input a: [2, 3, 3]",
+      "  input b: [2, 3, 3]",
+      "  s = Add(a, b)",
+      "  t = Concat(s, b) -> conv: SpatialConvolution(2, kernel=3, pad=1) -> Tanh",
+      "  output s, t",
+      "}",
+      "",
+    ].join("\n");
+    await compare(netcForward(source), "two inputs");
+  });
+
   test("weights that lack a parameter are refused, naming it", () => {
     const run = netcForward(readFileSync(new URL("mlp.net", samplesDir), "utf8"));
     run.weights.delete("fc2.bias");

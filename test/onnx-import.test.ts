@@ -45,6 +45,31 @@ describe("ONNX import", () => {
     expect(back.source).toContain("model ");
   });
 
+  test("two inputs and two outputs, one read again, come back as bindings", () => {
+    const source = [
+      "model Two {",
+      "  input a: [2, 3, 3]",
+      "  input b: [2, 3, 3]",
+      "  s = Add(a, b)",
+      "  t = Concat(s, b) -> conv: SpatialConvolution(2, kernel=3, pad=1) -> Tanh",
+      "  output s, t",
+      "}",
+      "",
+    ].join("\n");
+    const { back, diffs } = roundTrip(source, "two");
+    for (const d of diffs) expect(d.rel).toBeLessThanOrEqual(TOLERANCE);
+    expect(back.source).toContain(
+      [
+        "  input a: [2, 3, 3]",
+        "  input b: [2, 3, 3]",
+        "  s = Add(a, b)",
+        "  t = Concat(s, b) -> conv: SpatialConvolution(2, kernel=3, pad=1)",
+        "      -> Tanh",
+        "  output s, t",
+      ].join("\n"),
+    );
+  });
+
   test("lenet5 comes back flat, labelled, with PyTorch's names", () => {
     const { back } = roundTrip(readFileSync(new URL("lenet5.net", samplesDir), "utf8"), "lenet5");
     expect(back.source).toBe(

@@ -894,13 +894,10 @@ class Importer {
       };
       let chain: string[] = [];
       let chainEnd: string | undefined;
-      /** The chain starts from a value (`x -> ...`), not from a layer joining several. */
-      let fromSource = false;
       const flush = () => {
         if (chainEnd === undefined) return;
         // Two steps on the binding's line, the rest on lines of their own.
-        const split = fromSource ? 2 : 1;
-        const [first, rest] = [chain.slice(0, split).join(" -> "), chain.slice(split)];
+        const [first, rest] = [chain.slice(0, 2).join(" -> "), chain.slice(2)];
         lines.push(
           [`  ${nameOf(chainEnd)} = ${first}`, ...rest.map((l) => `      -> ${l}`)].join("\n"),
         );
@@ -915,8 +912,7 @@ class Importer {
           !isOutput.has(chainEnd);
         if (!continues) {
           flush();
-          fromSource = t.inputs.length === 1;
-          chain = fromSource ? [nameOf(t.inputs[0]!)] : [];
+          chain = t.inputs.length === 1 ? [nameOf(t.inputs[0]!)] : [];
         }
         chain.push(this.layerText(t, t.inputs.length > 1 ? t.inputs.map(nameOf) : undefined));
         chainEnd = t.output;
