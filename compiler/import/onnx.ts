@@ -7,6 +7,7 @@ import { layers } from "../catalog/index.js";
 import type { ArgValue, Shape } from "../catalog/types.js";
 import { outOfRange } from "../bind-args.js";
 import { check } from "../check.js";
+import { format } from "../../grammar/format.js";
 import type { NamedTensor } from "../../runtime/safetensors.js";
 import {
   decodeModel,
@@ -896,11 +897,7 @@ class Importer {
       let chainEnd: string | undefined;
       const flush = () => {
         if (chainEnd === undefined) return;
-        // Two steps on the binding's line, the rest on lines of their own.
-        const [first, rest] = [chain.slice(0, 2).join(" -> "), chain.slice(2)];
-        lines.push(
-          [`  ${nameOf(chainEnd)} = ${first}`, ...rest.map((l) => `      -> ${l}`)].join("\n"),
-        );
+        lines.push(`  ${nameOf(chainEnd)} = ${chain.join(" -> ")}`);
         chain = [];
         chainEnd = undefined;
       };
@@ -927,9 +924,14 @@ class Importer {
     }));
     const body = `${header}\nmodel ${modelName} {\n${lines.join("\n")}\n}\n\n`;
     // The guess must check (CrossEntropy takes class scores); MSE takes any output.
-    const guessed = `${body}${criterion(outputs, flat, true)}`;
+    // In `netc fmt`'s layout (long chains broken before an arrow).
+    const formatted = (text: string) => {
+      const result = format(text);
+      return "text" in result ? result.text : text;
+    };
+    const guessed = formatted(`${body}${criterion(outputs, flat, true)}`);
     const errors = check(guessed).diagnostics.some((d) => d.severity === "error");
-    const source = errors ? `${body}${criterion(outputs, flat, false)}` : guessed;
+    const source = errors ? formatted(`${body}${criterion(outputs, flat, false)}`) : guessed;
     return this.weights(source, modelName);
   }
 
