@@ -9,7 +9,7 @@ import { NetcError } from "../runtime/errors.js";
 import { encodeSafetensors } from "../runtime/safetensors.js";
 import { difference, netcForward, ortForward, TOLERANCE } from "./helpers/onnx.js";
 import { pseudoRandom } from "./helpers/gradcheck.js";
-import { encodeModel } from "../compiler/export/onnx-proto.js";
+import { encodeModel, type OnnxAttribute, type OnnxNode } from "../compiler/export/onnx-proto.js";
 import { caseSource, layerCases } from "./helpers/onnx-cases.js";
 
 const samplesDir = new URL("../samples/", import.meta.url);
@@ -157,44 +157,90 @@ describe("ONNX import", () => {
     });
   });
 
-  test("a convolution padded unevenly (as other converters write it) gets a SpatialZeroPadding before it", async () => {
-    const next = pseudoRandom(2);
-    const weight = Float32Array.from({ length: 3 * 2 * 3 * 3 }, next);
-    const bytes = encodeModel({
+  /** A one-input, one-output graph written by hand, as other converters than torch write them. */
+  function handMade(
+    nodes: OnnxNode[],
+    initializers: Record<string, { dims: number[]; data: number[] }>,
+    input: number[],
+    output: number[],
+  ): Uint8Array {
+    return encodeModel({
       irVersion: 8,
       opsets: [{ domain: "", version: 17 }],
       producerName: "hand",
       producerVersion: "",
       graph: {
-        name: "Uneven",
-        nodes: [
-          {
-            name: "conv",
-            opType: "Conv",
-            domain: "",
-            inputs: ["x", "conv.weight"],
-            outputs: ["y"],
-            attributes: [
-              { name: "pads", kind: "ints", value: [1, 0, 2, 1] },
-              { name: "strides", kind: "ints", value: [2, 1] },
-            ],
-          },
-        ],
-        initializers: [
-          { name: "conv.weight", dims: [3, 2, 3, 3], values: { type: "float", data: weight } },
-        ],
-        inputs: [{ name: "x", elemType: 1, dims: ["N", 2, 6, 5] }],
-        outputs: [{ name: "y", elemType: 1, dims: ["N", 3, 4, 4] }],
+        name: "Hand",
+        nodes,
+        initializers: Object.entries(initializers).map(([name, { dims, data }]) => ({
+          name,
+          dims,
+          values: { type: "float", data: Float32Array.from(data) },
+        })),
+        inputs: [{ name: "x", elemType: 1, dims: ["N", ...input] }],
+        outputs: [{ name: "y", elemType: 1, dims: ["N", ...output] }],
       },
     });
-    const back = imported(importOnnx(bytes, "uneven.onnx"));
-    expect(back.source).toContain(
-      "  SpatialZeroPadding(0, right=1, top=1, bottom=2)\n  conv: SpatialConvolution(3, kernel=3, stride=[2, 1], bias=false)\n",
-    );
+  }
+  const node = (
+    opType: string,
+    inputs: string[],
+    output: string,
+    attributes: OnnxAttribute[] = [],
+  ) => ({
+    name: output,
+    opType,
+    domain: "",
+    inputs,
+    outputs: [output],
+    attributes,
+  });
+  const values = (n: number, seed: number) => Array.from({ length: n }, pseudoRandom(seed));
+
+  /** Imports a hand-made graph and checks netc's forward pass of it against ONNX Runtime's. */
+  async function againstOrt(bytes: Uint8Array, input: number[]) {
+    const back = imported(importOnnx(bytes, "hand.onnx"));
     const run = netcForward(back.source, 3, encodeSafetensors(back.tensors));
-    const ort = await ortForward(bytes, run.inputs, [{ name: "x", shape: [2, 6, 5] }]);
+    const ort = await ortForward(bytes, run.inputs, [{ name: "x", shape: input }]);
     const d = difference(run.outputs.get("output")!, ort.get("y")!);
     expect(d.rel).toBeLessThanOrEqual(TOLERANCE);
+    return back.source;
+  }
+
+  test("a convolution padded unevenly gets a SpatialZeroPadding before it", async () => {
+    const pads: OnnxAttribute = { name: "pads", kind: "ints", value: [1, 0, 2, 1] };
+    const strides: OnnxAttribute = { name: "strides", kind: "ints", value: [2, 1] };
+    const bytes = handMade(
+      [node("Conv", ["x", "conv.weight"], "y", [pads, strides])],
+      { "conv.weight": { dims: [3, 2, 3, 3], data: values(54, 2) } },
+      [2, 6, 5],
+      [3, 4, 4],
+    );
+    expect(await againstOrt(bytes, [2, 6, 5])).toContain(
+      "  SpatialZeroPadding(0, right=1, top=1, bottom=2)\n  conv: SpatialConvolution(3, kernel=3, stride=[2, 1], bias=false)\n",
+    );
+  });
+
+  test("MatMul then Add of a bias is a Linear; Gemm untransposed, scaled by alpha and beta, too", async () => {
+    const bytes = handMade(
+      [
+        node("MatMul", ["x", "fc1.weight"], "h"),
+        node("Add", ["h", "fc1.bias"], "a"),
+        node("Gemm", ["a", "fc2.weight", "fc2.bias"], "y", [
+          { name: "alpha", kind: "float", value: 0.5 },
+          { name: "beta", kind: "float", value: 2 },
+        ]),
+      ],
+      {
+        "fc1.weight": { dims: [5, 4], data: values(20, 3) },
+        "fc1.bias": { dims: [4], data: values(4, 4) },
+        "fc2.weight": { dims: [4, 3], data: values(12, 5) },
+        "fc2.bias": { dims: [3], data: values(3, 6) },
+      },
+      [5],
+      [3],
+    );
+    expect(await againstOrt(bytes, [5])).toContain("  fc1: Linear(4)\n  fc2: Linear(3)\n");
   });
 
   test("damaged files: an import or a refusal, a NetcError at worst, never another exception", () => {
