@@ -10,8 +10,10 @@ import { check } from "../check.js";
 import { format } from "../../grammar/format.js";
 import type { NamedTensor } from "../../runtime/safetensors.js";
 import {
+  DataType,
   decodeModel,
   type OnnxAttribute,
+  type OnnxGraph,
   type OnnxNode,
   type OnnxTensor,
 } from "../export/onnx-proto.js";
@@ -109,11 +111,12 @@ class Importer {
   private readonly done = new Set<OnnxNode>();
 
   constructor(
-    private readonly graph: ReturnType<typeof decodeModel>["graph"],
+    private readonly graph: OnnxGraph,
     private readonly opset: number,
   ) {
     for (const t of graph.initializers) this.consts.set(t.name, t);
-    // Constants first: a pattern (GELU's) reads constants whose nodes come after its start.
+    // Constants first: a pattern (GELU's) reads constants whose nodes come after its start. A
+    // Constant netc cannot read is left for its turn below, which reports it.
     for (const n of graph.nodes)
       if (n.opType === "Constant")
         try {
@@ -123,19 +126,27 @@ class Importer {
           if (!(error instanceof Refusal)) throw error;
         }
     for (const n of graph.nodes)
-      for (const i of n.inputs) this.consumers.set(i, [...(this.consumers.get(i) ?? []), n]);
+      for (const i of n.inputs) {
+        const list = this.consumers.get(i);
+        if (list) list.push(n);
+        else this.consumers.set(i, [n]);
+      }
   }
 
   run(header: string, modelName: string): ImportResult {
     const inputs = this.graph.inputs.filter((i) => !this.consts.has(i.name));
     for (const i of inputs) {
       const [batch, ...rest] = i.dims;
-      if (batch === undefined || rest.some((d) => typeof d !== "number" || d < 1))
+      const refuse = (message: string) =>
         this.problems.push({
           node: i.name,
           opType: "input",
-          message: `input '${i.name}' has shape [${i.dims.join(", ")}]: netc needs a batch dimension, then fixed sizes`,
+          message: `input '${i.name}' ${message}`,
         });
+      if (i.elemType !== DataType.float)
+        refuse(`is of ONNX data type ${i.elemType}; netc's inputs are float32`);
+      else if (batch === undefined || rest.some((d) => typeof d !== "number" || d < 1))
+        refuse(`has shape [${i.dims.join(", ")}]: netc needs a batch dimension, then fixed sizes`);
       else this.shapes.set(i.name, rest as number[]);
     }
     if (this.problems.length) return { ok: false, problems: this.problems };
