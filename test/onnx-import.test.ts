@@ -243,6 +243,28 @@ describe("ONNX import", () => {
     expect(await againstOrt(bytes, [5])).toContain("  fc1: Linear(4)\n  fc2: Linear(3)\n");
   });
 
+  test("a node whose layer netc's checks refuse: the problem says so as netc check would", () => {
+    const bytes = encodeModel({
+      irVersion: 8,
+      opsets: [{ domain: "", version: 17 }],
+      producerName: "hand",
+      producerVersion: "",
+      graph: {
+        name: "Hand",
+        nodes: [node("Reshape", ["x", "shape"], "y")],
+        initializers: [{ name: "shape", dims: [2], values: { type: "int64", data: [-1, 5] } }],
+        inputs: [{ name: "x", elemType: 1, dims: ["N", 2, 3] }],
+        outputs: [{ name: "y", elemType: 1, dims: ["N", 5] }],
+      },
+    });
+    const result = importOnnx(bytes, "hand.onnx");
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatchObject({ node: "y", opType: "Reshape" });
+    expect(result.problems[0]!.message).toMatch(/^View: .*\[2, 3\].*6/);
+  });
+
   test("damaged files: an import or a refusal, a NetcError at worst, never another exception", () => {
     const next = pseudoRandom(12);
     const pick = (n: number) => Math.floor(((next() + 1) / 2) * n);

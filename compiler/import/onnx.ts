@@ -7,6 +7,7 @@ import { layers } from "../catalog/index.js";
 import type { ArgValue, Shape } from "../catalog/types.js";
 import { outOfRange } from "../bind-args.js";
 import { check } from "../check.js";
+import { diagnostic } from "../diagnostics.js";
 import { format } from "../../grammar/format.js";
 import type { NamedTensor } from "../../runtime/safetensors.js";
 import {
@@ -308,7 +309,8 @@ class Importer {
       inputNames: inputs,
       args,
       error: (code, params) => {
-        problem ??= `${op} refuses it (${code}: ${JSON.stringify(params)})`;
+        // The message `netc check` would give the written layer.
+        problem ??= `${op}: ${diagnostic(code, { pos: 0, end: 0 }, params).message}`;
         return undefined;
       },
       warn: () => {},
