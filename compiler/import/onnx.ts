@@ -399,7 +399,7 @@ class Importer {
     };
     switch (node.opType) {
       case "Gather": {
-        if (this.intAttr(node, "axis", 0) !== 0) return false;
+        if (!b || this.intAttr(node, "axis", 0) !== 0) return false;
         this.ints.set(
           out,
           b!.map((i) => a![typeof i === "number" && i < 0 ? a!.length + i : (i as number)]!),
@@ -416,6 +416,7 @@ class Importer {
         this.ints.set(out, (ints as Dim[][]).flat());
         return true;
       case "Slice": {
+        if (ints.length < 3) return false;
         const [start, end] = [Number(ints[1]![0]), Number(ints[2]![0])];
         const len = a!.length;
         const s = start < 0 ? len + start : Math.min(start, len);
