@@ -857,14 +857,20 @@ class Importer {
           ],
         };
 
-    const taken = new Set<string>();
-    const unique = (wanted: string) => {
-      let name = wanted;
-      for (let k = 2; taken.has(name); k++) name = `${wanted}_${k}`;
-      taken.add(name);
-      return name;
+    // Values and labels are named apart (`seg = h6 -> seg: SpatialConvolution(...)` is fine), so
+    // that a label keeps its initializers' name, PyTorch's, whatever the outputs are called.
+    const namer = () => {
+      const taken = new Set<string>();
+      return (wanted: string) => {
+        let name = wanted;
+        for (let k = 2; taken.has(name); k++) name = `${wanted}_${k}`;
+        taken.add(name);
+        return name;
+      };
     };
-    // Names of the model's inputs and outputs first, then the layers' labels.
+    const unique = namer();
+    const uniqueLabel = namer();
+    // The model's inputs and outputs are named first.
     const valueName = new Map<string, string>();
     for (const i of inputNames) valueName.set(i, unique(identifier(i) ?? "x"));
     const outputNames = graphOutputs.map((o) => unique(identifier(o.onnx) ?? "y"));
@@ -878,7 +884,7 @@ class Importer {
       const fromNode = /^[A-Za-z_]/.test(stripped) ? identifier(stripped) : undefined;
       const wanted =
         prefix ?? fromNode ?? (Object.keys(t.params).length ? t.op.toLowerCase() : undefined);
-      if (wanted) t.label = unique(wanted);
+      if (wanted) t.label = uniqueLabel(wanted);
     }
 
     // A chain continues through a value with one consumer that is no output of the model.
