@@ -43,7 +43,7 @@ export function netcForward(
   given?: Map<string, Float32Array>,
 ): NetcRun {
   const compiled = compileModel(source);
-  const net = compiled.create({ batch: BATCH, seed });
+  const net = compiled.create({ batch: BATCH, seed, backend: "wasm", threads: 1 });
   try {
     if (weights) net.load(weights, "weights");
     else {
