@@ -476,7 +476,7 @@ class Importer {
     },
     Pad: (n) => this.pad(n),
     Relu: (n) => this.add(n, "ReLU", {}, [this.input(n)]),
-    Sigmoid: (n) => this.sigmoid(n),
+    Sigmoid: (n) => this.gate(n, "Sigmoid", "SiLU"),
     Tanh: (n) => this.add(n, "Tanh", {}, [this.input(n)]),
     LeakyRelu: (n) =>
       this.add(n, "LeakyReLU", { slope: this.floatAttr(n, "alpha", 0.01) }, [this.input(n)]),
@@ -491,7 +491,7 @@ class Importer {
           n,
           `netc's HardSigmoid is PyTorch's (alpha 1/6, beta 0.5), not alpha ${alpha}, beta ${beta}`,
         );
-      this.add(n, "HardSigmoid", {}, [this.input(n)]);
+      this.gate(n, "HardSigmoid", "HardSwish");
     },
     Clip: (n) => this.clip(n),
     PRelu: (n) => this.prelu(n),
@@ -699,7 +699,8 @@ class Importer {
     const scales =
       n.opType === "Upsample" && this.opset < 9
         ? this.floatsAttr(n, "scales")
-        : this.dims(n.inputs[n.opType === "Upsample" ? 1 : 2]);
+        : // Resize took (X, scales) at opset 10, (X, roi, scales, sizes) from 11.
+          this.dims(n.inputs[n.opType === "Upsample" || this.opset < 11 ? 1 : 2]);
     const sizes = n.opType === "Resize" ? this.dims(n.inputs[3]) : undefined;
     let factor: number | undefined;
     if (scales && scales.length === 4) {
@@ -778,15 +779,18 @@ class Importer {
     this.add(n, op, {}, [x]);
   }
 
-  /** Sigmoid, or x·Sigmoid(x) (how torch exports SiLU). */
-  private sigmoid(n: OnnxNode): void {
+  /**
+   * An activation `gate`, or x·gate(x) (`gated`): torch exports SiLU as x·Sigmoid(x), and
+   * Hardswish before opset 14 as x·HardSigmoid(x).
+   */
+  private gate(n: OnnxNode, op: string, gated: string): void {
     const x = this.input(n);
     const next = this.consumers.get(n.outputs[0]!);
     const mul = next?.length === 1 && next[0]!.opType === "Mul" ? next[0]! : undefined;
     if (mul && mul.inputs.map((i) => this.resolve(i)).includes(x)) {
       this.done.add(mul);
-      this.add(n, "SiLU", {}, [x], {}, mul.outputs[0]);
-    } else this.add(n, "Sigmoid", {}, [x]);
+      this.add(n, gated, {}, [x], {}, mul.outputs[0]);
+    } else this.add(n, op, {}, [x]);
   }
 
   /** 0.5·x·(1 + erf(x/√2)) as torch exports GELU: Div by √2, Erf, Add 1, Mul by x, Mul by 0.5. */
