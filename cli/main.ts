@@ -4,6 +4,7 @@ import { backendNames } from "../compiler/backends/backend.js";
 import { NetcError } from "../runtime/errors.js";
 import { runCheck, type CheckOptions } from "./check-command.js";
 import { DEFAULT_RUNTIME, runCompile, type CompileCommandOptions } from "./compile-command.js";
+import { runData, type DataCommandOptions } from "./data-command.js";
 import { dataOption, labelOption, resizeOption, testSplitOption } from "./data-options.js";
 import { runEval, type EvalCommandOptions } from "./eval-command.js";
 import { ExitCode, exitCodeHelp, reportBug } from "./exit-codes.js";
@@ -184,14 +185,19 @@ program
 
 program
   .command("export")
-  .description("write the model and its weights for another framework (ONNX)")
+  .description("write the model for another framework: ONNX with its weights, or a PyTorch module")
   .argument("<file>", "the .net file")
   .addOption(
-    new Option("--format <format>", "onnx, or torch").choices(exportFormats).default("onnx"),
+    new Option("--format <format>", "onnx (the graph and its weights) or torch (a .py module)")
+      .choices(exportFormats)
+      .default("onnx"),
   )
-  .option("--weights <file>", "weights saved by netc train --save (default: the initial weights)")
-  .option("--out <file>", "the file to write (default: the .net file's name, .onnx, here)")
-  .option("--seed <n>", "without --weights: the seed of the initial weights", seedValue)
+  .option(
+    "--weights <file>",
+    "onnx: weights saved by netc train --save (default: the initial weights)",
+  )
+  .option("--out <file>", "the file to write (default: the .net file's name, .onnx or .py, here)")
+  .option("--seed <n>", "onnx without --weights: the seed of the initial weights", seedValue)
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: ExportCommandOptions) => {
     process.exitCode = runExport(file, options);
@@ -204,6 +210,22 @@ program
   .option("--out <file>", "the .net file to write (default: the ONNX file's name, .net, here)")
   .action((file: string, options: ImportCommandOptions) => {
     process.exitCode = runImport(file, options);
+  });
+
+program
+  .command("data")
+  .description("write the data train would use, as a .npz in netc's layout (for other tools)")
+  .argument("<file>", "the .net file")
+  .requiredOption("--out <file>", "the .npz to write: x_train, y_train, x_test, y_test")
+  .addOption(dataOption())
+  .addOption(labelOption())
+  .addOption(testSplitOption())
+  .addOption(resizeOption())
+  .option("--seed <n>", "the seed of a held-out test set (default: the train block's)", seedValue)
+  .option("--limit <n>", "the first n training samples only", positiveInteger)
+  .option("--model <name>", "which model of the file (default: the first)")
+  .action((file: string, options: DataCommandOptions) => {
+    process.exitCode = runData(file, options);
   });
 
 program

@@ -2,6 +2,7 @@
 // each epoch (checkpointing it when asked), and saves the weights only when training finished.
 import { trainingStoppers } from "../compiler/catalog/criteria.js";
 import type { Diagnostic, DiagnosticCode } from "../compiler/diagnostics.js";
+import { trainDefaults } from "../compiler/train.js";
 import { describeAugmentation } from "../runtime/data/augment.js";
 import { defaultOptimizer } from "../runtime/optimizers.js";
 import { scheduledLearningRate } from "../runtime/schedules.js";
@@ -73,12 +74,7 @@ function monitorOf(options: TrainCommandOptions): MonitorOptions | undefined {
 }
 
 /** What a file without a `train` block gets (the runtime's own default optimizer). */
-export const defaults = {
-  batch: 64,
-  epochs: 10,
-  seed: 0,
-  optimizer: defaultOptimizer,
-};
+export const defaults = { ...trainDefaults, optimizer: defaultOptimizer };
 
 /** The lints among `diagnostics` that stop training and are not allowed; checks `allow`. */
 function stoppingLints(diagnostics: readonly Diagnostic[], allow: readonly string[]): string[] {

@@ -301,10 +301,25 @@ export const diagnosticTable = {
     "`Concat` of values whose sizes differ outside the channel dimension.",
     (p: { detail: string }) => `Concat needs ${p.detail}`,
   ),
-  "add-mismatch": entry(
+  "broadcast-mismatch": entry(
     "error",
-    "`Add` of values with different shapes.",
-    (p: { detail: string }) => `Add needs equal shapes: ${p.detail}`,
+    "`Add` or `Mul` of values whose shapes do not broadcast (aligned from the last dimension, sizes equal or 1).",
+    (p: {
+      layer: string;
+      a: string;
+      b: string;
+      dim: number;
+      sizeA: number;
+      sizeB: number;
+      ranksDiffer: boolean;
+    }) =>
+      `${p.layer} cannot broadcast ${p.a} with ${p.b}: dimension ${p.dim} is ${p.sizeA} against ${p.sizeB} (sizes must be equal, or one of them 1${p.ranksDiffer ? "; shapes are aligned from their last dimension" : ""})`,
+  ),
+  "norm-groups": entry(
+    "error",
+    "A group normalisation whose groups do not divide the input's channels.",
+    (p: { layer: string; channels: number; groups: number; shape: string }) =>
+      `${p.layer} needs channels divisible by its groups: ${p.channels} channels (input ${p.shape}) do not split into ${p.groups} groups`,
   ),
   "arity-mismatch": entry(
     "error",

@@ -352,6 +352,45 @@ export interface BatchNormAttrs extends Channels {
   affine: boolean;
 }
 
+/**
+ * Group normalisation of C channels of S positions in G groups of C/G neighbouring channels:
+ * statistics per sample and group (over (C/G)·S values), then a scale and shift per channel.
+ * LayerNorm is one group with every value its own channel (C the per-sample size, S = 1), so
+ * that its elementwise affine is the per-channel one; InstanceNorm is G = C.
+ */
+export interface GroupNormAttrs extends Channels {
+  G: number;
+  eps: number;
+  affine: boolean;
+}
+
+/** An input of a broadcast: its per-sample size and its stride along each dim (0: broadcast). */
+export interface BroadcastInput {
+  size: number;
+  strides: readonly number[];
+}
+
+/**
+ * Elementwise over the output's per-sample `dims` (adjacent dims merged where both inputs step
+ * alike), each input read through its strides; the batch is never broadcast.
+ */
+export interface Broadcast {
+  dims: readonly number[];
+  a: BroadcastInput;
+  b: BroadcastInput;
+}
+
+/**
+ * A broadcast input's gradient: dy (times the other input for a product) summed over the dims
+ * `x` is broadcast along.
+ */
+export interface BroadcastGrad {
+  dims: readonly number[];
+  x: BroadcastInput;
+  /** The other factor of a product; absent for a sum. */
+  other?: BroadcastInput;
+}
+
 export interface Dense {
   /** Input and output features. */
   I: number;
@@ -523,6 +562,12 @@ export interface OpAttrs {
   add: { size: number };
   /** dy → (dx1, dx2, …), each set or added to as its flag says. */
   add_grad: { size: number; accumulate: readonly boolean[] };
+  /** (a, b) → y = a + b broadcast; y may be a itself (a sum of more values, term by term). */
+  broadcast_add: Broadcast;
+  /** (a, b) → y = a · b broadcast */
+  broadcast_mul: Broadcast;
+  /** (dy, other?) → dx */
+  broadcast_grad: BroadcastGrad;
   /** (x1, x2, …) → y, joined per sample; `sizes` per sample. */
   concat: { sizes: readonly number[] };
   concat_grad: { sizes: readonly number[]; accumulate: readonly boolean[] };
@@ -539,6 +584,12 @@ export interface OpAttrs {
   batch_norm: BatchNormAttrs;
   /** (x, gamma?, mean, invstd, dy) → (dx, dgamma?, dbeta?) */
   batch_norm_grad: BatchNormAttrs;
+  /** (x, weight?, bias?) → (y, mean, invstd): mean and invstd per sample and group. */
+  group_norm: GroupNormAttrs;
+  /** (x, weight?, mean, invstd, dy) → dx */
+  group_norm_grad: GroupNormAttrs;
+  /** (x, mean, invstd, dy) → (dweight, dbias): summed over the batch per channel. */
+  group_norm_grad_params: GroupNormAttrs;
   /**
    * x → (y, mask): while training, mask 0 with probability p, else 1/(1 − p), drawn by a hash
    * of the pass's seed, the layer's `salt` and the element's index (runtime/dropout.ts).
@@ -593,6 +644,9 @@ export const opSummaries: { readonly [K in OpName]: string } = {
   kl_div_grad: "Kullback-Leibler divergence gradient",
   add: "elementwise sum",
   add_grad: "elementwise sum gradient",
+  broadcast_add: "broadcast sum",
+  broadcast_mul: "broadcast product",
+  broadcast_grad: "broadcast sum or product gradient",
   concat: "concatenation along channels",
   concat_grad: "concatenation gradient",
   upsample_nearest: "nearest upsampling",
@@ -602,6 +656,9 @@ export const opSummaries: { readonly [K in OpName]: string } = {
   zero: "zero fill",
   batch_norm: "batch normalisation",
   batch_norm_grad: "batch normalisation gradient",
+  group_norm: "group, layer and instance normalisation",
+  group_norm_grad: "group normalisation input gradient",
+  group_norm_grad_params: "group normalisation scale and shift gradients",
   dropout: "dropout",
   dropout_grad: "dropout gradient",
   prelu: "parametric ReLU",

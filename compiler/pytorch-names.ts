@@ -17,6 +17,9 @@ const argumentNames: ReadonlyMap<string, string> = new Map([
   ["in_features", "in"],
   ["out_features", "out"],
   ["num_features", "features"],
+  ["num_groups", "groups"],
+  ["num_channels", "channels"],
+  ["elementwise_affine", "affine"],
   ["negative_slope", "slope"],
   ["output_padding", "adj"],
   ["scale_factor", "scale"],
@@ -95,6 +98,11 @@ const torchModules: ReadonlyMap<string, { module: string; positional: readonly s
     ],
     ["SpatialBatchNormalization", { module: "BatchNorm2d", positional: batchNormArguments }],
     ["BatchNormalization", { module: "BatchNorm1d", positional: batchNormArguments }],
+    [
+      "GroupNormalization",
+      { module: "GroupNorm", positional: ["num_groups", "num_channels", "eps", "affine"] },
+    ],
+    ["InstanceNormalization", { module: "InstanceNorm2d", positional: batchNormArguments }],
     ["Linear", { module: "Linear", positional: ["in_features", "out_features", "bias"] }],
     ["LeakyReLU", { module: "LeakyReLU", positional: ["negative_slope", "inplace"] }],
     [

@@ -14,6 +14,9 @@ import { optimizerSettings, settingAliases } from "./pytorch-names.js";
 import { suggest } from "./suggest.js";
 import type { EvalContext } from "./values.js";
 
+/** What a run takes where the `train` block says nothing (netc train and eval, the exports). */
+export const trainDefaults = { batch: 64, epochs: 10, seed: 0 } as const;
+
 /** The numeric settings; `optimizer`, `schedule` and `warmup` are calls (`callSettings`). */
 export const trainSettings: ArgSpec[] = [
   { name: "batch", type: "int", min: 1, doc: "samples per mini-batch" },

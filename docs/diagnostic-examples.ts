@@ -284,11 +284,16 @@ model M {
   u1 = e1 -> SpatialMaxPooling(2) -> SpatialConvolution(16, kernel=3, pad=1)
   Concat(e1, u1)
 }`,
-  "add-mismatch": net`
+  "broadcast-mismatch": net`
 model M {
-  input x: [10]
-  y = x -> Linear(5)
-  Add(x, y)
+  input x: [8, 4, 4]
+  gate = x -> SpatialAdaptiveAveragePooling(1) -> SpatialConvolution(4, kernel=1) -> Sigmoid
+  Mul(x, gate)
+}`,
+  "norm-groups": net`
+model M {
+  input x: [6, 8, 8]
+  GroupNormalization(4)
 }`,
   "arity-mismatch": net`
 model M {

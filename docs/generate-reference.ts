@@ -111,13 +111,20 @@ interface Probe {
   symbols: ReadonlyMap<number, string>;
 }
 
-function probeArgs(def: LayerDef, symbols: Map<number, string>): Record<string, ArgValue> {
+/** With `ones`, required integers are 1 (a rule the stand-ins break: groups dividing channels). */
+function probeArgs(
+  def: LayerDef,
+  symbols: Map<number, string>,
+  ones = false,
+): Record<string, ArgValue> {
   const args: Record<string, ArgValue> = {};
   def.args.forEach((spec, i) => {
     if (spec.default !== undefined && typeof spec.default !== "function") {
       args[spec.name] = spec.default;
     } else if (spec.default === undefined && !spec.optional && !spec.variadic) {
-      if (spec.type === "int") {
+      if (spec.type === "int" && ones) {
+        args[spec.name] = 1;
+      } else if (spec.type === "int") {
         args[spec.name] = sentinel.firstArg + i;
         symbols.set(sentinel.firstArg + i, spec.name);
       } else if (spec.type === "size2") {
@@ -140,12 +147,13 @@ function probeArgs(def: LayerDef, symbols: Map<number, string>): Record<string, 
 
 function probe(def: LayerDef): Probe | undefined {
   const hasIn = def.args.some((s) => s.name === "in");
-  for (const rank of [1, 2, 3]) {
+  // The highest rank first: a parameter of the input's shape (LayerNorm's) reads [C, H, W].
+  for (const [rank, ones] of [3, 2, 1, 1].map((r, i) => [r, i === 3] as const)) {
     const symbols = new Map<number, string>([[sentinel.channels, hasIn ? "in" : "C"]]);
     if (rank === 2) symbols.set(sentinel.height, "L");
     if (rank === 3) symbols.set(sentinel.height, "H").set(sentinel.width, "W");
     const input = [sentinel.channels, sentinel.height, sentinel.width].slice(0, rank);
-    const args = probeArgs(def, symbols);
+    const args = probeArgs(def, symbols, ones);
     let failed = false;
     const output = def.outputShape({
       layer: def.name,

@@ -103,6 +103,15 @@ const perLayer: Record<string, string> = {
   Dropout: one("[7]", "  Dropout(0.3)"),
   Concat: one("[3, 2, 2]", "  y = Concat(x, x)\n  output y"),
   Add: one("[3, 2, 2]", "  y = Add(x, x)\n  output y"),
+  // Each path of the kernels: groups of planes, runs of values with an elementwise affine
+  // (LayerNorm, S = 1), and broadcasts along runs and of repeated values, both ways.
+  GroupNormalization: one("[6, 3, 3]", "  GroupNormalization(3)"),
+  LayerNormalization: one("[7]", "  Linear(6) -> LayerNormalization"),
+  InstanceNormalization: one("[3, 5]", "  InstanceNormalization"),
+  Mul: one(
+    "[3, 4, 5]",
+    "  g = x -> SpatialAdaptiveAveragePooling(1) -> Sigmoid\n  h = x -> SpatialAdaptiveMaxPooling(4, 1)\n  y = Mul(x, g)\n  z = Add(Mul(h, y), x -> SpatialConvolution(1, kernel=1))\n  output z",
+  ),
 };
 
 const perCriterion: Record<string, string> = {

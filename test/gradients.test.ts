@@ -320,7 +320,52 @@ const graphCases: [string, GradCheckCase][] = [
   ],
 ];
 
-const cases = [...layerCases, ...graphCases];
+/** Normalisations and broadcast joins (issue 14): drawn after the cases above, which stay as they were. */
+const normCases: [string, GradCheckCase][] = [
+  ["GroupNormalization on images", mseCase([6, 3, 2], "  GroupNormalization(3)", [6, 3, 2])],
+  [
+    "GroupNormalization on [C, L] without affine",
+    mseCase([4, 5], "  GroupNormalization(2, affine=false)", [4, 5]),
+  ],
+  ["GroupNormalization on features", mseCase([6], "  GroupNormalization(2)", [6])],
+  ["LayerNormalization on images", mseCase([3, 2, 3], "  LayerNormalization", [3, 2, 3])],
+  ["LayerNormalization on features", mseCase([7], "  Linear(7)\n  LayerNormalization", [7])],
+  [
+    "InstanceNormalization with affine",
+    mseCase([3, 4, 3], "  InstanceNormalization(affine=true)", [3, 4, 3]),
+  ],
+  ["InstanceNormalization on [C, L]", mseCase([2, 6], "  InstanceNormalization", [2, 6])],
+  [
+    "Mul: a squeeze-and-excitation gate [C, 1, 1] on [C, H, W]",
+    mseCase(
+      [3, 4, 3],
+      "  g = x -> SpatialAdaptiveAveragePooling(1) -> SpatialConvolution(3, kernel=1) -> Sigmoid\n  out = Mul(x, g)\n  output out",
+      [3, 4, 3],
+    ),
+  ],
+  [
+    "Mul of equal shapes, and of a value by itself",
+    mseCase([5], "  a = x -> Linear(5)\n  b = Mul(a, x)\n  out = Mul(b, b)\n  output out", [5]),
+  ],
+  [
+    "Mul broadcasting both ways: [1, H, W] by [C, 1, W]",
+    mseCase(
+      [2, 3, 4],
+      "  a = x -> SpatialConvolution(1, kernel=1)\n  b = x -> SpatialAdaptiveAveragePooling(1, 4)\n  out = Mul(a, b)\n  output out",
+      [2, 3, 4],
+    ),
+  ],
+  [
+    "Add broadcasting three values: [C, H, W] + [C, 1, 1] + [W]",
+    mseCase(
+      [2, 3, 4],
+      "  a = x -> SpatialAdaptiveAveragePooling(1)\n  b = x -> SpatialAdaptiveMaxPooling(1, 4) -> View(8) -> Linear(4)\n  out = Add(x, a, b)\n  output out",
+      [2, 3, 4],
+    ),
+  ],
+];
+
+const cases = [...layerCases, ...graphCases, ...normCases];
 
 describe("gradients (float64, emitted code, ts)", () => {
   test.each(cases)("%s", (_, c) => {

@@ -477,6 +477,12 @@ describe("netc lsp over stdio", () => {
     expect(await fix(partly, "pytorch-arguments", named)).toEqual([]);
     const arg = `${image}  SpatialMaxPooling(kernel_size=2)\n}\n`;
     expect(await fix(arg, "unknown-argument", arg.replace("kernel_size", "kernel"))).toEqual([]);
+    const groupNorm = `${image}  nn.GroupNorm(1, 1, eps=1e-3)\n}\n`;
+    const groups = `${image}  GroupNormalization(1, 1, eps=1e-3)\n}\n`;
+    expect(await fix(groupNorm, "unknown-layer", groups)).toEqual([]);
+    const instance = `${image}  InstanceNorm2d(1, affine=True)\n}\n`;
+    const instances = `${image}  InstanceNormalization(1, affine=true)\n}\n`;
+    expect(await fix(instance, "unknown-layer", instances)).toEqual([]);
     const train =
       "model M {\n  input x: [8]\n  Linear(2)\n}\ntrain {\n  lr = 0.01\n  batch_size = 4\n}\n";
     const left = await fix(

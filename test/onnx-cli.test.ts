@@ -155,13 +155,17 @@ describe("netc export and import", () => {
   );
 
   test(
-    "bad options: --format torch (not yet), another format, --out not .net, no such directory",
+    "--format torch writes the PyTorch module; bad options: --weights with torch, another format, --out not .net, no such directory",
     () => {
-      const torch = netc("export", "samples/mlp.net", "--format", "torch");
+      const torch = netc("export", "samples/mlp.net", "--format", "torch", "--out", at("mlp.py"));
       expect(torch).toMatchObject({
-        status: 2,
-        stderr: "netc: --format torch is not available yet\n",
+        status: 0,
+        stdout: `${at("mlp.py")}: model MLP, a PyTorch module\n`,
       });
+      expect(readFileSync(at("mlp.py"), "utf8")).toContain("class MLP(nn.Module):");
+      const weights = netc(...["export", "samples/mlp.net", "--format", "torch", "--weights", "w"]);
+      expect(weights.status).toBe(2);
+      expect(weights.stderr).toMatch(/^netc: --weights and --seed go with --format onnx/);
       expect(netc("export", "samples/mlp.net", "--format", "tflite").status).toBe(2);
       expect(netc("import", "test/fixtures/onnx/lenet.onnx", "--out", at("x.txt")).status).toBe(2);
       expect(netc("export", "samples/mlp.net", "--out", at("nodir/x.onnx")).status).toBe(1);

@@ -213,6 +213,38 @@ const generators: Record<string, () => Omit<Case, "name" | "N" | "training">> = 
       source: single([choose(channels), ...hw], `SpatialAveragePooling(${args}, ${flags})`),
     };
   },
+  // Groups of four values or more: with two, x̂ = ±1 whatever x is, and the gradient is all
+  // cancellation (as batch norm's over two samples).
+  GroupNormalization() {
+    const groups = int(1, 3);
+    const C = groups * int(2, 3);
+    const input = random() < 0 ? [C, int(2, 5)] : [C, int(2, 3), int(2, 3)];
+    const affine = random() < 0 ? ", affine=false" : "";
+    return { source: single(input, `GroupNormalization(${groups}${affine})`) };
+  },
+  LayerNormalization() {
+    const input = random() < 0 ? [choose([4, 7, 17])] : [choose(channels), int(2, 3), int(2, 3)];
+    return { source: single(input, "LayerNormalization") };
+  },
+  InstanceNormalization() {
+    const input = [choose(channels), int(2, 3), int(2, 3)];
+    return { source: single(input, `InstanceNormalization(affine=${random() < 0})`) };
+  },
+  "Mul and Add, broadcast"() {
+    const [C, H, W] = [choose(channels), int(1, 3), int(1, 4)];
+    const join = choose(["Add(Mul(x, g), r)", "Mul(r, Add(x, g))", "Add(x, g, r)", "Mul(g, r)"]);
+    return {
+      source: `model M {
+  input x: [${C}, ${H}, ${W}]
+  g = x -> SpatialAdaptiveAveragePooling(1) -> Tanh
+  r = x -> SpatialAdaptiveMaxPooling(1, ${W})
+  y = ${join}
+  output y
+}
+criterion MSE
+`,
+    };
+  },
 };
 
 /** Windowed ops have the most arguments to combine: they get more cases. */

@@ -960,6 +960,70 @@ const paddings: FamilyCase[] = [
   ),
 ];
 
+/** The per-sample normalisations' two paths (planes; one value per channel) and the broadcasts. */
+const sampleNorms: FamilyCase[] = [
+  {
+    name: "GroupNormalization over planes of 35 (vector groups and a tail)",
+    source: single([6, 5, 7], "GroupNormalization(3)"),
+    N: 5,
+    kernels: ["group_norm", "group_norm_grad", "group_norm_grad_params"],
+  },
+  {
+    name: "GroupNormalization without affine on [C, L]",
+    source: single([4, 9], "GroupNormalization(2, affine=false)"),
+    N: 3,
+    kernels: ["group_norm", "group_norm_grad"],
+  },
+  {
+    name: "GroupNormalization on features: groups along the run of channels",
+    source: single([10], "GroupNormalization(2)"),
+    N: 4,
+    kernels: ["group_norm", "group_norm_grad", "group_norm_grad_params"],
+  },
+  {
+    name: "LayerNormalization over [3, 5, 7], its scale and shift elementwise",
+    source: single([3, 5, 7], "LayerNormalization"),
+    N: 4,
+    kernels: ["group_norm", "group_norm_grad", "group_norm_grad_params"],
+  },
+  {
+    name: "InstanceNormalization with affine on [C, L]",
+    source: single([5, 9], "InstanceNormalization(affine=true)"),
+    N: 3,
+    kernels: ["group_norm", "group_norm_grad", "group_norm_grad_params"],
+  },
+  {
+    name: "a squeeze-and-excitation gate (Mul of [C, 1, 1] and [C, H, W]) and its shortcut",
+    source: `model M {
+  input x: [5, 6, 7]
+  g = x -> SpatialAdaptiveAveragePooling(1) -> c: SpatialConvolution(5, kernel=1) -> Sigmoid
+  y = Add(Mul(x, g), x)
+  output y
+}
+criterion MSE
+`,
+    N: 3,
+    kernels: ["broadcast_mul", "broadcast_grad"],
+    accumulating: "broadcast_grad",
+  },
+  {
+    name: "Add of [C, H, W], [C, 1, 1] and [W]; Mul broadcasting both ways",
+    source: `model M {
+  input x: [3, 4, 6]
+  a = x -> SpatialAdaptiveAveragePooling(1)
+  b = x -> SpatialAdaptiveMaxPooling(1, 6)
+  w = x -> View(-1) -> l: Linear(6)
+  y = Add(x, a, w) -> c: SpatialConvolution(1, kernel=1)
+  z = Mul(y, b)
+  output z
+}
+criterion MSE
+`,
+    N: 4,
+    kernels: ["broadcast_add", "broadcast_mul", "broadcast_grad"],
+  },
+];
+
 const families: Record<string, FamilyCase[]> = {
   convolution: convolutions,
   linear: linears,
@@ -971,6 +1035,7 @@ const families: Record<string, FamilyCase[]> = {
   PReLU: prelus,
   dropout: dropouts,
   "batch normalisation": norms,
+  "per-sample normalisation and broadcasts": sampleNorms,
   "fan-out (accumulating gradients)": fanOuts,
   "joins and criteria": joins,
   "small networks": stacks,
@@ -1267,6 +1332,20 @@ criterion MSE
     ["padded, overlapping, accumulating poolings", poolings],
     ["padding layers and adaptive poolings", padded],
     ["a batch-normalised network", normalised],
+    ["samples/se-resnet", sample("se-resnet")],
+    ["samples/ssd-detector", sample("ssd-detector")],
+    [
+      "per-sample normalisations and broadcasts",
+      `model M {
+  input x: [6, 5, 7]
+  h = x -> GroupNormalization(3) -> InstanceNormalization(affine=true)
+  g = h -> SpatialAdaptiveAveragePooling(1)
+  y = Add(Mul(h, g), x) -> View(-1) -> Linear(37) -> LayerNormalization -> GroupNormalization(37)
+  output y
+}
+criterion MSE
+`,
+    ],
   ])("%s trains bit for bit alike on 1, 2, 3 threads", (_, source) => {
     const compiled = compileModel(source);
     const N = 5;

@@ -6,7 +6,13 @@ import { concat } from "./concat.js";
 import { criteria, type CriterionDef } from "./criteria.js";
 import { dropout } from "./dropout.js";
 import { flatten } from "./flatten.js";
+import {
+  groupNormalization,
+  instanceNormalization,
+  layerNormalization,
+} from "./group-normalization.js";
 import { linear } from "./linear.js";
+import { mul } from "./mul.js";
 import { spatialAdaptiveAveragePooling } from "./spatial-adaptive-average-pooling.js";
 import { spatialAdaptiveMaxPooling } from "./spatial-adaptive-max-pooling.js";
 import { prelu } from "./prelu.js";
@@ -47,6 +53,10 @@ export const layerList: readonly LayerDef[] = [
   dropout,
   concat,
   add,
+  groupNormalization,
+  layerNormalization,
+  instanceNormalization,
+  mul,
 ];
 
 export const layers: ReadonlyMap<string, LayerDef> = new Map(layerList.map((l) => [l.name, l]));

@@ -139,7 +139,7 @@ function layer(
           shape: [1 + (step.b % 8)],
         };
       case 2:
-        return { text: `BatchNormalization(${int(f)})`, shape };
+        return { text: step.b % 2 ? "LayerNormalization" : `BatchNormalization(${int(f)})`, shape };
       case 3:
         return { text: `Dropout(${((step.b % 5) + 1) / 10})`, shape };
       default:
@@ -173,11 +173,15 @@ function layer(
         text: `Spatial${step.a % 2 ? "Max" : "Average"}Pooling(2)`,
         shape: [c, Math.floor(h / 2), Math.floor(w / 2)],
       };
-    case 3:
-      return {
-        text: step.a % 2 ? "SpatialBatchNormalization" : `SpatialBatchNormalization(${int(c)})`,
-        shape,
-      };
+    case 3: {
+      const norms = [
+        "SpatialBatchNormalization",
+        `SpatialBatchNormalization(${int(c)})`,
+        `GroupNormalization(${int(1)})`,
+        "InstanceNormalization(affine=true)",
+      ];
+      return { text: norms[step.a % norms.length]!, shape };
+    }
     case 4:
       if (h * 2 > 24) return undefined;
       return { text: `SpatialUpSamplingNearest(${int(2)})`, shape: [c, 2 * h, 2 * w] };

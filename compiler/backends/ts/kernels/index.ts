@@ -21,6 +21,8 @@ import {
 } from "./losses.js";
 import { zero } from "./fill.js";
 import { batchNorm, batchNormGrad } from "./normalization.js";
+import { broadcastAdd, broadcastGrad, broadcastMul } from "./broadcast.js";
+import { groupNorm, groupNormGrad, groupNormGradParams } from "./group-norm.js";
 import { dropout, dropoutGrad } from "./dropout.js";
 import {
   adaptiveAvgPool,
@@ -85,6 +87,9 @@ export const tsKernels: { readonly [K in OpName]: KernelEmitter<K> } = {
   kl_div_grad: klDivGrad,
   add,
   add_grad: addGrad,
+  broadcast_add: broadcastAdd,
+  broadcast_mul: broadcastMul,
+  broadcast_grad: broadcastGrad,
   concat,
   concat_grad: concatGrad,
   upsample_nearest: upsampleNearest,
@@ -94,6 +99,9 @@ export const tsKernels: { readonly [K in OpName]: KernelEmitter<K> } = {
   zero,
   batch_norm: batchNorm,
   batch_norm_grad: batchNormGrad,
+  group_norm: groupNorm,
+  group_norm_grad: groupNormGrad,
+  group_norm_grad_params: groupNormGradParams,
   dropout,
   dropout_grad: dropoutGrad,
   prelu,

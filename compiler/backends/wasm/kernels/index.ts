@@ -19,6 +19,8 @@ import {
   smoothL1Grad,
 } from "./losses.js";
 import { pad, padGrad } from "./padding.js";
+import { broadcastAdd, broadcastGrad, broadcastMul } from "./broadcast.js";
+import { groupNorm, groupNormGrad, groupNormGradParams } from "./group-norm.js";
 import {
   adaptiveAvgPool,
   adaptiveAvgPoolGrad,
@@ -92,6 +94,9 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   kl_div_grad: klDivGrad,
   add,
   add_grad: addGrad,
+  broadcast_add: broadcastAdd,
+  broadcast_mul: broadcastMul,
+  broadcast_grad: broadcastGrad,
   concat,
   concat_grad: concatGrad,
   upsample_nearest: upsampleNearest,
@@ -103,4 +108,7 @@ export const wasmKernels: { readonly [K in OpName]?: WasmKernel<K> } = {
   batch_norm_grad: batchNormGrad,
   prelu,
   prelu_grad: preluGrad,
+  group_norm: groupNorm,
+  group_norm_grad: groupNormGrad,
+  group_norm_grad_params: groupNormGradParams,
 };

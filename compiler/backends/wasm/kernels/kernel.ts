@@ -6,6 +6,7 @@ import {
   fadd,
   FuncBuilder,
   get,
+  hsum,
   i32,
   loadF,
   loadV,
@@ -18,6 +19,7 @@ import {
   VECTOR,
   type Lanes,
   vadd,
+  ZERO_V,
 } from "../builder.js";
 import type { Expr } from "../encoder.js";
 
@@ -216,4 +218,29 @@ export function copyPlanes(
 export function f32Table(s: WasmStep, values: readonly number[]): (i: Expr) => Expr {
   const table = s.table(Array.from(new Int32Array(new Float32Array(values).buffer)));
   return (i) => loadF(add(i32(table), mul(i, i32(F32))));
+}
+
+/**
+ * Each term summed over a run of `length` floats from the pointers `runs` (set by the caller),
+ * added to the f32 locals `into`: f32x4 partial sums, reduced once after the run.
+ */
+export function sumRun(
+  fb: FuncBuilder,
+  length: number,
+  runs: number[],
+  terms: ((L: Lanes, o: number) => Expr)[],
+  into: number[],
+): Expr[] {
+  const vec = terms.map(() => fb.local("v128"));
+  return [
+    ...vec.map((v) => set(v, ZERO_V)),
+    ...overRun(
+      fb,
+      length,
+      runs,
+      (o) => terms.map((t, i) => set(vec[i]!, vadd(get(vec[i]!), t(VECTOR, o)))),
+      (o) => terms.map((t, i) => set(into[i]!, fadd(get(into[i]!), t(SCALAR, o)))),
+    ),
+    ...into.map((l, i) => set(l, fadd(get(l), hsum(get(vec[i]!))))),
+  ];
 }
