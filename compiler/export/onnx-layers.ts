@@ -135,6 +135,54 @@ function batchNorm(e: OnnxEmitter): void {
   e.op("BatchNormalization", inputs, attributes, e.y);
 }
 
+/**
+ * The inputs of Add and Mul, a shorter one given its missing dimensions after the batch: netc
+ * aligns per-sample shapes from the last dimension, ONNX whole shapes, the batch included.
+ */
+function broadcastInputs(e: OnnxEmitter): string[] {
+  const rank = Math.max(...e.inputShapes.map((s) => s.length));
+  return e.x.map((x, i) => {
+    const missing = rank - e.inputShapes[i]!.length;
+    if (missing === 0) return x;
+    const axes = e.ints(
+      `axes_${i}`,
+      Array.from({ length: missing }, (_, k) => k + 1),
+    );
+    return e.op("Unsqueeze", [x, axes]);
+  });
+}
+
+/** A normalisation's scale and shift: its parameters, or ones and zeros of `shape` without affine. */
+function affineOrIdentity(e: OnnxEmitter, shape: Shape): [string, string] {
+  if (e.args["affine"] === true) return [e.param("weight"), e.param("bias")];
+  const count = shape.reduce((a, b) => a * b, 1);
+  return [
+    e.floats("weight", Array(count).fill(1), [...shape]),
+    e.floats("bias", Array(count).fill(0), [...shape]),
+  ];
+}
+
+/**
+ * GroupNormalization (an opset 18 op): the channels reshaped into [N, groups, rest],
+ * InstanceNormalization over each group, the shape restored, then the per-channel affine.
+ */
+function groupNorm(e: OnnxEmitter): void {
+  const shape = e.inputShapes[0]!;
+  const groups = num(e.args, "groups");
+  const grouped = e.op("Reshape", [e.x[0]!, e.ints("grouped", [0, groups, -1])]);
+  const unit = [e.floats("ones", Array(groups).fill(1)), e.floats("zeros", Array(groups).fill(0))];
+  const eps = float("epsilon", num(e.args, "eps"));
+  const normed = e.op("InstanceNormalization", [grouped, ...unit], [eps]);
+  const restored = e.args["affine"] === true ? undefined : e.y;
+  const back = e.op("Reshape", [normed, e.ints("shape", [-1, ...shape])], [], restored);
+  if (restored) return;
+  // The weight and bias as [C, 1, ...]: one per channel, broadcast over the positions.
+  const perChannel = e.ints("affine_shape", [shape[0]!, ...Array(shape.length - 1).fill(1)]);
+  const scale = e.op("Reshape", [e.param("weight"), perChannel]);
+  const shift = e.op("Reshape", [e.param("bias"), perChannel]);
+  e.op("Add", [e.op("Mul", [back, scale]), shift], [], e.y);
+}
+
 /** SoftPlus(beta, threshold): log(1 + exp(beta·x)) / beta, x itself where beta·x > threshold. */
 function softplus(e: OnnxEmitter): void {
   const [beta, threshold] = [num(e.args, "beta"), num(e.args, "threshold")];
@@ -233,5 +281,18 @@ export const onnxLayers: Readonly<Record<string, LayerExport>> = {
   // Inference: the identity. The ratio is kept so that an import gives the same layer back.
   Dropout: (e) => e.op("Dropout", [e.x[0]!, e.floats("ratio", [num(e.args, "p")], [])], [], e.y),
   Concat: (e) => e.op("Concat", e.x, [int("axis", 1)], e.y),
-  Add: (e) => e.op(e.x.length === 2 ? "Add" : "Sum", e.x, [], e.y),
+  Add: (e) => e.op(e.x.length === 2 ? "Add" : "Sum", broadcastInputs(e), [], e.y),
+  Mul: (e) => e.op("Mul", broadcastInputs(e), [], e.y),
+  GroupNormalization: groupNorm,
+  LayerNormalization: (e) => {
+    const shape = e.inputShapes[0]!;
+    const [scale, shift] = affineOrIdentity(e, shape);
+    const attributes = [int("axis", 1), float("epsilon", num(e.args, "eps"))];
+    e.op("LayerNormalization", [e.x[0]!, scale, shift], attributes, e.y);
+  },
+  InstanceNormalization: (e) => {
+    const [scale, shift] = affineOrIdentity(e, [e.inputShapes[0]![0]!]);
+    const attributes = [float("epsilon", num(e.args, "eps"))];
+    e.op("InstanceNormalization", [e.x[0]!, scale, shift], attributes, e.y);
+  },
 };

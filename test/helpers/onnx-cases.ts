@@ -66,13 +66,30 @@ export const layerCases: Record<string, string[]> = {
   Add: [
     "[2, 3, 4] -> Add(x, x -> ReLU)",
     "[2, 3, 4] -> Add(x, x -> ReLU, x -> SpatialConvolution(2, kernel=1))",
+    "[2, 3, 4] -> Add(x, x -> Flatten -> Linear(4))",
+  ],
+  Mul: [
+    "[4, 3, 3] -> Mul(x, x -> SpatialAdaptiveAveragePooling(1) -> Sigmoid)",
+    "[2, 3, 4] -> Mul(x -> Flatten -> Linear(4), x)",
+  ],
+  GroupNormalization: [
+    "[4, 3, 3] -> GroupNormalization(2)",
+    "[6, 5] -> GroupNormalization(3, eps=0.001, affine=false)",
+  ],
+  LayerNormalization: [
+    "[2, 3, 3] -> LayerNormalization",
+    "[5] -> LayerNormalization(eps=0.001, affine=false)",
+  ],
+  InstanceNormalization: [
+    "[3, 4, 4] -> InstanceNormalization",
+    "[3, 6] -> InstanceNormalization(affine=true)",
   ],
 };
 
 /** A case `[shape] -> body` as a model: the body applied to input x. */
 export function caseSource(c: string): string {
   const [, shape, body] = /^(\[[^\]]*\]) -> (.*)$/.exec(c)!;
-  const joins = /^(Concat|Add)\(/.test(body!);
+  const joins = /^(Concat|Add|Mul)\(/.test(body!);
   const line = joins ? `y = ${body}` : `y = x -> ${body}`;
   return `model M {\n  input x: ${shape}\n  ${line}\n  output y\n}\n`;
 }
