@@ -116,10 +116,17 @@ class Importer {
     private readonly opset: number,
   ) {
     for (const t of graph.initializers) this.consts.set(t.name, t);
-    // Constants first: a pattern (GELU's) reads constants whose nodes come after its start. A
-    // Constant netc cannot read is left for its turn below, which reports it.
+    // Constants first, and constants reshaped: a pattern (GELU's, group norm's) reads constants
+    // whose nodes come after its start. A Constant netc cannot read is left for its turn below,
+    // which reports it.
+    const reshaping = ["Reshape", "Unsqueeze", "Squeeze", "Identity"];
     for (const n of graph.nodes)
-      if (n.opType === "Constant")
+      if (
+        n.opType === "Constant" ||
+        (reshaping.includes(n.opType) &&
+          this.consts.get(n.inputs[0]!)?.values.type === "float" &&
+          n.inputs.every((i) => i === "" || this.consts.has(i)))
+      )
         try {
           this.fold(n);
           this.done.add(n);
@@ -457,8 +464,12 @@ class Importer {
         this.fail(n, `netc joins along the channels (axis 1), not axis ${axis}`);
       this.add(n, "Concat", {}, inputs);
     },
-    Add: (n) => this.join(n),
-    Sum: (n) => this.join(n),
+    Add: (n) => this.join(n, "Add"),
+    Sum: (n) => this.join(n, "Add"),
+    Mul: (n) => this.join(n, "Mul"),
+    Unsqueeze: (n) => this.unsqueeze(n),
+    LayerNormalization: (n) => this.layerNorm(n),
+    InstanceNormalization: (n) => this.instanceNorm(n),
     Flatten: (n) => {
       if (this.intAttr(n, "axis", 1) !== 1) this.fail(n, "netc flattens each sample (axis 1) only");
       this.add(n, "Flatten", {}, [this.input(n)]);
@@ -738,14 +749,109 @@ class Importer {
   }
 
   /** Add or Sum of computed values of one shape; a constant added elsewhere than after MatMul is not a layer. */
-  private join(n: OnnxNode): void {
+  private join(n: OnnxNode, op: "Add" | "Mul"): void {
+    const verb = op === "Add" ? "adds" : "multiplies";
     if (n.inputs.some((i) => this.consts.has(i) || this.ints.has(i)))
-      this.fail(n, "netc adds values the model computes, not a constant tensor");
+      this.fail(n, `netc ${verb} values the model computes, not a constant tensor`);
     const inputs = n.inputs.map((_, i) => this.input(n, i));
-    this.add(n, "Add", {}, inputs);
+    // ONNX aligns whole shapes, the batch included; netc the per-sample ones after it.
+    if (new Set(inputs.map((i) => this.shape(n, i).length)).size > 1)
+      this.fail(
+        n,
+        "its inputs differ in rank: ONNX would align the batch with a sample's dimension",
+      );
+    this.add(n, op, {}, inputs);
+  }
+
+  /** Unsqueeze after the batch: a View with the dimensions of 1 inserted. */
+  private unsqueeze(n: OnnxNode): void {
+    const x = this.input(n);
+    const axes = this.dims(n.inputs[1]) ?? this.intsAttr(n, "axes");
+    const shape = [...this.shape(n, x)];
+    const rank = shape.length + 1 + (axes?.length ?? 0);
+    const at = axes?.map((a) => (typeof a === "number" && a < 0 ? a + rank : a)).sort();
+    if (!at || at.some((a) => typeof a !== "number" || a < 1 || a >= rank))
+      this.fail(n, "netc inserts dimensions after the batch only, given constant axes");
+    for (const a of at as number[]) shape.splice(a - 1, 0, 1);
+    this.add(n, "View", { dims: shape }, [x]);
+  }
+
+  private layerNorm(n: OnnxNode): void {
+    const x = this.input(n);
+    const rank = this.shape(n, x).length + 1;
+    const axis = this.intAttr(n, "axis", -1);
+    if ((axis + rank) % rank !== 1)
+      this.fail(
+        n,
+        `netc normalises each sample over all its values (axis 1), not from axis ${axis}`,
+      );
+    const weight = this.floats(n, n.inputs[1]);
+    if (!weight) this.fail(n, "netc needs a constant scale");
+    const bias = this.floats(n, n.inputs[2]) ?? new Float32Array(weight.length);
+    if (this.usedOutputs(n) > 0) this.fail(n, "its mean or variance output is used");
+    const eps = round(this.floatAttr(n, "epsilon", 1e-5));
+    this.add(n, "LayerNormalization", { eps, affine: true }, [x], { weight, bias });
+  }
+
+  private instanceNorm(n: OnnxNode): void {
+    const x = this.input(n);
+    const [weight, bias] = [this.floats(n, n.inputs[1]), this.floats(n, n.inputs[2])];
+    if (!weight || !bias) this.fail(n, "netc needs a constant scale and bias");
+    const eps = round(this.floatAttr(n, "epsilon", 1e-5));
+    this.add(n, "InstanceNormalization", { eps, affine: true }, [x], { weight, bias });
+  }
+
+  /**
+   * Group normalisation as netc exports it (opset 17 has no GroupNormalization): Reshape to
+   * [N, groups, rest], InstanceNormalization with a unit scale and no shift, Reshape back, then
+   * optionally Mul by one scale per channel and Add one shift per channel. False when the
+   * Reshape at `n` does not start that pattern.
+   */
+  private groupNorm(n: OnnxNode): boolean {
+    const only = (v: string, op: string) => {
+      const c = this.consumers.get(v);
+      return c?.length === 1 && c[0]!.opType === op ? c[0]! : undefined;
+    };
+    const x = this.resolve(n.inputs[0]!);
+    const input = this.shapes.get(x);
+    const target = this.dims(n.inputs[1]);
+    const norm = only(n.outputs[0]!, "InstanceNormalization");
+    const back = norm && only(norm.outputs[0]!, "Reshape");
+    if (!input || input.length < 2 || target?.length !== 3 || !norm || !back) return false;
+    const groups = target[1];
+    const [ones, zeros] = [this.floats(norm, norm.inputs[1]), this.floats(norm, norm.inputs[2])];
+    const restored = this.dims(back.inputs[1]);
+    const unit = ones?.every((v) => v === 1) && zeros?.every((v) => v === 0);
+    const sameShape =
+      restored?.length === input.length + 1 && restored.slice(1).every((d, i) => d === input[i]);
+    if (typeof groups !== "number" || ones?.length !== groups || !unit || !sameShape) return false;
+    const C = input[0]!;
+    const mul = only(back.outputs[0]!, "Mul");
+    const add = mul && only(mul.outputs[0]!, "Add");
+    // The other input of `node` if it holds one value per channel, and where it was reshaped
+    // from (the initializer `3.n1.weight`, whose name labels the layer).
+    const perChannel = (node: OnnxNode | undefined, from: string) => {
+      const other = node?.inputs.find((i) => this.resolve(i) !== from);
+      const values = node && other ? this.floats(node, other) : undefined;
+      if (values?.length !== C) return undefined;
+      const reshaped = this.graph.nodes.find((m) => m.outputs.includes(other!));
+      return { values, name: reshaped?.inputs[0] ?? other! };
+    };
+    const scale = perChannel(mul, back.outputs[0]!);
+    const shift = scale && perChannel(add, mul!.outputs[0]!);
+    const [weight, bias] = [scale?.values, shift?.values];
+    const eps = round(this.floatAttr(norm, "epsilon", 1e-5));
+    const last = weight && bias ? add! : back;
+    for (const m of [norm, back, ...(weight && bias ? [mul!, add!] : [])]) this.done.add(m);
+    const params: Record<string, Float32Array> = weight && bias ? { weight, bias } : {};
+    const args = { groups, eps, affine: weight !== undefined && bias !== undefined };
+    const from = { ...n, inputs: [x, ...(shift ? [scale!.name, shift.name] : [])] };
+    this.add(from, "GroupNormalization", args, [x], params, last.outputs[0]);
+    return true;
   }
 
   private reshape(n: OnnxNode): void {
+    if (this.groupNorm(n)) return;
     const x = this.input(n);
     const target = this.dims(n.inputs[1]) ?? this.intsAttr(n, "shape");
     if (!target) this.fail(n, "its target shape is not a constant netc can fold");
