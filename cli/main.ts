@@ -8,7 +8,9 @@ import { runData, type DataCommandOptions } from "./data-command.js";
 import { dataOption, labelOption, resizeOption, testSplitOption } from "./data-options.js";
 import { runEval, type EvalCommandOptions } from "./eval-command.js";
 import { ExitCode, exitCodeHelp, reportBug } from "./exit-codes.js";
+import { exportFormats, runExport, type ExportCommandOptions } from "./export-command.js";
 import { runFmt, type FmtOptions } from "./fmt-command.js";
+import { runImport, type ImportCommandOptions } from "./import-command.js";
 import { runLsp, type LspOptions } from "./lsp-command.js";
 import { monitorNames } from "../runtime/early-stopping.js";
 import {
@@ -180,6 +182,35 @@ program
   .option("--model <name>", "which model of the file (default: the first)")
   .action((file: string, options: EvalCommandOptions) => {
     process.exitCode = runEval(file, options);
+  });
+
+program
+  .command("export")
+  .description("write the model for another framework: ONNX with its weights, or a PyTorch module")
+  .argument("<file>", "the .net file")
+  .addOption(
+    new Option("--format <format>", "onnx (the graph and its weights) or torch (a .py module)")
+      .choices(exportFormats)
+      .default("onnx"),
+  )
+  .option(
+    "--weights <file>",
+    "onnx: weights saved by netc train --save (default: the initial weights)",
+  )
+  .option("--out <file>", "the file to write (default: the .net file's name, .onnx or .py, here)")
+  .option("--seed <n>", "onnx without --weights: the seed of the initial weights", seedValue)
+  .option("--model <name>", "which model of the file (default: the first)")
+  .action((file: string, options: ExportCommandOptions) => {
+    process.exitCode = runExport(file, options);
+  });
+
+program
+  .command("import")
+  .description("write an ONNX model as a .net file and its weights as a .safetensors beside it")
+  .argument("<file>", "the .onnx file")
+  .option("--out <file>", "the .net file to write (default: the ONNX file's name, .net, here)")
+  .action((file: string, options: ImportCommandOptions) => {
+    process.exitCode = runImport(file, options);
   });
 
 program

@@ -97,7 +97,7 @@ function convert(spec: ArgSpec, v: Value): ArgValue | undefined {
   }
 }
 
-function outOfRange(spec: ArgSpec, value: ArgValue): string | undefined {
+export function outOfRange(spec: ArgSpec, value: ArgValue): string | undefined {
   const numbers = typeof value === "number" ? [value] : Array.isArray(value) ? value : [];
   if (spec.min !== undefined && numbers.some((n) => n < spec.min!)) return `at least ${spec.min}`;
   if (spec.above !== undefined && numbers.some((n) => n <= spec.above!))

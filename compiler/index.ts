@@ -10,4 +10,6 @@ export {
 } from "./diagnostics.js";
 export type { IRNode, ModelIR, CriterionTerm, TrainConfig } from "./ir.js";
 export { layers, layerList, criterionList } from "./catalog/index.js";
+export { exportOnnx } from "./export/onnx.js";
+export { importOnnx, type ImportProblem, type ImportResult } from "./import/onnx.js";
 export { exportTorch, type TorchExportOptions } from "./export/torch.js";
