@@ -685,7 +685,9 @@ class Importer {
       pad: perAxis(pad),
       ceil: ceil || overrun,
     };
-    if (kind === "Average") args["count_include_pad"] = includePad || absorbed !== undefined;
+    // Without padding the flag changes nothing: netc's default (true), which the call then omits.
+    if (kind === "Average")
+      args["count_include_pad"] = includePad || absorbed !== undefined || pad.every((v) => v === 0);
     const op = `${axes === 1 ? "Temporal" : "Spatial"}${kind}Pooling`;
     this.add(n, op, args, [x]);
     if (!overrun && !absorbed) return;
