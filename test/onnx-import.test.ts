@@ -247,6 +247,23 @@ describe("ONNX import", () => {
     );
   });
 
+  test("a 1-D ConvTranspose and a window attribute of the wrong length are refused, named", () => {
+    const refused = (node: OnnxNode, weight: number[]) => {
+      const result = importOnnx(
+        handMade([node], { w: { dims: weight, data: values(12, 2) } }, [2, 6], [2, 6]),
+        "hand.onnx",
+      );
+      return result.ok ? [] : result.problems.map((p) => p.message);
+    };
+    expect(refused(node("ConvTranspose", ["x", "w"], "y"), [2, 2, 3])).toEqual([
+      "netc has no 1-D transposed convolution",
+    ]);
+    const strides: OnnxAttribute = { name: "strides", kind: "ints", value: [1, 1] };
+    expect(refused(node("Conv", ["x", "w"], "y", [strides]), [2, 2, 3])).toEqual([
+      "its strides [1, 1] does not fit its 1-D input",
+    ]);
+  });
+
   test("MatMul then Add of a bias is a Linear; Gemm untransposed, scaled by alpha and beta, too", async () => {
     const bytes = handMade(
       [

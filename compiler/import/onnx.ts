@@ -536,22 +536,21 @@ class Importer {
     const group = this.intAttr(n, "group", 1);
     const pads = transposed || axes === 1 ? this.pads(n, axes) : this.zeroPadded(n, x);
     const input = pads ? x : `${n.outputs[0]}/pad`;
-    const ones = Array<number>(axes).fill(1);
     const bias = this.floats(n, n.inputs[2]);
     const args: Record<string, ArgValue> = {
       // ONNX's weights are PyTorch's: [out, in/group, ...] and, transposed, [in, out/group, ...].
       out: transposed ? wShape[1]! * group : wShape[0]!,
-      kernel: perAxis(this.intsAttr(n, "kernel_shape") ?? wShape.slice(2)),
-      stride: perAxis(this.intsAttr(n, "strides") ?? ones),
+      kernel: perAxis(this.axisValues(n, "kernel_shape", axes, wShape.slice(2))),
+      stride: perAxis(this.axisValues(n, "strides", axes, 1)),
       pad: perAxis(pads ?? Array<number>(axes).fill(0)),
       bias: bias !== undefined,
-      dilation: perAxis(this.intsAttr(n, "dilations") ?? ones),
+      dilation: perAxis(this.axisValues(n, "dilations", axes, 1)),
       groups: group,
     };
     if (transposed) {
       if (this.intsAttr(n, "output_shape"))
         this.fail(n, "netc's SpatialFullConvolution takes output_padding, not output_shape");
-      args["adj"] = perAxis(this.intsAttr(n, "output_padding") ?? [0, 0]);
+      args["adj"] = perAxis(this.axisValues(n, "output_padding", axes, 0));
     }
     const params: Record<string, Float32Array> = { weight: w };
     if (bias) params["bias"] = bias;
@@ -666,10 +665,9 @@ class Importer {
       this.fail(n, "its indices output is used; netc's pooling has none");
     const dilations = this.intsAttr(n, "dilations");
     if (dilations?.some((d) => d !== 1)) this.fail(n, "netc has no dilated pooling");
-    const kernel = this.intsAttr(n, "kernel_shape");
-    if (kernel?.length !== axes)
-      this.fail(n, `netc pools its ${axes}-D input over ${axes}-D windows`);
-    const stride = this.intsAttr(n, "strides") ?? kernel.map(() => 1);
+    if (!this.intsAttr(n, "kernel_shape")) this.fail(n, "its kernel_shape is missing");
+    const kernel = this.axisValues(n, "kernel_shape", axes, []);
+    const stride = this.axisValues(n, "strides", axes, 1);
     const ceil = this.intAttr(n, "ceil_mode", 0) === 1;
     const includePad = this.intAttr(n, "count_include_pad", 0) === 1;
     const p = this.intsAttr(n, "pads") ?? Array<number>(2 * axes).fill(0);
@@ -701,6 +699,21 @@ class Importer {
         n,
         `netc's ceil-mode pooling gives [${got.join(", ")}], not [${expected.join(", ")}]`,
       );
+  }
+
+  /** An ints attribute of one value per spatial axis: `fallback` (a list, or a value for each) when absent. */
+  private axisValues(
+    n: OnnxNode,
+    name: string,
+    axes: number,
+    fallback: number | number[],
+  ): number[] {
+    const v =
+      this.intsAttr(n, name) ??
+      (typeof fallback === "number" ? Array<number>(axes).fill(fallback) : fallback);
+    if (v.length !== axes)
+      this.fail(n, `its ${name} [${v.join(", ")}] does not fit its ${axes}-D input`);
+    return v;
   }
 
   /** An AveragePool whose pads are at the ends only and left out (count_include_pad=0, no ceil). */
