@@ -77,6 +77,28 @@ describe("ONNX import", () => {
     );
   });
 
+  test.each([
+    [
+      "input x: [4, 16]",
+      "conv: TemporalConvolution(6, kernel=3, stride=2, pad=2, dilation=2, groups=2)",
+      "bn: BatchNormalization",
+      "TemporalMaxPooling(2, ceil=true)",
+      // Its last window runs past the padding: exported as Pad, then AveragePool.
+      "TemporalAveragePooling(3, stride=2, pad=1, ceil=true)",
+    ],
+    [
+      "input x: [4, 8, 8]",
+      "dw: SpatialConvolution(4, kernel=3, pad=2, dilation=2, groups=4)",
+      "up: SpatialFullConvolution(6, kernel=3, stride=2, pad=1, adj=1, dilation=2, groups=2)",
+      "SpatialAveragePooling(3, stride=2, ceil=true)",
+    ],
+  ])("dilated, grouped and 1-D layers come back as written: %s", (...lines) => {
+    const source = `model M {\n${lines.map((l) => `  ${l}\n`).join("")}}\n`;
+    const { back, diffs } = roundTrip(source, "m");
+    expect(back.source).toContain(lines.map((l) => `  ${l}\n`).join(""));
+    for (const d of diffs) expect(d.abs).toBe(0);
+  });
+
   test("lenet5 comes back flat, labelled, with PyTorch's names", () => {
     const { back } = roundTrip(readFileSync(new URL("lenet5.net", samplesDir), "utf8"), "lenet5");
     expect(back.source).toBe(
@@ -154,11 +176,7 @@ describe("ONNX import", () => {
     expect(result).toEqual({
       ok: false,
       problems: [
-        {
-          node: "/conv/Conv",
-          opType: "Conv",
-          message: "netc has no dilated convolution (dilations=[2, 2])",
-        },
+        { node: "/MaxPool", opType: "MaxPool", message: "netc has no dilated pooling" },
         { node: "/Abs", opType: "Abs", message: "netc has no layer for Abs" },
         { node: "/Transpose", opType: "Transpose", message: "netc has no layer for Transpose" },
       ],
@@ -227,6 +245,23 @@ describe("ONNX import", () => {
     expect(await againstOrt(bytes, [2, 6, 5])).toContain(
       "  SpatialZeroPadding(0, right=1, top=1, bottom=2)\n  conv: SpatialConvolution(3, kernel=3, stride=[2, 1], bias=false)\n",
     );
+  });
+
+  test("a 1-D ConvTranspose and a window attribute of the wrong length are refused, named", () => {
+    const refused = (node: OnnxNode, weight: number[]) => {
+      const result = importOnnx(
+        handMade([node], { w: { dims: weight, data: values(12, 2) } }, [2, 6], [2, 6]),
+        "hand.onnx",
+      );
+      return result.ok ? [] : result.problems.map((p) => p.message);
+    };
+    expect(refused(node("ConvTranspose", ["x", "w"], "y"), [2, 2, 3])).toEqual([
+      "netc has no 1-D transposed convolution",
+    ]);
+    const strides: OnnxAttribute = { name: "strides", kind: "ints", value: [1, 1] };
+    expect(refused(node("Conv", ["x", "w"], "y", [strides]), [2, 2, 3])).toEqual([
+      "its strides [1, 1] does not fit its 1-D input",
+    ]);
   });
 
   test("MatMul then Add of a bias is a Linear; Gemm untransposed, scaled by alpha and beta, too", async () => {

@@ -1,10 +1,10 @@
 // The playground in Chromium, as built by `npm run build` and served by `netc playground`: the page loads cleanly, a shape error typed shows at its line and its quick fix repairs it,
 // the graph draws each layer, training on 2 threads lowers the loss, and the first filters and a
-// feature map are drawn (judged by their pixels). Each pane's screenshot is kept in
-// test-artifacts/playground/.
+// feature map are drawn (judged by their pixels); the ONNX download is what ONNX Runtime runs as
+// netc does. Each pane's screenshot is kept in test-artifacts/playground/.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,9 @@ import { serveDirectory } from "../cli/static-server.js";
 import { hasChromium, launchChromium, watchedPage } from "./helpers/browser.js";
 import { netc, root } from "./helpers/cli.js";
 import { npy, npz } from "./helpers/data-files.js";
+import { difference, netcForward, ortForward, shapes, TOLERANCE } from "./helpers/onnx.js";
+import { decodeModel } from "../compiler/export/onnx-proto.js";
+import { decodeSafetensors } from "../runtime/safetensors.js";
 
 const artifacts = join(root, "test-artifacts", "playground");
 
@@ -179,6 +182,30 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
     expect(await read(page, "netcPlayground.errors")).toEqual([]);
     expect(errors).toEqual([]);
   }, 60_000);
+
+  test("the ONNX download is the model with the page's weights, as ONNX Runtime runs it", async () => {
+    const download = async (id: string) => {
+      const [file] = await Promise.all([page.waitForEvent("download"), page.click(`#${id}`)]);
+      return { name: file.suggestedFilename(), bytes: readFileSync((await file.path())!) };
+    };
+    const onnx = await download("download-onnx");
+    const weights = await download("download-weights");
+    expect(onnx.name).toBe("lenet5.onnx");
+    const saved = decodeSafetensors(weights.bytes, weights.name);
+    const initializers = decodeModel(onnx.bytes, onnx.name).graph.initializers;
+    for (const [name, { data }] of saved)
+      expect(initializers.find((t) => t.name === name)?.values).toEqual({ type: "float", data });
+    // The editor's model from those weights: netc's forward pass is ONNX Runtime's of the file.
+    const run = netcForward(
+      await read(page, "netcPlayground.view.state.doc.toString()"),
+      0,
+      weights.bytes,
+    );
+    const ort = await ortForward(onnx.bytes, run.inputs, shapes(run.model, "inputs"));
+    const [output] = run.model.outputs;
+    const d = difference(ort.get(output!.name)!, run.outputs.get(output!.name)!);
+    expect(d.rel).toBeLessThanOrEqual(TOLERANCE);
+  });
 
   test("an .npz dropped on the page is the data the model trains on", async () => {
     // 128 samples of LeNet-5's input and 10 classes: a tenth is held out as the test set.

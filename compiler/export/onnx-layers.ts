@@ -38,13 +38,22 @@ const ints = (name: string, value: number[]): OnnxAttribute => ({ name, kind: "i
 const float = (name: string, value: number): OnnxAttribute => ({ name, kind: "float", value });
 const str = (name: string, value: string): OnnxAttribute => ({ name, kind: "string", value });
 
-/** kernel_shape, strides and pads (top, left, bottom, right) of a windowed layer. */
-function windowAttributes(args: Args): OnnxAttribute[] {
-  const [ph, pw] = pair(args["pad"]);
+/**
+ * A window argument per spatial axis: `[h, w]` for an image layer, `[length]` for a 1-D one over
+ * [channels, length] (whose arguments are single numbers).
+ */
+function perAxis(e: OnnxEmitter, name: string): number[] {
+  const v = e.args[name];
+  return e.inputShapes[0]!.length === 2 ? [v as number] : pair(v);
+}
+
+/** kernel_shape, strides and pads (every axis's start, then every axis's end) of a windowed layer. */
+function windowAttributes(e: OnnxEmitter): OnnxAttribute[] {
+  const pad = perAxis(e, "pad");
   return [
-    ints("kernel_shape", pair(args["kernel"])),
-    ints("strides", pair(args["stride"])),
-    ints("pads", [ph, pw, ph, pw]),
+    ints("kernel_shape", perAxis(e, "kernel")),
+    ints("strides", perAxis(e, "stride")),
+    ints("pads", [...pad, ...pad]),
   ];
 }
 
@@ -72,10 +81,65 @@ const clip =
 
 function pooling(opType: "MaxPool" | "AveragePool"): LayerExport {
   return (e) => {
-    const attributes = [...windowAttributes(e.args), int("ceil_mode", e.args["ceil"] ? 1 : 0)];
+    if (
+      opType === "AveragePool" &&
+      e.args["ceil"] === true &&
+      e.args["count_include_pad"] !== false
+    ) {
+      const overrun = ceilOverrun(e);
+      if (overrun.some((o) => o > 0)) return averageOverrun(e, overrun);
+    }
+    const attributes = [...windowAttributes(e), int("ceil_mode", e.args["ceil"] ? 1 : 0)];
     if (opType === "AveragePool")
       attributes.push(int("count_include_pad", e.args["count_include_pad"] === false ? 0 : 1));
     e.op(opType, [e.x[0]!], attributes, e.y);
+  };
+}
+
+/** Per axis, how far the last window of a ceil-mode pooling runs past the padded input. */
+function ceilOverrun(e: OnnxEmitter): number[] {
+  const [kernel, stride, pad] = ["kernel", "stride", "pad"].map((a) => perAxis(e, a));
+  const sizes = e.inputShapes[0]!.slice(1);
+  return e.outputShape.slice(1).map((out, i) => {
+    const end = (out - 1) * stride![i]! - pad![i]! + kernel![i]!;
+    return Math.max(0, end - sizes[i]! - pad![i]!);
+  });
+}
+
+/**
+ * An average pooling with ceil and count_include_pad whose last window runs past the padded
+ * input: PyTorch divides that window by its part inside the padded input, ONNX Runtime by the
+ * whole kernel. Written as the padding made explicit (a Pad of zeros, which then count), then
+ * AveragePool without ceil, the overrun as end pads that count_include_pad=0 leaves out: the
+ * same windows, each divided as PyTorch divides it.
+ */
+function averageOverrun(e: OnnxEmitter, overrun: number[]): void {
+  const pad = perAxis(e, "pad");
+  const x = pad.some((p) => p > 0)
+    ? e.op("Pad", [e.x[0]!, e.ints("pads", [0, 0, ...pad, 0, 0, ...pad])])
+    : e.x[0]!;
+  const attributes = [
+    ints("kernel_shape", perAxis(e, "kernel")),
+    ints("strides", perAxis(e, "stride")),
+    ints("pads", [...pad.map(() => 0), ...overrun]),
+    int("count_include_pad", 0),
+  ];
+  e.op("AveragePool", [x], attributes, e.y);
+}
+
+/**
+ * Conv and ConvTranspose, 1-D or 2-D: netc's weight layouts are ONNX's (PyTorch's), and ONNX
+ * defines ConvTranspose's output size with dilation, pads and output_padding as PyTorch does.
+ */
+function convolution(opType: "Conv" | "ConvTranspose"): LayerExport {
+  return (e) => {
+    const attributes = [
+      ...windowAttributes(e),
+      ints("dilations", perAxis(e, "dilation")),
+      int("group", num(e.args, "groups")),
+    ];
+    if (opType === "ConvTranspose") attributes.push(ints("output_padding", perAxis(e, "adj")));
+    e.op(opType, weightInputs(e), attributes, e.y);
   };
 }
 
@@ -222,16 +286,13 @@ function prelu(e: OnnxEmitter): void {
 }
 
 export const onnxLayers: Readonly<Record<string, LayerExport>> = {
-  SpatialConvolution: (e) => e.op("Conv", weightInputs(e), windowAttributes(e.args), e.y),
-  SpatialFullConvolution: (e) =>
-    e.op(
-      "ConvTranspose",
-      weightInputs(e),
-      [...windowAttributes(e.args), ints("output_padding", pair(e.args["adj"]))],
-      e.y,
-    ),
+  SpatialConvolution: convolution("Conv"),
+  SpatialFullConvolution: convolution("ConvTranspose"),
+  TemporalConvolution: convolution("Conv"),
   SpatialMaxPooling: pooling("MaxPool"),
   SpatialAveragePooling: pooling("AveragePool"),
+  TemporalMaxPooling: pooling("MaxPool"),
+  TemporalAveragePooling: pooling("AveragePool"),
   SpatialAdaptiveMaxPooling: adaptive("Max"),
   SpatialAdaptiveAveragePooling: adaptive("Average"),
   SpatialBatchNormalization: batchNorm,

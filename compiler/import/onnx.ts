@@ -110,6 +110,8 @@ class Importer {
   private readonly problems: ImportProblem[] = [];
   private readonly consumers = new Map<string, OnnxNode[]>();
   private readonly done = new Set<OnnxNode>();
+  /** A Pad's output read as its average pooling's padding: the Pad's input and pads. */
+  private readonly padded = new Map<string, { input: string; pad: number[] }>();
 
   constructor(
     private readonly graph: OnnxGraph,
@@ -448,11 +450,10 @@ class Importer {
     ConvTranspose: (n) => this.conv(n, true),
     Gemm: (n) => this.gemm(n),
     MatMul: (n) => this.matmul(n),
-    MaxPool: (n) => this.pool(n, "SpatialMaxPooling"),
-    AveragePool: (n) => this.pool(n, "SpatialAveragePooling"),
-    GlobalAveragePool: (n) =>
-      this.add(n, "SpatialAdaptiveAveragePooling", { h: 1, w: 1 }, [this.input(n)]),
-    GlobalMaxPool: (n) => this.add(n, "SpatialAdaptiveMaxPooling", { h: 1, w: 1 }, [this.input(n)]),
+    MaxPool: (n) => this.pool(n, "Max"),
+    AveragePool: (n) => this.pool(n, "Average"),
+    GlobalAveragePool: (n) => this.globalPool(n, "Average"),
+    GlobalMaxPool: (n) => this.globalPool(n, "Max"),
     BatchNormalization: (n) => this.batchNorm(n),
     Resize: (n) => this.resize(n),
     Upsample: (n) => this.resize(n),
@@ -513,57 +514,67 @@ class Importer {
     Div: (n) => this.erfGelu(n),
   };
 
+  /**
+   * The spatial axes of a windowed node's input: 1 for [channels, length] (the Temporal
+   * layers), 2 for [channels, height, width].
+   */
+  private axes(n: OnnxNode, x: string): 1 | 2 {
+    const rank = this.shape(n, x).length;
+    if (rank !== 2 && rank !== 3)
+      this.fail(n, "netc's windowed layers take [channels, length] or [channels, height, width]");
+    return rank === 2 ? 1 : 2;
+  }
+
   private conv(n: OnnxNode, transposed: boolean): void {
     const x = this.input(n);
+    const axes = this.axes(n, x);
     const w = this.floats(n, n.inputs[1]);
     const wShape = this.constShape(n.inputs[1]!);
-    if (!w || !wShape || wShape.length !== 4)
-      this.fail(n, "netc needs a constant 4-D weight (2-D convolution)");
+    if (!w || !wShape || wShape.length !== axes + 2)
+      this.fail(n, `netc needs a constant ${axes + 2}-D weight (${axes}-D convolution)`);
+    if (transposed && axes === 1) this.fail(n, "netc has no 1-D transposed convolution");
     const group = this.intAttr(n, "group", 1);
-    if (group !== 1) this.fail(n, `netc has no grouped convolution (group=${group})`);
-    const dilations = this.intsAttr(n, "dilations");
-    if (dilations?.some((d) => d !== 1))
-      this.fail(n, `netc has no dilated convolution (dilations=[${dilations.join(", ")}])`);
-    const [ph, pw] = transposed ? this.pads(n) : this.zeroPadded(n, x);
-    const input = transposed || ph >= 0 ? x : `${n.outputs[0]}/pad`;
-    const kernel = this.intsAttr(n, "kernel_shape") ?? wShape.slice(2);
+    const pads = transposed || axes === 1 ? this.pads(n, axes) : this.zeroPadded(n, x);
+    const input = pads ? x : `${n.outputs[0]}/pad`;
     const bias = this.floats(n, n.inputs[2]);
-    const out = transposed ? wShape[1]! : wShape[0]!;
     const args: Record<string, ArgValue> = {
-      out,
-      kernel: kernel as [number, number],
-      stride: (this.intsAttr(n, "strides") ?? [1, 1]) as [number, number],
-      pad: [Math.max(ph, 0), Math.max(pw, 0)],
+      // ONNX's weights are PyTorch's: [out, in/group, ...] and, transposed, [in, out/group, ...].
+      out: transposed ? wShape[1]! * group : wShape[0]!,
+      kernel: perAxis(this.axisValues(n, "kernel_shape", axes, wShape.slice(2))),
+      stride: perAxis(this.axisValues(n, "strides", axes, 1)),
+      pad: perAxis(pads ?? Array<number>(axes).fill(0)),
       bias: bias !== undefined,
+      dilation: perAxis(this.axisValues(n, "dilations", axes, 1)),
+      groups: group,
     };
     if (transposed) {
       if (this.intsAttr(n, "output_shape"))
         this.fail(n, "netc's SpatialFullConvolution takes output_padding, not output_shape");
-      args["adj"] = (this.intsAttr(n, "output_padding") ?? [0, 0]) as [number, number];
+      args["adj"] = perAxis(this.axisValues(n, "output_padding", axes, 0));
     }
     const params: Record<string, Float32Array> = { weight: w };
     if (bias) params["bias"] = bias;
-    this.add(
-      n,
-      transposed ? "SpatialFullConvolution" : "SpatialConvolution",
-      args,
-      [input],
-      params,
-    );
+    const op = transposed
+      ? "SpatialFullConvolution"
+      : axes === 1
+        ? "TemporalConvolution"
+        : "SpatialConvolution";
+    this.add(n, op, args, [input], params);
   }
 
   /**
-   * A convolution's pads: [h, w] when symmetric; otherwise a SpatialZeroPadding layer is added
-   * before it (its output `<output>/pad`) and [-1, -1] returned, the convolution then unpadded.
+   * A 2-D convolution's pads: [h, w] when symmetric; otherwise a SpatialZeroPadding layer is
+   * added before it (its output `<output>/pad`) and undefined returned, the convolution then
+   * unpadded.
    */
-  private zeroPadded(n: OnnxNode, x: string): [number, number] {
+  private zeroPadded(n: OnnxNode, x: string): number[] | undefined {
     const p = this.intsAttr(n, "pads");
     if (
       this.stringAttr(n, "auto_pad", "NOTSET") !== "NOTSET" ||
       p?.length !== 4 ||
       (p[0] === p[2] && p[1] === p[3])
     )
-      return this.pads(n);
+      return this.pads(n, 2);
     const [top, left, bottom, right] = p;
     // No label of its own: the node's name is the convolution's.
     this.add(
@@ -574,18 +585,19 @@ class Importer {
       {},
       `${n.outputs[0]}/pad`,
     );
-    return [-1, -1];
+    return undefined;
   }
 
-  /** Symmetric 2-D pads [top, left, bottom, right] as [h, w]; auto_pad only as NOTSET or VALID. */
-  private pads(n: OnnxNode): [number, number] {
+  /** Symmetric pads (each axis's start, then its end) as one per axis; auto_pad NOTSET or VALID. */
+  private pads(n: OnnxNode, axes: number): number[] {
     const auto = this.stringAttr(n, "auto_pad", "NOTSET");
     if (auto !== "NOTSET" && auto !== "VALID")
       this.fail(n, `netc has no auto_pad=${auto}: give explicit pads`);
-    const p = this.intsAttr(n, "pads") ?? [0, 0, 0, 0];
-    if (p.length !== 4 || p[0] !== p[2] || p[1] !== p[3])
+    const p = this.intsAttr(n, "pads") ?? Array<number>(2 * axes).fill(0);
+    const starts = p.slice(0, axes);
+    if (p.length !== 2 * axes || starts.some((v, i) => v !== p[axes + i]))
       this.fail(n, `netc pads both sides alike, not pads=[${p.join(", ")}]`);
-    return [p[0]!, p[1]!];
+    return starts;
   }
 
   private linear(
@@ -645,23 +657,105 @@ class Importer {
     } else this.linear(n, x, weight, out);
   }
 
-  private pool(n: OnnxNode, op: "SpatialMaxPooling" | "SpatialAveragePooling"): void {
-    const x = this.input(n);
+  private pool(n: OnnxNode, kind: "Max" | "Average"): void {
+    const absorbed = this.padded.get(n.inputs[0]!);
+    const x = absorbed?.input ?? this.input(n);
+    const axes = this.axes(n, x);
     if (this.usedOutputs(n) > 0)
       this.fail(n, "its indices output is used; netc's pooling has none");
     const dilations = this.intsAttr(n, "dilations");
     if (dilations?.some((d) => d !== 1)) this.fail(n, "netc has no dilated pooling");
-    const kernel = this.intsAttr(n, "kernel_shape");
-    if (kernel?.length !== 2) this.fail(n, "netc pools over 2-D windows");
+    if (!this.intsAttr(n, "kernel_shape")) this.fail(n, "its kernel_shape is missing");
+    const kernel = this.axisValues(n, "kernel_shape", axes, []);
+    const stride = this.axisValues(n, "strides", axes, 1);
+    const ceil = this.intAttr(n, "ceil_mode", 0) === 1;
+    const includePad = this.intAttr(n, "count_include_pad", 0) === 1;
+    const p = this.intsAttr(n, "pads") ?? Array<number>(2 * axes).fill(0);
+    // Average pooling leaving out end pads only (count_include_pad=0, no ceil), perhaps after a
+    // Pad of zeros: netc's ceil-mode pooling, whose last window is divided by its part inside
+    // the input, the Pad's zeros counted (count_include_pad). Taken when the window counts agree.
+    const overrun =
+      kind === "Average" && this.endsOnly(n, axes) && p.slice(axes).some((v) => v > 0);
+    const pad = absorbed?.pad ?? (overrun ? kernel.map(() => 0) : this.pads(n, axes));
     const args: Record<string, ArgValue> = {
-      kernel: kernel as [number, number],
-      stride: (this.intsAttr(n, "strides") ?? [1, 1]) as [number, number],
-      pad: this.pads(n),
-      ceil: this.intAttr(n, "ceil_mode", 0) === 1,
+      kernel: perAxis(kernel),
+      stride: perAxis(stride),
+      pad: perAxis(pad),
+      ceil: ceil || overrun,
     };
-    if (op === "SpatialAveragePooling")
-      args["count_include_pad"] = this.intAttr(n, "count_include_pad", 0) === 1;
+    // Without padding the flag changes nothing: netc's default (true), which the call then omits.
+    if (kind === "Average")
+      args["count_include_pad"] = includePad || absorbed !== undefined || pad.every((v) => v === 0);
+    const op = `${axes === 1 ? "Temporal" : "Spatial"}${kind}Pooling`;
     this.add(n, op, args, [x]);
+    if (!overrun && !absorbed) return;
+    const sizes = this.shape(n, x).slice(1);
+    const expected = sizes.map(
+      (size, i) => Math.floor((size + 2 * pad[i]! + p[axes + i]! - kernel[i]!) / stride[i]!) + 1,
+    );
+    const got = this.shapes.get(n.outputs[0]!)!.slice(1);
+    if (got.some((v, i) => v !== expected[i]))
+      this.fail(
+        n,
+        `netc's ceil-mode pooling gives [${got.join(", ")}], not [${expected.join(", ")}]`,
+      );
+  }
+
+  /** An ints attribute of one value per spatial axis: `fallback` (a list, or a value for each) when absent. */
+  private axisValues(
+    n: OnnxNode,
+    name: string,
+    axes: number,
+    fallback: number | number[],
+  ): number[] {
+    const v =
+      this.intsAttr(n, name) ??
+      (typeof fallback === "number" ? Array<number>(axes).fill(fallback) : fallback);
+    if (v.length !== axes)
+      this.fail(n, `its ${name} [${v.join(", ")}] does not fit its ${axes}-D input`);
+    return v;
+  }
+
+  /** An AveragePool whose pads are at the ends only and left out (count_include_pad=0, no ceil). */
+  private endsOnly(n: OnnxNode, axes: number): boolean {
+    const p = this.intsAttr(n, "pads") ?? [];
+    return (
+      this.intAttr(n, "ceil_mode", 0) === 0 &&
+      this.intAttr(n, "count_include_pad", 0) === 0 &&
+      p.slice(0, axes).every((v) => v === 0)
+    );
+  }
+
+  /**
+   * A Pad of zeros, alike at both ends of each spatial axis and at most half the window, read
+   * only by such an AveragePool: netc's export of a ceil-mode average pooling (onnx-layers.ts),
+   * read back as the pooling's own padding. The Pad then adds no layer.
+   */
+  private padsAverage(n: OnnxNode, x: string, pads: Dim[] | undefined): boolean {
+    const readers = this.consumers.get(n.outputs[0]!);
+    const pool = readers?.length === 1 ? readers[0]! : undefined;
+    const axes = this.shape(n, x).length - 1;
+    const kernel = pool && this.intsAttr(pool, "kernel_shape");
+    const [starts, ends] = [pads?.slice(0, axes + 2), pads?.slice(axes + 2)];
+    const fits =
+      pool?.opType === "AveragePool" &&
+      !this.graph.outputs.some((o) => o.name === n.outputs[0]) &&
+      this.endsOnly(pool, axes) &&
+      kernel?.length === axes &&
+      pads?.length === 2 * (axes + 2) &&
+      starts!.every((v, i) => v === ends![i] && (i < 2 ? v === 0 : typeof v === "number")) &&
+      kernel.every((k, i) => 2 * (starts![i + 2] as number) <= k);
+    if (fits) this.padded.set(n.outputs[0]!, { input: x, pad: starts!.slice(2) as number[] });
+    return fits;
+  }
+
+  /** A global pooling: adaptive to 1×1 on images, a window the whole length on signals. */
+  private globalPool(n: OnnxNode, kind: "Max" | "Average"): void {
+    const x = this.input(n);
+    const shape = this.shape(n, x);
+    if (this.axes(n, x) === 2)
+      return this.add(n, `SpatialAdaptive${kind}Pooling`, { h: 1, w: 1 }, [x]);
+    this.add(n, `Temporal${kind}Pooling`, { kernel: shape[1]! }, [x]);
   }
 
   /** Pad of height and width only: zeros (or cropping), reflection or the edge repeated. */
@@ -679,6 +773,7 @@ class Importer {
     if (n.inputs[3]) this.fail(n, "netc pads height and width, given no axes");
     const value = this.floats(n, n.inputs[2])?.[0] ?? this.floatAttr(n, "value", 0);
     if (mode === "constant" && value !== 0) this.fail(n, `netc pads with zeros, not ${value}`);
+    if (mode === "constant" && this.padsAverage(n, x, pads)) return;
     if (pads?.length !== 8 || [0, 1, 4, 5].some((i) => pads[i] !== 0))
       this.fail(n, "netc pads height and width only, from constant pads");
     const [, , top, left, , , bottom, right] = pads as number[];
@@ -1154,6 +1249,9 @@ function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c]!;
   return t;
 }
+
+/** A window argument from one value per spatial axis: a number in 1-D, [h, w] in 2-D. */
+const perAxis = (v: readonly number[]): ArgValue => (v.length === 1 ? v[0]! : [v[0]!, v[1]!]);
 
 /** An ONNX node name without torch's trailing `/OpType` (`/conv1/Conv` → `conv1`). */
 function stripOp(name: string, opType: string): string {

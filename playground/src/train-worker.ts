@@ -5,6 +5,7 @@
 import { gunzipSync } from "fflate";
 import { compile, type Compiled } from "@netc/compiler/compile.js";
 import { interpret } from "@netc/compiler/interpret.js";
+import { exportOnnx } from "@netc/compiler/export/onnx.js";
 import type { KernelFactory, Model, Target } from "@netc/runtime/api-types.js";
 import { bindData, expectationOf } from "@netc/runtime/bind-data.js";
 import { arraySets } from "@netc/runtime/data/array-set.js";
@@ -23,6 +24,7 @@ import { instantiate } from "@netc/runtime/model.js";
 import { defaultOptimizer } from "@netc/runtime/optimizers.js";
 import { Rng } from "@netc/runtime/rng.js";
 import { scheduledLearningRate } from "@netc/runtime/schedules.js";
+import { decodeSafetensors } from "@netc/runtime/safetensors.js";
 import { taskOf, type Task } from "@netc/runtime/task.js";
 import { standaloneText } from "./standalone.js";
 import type { FromTrainer, ModelInfo, Picture, ToTrainer } from "./protocol.js";
@@ -380,9 +382,10 @@ function download(what: "weights" | "module" | "onnx"): void {
     post({ type: "file", name: `${name}.js`, bytes });
     return;
   }
-  // ONNX (issue 12, branch issue12-onnx): the one place to wire compiler/export/onnx.ts in,
-  // as a `file` message of `${name}.onnx` made from `s.compiled` and `s.model.save()`.
-  throw new Error("ONNX export is not available in this build of netc");
+  // ONNX: the compiled model's graph with the weights as they are now (as `netc export` reads
+  // a saved file).
+  const weights = decodeSafetensors(s.model.save(), "the model's weights");
+  post({ type: "file", name: `${name}.onnx`, bytes: exportOnnx(s.compiled.model, weights) });
 }
 
 self.onmessage = async ({ data }: MessageEvent<ToTrainer>) => {

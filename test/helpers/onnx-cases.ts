@@ -2,10 +2,19 @@
 
 /** One small model per catalog layer, with arguments off their defaults where they matter. */
 export const layerCases: Record<string, string[]> = {
-  SpatialConvolution: ["[3, 9, 8] -> SpatialConvolution(4, kernel=[3, 2], stride=2, pad=[1, 0])"],
+  SpatialConvolution: [
+    "[3, 9, 8] -> SpatialConvolution(4, kernel=[3, 2], stride=2, pad=[1, 0])",
+    "[4, 9, 8] -> SpatialConvolution(6, kernel=3, stride=[2, 1], pad=2, dilation=[2, 1], groups=2)",
+    "[4, 7, 7] -> SpatialConvolution(4, kernel=3, pad=1, groups=4, bias=false)",
+  ],
   SpatialFullConvolution: [
     "[3, 5, 4] -> SpatialFullConvolution(2, kernel=3, stride=2, pad=1, adj=1)",
     "[3, 5, 4] -> SpatialFullConvolution(2, kernel=[2, 3], bias=false)",
+    "[4, 3, 4] -> SpatialFullConvolution(6, kernel=3, stride=2, pad=1, adj=1, dilation=2, groups=2)",
+  ],
+  TemporalConvolution: [
+    "[3, 12] -> TemporalConvolution(4, kernel=3, stride=2, pad=1)",
+    "[4, 13] -> TemporalConvolution(6, kernel=3, pad=2, dilation=2, groups=2, bias=false)",
   ],
   SpatialMaxPooling: [
     "[2, 7, 7] -> SpatialMaxPooling(3, stride=2, pad=1)",
@@ -15,6 +24,18 @@ export const layerCases: Record<string, string[]> = {
     "[2, 7, 7] -> SpatialAveragePooling(3, stride=2, pad=1)",
     "[2, 7, 7] -> SpatialAveragePooling(3, stride=2, pad=1, count_include_pad=false)",
     "[2, 6, 6] -> SpatialAveragePooling(2, stride=2, ceil=true)",
+    "[2, 7, 6] -> SpatialAveragePooling(2, stride=2, ceil=true)",
+    "[2, 8, 7] -> SpatialAveragePooling(3, stride=2, pad=1, ceil=true)",
+  ],
+  TemporalMaxPooling: [
+    "[2, 9] -> TemporalMaxPooling(3, stride=2, pad=1)",
+    "[2, 8] -> TemporalMaxPooling(2, ceil=true, stride=2, pad=1)",
+  ],
+  TemporalAveragePooling: [
+    "[2, 9] -> TemporalAveragePooling(3, stride=2, pad=1)",
+    "[2, 9] -> TemporalAveragePooling(3, stride=2, pad=1, count_include_pad=false)",
+    "[2, 7] -> TemporalAveragePooling(2, stride=2, ceil=true)",
+    "[2, 8] -> TemporalAveragePooling(3, stride=2, pad=1, ceil=true)",
   ],
   SpatialAdaptiveMaxPooling: [
     "[2, 7, 5] -> SpatialAdaptiveMaxPooling(3, 2)",
@@ -28,7 +49,11 @@ export const layerCases: Record<string, string[]> = {
     "[3, 4, 4] -> SpatialBatchNormalization(eps=0.001)",
     "[3, 4, 4] -> SpatialBatchNormalization(affine=false)",
   ],
-  BatchNormalization: ["[5] -> BatchNormalization", "[3, 6] -> BatchNormalization"],
+  BatchNormalization: [
+    "[5] -> BatchNormalization",
+    "[3, 6] -> BatchNormalization",
+    "[3, 6] -> BatchNormalization(eps=0.001, affine=false)",
+  ],
   SpatialUpSamplingNearest: ["[2, 3, 4] -> SpatialUpSamplingNearest(2)"],
   SpatialUpSamplingBilinear: [
     "[2, 3, 4] -> SpatialUpSamplingBilinear(2)",
