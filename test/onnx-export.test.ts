@@ -9,7 +9,7 @@ import { layerList } from "../compiler/catalog/index.js";
 import { onnxLayers } from "../compiler/export/onnx-layers.js";
 import { decodeModel } from "../compiler/export/onnx-proto.js";
 import { exportOnnx, onnxModel } from "../compiler/export/onnx.js";
-import { caseSource, layerCases } from "./helpers/onnx-cases.js";
+import { caseSource, layerCases, twoInputsTwoOutputs } from "./helpers/onnx-cases.js";
 import {
   difference,
   netcForward,
@@ -92,17 +92,7 @@ describe("ONNX export", () => {
   });
 
   test("two inputs, and an output that is also read by another", async () => {
-    const source = [
-      "model Two {",
-      "  input a: [2, 3, 3]",
-      "  input b: [2, 3, 3]",
-      "  s = Add(a, b)",
-      "  t = Concat(s, b) -> conv: SpatialConvolution(2, kernel=3, pad=1) -> Tanh",
-      "  output s, t",
-      "}",
-      "",
-    ].join("\n");
-    await compare(netcForward(source), "two inputs");
+    await compare(netcForward(twoInputsTwoOutputs), "two inputs");
   });
 
   test("weights that lack a parameter are refused, naming it", () => {

@@ -15,7 +15,7 @@ import {
   type OnnxAttribute,
   type OnnxNode,
 } from "../compiler/export/onnx-proto.js";
-import { caseSource, layerCases } from "./helpers/onnx-cases.js";
+import { caseSource, layerCases, twoInputsTwoOutputs } from "./helpers/onnx-cases.js";
 
 const samplesDir = new URL("../samples/", import.meta.url);
 const fixturesDir = new URL("fixtures/", import.meta.url);
@@ -54,17 +54,7 @@ describe("ONNX import", () => {
   });
 
   test("two inputs and two outputs, one read again, come back as bindings", () => {
-    const source = [
-      "model Two {",
-      "  input a: [2, 3, 3]",
-      "  input b: [2, 3, 3]",
-      "  s = Add(a, b)",
-      "  t = Concat(s, b) -> conv: SpatialConvolution(2, kernel=3, pad=1) -> Tanh",
-      "  output s, t",
-      "}",
-      "",
-    ].join("\n");
-    const { back, diffs } = roundTrip(source, "two");
+    const { back, diffs } = roundTrip(twoInputsTwoOutputs, "two");
     for (const d of diffs) expect(d.rel).toBeLessThanOrEqual(TOLERANCE);
     expect(back.source).toContain(
       [

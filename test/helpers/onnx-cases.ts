@@ -118,3 +118,15 @@ export function caseSource(c: string): string {
   const line = joins ? `y = ${body}` : `y = x -> ${body}`;
   return `model M {\n  input x: ${shape}\n  ${line}\n  output y\n}\n`;
 }
+
+/** Two inputs and two outputs, one of them also read by a later layer. */
+export const twoInputsTwoOutputs = [
+  "model Two {",
+  "  input a: [2, 3, 3]",
+  "  input b: [2, 3, 3]",
+  "  s = Add(a, b)",
+  "  t = Concat(s, b) -> conv: SpatialConvolution(2, kernel=3, pad=1) -> Tanh",
+  "  output s, t",
+  "}",
+  "",
+].join("\n");
