@@ -51,7 +51,7 @@ function arrays(layout: Layout, set: Dataset, part: string): Record<string, Uint
 }
 
 export function runData(path: string, options: DataCommandOptions): ExitCode {
-  const file = compileFile(path, { model: options.model });
+  const file = compileFile(path, { model: options.model, needsCriterion: "data" });
   if (!file.ok) return file.exitCode;
   checkOutputPath(options.out, "--out");
   const { layout } = file.compiled;

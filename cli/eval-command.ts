@@ -23,7 +23,7 @@ export interface EvalCommandOptions extends KernelChoice, DataFlags {
 }
 
 export function runEval(path: string, options: EvalCommandOptions): ExitCode {
-  const file = compileFile(path, { model: options.model });
+  const file = compileFile(path, { model: options.model, needsCriterion: "eval" });
   if (!file.ok) return file.exitCode;
   const { compiled } = file;
   const bytes = readWeightsFile(options.weights, compiled.layout);

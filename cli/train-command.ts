@@ -90,7 +90,7 @@ function stoppingLints(diagnostics: readonly Diagnostic[], allow: readonly strin
 }
 
 export function runTrain(path: string, options: TrainCommandOptions): ExitCode {
-  const file = compileFile(path, { model: options.model });
+  const file = compileFile(path, { model: options.model, needsCriterion: "train" });
   if (!file.ok) return file.exitCode;
   const stopped = stoppingLints(file.diagnostics, options.allow ?? []);
   if (stopped.length > 0) {

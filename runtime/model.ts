@@ -317,6 +317,12 @@ function create(
 
   /** Writes an input and its target, both checked before anything runs; returns the count. */
   function writeBoth(input: unknown, target: unknown, training: boolean): number {
+    // Without a criterion there is no target to count and no loss to compute.
+    if (layout.targets.length === 0) {
+      throw new NetcError(
+        `model ${layout.model} has no criterion, so it has no loss to compute or train on: add a criterion after the model (e.g. \`criterion NLL\`)`,
+      );
+    }
     const count = write("input", layout.inputs, input, training);
     const targets = write("target", layout.targets, target, training);
     if (targets !== count)

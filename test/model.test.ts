@@ -119,6 +119,17 @@ describe("compiled model", () => {
     expect(() => net.loss(images(2), labels(3))).toThrow(/2 input samples but 3 target samples/);
   });
 
+  test("a model without a criterion has no loss: loss, evaluate and trainStep say so", () => {
+    const source = sample("lenet5.net").replace(/^criterion .*$/m, "");
+    const net = compileModel(source).create({ batch: 4, seed: 1 });
+    expect((net.forward(images(2)) as Float32Array).length).toBe(20);
+    const noCriterion =
+      "model LeNet5 has no criterion, so it has no loss to compute or train on: add a criterion after the model (e.g. `criterion NLL`)";
+    expect(() => net.loss(images(2), labels(2))).toThrow(new NetcError(noCriterion));
+    expect(() => net.evaluate(images(2), labels(2))).toThrow(new NetcError(noCriterion));
+    expect(() => net.trainStep(images(2), labels(2))).toThrow(new NetcError(noCriterion));
+  });
+
   test("a two-output model takes its targets as a record keyed by output name", () => {
     const det = compileModel(sample("tiny-detector.net")).create({ batch: 2, seed: 1 });
     const x = new Float32Array(2 * 3 * 64 * 64).fill(0.5);

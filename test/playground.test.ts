@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { serveDirectory } from "../cli/static-server.js";
+import { ecgClassNames } from "../runtime/data/synthetic-ecg.js";
 import { hasChromium, launchChromium, watchedPage } from "./helpers/browser.js";
 import { netc, root } from "./helpers/cli.js";
 import { npy, npz } from "./helpers/data-files.js";
@@ -239,6 +240,25 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
     expect(await page.locator("svg.graph .node.block").textContent()).toContain(
       "DoubleConv (4 layers)",
     );
+  });
+
+  test("the generated sets are netc train's: the ECG set with its classes, void segmentation edges", async () => {
+    await page.selectOption("#sample", "ecg-cnn.net");
+    await until(page, "netcPlayground.info.name === 'ECGNet'");
+    expect(await read(page, "netcPlayground.info.data")).toBe(
+      "generated ECG set (1,024 train, 256 test): single-lead 2.56 s windows at 100 Hz, normal, PVC, AF, bundle branch block, bradycardia, tachycardia",
+    );
+    expect(await read(page, "netcPlayground.info.classNames")).toEqual([...ecgClassNames]);
+    await page.click("#start");
+    await until(page, "netcPlayground.losses.length >= 3");
+    await page.click("#stop");
+    // The criterion ignores 255: as with netc train, the shapes' edges are void pixels.
+    await page.selectOption("#sample", "dilated-segmentation.net");
+    await until(page, "netcPlayground.info.name === 'DilatedSegNet'");
+    expect(await read(page, "netcPlayground.info.data")).toBe(
+      "generated segmentation set (1,024 train, 256 test): bright shapes on noise, a class per pixel, edges void (255)",
+    );
+    expect(await read(page, "netcPlayground.errors")).toEqual([]);
   });
 
   test("netc playground --build: a static copy isolates itself by its service worker, else trains on one thread", async () => {

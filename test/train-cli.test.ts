@@ -689,6 +689,28 @@ describe("bad input: one error on stderr, no stack trace, nothing overwritten", 
     );
   });
 
+  test("a model without a criterion: train, eval and data say where and what to add", () => {
+    const path = write(
+      join(dir, "no-criterion.net"),
+      "# no criterion below\nmodel Plain {\n  input x: [1, 28, 28]\n  Flatten\n  Linear(10)\n  LogSoftMax\n}\n",
+    );
+    const metrics = join(dir, "no-criterion.jsonl");
+    const npz = join(dir, "no-criterion.npz");
+    for (const [command, args] of [
+      ["train", ["--save", kept, "--metrics", metrics]],
+      ["eval", ["--weights", kept]],
+      ["data", ["--out", npz]],
+    ] as const) {
+      fails(
+        [command, path, ...sample, ...args],
+        1,
+        `${path}:2: model Plain has no criterion, which netc ${command} needs: it gives the loss and the targets the data must have; add one after the model, e.g. \`criterion NLL\` for class indices after LogSoftMax, \`criterion CrossEntropy\` on class scores or \`criterion MSE\` for values (see docs/language.md, "The criterion")`,
+      );
+    }
+    expect(existsSync(metrics)).toBe(false);
+    expect(existsSync(npz)).toBe(false);
+  });
+
   test("a model netc has no data for", () => {
     fails(
       ["train", "samples/resnet-tiny.net"],

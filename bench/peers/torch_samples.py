@@ -30,9 +30,12 @@ def build(torch, model):
                 a["groups"], bias=a["bias"], dilation=pair(a["dilation"])
             )
         if op == "SpatialMaxPooling":
-            return nn.MaxPool2d(pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]))
+            return nn.MaxPool2d(pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]), ceil_mode=a["ceil"])
         if op == "SpatialAveragePooling":
-            return nn.AvgPool2d(pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]))
+            return nn.AvgPool2d(
+                pair(a["kernel"]), pair(a["stride"]), pair(a["pad"]), ceil_mode=a["ceil"],
+                count_include_pad=a.get("count_include_pad", True),
+            )
         if op == "TemporalConvolution":
             return nn.Conv1d(
                 c_in, a["out"], a["kernel"], a["stride"], a["pad"], a["dilation"], a["groups"], bias=a["bias"]
@@ -46,8 +49,22 @@ def build(torch, model):
         if op in ("SpatialBatchNormalization", "BatchNormalization"):
             norm = nn.BatchNorm2d if op == "SpatialBatchNormalization" else nn.BatchNorm1d
             return norm(c_in, eps=a["eps"], momentum=a["momentum"], affine=a["affine"])
+        if op == "GroupNormalization":
+            return nn.GroupNorm(a["groups"], c_in, eps=a["eps"], affine=a["affine"])
+        if op == "LayerNormalization":
+            return nn.LayerNorm(shapes[n["inputs"][0]], eps=a["eps"], elementwise_affine=a["affine"])
+        if op == "InstanceNormalization":
+            # PyTorch's default track_running_stats=False: batch statistics in evaluation too, as netc.
+            norm = nn.InstanceNorm2d if len(shapes[n["inputs"][0]]) == 3 else nn.InstanceNorm1d
+            return norm(c_in, eps=a["eps"], affine=a["affine"])
         if op == "SpatialAdaptiveAveragePooling":
             return nn.AdaptiveAvgPool2d((a["h"], a["w"]))
+        if op == "SpatialAdaptiveMaxPooling":
+            return nn.AdaptiveMaxPool2d((a["h"], a["w"]))
+        if op in ("SpatialZeroPadding", "SpatialReflectionPadding", "SpatialReplicationPadding"):
+            pads = tuple(a[k] for k in ("left", "right", "top", "bottom"))
+            return {"SpatialZeroPadding": nn.ZeroPad2d, "SpatialReflectionPadding": nn.ReflectionPad2d,
+                    "SpatialReplicationPadding": nn.ReplicationPad2d}[op](pads)
         if op == "SpatialUpSamplingNearest":
             return nn.Upsample(scale_factor=a["scale"], mode="nearest")
         if op == "SpatialUpSamplingBilinear":
@@ -68,13 +85,25 @@ def build(torch, model):
             return nn.Tanh()
         if op == "SoftPlus":
             return nn.Softplus(a["beta"], a["threshold"])
+        if op == "HardTanh":
+            return nn.Hardtanh(a["min_val"], a["max_val"])
+        if op == "GELU":
+            return nn.GELU(approximate="tanh" if a["approximate"] else "none")
+        if op == "PReLU":
+            return nn.PReLU(a["num_parameters"], init=a["init"])
+        simple = {"SiLU": nn.SiLU, "HardSigmoid": nn.Hardsigmoid, "HardSwish": nn.Hardswish,
+                  "LogSigmoid": nn.LogSigmoid, "SoftSign": nn.Softsign}
+        if op in simple:
+            return simple[op]()
+        if op == "SoftMin":
+            return nn.Softmin(dim=1)
         if op == "SoftMax":
             return nn.Softmax(dim=1)
         if op == "LogSoftMax":
             return nn.LogSoftmax(dim=1)
         if op == "Dropout":
             return nn.Dropout(a["p"])
-        if op in ("View", "Flatten", "Concat", "Add", "Input"):
+        if op in ("View", "Flatten", "Concat", "Add", "Mul", "Input"):
             return None
         raise ValueError(f"no PyTorch layer for {op}")
 
@@ -94,17 +123,23 @@ def build(torch, model):
             for n, index in self.plan:
                 if n["op"] == "Input":
                     continue
-                xs = [values[i] for i in n["inputs"]]
+                # An input of fewer dimensions than the output gets the missing ones after the
+                # batch: PyTorch broadcasts from the last dimension, the batch included.
+                xs = [
+                    x if x.dim() == len(n["shape"]) + 1
+                    else x.reshape(x.shape[0], *[1] * (len(n["shape"]) + 1 - x.dim()), *x.shape[1:])
+                    for x in (values[i] for i in n["inputs"])
+                ]
                 if index is not None:
                     y = self.steps[index](xs[0])
                 elif n["op"] in ("View", "Flatten"):
                     y = xs[0].reshape(xs[0].shape[0], *n["shape"])
                 elif n["op"] == "Concat":
                     y = torch.cat(xs, dim=1)
-                else:  # Add
+                else:  # Add, Mul
                     y = xs[0]
                     for x in xs[1:]:
-                        y = y + x
+                        y = y + x if n["op"] == "Add" else y * x
                 values[n["id"]] = y
             return tuple(values[o["node"]] for o in model["outputs"])
 
@@ -112,13 +147,38 @@ def build(torch, model):
 
 
 def criterion(torch, model):
+    """netc's criterion: the weighted sum of its terms, each a torch.nn.functional mean with its options."""
     F = torch.nn.functional
-    losses = {"NLL": F.nll_loss, "CrossEntropy": F.cross_entropy, "MSE": F.mse_loss, "BCE": F.binary_cross_entropy}
     names = [o["name"] for o in model["outputs"]]
+
+    def classes(a):
+        weight = torch.tensor(a["weights"]) if "weights" in a else None
+        return {"weight": weight, "ignore_index": a.get("ignore", -100)}
+
+    def pos_weight(a, rank):
+        # netc's pos_weight is per channel: [C] on [N, C], [C, 1, 1] on [N, C, H, W].
+        if "pos_weight" not in a:
+            return {}
+        return {"pos_weight": torch.tensor(a["pos_weight"]).reshape(-1, *[1] * (rank - 1))}
+
+    losses = {
+        "NLL": lambda o, t, a: F.nll_loss(o, t, **classes(a)),
+        "CrossEntropy": lambda o, t, a: F.cross_entropy(o, t, label_smoothing=a.get("label_smoothing", 0), **classes(a)),
+        "BCE": lambda o, t, a: F.binary_cross_entropy(o, t),
+        "MSE": lambda o, t, a: F.mse_loss(o, t),
+        "L1": lambda o, t, a: F.l1_loss(o, t),
+        "SmoothL1": lambda o, t, a: F.smooth_l1_loss(o, t, beta=a["beta"]),
+        "BCEWithLogits": lambda o, t, a: F.binary_cross_entropy_with_logits(o, t, **pos_weight(a, o.dim() - 1)),
+        "KLDiv": lambda o, t, a: F.kl_div(o, t, reduction="batchmean", log_target=a.get("log_target", False)),
+    }
+
+    for t in model["criterion"]:
+        if t["criterion"] not in losses:
+            raise ValueError(f"no PyTorch loss for {t['criterion']}")
 
     def total(outputs, targets):
         return sum(
-            t["weight"] * losses[t["criterion"]](outputs[names.index(t["output"])], targets[t["output"]])
+            t["weight"] * losses[t["criterion"]](outputs[names.index(t["output"])], targets[t["output"]], t["args"])
             for t in model["criterion"]
         )
 
@@ -171,8 +231,14 @@ def main():
     torch.manual_seed(0)
     cells = {}
     for model in config["samples"]:
-        net = build(torch, model)
-        opt, loss_of = optimizer(torch, model, net), criterion(torch, model)
+        try:
+            net, loss_of = build(torch, model), criterion(torch, model)
+        except ValueError as error:
+            # A layer or loss this file does not rebuild costs that sample's figure, not the others'.
+            cells[model["sample"]] = {"note": str(error)}
+            print(f"PyTorch {threads}t {model['sample']} train: {error}", file=sys.stderr, flush=True)
+            continue
+        opt = optimizer(torch, model, net)
         batches = data(torch, model, model["batch"], 4)
 
         def train(i):

@@ -9,15 +9,14 @@ import { exportOnnx } from "@netc/compiler/export/onnx.js";
 import type { KernelFactory, Model, Target } from "@netc/runtime/api-types.js";
 import { bindData, expectationOf } from "@netc/runtime/bind-data.js";
 import { arraySets } from "@netc/runtime/data/array-set.js";
+import { builtinData, fashionMnistData, noBuiltinData } from "@netc/runtime/data/builtin.js";
 import { Augmentation } from "@netc/runtime/data/augment.js";
 import { batchCount, epochOrder } from "@netc/runtime/data/batches.js";
-import { fromIdx, toReconstruction, type Dataset } from "@netc/runtime/data/dataset.js";
+import { fromIdx, type Dataset } from "@netc/runtime/data/dataset.js";
 import { fashionMnistClasses } from "@netc/runtime/data/fashion-mnist-classes.js";
 import { parseIdx } from "@netc/runtime/data/idx.js";
 import { parseNpy, parseNpz } from "@netc/runtime/data/npy.js";
 import { holdOut } from "@netc/runtime/data/split.js";
-import { detectionSet } from "@netc/runtime/data/synthetic-detection.js";
-import { segmentationSet } from "@netc/runtime/data/synthetic-segmentation.js";
 import { evaluate, RunningEvaluation } from "@netc/runtime/evaluate.js";
 import { Feeder } from "@netc/runtime/feeder.js";
 import { instantiate } from "@netc/runtime/model.js";
@@ -65,11 +64,6 @@ let inspect: { image: number; node: number | undefined } = { image: 0, node: und
 /** The last compile request, kept so that dropped files rebuild the session. */
 let lastCompile: { source: string; threads: number } | undefined;
 
-// The generated sets as `netc train` makes them (runtime/node/task-data.ts): the same sizes and
-// seed, so that the page and the command line train on the same samples.
-const SYNTHETIC_TRAIN = 1024;
-const SYNTHETIC_TEST = 256;
-
 let fashion: Promise<{ train: Dataset; test: Dataset }> | undefined;
 
 /** The Fashion-MNIST sample: the page's data/ (`netc playground` serves it, `--build` copies it). */
@@ -86,8 +80,6 @@ function fashionMnist(): Promise<{ train: Dataset; test: Dataset }> {
     set("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
   ]).then(([train, test]) => ({ train, test })));
 }
-
-const same = (a: readonly number[], b: readonly number[]) => a.join() === b.join();
 
 /** The user's dropped files: an .npz (x_train, y_train, ...) or .npy arrays by name. */
 function droppedData(compiled: Compiled, task: Task | undefined): Data {
@@ -114,34 +106,19 @@ function droppedData(compiled: Compiled, task: Task | undefined): Data {
 /** The data for the model, as `netc train` chooses it, or the user's dropped files. */
 async function dataFor(compiled: Compiled, task: Task | undefined): Promise<Data> {
   if (userFiles.length > 0) return droppedData(compiled, task);
-  const input = compiled.layout.inputs[0]?.shape ?? [];
-  if (task?.kind === "classification" && same(input, [1, 28, 28])) {
-    const { train, test } = await fashionMnist();
-    const description = `Fashion-MNIST sample (${train.count} train, ${test.count} test)`;
-    return { train, test, description, classNames: fashionMnistClasses };
+  const { layout } = compiled;
+  const builtin = builtinData(layout);
+  if (!builtin) {
+    throw noBuiltinData(
+      layout,
+      "drop an .npz file or .npy files (x_train, y_train, ...: see docs/data.md)",
+      "the playground",
+    );
   }
-  if (task?.kind === "reconstruction" && same(input, [1, 28, 28])) {
-    const { train, test } = await fashionMnist();
-    return {
-      train: toReconstruction(train),
-      test: toReconstruction(test),
-      description: "Fashion-MNIST sample, reconstructing the images",
-    };
-  }
-  const rng = new Rng(0);
-  if (task?.kind === "segmentation" && same(input, [1, 32, 32])) {
-    const train = segmentationSet(SYNTHETIC_TRAIN, rng.fork("segmentation-train")).dataset;
-    const test = segmentationSet(SYNTHETIC_TEST, rng.fork("segmentation-test")).dataset;
-    return { train, test, description: "generated segmentation set: bright shapes on noise" };
-  }
-  if (task?.kind === "detection" && same(input, [3, 64, 64])) {
-    const train = detectionSet(SYNTHETIC_TRAIN, rng.fork("detection-train")).dataset;
-    const test = detectionSet(SYNTHETIC_TEST, rng.fork("detection-test")).dataset;
-    return { train, test, description: "generated detection set: colored boxes on noise" };
-  }
-  throw new Error(
-    "no data for this model: the playground has Fashion-MNIST for input [1, 28, 28], a segmentation set for [1, 32, 32] and a detection set for [3, 64, 64]; drop an .npz file for others",
-  );
+  if (builtin.kind === "generated") return builtin.data;
+  const { train, test } = await fashionMnist();
+  const description = `Fashion-MNIST sample (${train.count} train, ${test.count} test)`;
+  return fashionMnistData(layout, builtin.task, { train, test, description });
 }
 
 async function compileSession(source: string, threads: number): Promise<void> {
