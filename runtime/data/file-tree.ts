@@ -333,14 +333,18 @@ class TreeReader {
     };
   }
 
+  table(path: string) {
+    const text = new TextDecoder().decode(this.readBytes(path));
+    return parseTable(text, path, extname(path) === ".tsv" ? "\t" : ",");
+  }
+
   loadCsv(
     path: string,
     model: ModelExpectation,
     reconstruct: boolean,
     labels: readonly string[],
   ): UserData {
-    const text = new TextDecoder().decode(this.readBytes(path));
-    const table = parseTable(text, path, extname(path) === ".tsv" ? "\t" : ",");
+    const table = this.table(path);
     if (labels.length === 0 && !reconstruct) {
       throw new NetcError(
         `--label is needed to say which columns of ${path} are targets; its columns are: ${table.columns.join(", ")}`,
@@ -399,6 +403,11 @@ class TreeReader {
 /** Decides what kind of source `path` of `tree` is, from its name or its directory listing alone. */
 export function sourceKindIn(tree: FileTree, path: string): SourceKind {
   return new TreeReader(tree).sourceKind(path);
+}
+
+/** The columns of the CSV or TSV file `path` of `tree`, in order. */
+export function tableColumns(tree: FileTree, path: string): readonly string[] {
+  return new TreeReader(tree).table(path).columns;
 }
 
 /**
