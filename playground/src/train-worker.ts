@@ -91,7 +91,7 @@ function fashionMnist(): Promise<{ train: Dataset; test: Dataset }> {
 
 /**
  * The user's dropped items as one tree, read as `netc train --data` reads its path: one item (a
- * file, a folder, a zip unpacked to a folder of its name) is the path; several (.npy or IDX files)
+ * file, a folder, a zip unpacked to a folder named as it) is the path; several (.npy or IDX files)
  * are the files of one folder.
  */
 function droppedTree(): { tree: FileTree; root: string } {
@@ -114,11 +114,11 @@ function droppedTree(): { tree: FileTree; root: string } {
     // macOS's zip adds __MACOSX/ (resource forks); directories are implied by the paths.
     for (const [path, content] of Object.entries(entries)) {
       if (!path.endsWith("/") && !path.startsWith("__MACOSX/"))
-        files.set(under(`${name.slice(0, -4)}/${path}`), content);
+        files.set(under(`${name}/${path}`), content);
     }
   }
   const tree = memoryTree(files);
-  let root = several ? base : [...tops][0]!.replace(/\.zip$/i, "");
+  let root = several ? base : [...tops][0]!;
   // A zip of a folder (`zip -r set.zip set`) holds the folder: read what is inside it.
   for (;;) {
     const list = tree.kind(root) === "directory" ? tree.list(root) : [];
@@ -142,10 +142,11 @@ function droppedData(compiled: Compiled, task: Task | undefined): Data {
   const { train, test } = read.test
     ? { train: read.train, test: read.test }
     : holdOut(read.train, 0.1, 0);
+  const heldOut = read.test ? "" : `, ${test.count} held out as the test set`;
   return {
     train,
     test,
-    description: read.description,
+    description: `${read.description}${heldOut}`,
     ...(read.classNames ? { classNames: read.classNames } : {}),
   };
 }
