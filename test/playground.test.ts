@@ -276,7 +276,6 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
         "model Churn {\n  input x: [3]\n  Linear(8) -> ReLU\n  Linear(2)\n  LogSoftMax\n}\n",
         "NLL",
       ),
-      "Churn",
     );
     await drop("churn.csv", new TextEncoder().encode(["a,b,c,churned", ...rows].join("\n")));
     await until(page, "netcPlayground.info.name === 'Churn'");
