@@ -423,7 +423,10 @@ self.onmessage = async ({ data }: MessageEvent<ToTrainer>) => {
       case "files":
         userFiles = data.files;
         userLabels = data.labels;
-        if (lastCompile) await compileSession(lastCompile.source, lastCompile.threads);
+        // None: a sample was picked, and its source's compile follows (the old source would
+        // find no data).
+        if (lastCompile && userFiles.length > 0)
+          await compileSession(lastCompile.source, lastCompile.threads);
         break;
       case "start":
         if (!session) throw new Error("the model does not compile: see the editor");
