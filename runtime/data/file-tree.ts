@@ -395,6 +395,11 @@ class TreeReader {
     };
     const train = set(fashionMnistFiles.trainImages, fashionMnistFiles.trainLabels);
     const test = set(fashionMnistFiles.testImages, fashionMnistFiles.testLabels);
+    if (train.inputShape.join() !== test.inputShape.join()) {
+      throw new NetcError(
+        `the test images of ${dir} are [${test.inputShape.join(", ")}] but its training images are [${train.inputShape.join(", ")}]`,
+      );
+    }
     const description = `IDX files in ${dir} (${count(train.count)} train, ${count(test.count)} test)`;
     return { train, test, description };
   }
