@@ -234,7 +234,7 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
     expect(await read(page, "netcPlayground.errors")).toEqual([]);
   });
 
-  test("a dropped CSV (label field) and a zip of class folders of PNGs train as with --data", async () => {
+  test("a dropped CSV (label field), a zip of class folders of PNGs and .npy files train as with --data", async () => {
     /**
      * Replaces the editor's source: with the data dropped before (none, or another model's), its
      * compile ends in an error; once that is shown, forget it.
@@ -247,11 +247,14 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
       await until(page, "netcPlayground.errors.length > 0");
       await page.evaluate("netcPlayground.errors.length = 0");
     };
-    const drop = (name: string, bytes: Uint8Array) =>
+    /** Drops files (several at once: the files of one folder). */
+    const drop = (files: Record<string, Uint8Array>) =>
       page.evaluate(`(() => {
-        const bytes = Uint8Array.from(atob(${JSON.stringify(Buffer.from(bytes).toString("base64"))}), (c) => c.charCodeAt(0));
         const files = new DataTransfer();
-        files.items.add(new File([bytes], ${JSON.stringify(name)}));
+        for (const [name, base64] of ${JSON.stringify(Object.entries(files).map(([n, b]) => [n, Buffer.from(b).toString("base64")]))}) {
+          const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+          files.items.add(new File([bytes], name));
+        }
         document.dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
       })()`);
     const train = async (steps: number) => {
@@ -277,7 +280,7 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
         "NLL",
       ),
     );
-    await drop("churn.csv", new TextEncoder().encode(["a,b,c,churned", ...rows].join("\n")));
+    await drop({ "churn.csv": new TextEncoder().encode(["a,b,c,churned", ...rows].join("\n")) });
     await until(page, "netcPlayground.info.name === 'Churn'");
     expect(await read(page, "netcPlayground.info.data")).toBe(
       "churn.csv: 100 rows, 3 feature columns, 10 held out as the test set",
@@ -313,7 +316,7 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
         "NLL",
       ),
     );
-    await drop("colours.zip", zipSync(images));
+    await drop({ "colours.zip": zipSync(images) });
     await until(page, "netcPlayground.info.name === 'Colours'");
     expect(await read(page, "netcPlayground.info.data")).toBe(
       "image folders in colours.zip/colours: 2 classes, 20 images, 2 held out as the test set",
@@ -322,6 +325,21 @@ describe.skipIf(!hasChromium)("the playground in Chromium", () => {
     await train(4);
     expect(await read(page, "netcPlayground.errors")).toEqual([]);
     await page.locator("#train-pane").screenshot({ path: join(artifacts, "own-data.png") });
+    // Two .npy files dropped together are one folder's.
+    const pixels = Array.from({ length: 20 * 192 }, (_, i) => (i % 17) / 17);
+    await drop({
+      "x.npy": npy("<f4", [20, 3, 8, 8], pixels),
+      "y.npy": npy(
+        "|u1",
+        [20],
+        Array.from({ length: 20 }, (_, i) => i % 2),
+      ),
+    });
+    await until(page, "netcPlayground.info.data.includes('dropped files')");
+    expect(await read(page, "netcPlayground.info.data")).toBe(
+      "arrays in dropped files: 20 samples, 2 held out as the test set",
+    );
+    expect(await read(page, "netcPlayground.errors")).toEqual([]);
   });
 
   test("a block's use folds into one node", async () => {
