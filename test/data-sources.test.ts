@@ -8,6 +8,7 @@ import { describe, expect, test } from "vitest";
 import { arraySets, type ArrayStore } from "../runtime/data/array-set.js";
 import { checkDataset, type ModelExpectation } from "../runtime/data/check-dataset.js";
 import { parseTable, tableSet } from "../runtime/data/csv.js";
+import { loadTreeData, memoryTree } from "../runtime/data/file-tree.js";
 import { toReconstruction, type Dataset } from "../runtime/data/dataset.js";
 import {
   decodeImage,
@@ -700,7 +701,7 @@ describe("netc/data runs in browsers", () => {
 });
 
 describe("one data set in every format reads the same", () => {
-  test("100 Fashion-MNIST images as IDX, PNG class folders, .npz, .npy files and CSV", () => {
+  test("100 Fashion-MNIST images as IDX, PNG class folders, .npz, .npy files and CSV, on disk or in memory", () => {
     const fashion = loadFashionMnist({ searchDirs: [] }).test;
     const n = 100;
     const labels = Array.from(fashion.targets[0]!.data.subarray(0, n));
@@ -713,8 +714,8 @@ describe("one data set in every format reads the same", () => {
       const folders: Record<string, Uint8Array> = {};
       for (const [l, i] of order)
         folders[`${l}/${String(i).padStart(3, "0")}.png`] = png(28, 28, 1, image(i));
-      writeTree(join(root, "folders"), folders);
-      writeTree(root, {
+      const files: Record<string, string | Uint8Array> = {
+        ...Object.fromEntries(Object.entries(folders).map(([k, v]) => [`folders/${k}`, v])),
         "fashion.npz": npz({ x: npy("|u1", [n, 28, 28], pixels), y: npy("|u1", [n], labels) }),
         "arrays/x.npy": npy("|u1", [n, 28, 28], pixels),
         "arrays/y.npy": npy("<i8", [n], labels),
@@ -722,7 +723,17 @@ describe("one data set in every format reads the same", () => {
           ["label", ...Array.from({ length: 784 }, (_, k) => `p${k}`)].join(","),
           ...labels.map((l, i) => [l, ...image(i).map((p) => p / 255)].join(",")),
         ].join("\n"),
-      });
+      };
+      writeTree(root, files);
+      // The playground reads the same files from memory (a dropped folder or zip).
+      const inMemory = memoryTree(
+        new Map(
+          Object.entries(files).map(([k, v]) => [
+            k,
+            typeof v === "string" ? new TextEncoder().encode(v) : v,
+          ]),
+        ),
+      );
       const model = {
         ...lenet,
         inputShape: [1, 28, 28],
@@ -747,7 +758,34 @@ describe("one data set in every format reads the same", () => {
         expect(Array.from(data.targets[0]!.data), path).toEqual(want.labels);
         // The CSV's decimal text of p / 255 parses back to the same float32.
         expect(Array.from(data.inputs), path).toEqual(want.inputs);
+        const fromMemory = loadTreeData(inMemory, path, model, false, { labels: [...columns] });
+        expect(fromMemory.train.inputs, path).toEqual(data.inputs);
+        expect(fromMemory.train.targets[0]!.data, path).toEqual(data.targets[0]!.data);
+        expect(fromMemory.description, path).toBe(
+          loadUserData(join(root, path), model, false, {
+            labels: [...columns],
+          }).description.replace(`${root}/`, ""),
+        );
       }
+      // IDX files, gzip-compressed, read without Node's zlib: the embedded sample's.
+      const sample = new URL("../data/fashion-mnist-sample/", import.meta.url);
+      const idx = memoryTree(
+        new Map(
+          ["train-images", "train-labels", "t10k-images", "t10k-labels"].map((name) => {
+            const file = `${name}-idx${name.endsWith("images") ? 3 : 1}-ubyte.gz`;
+            return [`idx/${file}`, new Uint8Array(readFileSync(new URL(file, sample)))];
+          }),
+        ),
+      );
+      const fromIdx = loadTreeData(idx, "idx", model, false);
+      expect(fromIdx.description).toBe("IDX files in idx (4,000 train, 1,000 test)");
+      // Bytes compared at once: toEqual on 784,000 floats takes seconds.
+      const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      expect(bytes(fromIdx.test!.inputs).equals(bytes(fashion.inputs))).toBe(true);
+      expect(bytes(fromIdx.test!.targets[0]!.data).equals(bytes(fashion.targets[0]!.data))).toBe(
+        true,
+      );
+      expect(fromIdx.classNames).toEqual(fashion.targets[0]!.classNames);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

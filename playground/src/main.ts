@@ -137,7 +137,8 @@ sampleSelect.value = initial;
 sampleSelect.addEventListener("change", () => {
   if (state.running) send({ type: "stop" });
   // A sample trains on the data its task has, not on files dropped for another model.
-  send({ type: "files", files: [] });
+  dropped = [];
+  send({ type: "files", files: [], labels: labels() });
   editor.setText(samples[sampleSelect.value]!);
 });
 threadSelect.addEventListener("change", () => {
@@ -224,19 +225,63 @@ const inspect = () =>
 imageInput.addEventListener("change", inspect);
 mapsSelect.addEventListener("change", inspect);
 
-// Files dropped on the page train the model instead of the built-in data.
+// What is dropped on the page trains the model instead of the built-in data, read as
+// `netc train --data` reads files: folders are walked here (the worker sees paths and bytes).
+type Dropped = { name: string; bytes: Uint8Array };
+let dropped: Dropped[] = [];
+const labelsInput = $<HTMLInputElement>("labels");
+const labels = () =>
+  labelsInput.value
+    .split(",")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+labelsInput.addEventListener("change", () => {
+  if (dropped.length > 0) send({ type: "files", files: dropped, labels: labels() });
+});
+
+/** The files under a dropped entry, by their path from it (`folder/sub/name`). */
+async function filesOf(entry: FileSystemEntry): Promise<Dropped[]> {
+  if (entry.isFile) {
+    const file = await new Promise<File>((resolve, reject) =>
+      (entry as FileSystemFileEntry).file(resolve, reject),
+    );
+    return [
+      { name: entry.fullPath.replace(/^\//, ""), bytes: new Uint8Array(await file.arrayBuffer()) },
+    ];
+  }
+  const reader = (entry as FileSystemDirectoryEntry).createReader();
+  const children: FileSystemEntry[] = [];
+  // readEntries gives a directory's entries in batches (100 in Chromium) until an empty one.
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) =>
+      reader.readEntries(resolve, reject),
+    );
+    if (batch.length === 0) break;
+    children.push(...batch);
+  }
+  return (await Promise.all(children.map(filesOf))).flat();
+}
+
 document.addEventListener("dragover", (e) => e.preventDefault());
 document.addEventListener("drop", async (e) => {
   e.preventDefault();
-  const files = await Promise.all(
-    [...(e.dataTransfer?.files ?? [])].map(async (f) => ({
-      name: f.name,
-      bytes: new Uint8Array(await f.arrayBuffer()),
-    })),
-  );
-  if (files.length > 0) {
-    status(`reading ${files.map((f) => f.name).join(", ")}…`);
-    send({ type: "files", files });
+  const items = [...(e.dataTransfer?.items ?? [])].filter((item) => item.kind === "file");
+  // Entries must be taken before the first await: the DataTransfer is emptied after the event.
+  const entries = items.map((item) => item.webkitGetAsEntry());
+  const files = [...(e.dataTransfer?.files ?? [])];
+  try {
+    dropped = entries.every((entry) => entry !== null)
+      ? (await Promise.all(entries.map(filesOf))).flat()
+      : await Promise.all(
+          files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
+        );
+  } catch (error) {
+    status(`cannot read what was dropped: ${(error as Error).message}`);
+    return;
+  }
+  if (dropped.length > 0) {
+    status(`reading ${entries.map((entry, i) => entry?.name ?? files[i]?.name).join(", ")}…`);
+    send({ type: "files", files: dropped, labels: labels() });
   }
 });
 

@@ -9,8 +9,12 @@ export interface Picture {
 /** What the page asks of the training worker. */
 export type ToTrainer =
   | { type: "compile"; source: string; threads: number }
-  /** Files dropped by the user: an .npz, or .npy arrays named x_train, y_train, ...; none: the built-in data. */
-  | { type: "files"; files: { name: string; bytes: Uint8Array }[] }
+  /**
+   * What the user dropped, read as `netc train --data` reads it (docs/data.md): files by path (a
+   * folder's files as `folder/sub/name`), a .zip unpacked in the worker; none: the built-in data.
+   * `labels`: the CSV's target columns (`--label`); none: the last column.
+   */
+  | { type: "files"; files: { name: string; bytes: Uint8Array }[]; labels: string[] }
   | { type: "start" }
   | { type: "pause" }
   | { type: "stop" }

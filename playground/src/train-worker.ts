@@ -2,20 +2,26 @@
 // runtime (WASM threads where the page is cross-origin isolated), trains it on the data its task
 // calls for in short slices so that pause and stop get through, and computes what the "Look
 // inside" pane draws.
-import { gunzipSync } from "fflate";
+import { gunzipSync, unzipSync } from "fflate";
+import { NetcError } from "@netc/runtime/errors.js";
 import { compile, type Compiled } from "@netc/compiler/compile.js";
 import { interpret } from "@netc/compiler/interpret.js";
 import { exportOnnx } from "@netc/compiler/export/onnx.js";
 import type { KernelFactory, Model, Target } from "@netc/runtime/api-types.js";
 import { bindData, expectationOf } from "@netc/runtime/bind-data.js";
-import { arraySets } from "@netc/runtime/data/array-set.js";
 import { builtinData, fashionMnistData, noBuiltinData } from "@netc/runtime/data/builtin.js";
 import { Augmentation } from "@netc/runtime/data/augment.js";
 import { batchCount, epochOrder } from "@netc/runtime/data/batches.js";
 import { fromIdx, type Dataset } from "@netc/runtime/data/dataset.js";
 import { fashionMnistClasses } from "@netc/runtime/data/fashion-mnist-classes.js";
 import { parseIdx } from "@netc/runtime/data/idx.js";
-import { parseNpy, parseNpz } from "@netc/runtime/data/npy.js";
+import {
+  loadTreeData,
+  memoryTree,
+  sourceKindIn,
+  tableColumns,
+  type FileTree,
+} from "@netc/runtime/data/file-tree.js";
 import { holdOut } from "@netc/runtime/data/split.js";
 import { evaluate, RunningEvaluation } from "@netc/runtime/evaluate.js";
 import { Feeder } from "@netc/runtime/feeder.js";
@@ -58,6 +64,8 @@ interface Session {
 
 let session: Session | undefined;
 let userFiles: { name: string; bytes: Uint8Array }[] = [];
+/** The CSV columns that are targets, from the page's label field. */
+let userLabels: readonly string[] = [];
 let running = false;
 let paused = false;
 let inspect: { image: number; node: number | undefined } = { image: 0, node: undefined };
@@ -81,26 +89,66 @@ function fashionMnist(): Promise<{ train: Dataset; test: Dataset }> {
   ]).then(([train, test]) => ({ train, test })));
 }
 
-/** The user's dropped files: an .npz (x_train, y_train, ...) or .npy arrays by name. */
+/**
+ * The user's dropped items as one tree, read as `netc train --data` reads its path: one item (a
+ * file, a folder, a zip unpacked to a folder named as it) is the path; several (.npy or IDX files)
+ * are the files of one folder.
+ */
+function droppedTree(): { tree: FileTree; root: string } {
+  const files = new Map<string, Uint8Array>();
+  const tops = new Set(userFiles.map((f) => f.name.split("/")[0]!));
+  const several = tops.size > 1;
+  const base = several ? "dropped files" : "";
+  const under = (path: string) => (several ? `${base}/${path}` : path);
+  for (const { name, bytes } of userFiles) {
+    if (!/\.zip$/i.test(name) || name.includes("/")) {
+      files.set(under(name), bytes);
+      continue;
+    }
+    let entries: Record<string, Uint8Array>;
+    try {
+      entries = unzipSync(bytes);
+    } catch (error) {
+      throw new NetcError(`${name} is not a valid zip file: ${(error as Error).message}`);
+    }
+    // macOS's zip adds __MACOSX/ (resource forks); directories are implied by the paths.
+    for (const [path, content] of Object.entries(entries)) {
+      if (!path.endsWith("/") && !path.startsWith("__MACOSX/"))
+        files.set(under(`${name}/${path}`), content);
+    }
+  }
+  const tree = memoryTree(files);
+  let root = several ? base : [...tops][0]!;
+  // A zip of a folder (`zip -r set.zip set`) holds the folder: read what is inside it.
+  for (;;) {
+    const list = tree.kind(root) === "directory" ? tree.list(root) : [];
+    if (list.length !== 1 || list[0]!.kind !== "directory") break;
+    root = list[0]!.path;
+  }
+  return { tree, root };
+}
+
+/** The user's dropped files, read as `netc train --data` reads them. */
 function droppedData(compiled: Compiled, task: Task | undefined): Data {
   const model = expectationOf(compiled.layout);
-  const arrays = new Map<string, () => ReturnType<typeof parseNpy>>();
-  for (const { name, bytes } of userFiles) {
-    if (name.endsWith(".npz")) for (const [k, v] of parseNpz(bytes, name)) arrays.set(k, v);
-    else if (name.endsWith(".npy"))
-      arrays.set(name.replace(/\.npy$/, ""), () => parseNpy(bytes, name));
-    else throw new Error(`${name}: the playground reads .npz and .npy files (see docs/data.md)`);
-  }
-  const names = userFiles.map((f) => f.name).join(", ");
-  const sets = arraySets(
-    { name: names, keys: [...arrays.keys()], read: (key) => arrays.get(key)!() },
-    model,
-    task?.kind === "reconstruction",
-  );
-  const { train, test } = sets.test
-    ? { train: sets.train, test: sets.test }
-    : holdOut(sets.train, 0.1, 0);
-  return { train, test, description: `${names}: ${train.count} train, ${test.count} test` };
+  const { tree, root } = droppedTree();
+  const reconstruct = task?.kind === "reconstruction";
+  // The page's label field mirrors --label; left empty, the last column is the target.
+  const labels =
+    userLabels.length > 0 || reconstruct || sourceKindIn(tree, root) !== "csv"
+      ? userLabels
+      : tableColumns(tree, root).slice(-1);
+  const read = loadTreeData(tree, root, model, reconstruct, { labels, resize: true });
+  const { train, test } = read.test
+    ? { train: read.train, test: read.test }
+    : holdOut(read.train, 0.1, 0);
+  const heldOut = read.test ? "" : `, ${test.count} held out as the test set`;
+  return {
+    train,
+    test,
+    description: `${read.description}${heldOut}`,
+    ...(read.classNames ? { classNames: read.classNames } : {}),
+  };
 }
 
 /** The data for the model, as `netc train` chooses it, or the user's dropped files. */
@@ -111,7 +159,7 @@ async function dataFor(compiled: Compiled, task: Task | undefined): Promise<Data
   if (!builtin) {
     throw noBuiltinData(
       layout,
-      "drop an .npz file or .npy files (x_train, y_train, ...: see docs/data.md)",
+      "drop your data on the page (a folder, a .zip, an .npz, a .csv: see docs/data.md)",
       "the playground",
     );
   }
@@ -374,7 +422,11 @@ self.onmessage = async ({ data }: MessageEvent<ToTrainer>) => {
         break;
       case "files":
         userFiles = data.files;
-        if (lastCompile) await compileSession(lastCompile.source, lastCompile.threads);
+        userLabels = data.labels;
+        // None: a sample was picked, and its source's compile follows (the old source would
+        // find no data).
+        if (lastCompile && userFiles.length > 0)
+          await compileSession(lastCompile.source, lastCompile.threads);
         break;
       case "start":
         if (!session) throw new Error("the model does not compile: see the editor");

@@ -19,6 +19,16 @@ export {
   type ImageFile,
   type ImageOptions,
 } from "./image-folder.js";
+export {
+  loadTreeData,
+  memoryTree,
+  sourceKindIn,
+  tableColumns,
+  type FileTree,
+  type SourceKind,
+  type UserData,
+  type UserDataOptions,
+} from "./file-tree.js";
 export { parseIdx } from "./idx.js";
 export { classTarget, indexNames, sortNames } from "./labels.js";
 export { parseNpy, parseNpz, type NdArray } from "./npy.js";

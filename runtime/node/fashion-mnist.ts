@@ -6,15 +6,10 @@ import { fileURLToPath } from "node:url";
 import { NetcError } from "../errors.js";
 import { fromIdx, type Dataset } from "../data/dataset.js";
 import { fashionMnistClasses } from "../data/fashion-mnist-classes.js";
+import { fashionMnistFiles } from "../data/file-tree.js";
 import { readIdxFile } from "./idx-file.js";
 
-/** The standard names; each file may also carry `.gz`. */
-export const fashionMnistFiles = {
-  trainImages: "train-images-idx3-ubyte",
-  trainLabels: "train-labels-idx1-ubyte",
-  testImages: "t10k-images-idx3-ubyte",
-  testLabels: "t10k-labels-idx1-ubyte",
-} as const;
+export { fashionMnistFiles } from "../data/file-tree.js";
 
 type FileKey = keyof typeof fashionMnistFiles;
 
