@@ -17,6 +17,7 @@ import {
   nonNegativeInteger,
   nonNegativeNumber,
   positiveInteger,
+  portNumber,
   positiveNumber,
   seedValue,
 } from "./option-values.js";
@@ -246,7 +247,7 @@ program
 program
   .command("playground")
   .description("serve the browser playground on 127.0.0.1: edit, see the graph, train, look inside")
-  .option("--port <n>", "the port (default 8080)", positiveInteger)
+  .option("--port <n>", "the port (default 8080)", portNumber)
   .option("--build <dir>", "write the playground as static files to dir instead of serving it")
   .action(async (options: PlaygroundOptions) => {
     if (options.build !== undefined && options.port !== undefined)

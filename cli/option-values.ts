@@ -12,6 +12,9 @@ function integer(text: string, min: number, max: number, what: string): number {
 export const positiveInteger = (text: string) =>
   integer(text, 1, Number.MAX_SAFE_INTEGER, "a positive integer");
 
+/** A TCP port a server can listen on (`--port 8080`). */
+export const portNumber = (text: string) => integer(text, 1, 65535, "a port from 1 to 65535");
+
 export const seedValue = (text: string) =>
   integer(text, 0, 4294967295, "an integer from 0 to 4294967295");
 

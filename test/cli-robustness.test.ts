@@ -49,6 +49,14 @@ describe("issue 11: the command line", () => {
     ]);
   });
 
+  test("playground --port outside 1–65535 is a usage error (status 2), not a server error", () => {
+    for (const port of ["0", "99999", "abc"]) {
+      const run = netc("playground", "--port", port);
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain("expected a port from 1 to 65535");
+    }
+  });
+
   test("--help lists every exit status", () => {
     const run = netc("--help");
     expect(run.status).toBe(0);

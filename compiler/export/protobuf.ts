@@ -126,7 +126,7 @@ export class ProtoReader {
   }
 
   fail(what: string, at = this.at): never {
-    throw new NetcError(`${this.source}: ${what} at byte ${this.base + at}`);
+    throw new NetcError(`${this.source}: not a valid ONNX file: ${what} at byte ${this.base + at}`);
   }
 
   /** A varint as a signed 64-bit number (int64 fields); beyond ±2^53 is refused. */
